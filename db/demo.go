@@ -1,0 +1,92 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+
+	"patpolicy/policy"
+)
+
+// SeedDemo loads the demo dataset into an empty database and reports whether
+// it did; a database holding any user is left as it is. Every demo account
+// gets passwordHash.
+func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error) {
+	seeded := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		now := timestamp(s.now())
+		ids := map[string]int64{}
+		exec := func(q string, args ...any) (int64, error) {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return 0, err
+			}
+			return res.LastInsertId()
+		}
+		for _, u := range []struct{ login, name string }{
+			{"ent-admin", "Enterprise Admin"}, {"octo-owner", "Octo Owner"}, {"mona", "Mona Lisa"}, {"hubot", "Hubot"},
+		} {
+			id, err := exec(`INSERT INTO users (login, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+				u.login, u.login+"@example.com", u.name, passwordHash, now)
+			if err != nil {
+				return err
+			}
+			ids[u.login] = id
+		}
+		entID, err := exec(`INSERT INTO enterprises (slug, name, opted_in, created_at) VALUES ('octo-ent', 'Octo Enterprise', 1, ?)`, now)
+		if err != nil {
+			return err
+		}
+		if _, err := exec(`INSERT INTO enterprise_owners (enterprise_id, user_id) VALUES (?, ?)`, entID, ids["ent-admin"]); err != nil {
+			return err
+		}
+		if _, err := exec(`INSERT INTO enterprise_policies (enterprise_id, fine_grained_access, approval, classic_access, updated_at)
+			VALUES (?, ?, ?, ?, ?)`, entID, policy.EnterpriseAccessNoPolicy, policy.EnterpriseApprovalNoPolicy, policy.EnterpriseAccessRestrict, now); err != nil {
+			return err
+		}
+		orgs := []struct {
+			login, name string
+			ent         any
+			optedIn     bool
+		}{{"octo-org", "Octo Org", entID, false}, {"solo-org", "Solo Org", nil, false}}
+		orgIDs := map[string]int64{}
+		for _, o := range orgs {
+			id, err := exec(`INSERT INTO organizations (login, name, enterprise_id, opted_in, created_at) VALUES (?, ?, ?, ?, ?)`,
+				o.login, o.name, o.ent, o.optedIn, now)
+			if err != nil {
+				return err
+			}
+			orgIDs[o.login] = id
+			d := policy.DefaultOrgSettings()
+			if _, err := exec(`INSERT INTO org_policies (org_id, fine_grained_access, approval, classic_access, updated_at) VALUES (?, ?, ?, ?, ?)`,
+				id, d.FineGrained, d.Approval, d.Classic, now); err != nil {
+				return err
+			}
+		}
+		for _, m := range []struct {
+			org, user string
+			role      Role
+		}{
+			{"octo-org", "octo-owner", RoleOwner}, {"solo-org", "octo-owner", RoleOwner},
+			{"octo-org", "mona", RoleMember}, {"solo-org", "mona", RoleMember}, {"octo-org", "hubot", RoleMember},
+		} {
+			if _, err := exec(`INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)`, orgIDs[m.org], ids[m.user], m.role); err != nil {
+				return err
+			}
+		}
+		for _, r := range []struct {
+			org, name string
+			private   bool
+		}{{"octo-org", "octo-web", false}, {"octo-org", "octo-api", true}, {"octo-org", "octo-infra", true}, {"solo-org", "solo-app", true}} {
+			if _, err := exec(`INSERT INTO repositories (org_id, name, private, created_at) VALUES (?, ?, ?, ?)`, orgIDs[r.org], r.name, r.private, now); err != nil {
+				return err
+			}
+		}
+		seeded = true
+		return nil
+	})
+	return seeded, err
+}

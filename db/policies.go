@@ -1,0 +1,169 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"patpolicy/policy"
+)
+
+// OrgPolicy is an organization's stored settings with what is needed to
+// resolve and change them.
+type OrgPolicy struct {
+	Own        policy.OrgSettings
+	Version    int
+	OptedIn    bool
+	Enterprise *policy.Enterprise // nil when the organization has no enterprise
+}
+
+// Effective resolves the policy in force.
+func (p OrgPolicy) Effective() policy.Effective {
+	return policy.Resolve(p.Own, p.OptedIn, p.Enterprise)
+}
+
+// OrgPolicy loads an organization's settings and its enterprise's policy in
+// one read.
+func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
+	var (
+		p                              OrgPolicy
+		entSlug, entName               sql.NullString
+		entOptedIn, entExempt          sql.NullBool
+		entFG, entApproval, entClassic sql.NullString
+		entFGDays, entClassicDays      sql.NullInt64
+	)
+	err := s.read.QueryRowContext(ctx,
+		`SELECT op.fine_grained_access, op.approval, op.classic_access,
+		        op.fine_grained_max_days, op.classic_max_days, op.version, o.opted_in,
+		        e.slug, e.name, e.opted_in,
+		        ep.fine_grained_access, ep.approval, ep.classic_access,
+		        ep.fine_grained_max_days, ep.classic_max_days, ep.exempt_administrators
+		 FROM organizations o
+		 JOIN org_policies op ON op.org_id = o.id
+		 LEFT JOIN enterprises e ON e.id = o.enterprise_id
+		 LEFT JOIN enterprise_policies ep ON ep.enterprise_id = e.id
+		 WHERE o.id = ?`, orgID).Scan(
+		&p.Own.FineGrained, &p.Own.Approval, &p.Own.Classic,
+		&p.Own.FineGrainedLifetime, &p.Own.ClassicLifetime, &p.Version, &p.OptedIn,
+		&entSlug, &entName, &entOptedIn,
+		&entFG, &entApproval, &entClassic, &entFGDays, &entClassicDays, &entExempt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, err
+	}
+	if entSlug.Valid {
+		ent := policy.DefaultEnterprise()
+		ent.Slug, ent.Name, ent.OptedIn = entSlug.String, entName.String, entOptedIn.Bool
+		if entFG.Valid {
+			ent.FineGrained = policy.EnterpriseAccess(entFG.String)
+			ent.Approval = policy.EnterpriseApproval(entApproval.String)
+			ent.Classic = policy.EnterpriseAccess(entClassic.String)
+			ent.FineGrainedLifetime = int(entFGDays.Int64)
+			ent.ClassicLifetime = int(entClassicDays.Int64)
+			ent.ExemptAdmins = entExempt.Bool
+		}
+		p.Enterprise = &ent
+	}
+	return p, nil
+}
+
+// SaveOrgPolicy stores an organization's new settings and their audit events
+// in one transaction, if the stored version is still expectedVersion;
+// otherwise it returns ErrStale and changes nothing. The version moves on
+// only when something changed.
+func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		bump := 0
+		if len(events) > 0 {
+			bump = 1
+		}
+		res, err := tx.ExecContext(ctx,
+			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
+			        fine_grained_max_days = ?, classic_max_days = ?, version = version + ?, updated_at = ?
+			 WHERE org_id = ? AND version = ?`,
+			next.FineGrained, next.Approval, next.Classic, next.FineGrainedLifetime, next.ClassicLifetime,
+			bump, timestamp(s.now()), orgID, expectedVersion)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		return s.recordOrgEvents(ctx, tx, orgID, actorID, events)
+	})
+}
+
+// ErrAlreadyOptedIn is returned when enrolling an organization twice.
+var ErrAlreadyOptedIn = errors.New("organization already opted in")
+
+// OptIn enrolls an organization in fine-grained tokens with the chosen
+// settings, recording the events in the same transaction.
+func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE organizations SET opted_in = 1 WHERE id = ? AND opted_in = 0`, orgID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrAlreadyOptedIn
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
+			        version = version + 1, updated_at = ? WHERE org_id = ?`,
+			chosen.FineGrained, chosen.Approval, chosen.Classic, timestamp(s.now()), orgID); err != nil {
+			return err
+		}
+		return s.recordOrgEvents(ctx, tx, orgID, actorID, events)
+	})
+}
+
+// EnterprisePolicy loads an enterprise's policy and its version.
+func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error) {
+	ent := policy.DefaultEnterprise()
+	var version int
+	err := s.read.QueryRowContext(ctx,
+		`SELECT e.slug, e.name, e.opted_in, ep.fine_grained_access, ep.approval, ep.classic_access,
+		        ep.fine_grained_max_days, ep.classic_max_days, ep.exempt_administrators, ep.version
+		 FROM enterprises e JOIN enterprise_policies ep ON ep.enterprise_id = e.id WHERE e.id = ?`, entID).Scan(
+		&ent.Slug, &ent.Name, &ent.OptedIn, &ent.FineGrained, &ent.Approval, &ent.Classic,
+		&ent.FineGrainedLifetime, &ent.ClassicLifetime, &ent.ExemptAdmins, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ent, 0, ErrNotFound
+	}
+	return ent, version, err
+}
+
+// SaveEnterprisePolicy stores an enterprise's new policy and its audit
+// events in one transaction, under the same version rule as SaveOrgPolicy.
+func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		bump := 0
+		if len(events) > 0 {
+			bump = 1
+		}
+		now := timestamp(s.now())
+		res, err := tx.ExecContext(ctx,
+			`UPDATE enterprise_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
+			        fine_grained_max_days = ?, classic_max_days = ?, exempt_administrators = ?,
+			        version = version + ?, updated_at = ?
+			 WHERE enterprise_id = ? AND version = ?`,
+			next.FineGrained, next.Approval, next.Classic, next.FineGrainedLifetime, next.ClassicLifetime,
+			next.ExemptAdmins, bump, now, entID, expectedVersion)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		for _, ev := range events {
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO audit_events (enterprise_id, actor_id, action, details, created_at) VALUES (?, ?, ?, ?, ?)`,
+				entID, actorID, ev.Action, ev.Details, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,26 @@
+// Package handlers turns HTTP requests into calls on the store and the
+// policy rules, and their results into pages. Each handler is thin: parse,
+// decide through policy/ and db/, build a view model, render.
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/views"
+	"patpolicy/web/access"
+	"patpolicy/web/session"
+)
+
+// CSRFContextKey is where the CSRF middleware leaves the form token.
+const CSRFContextKey = "csrf"
+
+// Chrome builds the frame every page shares, taking the pending flash.
+func Chrome(c echo.Context, title string) views.Chrome {
+	ch := views.Chrome{Title: title, Flash: session.TakeFlash(c)}
+	ch.CSRF, _ = c.Get(CSRFContextKey).(string)
+	if u := access.User(c); u != nil {
+		ch.User = u.Login
+		ch.OwnsEnterprise = u.OwnsEnterprise
+	}
+	return ch
+}

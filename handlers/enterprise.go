@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+	"patpolicy/views"
+	"patpolicy/web/access"
+	"patpolicy/web/render"
+	"patpolicy/web/session"
+)
+
+// EnterpriseStore reads and writes an enterprise's policy.
+type EnterpriseStore interface {
+	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
+	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
+}
+
+// EnterpriseSettings serves an enterprise's policies to its owners.
+type EnterpriseSettings struct {
+	Store EnterpriseStore
+}
+
+func enterprisePATURL(e db.Enterprise) string {
+	return "/enterprises/" + e.Slug + "/settings/personal-access-tokens"
+}
+
+// PATPolicies shows the enterprise's personal access token policies.
+func (h EnterpriseSettings) PATPolicies(c echo.Context) error {
+	ent := access.Enterprise(c)
+	cur, version, err := h.Store.EnterprisePolicy(c.Request().Context(), ent.ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, ent, views.EnterpriseForm(enterprisePATURL(ent), version, enterpriseValues(cur)))
+}
+
+// SavePATPolicies applies a submitted policy change, with the same 422 and
+// 409 rules as an organization's settings.
+func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
+	ent := access.Enterprise(c)
+	ctx := c.Request().Context()
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	cur, version, err := h.Store.EnterprisePolicy(ctx, ent.ID)
+	if err != nil {
+		return err
+	}
+	change := enterpriseChangeFromForm(form)
+	attempted := enterpriseWithSubmitted(enterpriseValues(cur), change)
+	action := enterprisePATURL(ent)
+
+	submitted, verr := strconv.Atoi(form.Get("version"))
+	if verr != nil || submitted != version {
+		return h.conflict(c, ent, cur, version, attempted)
+	}
+	next, errs := policy.ApplyEnterpriseChange(cur, change)
+	if len(errs) > 0 {
+		attempted.Errors = errorMap(errs)
+		return h.render(c, http.StatusUnprocessableEntity, ent, views.EnterpriseForm(action, version, attempted))
+	}
+	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))
+	if errors.Is(err, db.ErrStale) {
+		if cur, version, err = h.Store.EnterprisePolicy(ctx, ent.ID); err != nil {
+			return err
+		}
+		return h.conflict(c, ent, cur, version, attempted)
+	}
+	if err != nil {
+		return err
+	}
+	if err := session.SetFlash(c, "Personal access token policies saved."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, action)
+}
+
+func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur policy.Enterprise, version int, attempted views.EnterprisePolicyValues) error {
+	action := enterprisePATURL(ent)
+	form := views.EnterpriseForm(action, version, attempted)
+	cmp := views.Compare(views.EnterpriseForm(action, version, enterpriseValues(cur)), form)
+	form.Conflict = &cmp
+	return h.render(c, http.StatusConflict, ent, form)
+}
+
+func (h EnterpriseSettings) render(c echo.Context, status int, ent db.Enterprise, form views.PolicyForm) error {
+	return render.Page(c, status, views.EnterprisePATView(Chrome(c, "Personal access tokens · "+ent.Name),
+		views.EnterprisePATPage{Slug: ent.Slug, Name: ent.Name, Form: form}))
+}

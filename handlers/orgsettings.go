@@ -1,0 +1,288 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+	"patpolicy/views"
+	"patpolicy/web/access"
+	"patpolicy/web/render"
+	"patpolicy/web/session"
+)
+
+// OrgStore is what an organization's settings pages read and write.
+type OrgStore interface {
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
+	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
+	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
+}
+
+// OrgSettings serves an organization's settings to its owners. The access
+// guard has already loaded the organization and checked ownership.
+type OrgSettings struct {
+	Store OrgStore
+}
+
+func orgBase(org db.Org) string { return "/organizations/" + org.Login + "/settings" }
+
+func patSettingsURL(org db.Org) string { return orgBase(org) + "/personal-access-tokens" }
+
+func onboardingURL(org db.Org) string { return orgBase(org) + "/personal-access-tokens-onboarding" }
+
+func nav(org db.Org, current string) views.SettingsNav {
+	return views.SettingsNav{OrgLogin: org.Login, OrgName: org.Name, Current: current}
+}
+
+// General shows the organization's profile.
+func (h OrgSettings) General(c echo.Context) error {
+	org := access.Org(c)
+	p, err := h.Store.OrgPolicy(c.Request().Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	return render.Page(c, http.StatusOK, views.GeneralView(Chrome(c, "General · "+org.Login), views.GeneralPage{
+		Nav: nav(org, orgBase(org)+"/profile"), Login: org.Login, Name: org.Name,
+		Enterprise: org.EnterpriseName, OptedIn: p.Effective().OptedIn,
+	}))
+}
+
+// PATSettings shows the personal access token settings, or sends an
+// organization that has not opted in to onboarding.
+func (h OrgSettings) PATSettings(c echo.Context) error {
+	org := access.Org(c)
+	p, err := h.Store.OrgPolicy(c.Request().Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	eff := p.Effective()
+	if !eff.OptedIn {
+		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
+	}
+	form := views.OrgForm(patSettingsURL(org), p.Version, orgValues(p.Own, eff, org.EnterpriseName))
+	return h.renderPAT(c, http.StatusOK, org, form)
+}
+
+func (h OrgSettings) renderPAT(c echo.Context, status int, org db.Org, form views.PolicyForm) error {
+	return render.Page(c, status, views.PATSettingsView(Chrome(c, "Personal access tokens · "+org.Login),
+		views.PATSettingsPage{Nav: nav(org, patSettingsURL(org)), Form: form}))
+}
+
+// SavePATSettings applies a submitted settings change. A change to a field
+// the enterprise enforces, or a bad value, is refused with 422; a form built
+// on settings that have since changed is refused with 409. Either way nothing
+// is stored and the user's choices are shown again.
+func (h OrgSettings) SavePATSettings(c echo.Context) error {
+	org := access.Org(c)
+	ctx := c.Request().Context()
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	p, err := h.Store.OrgPolicy(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	eff := p.Effective()
+	if !eff.OptedIn {
+		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
+	}
+	change := orgChangeFromForm(form)
+	saved := orgValues(p.Own, eff, org.EnterpriseName)
+	attempted := withSubmitted(saved, change)
+
+	version, verr := strconv.Atoi(form.Get("version"))
+	if verr != nil || version != p.Version {
+		return h.conflict(c, org, p, saved, attempted)
+	}
+	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
+	if len(errs) > 0 {
+		attempted.Errors = errorMap(errs)
+		return h.renderPAT(c, http.StatusUnprocessableEntity, org, views.OrgForm(patSettingsURL(org), p.Version, attempted))
+	}
+	err = h.Store.SaveOrgPolicy(ctx, org.ID, access.User(c).ID, p.Version, next, policy.OrgEvents(p.Own, next))
+	if errors.Is(err, db.ErrStale) {
+		if p, err = h.Store.OrgPolicy(ctx, org.ID); err != nil {
+			return err
+		}
+		return h.conflict(c, org, p, orgValues(p.Own, p.Effective(), org.EnterpriseName), attempted)
+	}
+	if err != nil {
+		return err
+	}
+	if err := session.SetFlash(c, "Personal access token settings saved."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+}
+
+// conflict answers 409 with the user's choices in a form at the current
+// version and a comparison with what is now saved.
+func (h OrgSettings) conflict(c echo.Context, org db.Org, p db.OrgPolicy, saved, attempted views.OrgPolicyValues) error {
+	action := patSettingsURL(org)
+	form := views.OrgForm(action, p.Version, attempted)
+	cmp := views.Compare(views.OrgForm(action, p.Version, saved), form)
+	form.Conflict = &cmp
+	return h.renderPAT(c, http.StatusConflict, org, form)
+}
+
+// Onboarding shows the first step of opting in.
+func (h OrgSettings) Onboarding(c echo.Context) error {
+	org := access.Org(c)
+	p, err := h.Store.OrgPolicy(c.Request().Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	eff := p.Effective()
+	if eff.OptedIn {
+		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+	}
+	return h.renderStep(c, http.StatusOK, org, eff, 1, orgValues(p.Own, eff, org.EnterpriseName), "")
+}
+
+// OnboardingStep moves through the steps (Continue, Back) and enrolls.
+// Earlier choices travel in hidden fields, so it needs no JavaScript and no
+// server-side state.
+func (h OrgSettings) OnboardingStep(c echo.Context) error {
+	org := access.Org(c)
+	ctx := c.Request().Context()
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	p, err := h.Store.OrgPolicy(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	eff := p.Effective()
+	if eff.OptedIn {
+		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+	}
+	step, err := strconv.Atoi(form.Get("step"))
+	if err != nil || step < 1 || step > 4 {
+		step = 1
+	}
+	change := policy.OrgChange{
+		FineGrained: formValue(form, string(policy.FieldFineGrained)),
+		Approval:    formValue(form, string(policy.FieldApproval)),
+		Classic:     formValue(form, string(policy.FieldClassic)),
+	}
+	values := withSubmitted(orgValues(p.Own, eff, org.EnterpriseName), change)
+
+	switch form.Get("nav") {
+	case "back":
+		return h.renderStep(c, http.StatusOK, org, eff, max(1, step-1), values, "")
+	case "continue":
+		if step == 4 {
+			break
+		}
+		// Only this step's choice is checked here; Enroll checks them all.
+		if _, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, stepOnly(change, step)); len(errs) > 0 {
+			values.Errors = errorMap(errs)
+			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, errs[0].Message)
+		}
+		return h.renderStep(c, http.StatusOK, org, eff, step+1, values, "")
+	case "enroll":
+		if step != 4 {
+			break
+		}
+		next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
+		if len(errs) > 0 {
+			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, 4, values, errs[0].Message)
+		}
+		err := h.Store.OptIn(ctx, org.ID, access.User(c).ID, next, policy.OptInEvents(next))
+		if err != nil && !errors.Is(err, db.ErrAlreadyOptedIn) {
+			return err
+		}
+		msg := "Fine-grained personal access tokens are now enabled. Your settings were saved."
+		if err != nil {
+			msg = "This organization was already opted in by another owner; its settings were not changed."
+		}
+		if err := session.SetFlash(c, msg); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+	}
+	return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, "Use the Continue or Back button to move between steps.")
+}
+
+func stepOnly(ch policy.OrgChange, step int) policy.OrgChange {
+	switch step {
+	case 1:
+		return policy.OrgChange{FineGrained: ch.FineGrained}
+	case 2:
+		return policy.OrgChange{Approval: ch.Approval}
+	case 3:
+		return policy.OrgChange{Classic: ch.Classic}
+	}
+	return policy.OrgChange{}
+}
+
+func (h OrgSettings) renderStep(c echo.Context, status int, org db.Org, eff policy.Effective, step int, v views.OrgPolicyValues, msg string) error {
+	form := views.OrgForm(onboardingURL(org), 0, v)
+	page := views.OnboardingPage{
+		Nav: nav(org, patSettingsURL(org)), Action: onboardingURL(org), Step: step,
+		FineGrained: v.FineGrained, Approval: v.Approval, Classic: v.Classic, Error: msg,
+	}
+	if step <= 3 {
+		page.Group = form.Groups[step-1]
+	} else {
+		page.Review = form.Summary()[:3]
+	}
+	return render.Page(c, status, views.OnboardingView(Chrome(c, "Set up personal access tokens · "+org.Login), page))
+}
+
+const auditPageSize = 50
+
+// AuditLog lists the organization's audit events, newest first, optionally
+// filtered by action, 50 a page.
+func (h OrgSettings) AuditLog(c echo.Context) error {
+	org := access.Org(c)
+	action := c.QueryParam("action")
+	page := views.AuditPage{Nav: nav(org, orgBase(org)+"/audit-log"), Action: action, Actions: policy.Actions}
+	status := http.StatusOK
+	if action != "" && !slices.Contains(policy.Actions, action) {
+		status = http.StatusBadRequest
+		page.Error = "There is no action named “" + action + "”. Choose one from the list."
+		return render.Page(c, status, views.AuditLogView(Chrome(c, "Audit log · "+org.Login), page))
+	}
+	var before int64
+	if s := c.QueryParam("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			page.Error = "The page link is not valid; showing the newest events."
+			status = http.StatusBadRequest
+		} else {
+			before = n
+		}
+	}
+	events, err := h.Store.AuditEvents(c.Request().Context(), db.AuditQuery{OrgID: org.ID, Action: action, BeforeID: before, Limit: auditPageSize + 1})
+	if err != nil {
+		return err
+	}
+	base := orgBase(org) + "/audit-log"
+	q := url.Values{}
+	if action != "" {
+		q.Set("action", action)
+	}
+	if before > 0 {
+		page.NewestURL = base + "?" + q.Encode()
+	}
+	if len(events) > auditPageSize {
+		events = events[:auditPageSize]
+		q.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
+		page.OlderURL = base + "?" + q.Encode()
+	}
+	for _, e := range events {
+		page.Rows = append(page.Rows, views.AuditRow{Action: e.Action, Actor: e.ActorLogin, Details: e.Details, Time: e.CreatedAt})
+	}
+	return render.Page(c, status, views.AuditLogView(Chrome(c, "Audit log · "+org.Login), page))
+}

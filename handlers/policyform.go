@@ -1,0 +1,145 @@
+package handlers
+
+import (
+	"net/url"
+	"strconv"
+
+	"patpolicy/policy"
+	"patpolicy/views"
+)
+
+// formValue returns a pointer to the submitted value of name, or nil when
+// the form did not carry it (a disabled input is never submitted).
+func formValue(form url.Values, name string) *string {
+	if vs, ok := form[name]; ok && len(vs) > 0 {
+		return &vs[0]
+	}
+	return nil
+}
+
+// formLifetime reads a "must expire" checkbox and its days. It is nil only
+// when the form carried neither, so a crafted form can leave it alone.
+func formLifetime(form url.Values, f policy.Field) *policy.LifetimeInput {
+	expires, days := form[string(f)+"_expires"], form[string(f)+"_days"]
+	if expires == nil && days == nil {
+		return nil
+	}
+	in := &policy.LifetimeInput{MustExpire: len(expires) > 0 && expires[0] == "on"}
+	if len(days) > 0 {
+		in.Days = days[0]
+	}
+	return in
+}
+
+// orgChangeFromForm decodes the organization settings form.
+func orgChangeFromForm(form url.Values) policy.OrgChange {
+	return policy.OrgChange{
+		FineGrained:         formValue(form, string(policy.FieldFineGrained)),
+		Approval:            formValue(form, string(policy.FieldApproval)),
+		Classic:             formValue(form, string(policy.FieldClassic)),
+		FineGrainedLifetime: formLifetime(form, policy.FieldFineGrainedLifetime),
+		ClassicLifetime:     formLifetime(form, policy.FieldClassicLifetime),
+	}
+}
+
+// enterpriseChangeFromForm decodes the enterprise policy form. The exempt
+// checkbox is a plain checkbox: absent means unchecked.
+func enterpriseChangeFromForm(form url.Values) policy.EnterpriseChange {
+	exempt := form.Get(string(policy.FieldExemptAdmins)) == "on"
+	return policy.EnterpriseChange{
+		FineGrained:         formValue(form, string(policy.FieldFineGrained)),
+		Approval:            formValue(form, string(policy.FieldApproval)),
+		Classic:             formValue(form, string(policy.FieldClassic)),
+		FineGrainedLifetime: formLifetime(form, policy.FieldFineGrainedLifetime),
+		ClassicLifetime:     formLifetime(form, policy.FieldClassicLifetime),
+		ExemptAdmins:        &exempt,
+	}
+}
+
+func daysText(d int) string {
+	if d == 0 {
+		return ""
+	}
+	return strconv.Itoa(d)
+}
+
+// orgValues shows an organization's saved settings: its own choices, and
+// the enforced value where the enterprise locks a field.
+func orgValues(own policy.OrgSettings, eff policy.Effective, enterprise string) views.OrgPolicyValues {
+	return views.OrgPolicyValues{
+		FineGrained:       string(eff.FineGrained),
+		Approval:          string(eff.Approval),
+		Classic:           string(eff.Classic),
+		FineGrainedExpire: own.FineGrainedLifetime > 0,
+		FineGrainedDays:   daysText(own.FineGrainedLifetime),
+		ClassicExpire:     own.ClassicLifetime > 0,
+		ClassicDays:       daysText(own.ClassicLifetime),
+		LockedBy:          eff.Locked,
+		Ceilings:          eff.Ceiling,
+		Enterprise:        enterprise,
+	}
+}
+
+// withSubmitted overlays what the user submitted on saved values, leaving
+// locked fields showing their enforced value.
+func withSubmitted(v views.OrgPolicyValues, ch policy.OrgChange) views.OrgPolicyValues {
+	set := func(f policy.Field, raw *string, dst *string) {
+		if raw != nil && v.LockedBy[f] == "" {
+			*dst = *raw
+		}
+	}
+	set(policy.FieldFineGrained, ch.FineGrained, &v.FineGrained)
+	set(policy.FieldApproval, ch.Approval, &v.Approval)
+	set(policy.FieldClassic, ch.Classic, &v.Classic)
+	if l := ch.FineGrainedLifetime; l != nil {
+		v.FineGrainedExpire, v.FineGrainedDays = l.MustExpire, l.Days
+	}
+	if l := ch.ClassicLifetime; l != nil {
+		v.ClassicExpire, v.ClassicDays = l.MustExpire, l.Days
+	}
+	return v
+}
+
+func errorMap(errs policy.Errors) map[policy.Field]string {
+	m := map[policy.Field]string{}
+	for _, e := range errs {
+		if _, seen := m[e.Field]; !seen {
+			m[e.Field] = e.Message
+		}
+	}
+	return m
+}
+
+func enterpriseValues(e policy.Enterprise) views.EnterprisePolicyValues {
+	return views.EnterprisePolicyValues{
+		FineGrained:       string(e.FineGrained),
+		Approval:          string(e.Approval),
+		Classic:           string(e.Classic),
+		FineGrainedExpire: e.FineGrainedLifetime > 0,
+		FineGrainedDays:   daysText(e.FineGrainedLifetime),
+		ClassicExpire:     e.ClassicLifetime > 0,
+		ClassicDays:       daysText(e.ClassicLifetime),
+		ExemptAdmins:      e.ExemptAdmins,
+	}
+}
+
+func enterpriseWithSubmitted(v views.EnterprisePolicyValues, ch policy.EnterpriseChange) views.EnterprisePolicyValues {
+	for _, p := range []struct {
+		raw *string
+		dst *string
+	}{{ch.FineGrained, &v.FineGrained}, {ch.Approval, &v.Approval}, {ch.Classic, &v.Classic}} {
+		if p.raw != nil {
+			*p.dst = *p.raw
+		}
+	}
+	if l := ch.FineGrainedLifetime; l != nil {
+		v.FineGrainedExpire, v.FineGrainedDays = l.MustExpire, l.Days
+	}
+	if l := ch.ClassicLifetime; l != nil {
+		v.ClassicExpire, v.ClassicDays = l.MustExpire, l.Days
+	}
+	if ch.ExemptAdmins != nil {
+		v.ExemptAdmins = *ch.ExemptAdmins
+	}
+	return v
+}

@@ -1,0 +1,141 @@
+// Command patpolicy serves the personal access token policy console.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"patpolicy/db"
+	"patpolicy/web"
+	"patpolicy/web/session"
+)
+
+// config is everything the flags and environment decide.
+type config struct {
+	addr    string
+	dbPath  string
+	baseURL string
+	demo    bool
+	keys    []string
+}
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg := parseConfig(os.Args[1:])
+	if err := run(cfg, logger); err != nil {
+		logger.Error("patpolicy stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func parseConfig(args []string) config {
+	fs := flag.NewFlagSet("patpolicy", flag.ExitOnError)
+	var cfg config
+	fs.StringVar(&cfg.addr, "addr", envOr("PATPOLICY_ADDR", "127.0.0.1:8080"), "address to listen on (env PATPOLICY_ADDR)")
+	fs.StringVar(&cfg.dbPath, "db", envOr("PATPOLICY_DB", "data/patpolicy.db"), "SQLite database file (env PATPOLICY_DB)")
+	fs.StringVar(&cfg.baseURL, "base-url", envOr("PATPOLICY_BASE_URL", ""), "public URL; https:// marks cookies Secure (env PATPOLICY_BASE_URL)")
+	fs.BoolVar(&cfg.demo, "demo", false, "load the demo dataset into an empty database")
+	_ = fs.Parse(args)
+	cfg.keys = session.ParseSecrets(os.Getenv("PATPOLICY_SESSION_KEYS"))
+	return cfg
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(cfg config, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, err := db.Open(ctx, cfg.dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	if cfg.demo {
+		hash, err := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.DefaultCost)
+		if err != nil {
+			return err
+		}
+		seeded, err := store.SeedDemo(ctx, string(hash))
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		logger.Info("demo data", "loaded", seeded)
+	}
+	if len(cfg.keys) == 0 {
+		// Kept in the database so that a restart signs no one out.
+		key, err := store.SettingOrCreate(ctx, "session_key", session.NewSecret)
+		if err != nil {
+			return err
+		}
+		cfg.keys = []string{key}
+	}
+	dummy, err := dummyHash()
+	if err != nil {
+		return err
+	}
+
+	e := web.New(web.Config{
+		Store:          store,
+		SessionSecrets: cfg.keys,
+		SecureCookies:  strings.HasPrefix(cfg.baseURL, "https://"),
+		Logger:         logger,
+		DummyHash:      dummy,
+	})
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("listening", "url", "http://"+ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// dummyHash is a hash of a random password, compared against when a login
+// names no account, so that both cases cost one bcrypt.
+func dummyHash() ([]byte, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return bcrypt.GenerateFromPassword(b, bcrypt.DefaultCost)
+}

@@ -1,0 +1,9 @@
+// Package static embeds the project's own stylesheet and script.
+package static
+
+import "embed"
+
+// FS holds app.css and app.js.
+//
+//go:embed app.css app.js
+var FS embed.FS

@@ -1,0 +1,259 @@
+package views
+
+import (
+	"fmt"
+
+	"patpolicy/policy"
+)
+
+// OrgPolicyValues are the values an organization's settings form shows:
+// saved ones, or the user's own after a refused submission.
+type OrgPolicyValues struct {
+	FineGrained       string
+	Approval          string
+	Classic           string
+	FineGrainedExpire bool
+	FineGrainedDays   string
+	ClassicExpire     bool
+	ClassicDays       string
+	// LockedBy maps a field the enterprise enforces to the enterprise's name.
+	LockedBy map[policy.Field]string
+	// Ceilings maps a lifetime field to the enterprise's maximum in days.
+	Ceilings map[policy.Field]int
+	// Enterprise names the organization's enterprise, "" if none.
+	Enterprise string
+	Errors     map[policy.Field]string
+}
+
+// EnterprisePolicyValues are the values an enterprise's form shows.
+type EnterprisePolicyValues struct {
+	FineGrained       string
+	Approval          string
+	Classic           string
+	FineGrainedExpire bool
+	FineGrainedDays   string
+	ClassicExpire     bool
+	ClassicDays       string
+	ExemptAdmins      bool
+	Errors            map[policy.Field]string
+}
+
+func options(chosen string, opts ...RadioOption) []RadioOption {
+	for i := range opts {
+		opts[i].Checked = opts[i].Value == chosen
+	}
+	return opts
+}
+
+// FineGrainedGroup is the organization's fine-grained access fieldset.
+func FineGrainedGroup(chosen, lockedBy, err string) RadioGroup {
+	return RadioGroup{
+		Name:     string(policy.FieldFineGrained),
+		Legend:   policy.FieldFineGrained.Title(),
+		LockedBy: lockedBy,
+		Error:    err,
+		Options: options(chosen,
+			RadioOption{Value: string(policy.Allow), Label: "Allow access via fine-grained personal access tokens",
+				Help: "Fine-grained tokens may reach this organization's resources, within what each token was granted."},
+			RadioOption{Value: string(policy.Restrict), Label: "Restrict access via fine-grained personal access tokens",
+				Help: "Fine-grained tokens may only read this organization's public resources. SSH keys they created keep working."},
+		),
+	}
+}
+
+// ApprovalGroup is the organization's approval fieldset.
+func ApprovalGroup(chosen, lockedBy, err string) RadioGroup {
+	return RadioGroup{
+		Name:     string(policy.FieldApproval),
+		Legend:   policy.FieldApproval.Title(),
+		LockedBy: lockedBy,
+		Error:    err,
+		Options: options(chosen,
+			RadioOption{Value: string(policy.ApprovalRequired), Label: "Require administrator approval",
+				Help: "An owner reviews each fine-grained token request before it works here. Tokens that owners create skip the review."},
+			RadioOption{Value: string(policy.ApprovalNotRequired), Label: "Do not require administrator approval",
+				Help: "Fine-grained tokens that members create work here at once, with no review."},
+		),
+	}
+}
+
+// ClassicGroup is the organization's classic access fieldset.
+func ClassicGroup(chosen, lockedBy, err string) RadioGroup {
+	return RadioGroup{
+		Name:     string(policy.FieldClassic),
+		Legend:   policy.FieldClassic.Title(),
+		LockedBy: lockedBy,
+		Error:    err,
+		Options: options(chosen,
+			RadioOption{Value: string(policy.Allow), Label: "Allow access via personal access tokens (classic)",
+				Help: "Classic tokens may reach this organization's resources, as far as their scopes reach."},
+			RadioOption{Value: string(policy.Restrict), Label: "Restrict access via personal access tokens (classic)",
+				Help: "Classic tokens may only read this organization's public resources. SSH keys they created keep working."},
+		),
+	}
+}
+
+func lifetimeRows(fgExpire bool, fgDays string, clExpire bool, clDays string, errs map[policy.Field]string) []LifetimeRow {
+	return []LifetimeRow{
+		{
+			Name:       string(policy.FieldFineGrainedLifetime),
+			CheckLabel: "Fine-grained personal access tokens must expire",
+			CheckHelp:  "New fine-grained tokens must expire within the number of days below.",
+			DaysLabel:  "Maximum lifetime of fine-grained personal access tokens (days)",
+			MustExpire: fgExpire, Days: fgDays, Error: errs[policy.FieldFineGrainedLifetime],
+		},
+		{
+			Name:       string(policy.FieldClassicLifetime),
+			CheckLabel: "Personal access tokens (classic) must expire",
+			CheckHelp:  "New classic tokens must expire within the number of days below.",
+			DaysLabel:  "Maximum lifetime of personal access tokens (classic) (days)",
+			MustExpire: clExpire, Days: clDays, Error: errs[policy.FieldClassicLifetime],
+		},
+	}
+}
+
+const lifetimeHelp = "Cap how long new tokens may live, from 1 to 366 days. Tokens already issued keep their expiration."
+
+// OrgForm builds the organization settings form.
+func OrgForm(action string, version int, v OrgPolicyValues) PolicyForm {
+	f := PolicyForm{
+		Action:  action,
+		Version: version,
+		Groups: []RadioGroup{
+			FineGrainedGroup(v.FineGrained, v.LockedBy[policy.FieldFineGrained], v.Errors[policy.FieldFineGrained]),
+			ApprovalGroup(v.Approval, v.LockedBy[policy.FieldApproval], v.Errors[policy.FieldApproval]),
+			ClassicGroup(v.Classic, v.LockedBy[policy.FieldClassic], v.Errors[policy.FieldClassic]),
+		},
+		Lifetime: LifetimeGroup{
+			Legend: "Set maximum lifetimes for personal access tokens",
+			Help:   lifetimeHelp,
+			Rows:   lifetimeRows(v.FineGrainedExpire, v.FineGrainedDays, v.ClassicExpire, v.ClassicDays, v.Errors),
+		},
+	}
+	for i, row := range f.Lifetime.Rows {
+		if max := v.Ceilings[policy.Field(row.Name)]; max > 0 {
+			f.Lifetime.Rows[i].Ceiling = fmt.Sprintf("The %s enterprise allows at most %d days; you may only choose fewer.", v.Enterprise, max)
+		}
+	}
+	for _, g := range f.Groups {
+		if g.Error != "" {
+			f.Errors = append(f.Errors, g.Error)
+		}
+	}
+	for _, r := range f.Lifetime.Rows {
+		if r.Error != "" {
+			f.Errors = append(f.Errors, r.Error)
+		}
+	}
+	return f
+}
+
+// EnterpriseForm builds the enterprise policy form.
+func EnterpriseForm(action string, version int, v EnterprisePolicyValues) PolicyForm {
+	f := PolicyForm{
+		Action:  action,
+		Version: version,
+		Groups: []RadioGroup{
+			{
+				Name: string(policy.FieldFineGrained), Legend: policy.FieldFineGrained.Title(), Error: v.Errors[policy.FieldFineGrained],
+				Options: options(v.FineGrained,
+					RadioOption{Value: string(policy.EnterpriseAccessNoPolicy), Label: "Allow organizations to configure access requirements",
+						Help: "Each organization's owners decide whether fine-grained tokens may reach it."},
+					RadioOption{Value: string(policy.EnterpriseAccessRestrict), Label: "Restrict access via fine-grained personal access tokens",
+						Help: "No organization accepts fine-grained tokens beyond reading public resources."},
+					RadioOption{Value: string(policy.EnterpriseAccessAllow), Label: "Allow access via fine-grained personal access tokens",
+						Help: "Every organization accepts fine-grained tokens, and owners cannot turn them off."},
+				),
+			},
+			{
+				Name: string(policy.FieldApproval), Legend: policy.FieldApproval.Title(), Error: v.Errors[policy.FieldApproval],
+				Options: options(v.Approval,
+					RadioOption{Value: string(policy.EnterpriseApprovalNoPolicy), Label: "Allow organizations to configure approval requirements",
+						Help: "Each organization's owners decide whether requests need their review."},
+					RadioOption{Value: string(policy.EnterpriseApprovalRequired), Label: "Require organizations to use the approval flow",
+						Help: "Every organization reviews fine-grained token requests from its members."},
+					RadioOption{Value: string(policy.EnterpriseApprovalDisabled), Label: "Disable the approval flow in all organizations",
+						Help: "Fine-grained tokens work in every organization without review."},
+				),
+			},
+			{
+				Name: string(policy.FieldClassic), Legend: policy.FieldClassic.Title(), Error: v.Errors[policy.FieldClassic],
+				Options: options(v.Classic,
+					RadioOption{Value: string(policy.EnterpriseAccessNoPolicy), Label: "Allow organizations to configure personal access tokens (classic) access requirements",
+						Help: "Each organization's owners decide whether classic tokens may reach it."},
+					RadioOption{Value: string(policy.EnterpriseAccessRestrict), Label: "Restrict access via personal access tokens (classic)",
+						Help: "No organization accepts classic tokens beyond reading public resources."},
+					RadioOption{Value: string(policy.EnterpriseAccessAllow), Label: "Allow access via personal access tokens (classic)",
+						Help: "Every organization accepts classic tokens, and owners cannot turn them off."},
+				),
+			},
+		},
+		Lifetime: LifetimeGroup{
+			Legend:     "Set maximum lifetimes for personal access tokens",
+			Help:       lifetimeHelp + " Organizations may set a shorter limit of their own.",
+			Rows:       lifetimeRows(v.FineGrainedExpire, v.FineGrainedDays, v.ClassicExpire, v.ClassicDays, v.Errors),
+			ShowExempt: true,
+			Exempt:     v.ExemptAdmins,
+		},
+	}
+	for _, msg := range []string{v.Errors[policy.FieldFineGrained], v.Errors[policy.FieldApproval], v.Errors[policy.FieldClassic],
+		v.Errors[policy.FieldFineGrainedLifetime], v.Errors[policy.FieldClassicLifetime]} {
+		if msg != "" {
+			f.Errors = append(f.Errors, msg)
+		}
+	}
+	return f
+}
+
+// SummaryRow is one setting described in words.
+type SummaryRow struct {
+	Setting string
+	Value   string
+}
+
+// Summary describes every setting of a form in words, in page order.
+func (f PolicyForm) Summary() []SummaryRow {
+	var rows []SummaryRow
+	for _, g := range f.Groups {
+		rows = append(rows, g.Summary())
+	}
+	for _, r := range f.Lifetime.Rows {
+		v := "No maximum lifetime"
+		if r.MustExpire {
+			v = "At most " + r.Days + " days"
+		}
+		rows = append(rows, SummaryRow{Setting: r.DaysLabel, Value: v})
+	}
+	if f.Lifetime.ShowExempt {
+		v := "No"
+		if f.Lifetime.Exempt {
+			v = "Yes"
+		}
+		rows = append(rows, SummaryRow{Setting: "Exempt administrators", Value: v})
+	}
+	return rows
+}
+
+// Summary names the group's chosen option.
+func (g RadioGroup) Summary() SummaryRow {
+	row := SummaryRow{Setting: g.Legend, Value: "Not chosen"}
+	for _, o := range g.Options {
+		if o.Checked {
+			row.Value = o.Label
+		}
+	}
+	return row
+}
+
+// Compare lists the settings where the saved form and the attempted one
+// differ, for a conflict notice.
+func Compare(saved, attempted PolicyForm) Conflict {
+	var c Conflict
+	cur, try := saved.Summary(), attempted.Summary()
+	for i := range cur {
+		if i < len(try) && cur[i].Value != try[i].Value {
+			c.Rows = append(c.Rows, ConflictRow{Setting: cur[i].Setting, Current: cur[i].Value, Attempted: try[i].Value})
+		}
+	}
+	return c
+}

@@ -1,0 +1,180 @@
+// Package web assembles the Echo server: middleware, routes and error pages.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"patpolicy/db"
+	"patpolicy/handlers"
+	"patpolicy/static"
+	"patpolicy/views"
+	"patpolicy/web/access"
+	"patpolicy/web/render"
+	"patpolicy/web/session"
+)
+
+// Config is what the server is built from.
+type Config struct {
+	Store          *db.Store
+	SessionSecrets []string
+	// SecureCookies marks cookies Secure (the base URL is https).
+	SecureCookies bool
+	Logger        *slog.Logger
+	// DummyHash is a bcrypt hash compared against for unknown logins.
+	DummyHash []byte
+}
+
+// FormBodyLimit caps a request body.
+const FormBodyLimit = "64K"
+
+// New builds the server.
+func New(cfg Config) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+
+	guard := access.Guard{Store: cfg.Store}
+	e.Use(
+		middleware.Recover(),
+		requestLogger(cfg.Logger),
+		securityHeaders,
+		middleware.BodyLimit(FormBodyLimit),
+		session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies)),
+		guard.LoadUser,
+		middleware.CSRFWithConfig(middleware.CSRFConfig{
+			TokenLookup:    "form:_csrf",
+			ContextKey:     handlers.CSRFContextKey,
+			CookieName:     "patpolicy_csrf",
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSecure:   cfg.SecureCookies,
+			CookieSameSite: http.SameSiteLaxMode,
+			ErrorHandler: func(err error, c echo.Context) error {
+				return echo.NewHTTPError(http.StatusForbidden, "This form could not be verified as coming from this site. Reload the page and try again.").SetInternal(err)
+			},
+		}),
+	)
+
+	e.GET("/healthz", func(c echo.Context) error {
+		if err := cfg.Store.Ping(c.Request().Context()); err != nil {
+			return c.String(http.StatusServiceUnavailable, "database unavailable")
+		}
+		return c.String(http.StatusOK, "ok")
+	})
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
+	e.GET("/static/*", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	})
+
+	auth := handlers.Auth{Store: cfg.Store, DummyHash: cfg.DummyHash}
+	e.GET("/login", auth.LoginForm)
+	e.POST("/login", auth.Login)
+	e.POST("/logout", auth.Logout)
+
+	account := handlers.Account{Store: cfg.Store}
+	e.GET("/", account.Home, guard.SignedIn)
+	e.GET("/settings/organizations", account.Organizations, guard.SignedIn)
+	e.GET("/settings/enterprises", account.Enterprises, guard.SignedIn)
+
+	org := handlers.OrgSettings{Store: cfg.Store}
+	o := e.Group("/organizations/:org/settings", guard.OrgOwner)
+	o.GET("", redirectTo("profile"))
+	o.GET("/profile", org.General)
+	o.GET("/personal-access-tokens", org.PATSettings)
+	o.POST("/personal-access-tokens", org.SavePATSettings)
+	o.GET("/personal-access-tokens-onboarding", org.Onboarding)
+	o.POST("/personal-access-tokens-onboarding", org.OnboardingStep)
+	o.GET("/personal-access-tokens/active", org.ActiveTokens)
+	o.GET("/personal-access-token-requests", org.PendingRequests)
+	o.GET("/audit-log", org.AuditLog)
+
+	ent := handlers.EnterpriseSettings{Store: cfg.Store}
+	en := e.Group("/enterprises/:ent/settings", guard.EnterpriseOwner)
+	en.GET("", redirectTo("personal-access-tokens"))
+	en.GET("/personal-access-tokens", ent.PATPolicies)
+	en.POST("/personal-access-tokens", ent.SavePATPolicies)
+	return e
+}
+
+// redirectTo sends a settings root to its first page.
+func redirectTo(sub string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.Redirect(http.StatusSeeOther, c.Request().URL.Path+"/"+sub)
+	}
+}
+
+// securityHeaders forbids inline script, framing and MIME sniffing.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogError: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []any{"method", v.Method, "path", v.URIPath, "status", v.Status, "latency", v.Latency.Round(time.Microsecond)}
+			if v.Error != nil && v.Status >= 500 {
+				log.Error("request", append(attrs, "err", v.Error)...)
+			} else {
+				log.Info("request", attrs...)
+			}
+			return nil
+		},
+	})
+}
+
+// errorHandler answers errors with a friendly page. Messages of 4xx errors
+// are written for people and shown; 5xx details go to the log only.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, msg := http.StatusInternalServerError, ""
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status = he.Code
+			if s, ok := he.Message.(string); ok {
+				msg = s
+			}
+		}
+		page := views.ErrorPage{Status: status, Title: http.StatusText(status), Message: msg}
+		switch {
+		case status == http.StatusNotFound:
+			page.Title, page.Message = "Page not found", "There is nothing here, or you do not have access to it."
+		case status == http.StatusRequestEntityTooLarge:
+			page.Message = "The submitted form is larger than this site accepts."
+		case status >= 500:
+			page.Title, page.Message = "Something went wrong", "The server could not finish this request. Nothing was changed; try again."
+			log.Error("request failed", "path", c.Request().URL.Path, "err", err)
+		case msg == "" || msg == http.StatusText(status):
+			page.Message = "The request could not be handled."
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		if rerr := render.Page(c, status, views.ErrorView(handlers.Chrome(c, page.Title), page)); rerr != nil {
+			log.Error("render error page", "err", rerr)
+			_ = c.String(status, page.Title)
+		}
+	}
+}
