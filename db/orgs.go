@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"patpolicy/policy"
 )
 
 // Role is a user's role in an organization.
@@ -120,4 +122,31 @@ func (s *Store) EnterpriseOwnedBy(ctx context.Context, slug string, userID int64
 		return e, ErrNotFound
 	}
 	return e, err
+}
+
+// CreateOrganization adds an organization with default settings and makes
+// ownerID its owner. enterpriseID 0 means no enterprise.
+func (s *Store) CreateOrganization(ctx context.Context, login, name string, enterpriseID, ownerID int64) (int64, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := timestamp(s.now())
+		var ent any
+		if enterpriseID != 0 {
+			ent = enterpriseID
+		}
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO organizations (login, name, enterprise_id, opted_in, created_at) VALUES (?, ?, ?, 0, ?) RETURNING id`,
+			login, name, ent, now).Scan(&id); err != nil {
+			return err
+		}
+		d := policy.DefaultOrgSettings()
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO org_policies (org_id, fine_grained_access, approval, classic_access, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			id, d.FineGrained, d.Approval, d.Classic, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)`, id, ownerID, RoleOwner)
+		return err
+	})
+	return id, err
 }

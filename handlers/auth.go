@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,7 +59,6 @@ func (h Auth) Login(c echo.Context) error {
 		hash = h.DummyHash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || login == "" {
-		slog.Info("sign-in refused", "login", login)
 		return render.Page(c, http.StatusUnauthorized, views.LoginView(Chrome(c, "Sign in"),
 			views.LoginPage{Login: login, ReturnTo: returnTo, Error: badCredentials}))
 	}
