@@ -1,0 +1,26 @@
+# patpolicy's commands. `make test` runs every test on a fresh Debian machine
+# with Go, installing what the browser tests need first.
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test test-go test-e2e deps generate
+
+run:
+	go run . --demo
+
+generate:
+	go tool templ generate
+
+test: test-go test-e2e
+
+test-go:
+	go vet ./...
+	go test -race -count=1 ./...
+
+deps:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	cd e2e && npm ci --no-audit --no-fund
+
+test-e2e: deps
+	cd e2e && npx playwright test

@@ -1,0 +1,129 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const demoHash = "hash-of-demo-password"
+
+// openTest opens a fresh database in the test's temporary directory and
+// closes it when the test ends.
+func openTest(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "t.db"))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// demo is a seeded store with the ids of the §3 dataset.
+type demo struct {
+	s     *Store
+	users map[string]int64
+	orgs  map[string]int64
+	ent   int64
+}
+
+func seededTest(tb testing.TB) demo {
+	tb.Helper()
+	ctx := context.Background()
+	s := openTest(tb)
+	ok, err := s.SeedDemo(ctx, demoHash)
+	if err != nil || !ok {
+		tb.Fatalf("SeedDemo = %v, %v; want true, nil", ok, err)
+	}
+	d := demo{s: s, users: map[string]int64{}, orgs: map[string]int64{}}
+	for _, login := range []string{"ent-admin", "octo-owner", "mona", "hubot"} {
+		c, err := s.CredentialsFor(ctx, login)
+		if err != nil {
+			tb.Fatalf("CredentialsFor(%s): %v", login, err)
+		}
+		d.users[login] = c.User.ID
+	}
+	for _, login := range []string{"octo-org", "solo-org"} {
+		o, err := s.OrgByLogin(ctx, login)
+		if err != nil {
+			tb.Fatalf("OrgByLogin(%s): %v", login, err)
+		}
+		d.orgs[login] = o.ID
+	}
+	ents, err := s.EnterprisesOwnedBy(ctx, d.users["ent-admin"])
+	if err != nil || len(ents) != 1 {
+		tb.Fatalf("EnterprisesOwnedBy(ent-admin) = %v, %v; want one enterprise", ents, err)
+	}
+	d.ent = ents[0].ID
+	return d
+}
+
+// count runs a count(*) style query on the writer, which always sees the
+// latest committed state.
+func count(tb testing.TB, s *Store, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := s.write.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// dump renders every row of every user table, to compare whole databases.
+func dump(tb testing.TB, s *Store) string {
+	tb.Helper()
+	ctx := context.Background()
+	rows, err := s.write.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			tb.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, table := range tables {
+		fmt.Fprintf(&b, "== %s\n", table)
+		b.WriteString(dumpQuery(tb, s.write, `SELECT * FROM "`+table+`" ORDER BY 1, 2`))
+	}
+	return b.String()
+}
+
+func dumpQuery(tb testing.TB, db *sql.DB, query string, args ...any) string {
+	tb.Helper()
+	rows, err := db.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			tb.Fatal(err)
+		}
+		fmt.Fprintln(&b, vals...)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return b.String()
+}
