@@ -1,27 +1,16 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestAuthorizationMatrix walks every route for every kind of visitor.
 func TestAuthorizationMatrix(t *testing.T) {
 	a := newApp(t)
-	ctx := context.Background()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	otherID, err := a.store.CreateUser(ctx, "other-owner", "other@example.com", "Other", string(hash))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.store.CreateOrganization(ctx, "other-org", "Other Org", 0, otherID); err != nil {
-		t.Fatal(err)
-	}
+	a.addOwner("other-owner", "other-org", "Other Org")
 
 	const (
 		ok     = http.StatusOK

@@ -50,6 +50,21 @@ func newApp(t *testing.T) *app {
 	return &app{t: t, srv: srv, store: store}
 }
 
+// addOwner creates a user (password demo-password) who owns a new
+// organization outside any enterprise.
+func (a *app) addOwner(login, org, orgName string) {
+	a.t.Helper()
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
+	id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, string(hash))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if _, err := a.store.CreateOrganization(ctx, org, orgName, 0, id); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
 // client is one browser: its own cookies, redirects not followed.
 type client struct {
 	t    *testing.T

@@ -1,14 +1,12 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/handlers"
 	"patpolicy/policy"
@@ -189,16 +187,8 @@ func TestHeaderMenuAndLists(t *testing.T) {
 
 func TestUserTextIsEscaped(t *testing.T) {
 	a := newApp(t)
-	ctx := context.Background()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	id, err := a.store.CreateUser(ctx, "evil", "evil@example.com", "Evil", string(hash))
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := `<script>alert("x")</script><img src=x onerror=alert(1)>`
-	if _, err := a.store.CreateOrganization(ctx, "evil-org", name, 0, id); err != nil {
-		t.Fatal(err)
-	}
+	a.addOwner("evil", "evil-org", name)
 	c := a.as("evil")
 	for _, path := range []string{"/settings/organizations", "/organizations/evil-org/settings/profile"} {
 		p := c.get(path).status(http.StatusOK)
