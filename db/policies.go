@@ -111,8 +111,10 @@ func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.O
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
-			        version = version + 1, updated_at = ? WHERE org_id = ?`,
-			chosen.FineGrained, chosen.Approval, chosen.Classic, timestamp(s.now()), orgID); err != nil {
+			        fine_grained_max_days = ?, classic_max_days = ?, version = version + 1, updated_at = ?
+			 WHERE org_id = ?`,
+			chosen.FineGrained, chosen.Approval, chosen.Classic, chosen.FineGrainedLifetime, chosen.ClassicLifetime,
+			timestamp(s.now()), orgID); err != nil {
 			return err
 		}
 		return s.recordOrgEvents(ctx, tx, orgID, actorID, events)

@@ -56,8 +56,10 @@ func OrgEvents(old, next OrgSettings) []Event {
 	return evs
 }
 
-// OptInEvents lists the audit events of an organization enrolling with the
-// given settings, starting from the defaults.
+// OptInEvents lists the audit events of an organization enrolling: the
+// opt-in, then one event for every chosen setting (compared with nothing, so
+// even a choice equal to the default is recorded and the log shows the whole
+// state the organization enrolled with).
 func OptInEvents(chosen OrgSettings) []Event {
 	evs := []Event{{ActionFineGrainedOptIn, "Opted in to fine-grained personal access tokens"}}
 	return append(evs, OrgEvents(OrgSettings{}, chosen)...)
