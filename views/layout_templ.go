@@ -47,7 +47,7 @@ func Layout(ch Chrome) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if ch.User != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<details class=\"user-menu\"><summary aria-label=\"Open user navigation menu\"><span class=\"avatar\" aria-hidden=\"true\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<details class=\"user-menu\"><summary role=\"button\" aria-label=\"Open user navigation menu\"><span class=\"avatar\" aria-hidden=\"true\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
