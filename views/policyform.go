@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"strings"
 
 	"patpolicy/policy"
 )
@@ -135,17 +136,28 @@ func OrgForm(action string, version int, v OrgPolicyValues) PolicyForm {
 			f.Lifetime.Rows[i].Ceiling = fmt.Sprintf("The %s enterprise allows at most %d days; you may only choose fewer.", v.Enterprise, max)
 		}
 	}
-	for _, g := range f.Groups {
-		if g.Error != "" {
-			f.Errors = append(f.Errors, g.Error)
+	f.collectErrors()
+	return f
+}
+
+// collectErrors lists every field error for the summary above the form,
+// each naming its setting.
+func (f *PolicyForm) collectErrors() {
+	add := func(title, msg string) {
+		switch {
+		case msg == "":
+		case strings.Contains(msg, title):
+			f.Errors = append(f.Errors, msg)
+		default:
+			f.Errors = append(f.Errors, title+": "+msg)
 		}
+	}
+	for _, g := range f.Groups {
+		add(g.Legend, g.Error)
 	}
 	for _, r := range f.Lifetime.Rows {
-		if r.Error != "" {
-			f.Errors = append(f.Errors, r.Error)
-		}
+		add(strings.TrimSuffix(r.DaysLabel, " (days)"), r.Error)
 	}
-	return f
 }
 
 // EnterpriseForm builds the enterprise policy form.
@@ -196,12 +208,7 @@ func EnterpriseForm(action string, version int, v EnterprisePolicyValues) Policy
 			Exempt:     v.ExemptAdmins,
 		},
 	}
-	for _, msg := range []string{v.Errors[policy.FieldFineGrained], v.Errors[policy.FieldApproval], v.Errors[policy.FieldClassic],
-		v.Errors[policy.FieldFineGrainedLifetime], v.Errors[policy.FieldClassicLifetime]} {
-		if msg != "" {
-			f.Errors = append(f.Errors, msg)
-		}
-	}
+	f.collectErrors()
 	return f
 }
 
