@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"patpolicy/policy"
@@ -25,12 +26,18 @@ type AuditQuery struct {
 	Limit    int
 }
 
-func (s *Store) recordOrgEvents(ctx context.Context, tx *sql.Tx, orgID, actorID int64, events []policy.Event) error {
+// recordEvents writes audit events in the transaction of the change they
+// describe, for an organization (scope "org_id") or an enterprise
+// ("enterprise_id").
+func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, scope string, id, actorID int64, events []policy.Event) error {
+	if scope != "org_id" && scope != "enterprise_id" {
+		return fmt.Errorf("audit scope %q", scope)
+	}
 	now := timestamp(s.now())
 	for _, ev := range events {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO audit_events (org_id, actor_id, action, details, created_at) VALUES (?, ?, ?, ?, ?)`,
-			orgID, actorID, ev.Action, ev.Details, now); err != nil {
+			`INSERT INTO audit_events (`+scope+`, actor_id, action, details, created_at) VALUES (?, ?, ?, ?, ?)`,
+			id, actorID, ev.Action, ev.Details, now); err != nil {
 			return err
 		}
 	}

@@ -164,7 +164,7 @@ func TestAuditEventsDefaultLimit(t *testing.T) {
 		evs[i] = policy.Event{Action: policy.ActionExpirationLimitSet, Details: fmt.Sprint(i)}
 	}
 	if err := d.s.inTx(ctx, func(tx *sql.Tx) error {
-		return d.s.recordOrgEvents(ctx, tx, org, d.users["octo-owner"], evs)
+		return d.s.recordEvents(ctx, tx, "org_id", org, d.users["octo-owner"], evs)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func planFixture(t *testing.T) demo {
 			evs[i] = policy.Event{Action: policy.Actions[i%len(policy.Actions)], Details: fmt.Sprint(i)}
 		}
 		if err := d.s.inTx(ctx, func(tx *sql.Tx) error {
-			return d.s.recordOrgEvents(ctx, tx, d.orgs[login], d.users["octo-owner"], evs)
+			return d.s.recordEvents(ctx, tx, "org_id", d.orgs[login], d.users["octo-owner"], evs)
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -91,7 +91,7 @@ func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expecte
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrStale
 		}
-		return s.recordOrgEvents(ctx, tx, orgID, actorID, events)
+		return s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
 	})
 }
 
@@ -117,7 +117,7 @@ func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.O
 			timestamp(s.now()), orgID); err != nil {
 			return err
 		}
-		return s.recordOrgEvents(ctx, tx, orgID, actorID, events)
+		return s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
 	})
 }
 
@@ -126,9 +126,11 @@ func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (policy.Enter
 	ent := policy.DefaultEnterprise()
 	var version int
 	err := s.read.QueryRowContext(ctx,
-		`SELECT e.slug, e.name, e.opted_in, ep.fine_grained_access, ep.approval, ep.classic_access,
-		        ep.fine_grained_max_days, ep.classic_max_days, ep.exempt_administrators, ep.version
-		 FROM enterprises e JOIN enterprise_policies ep ON ep.enterprise_id = e.id WHERE e.id = ?`, entID).Scan(
+		`SELECT e.slug, e.name, e.opted_in,
+		        COALESCE(ep.fine_grained_access, 'no_policy'), COALESCE(ep.approval, 'no_policy'),
+		        COALESCE(ep.classic_access, 'no_policy'), COALESCE(ep.fine_grained_max_days, 0),
+		        COALESCE(ep.classic_max_days, 0), COALESCE(ep.exempt_administrators, 0), COALESCE(ep.version, 0)
+		 FROM enterprises e LEFT JOIN enterprise_policies ep ON ep.enterprise_id = e.id WHERE e.id = ?`, entID).Scan(
 		&ent.Slug, &ent.Name, &ent.OptedIn, &ent.FineGrained, &ent.Approval, &ent.Classic,
 		&ent.FineGrainedLifetime, &ent.ClassicLifetime, &ent.ExemptAdmins, &version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -159,13 +161,15 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrStale
 		}
-		for _, ev := range events {
+		if bump == 1 {
+			// What each organization has in force changed too: a settings
+			// form an owner opened before this is now out of date.
 			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO audit_events (enterprise_id, actor_id, action, details, created_at) VALUES (?, ?, ?, ?, ?)`,
-				entID, actorID, ev.Action, ev.Details, now); err != nil {
+				`UPDATE org_policies SET version = version + 1
+				 WHERE org_id IN (SELECT id FROM organizations WHERE enterprise_id = ?)`, entID); err != nil {
 				return err
 			}
 		}
-		return nil
+		return s.recordEvents(ctx, tx, "enterprise_id", entID, actorID, events)
 	})
 }

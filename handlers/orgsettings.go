@@ -67,7 +67,7 @@ func (h OrgSettings) PATSettings(c echo.Context) error {
 	if !eff.OptedIn {
 		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
 	}
-	form := views.OrgForm(patSettingsURL(org), p.Version, orgValues(p.Own, eff, org.EnterpriseName))
+	form := views.OrgForm(patSettingsURL(org), p.Version, orgValues(eff, org.EnterpriseName))
 	return h.renderPAT(c, http.StatusOK, org, form)
 }
 
@@ -96,7 +96,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
 	}
 	change := orgChangeFromForm(form)
-	saved := orgValues(p.Own, eff, org.EnterpriseName)
+	saved := orgValues(eff, org.EnterpriseName)
 	attempted := withSubmitted(saved, change)
 
 	version, verr := strconv.Atoi(form.Get("version"))
@@ -113,7 +113,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 		if p, err = h.Store.OrgPolicy(ctx, org.ID); err != nil {
 			return err
 		}
-		return h.conflict(c, org, p, orgValues(p.Own, p.Effective(), org.EnterpriseName), attempted)
+		return h.conflict(c, org, p, orgValues(p.Effective(), org.EnterpriseName), attempted)
 	}
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ func (h OrgSettings) Onboarding(c echo.Context) error {
 	if eff.OptedIn {
 		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
 	}
-	return h.renderStep(c, http.StatusOK, org, eff, 1, orgValues(p.Own, eff, org.EnterpriseName), "")
+	return h.renderStep(c, http.StatusOK, org, eff, 1, orgValues(eff, org.EnterpriseName), "")
 }
 
 // OnboardingStep moves through the steps (Continue, Back) and enrolls.
@@ -175,7 +175,7 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		Approval:    formValue(form, string(policy.FieldApproval)),
 		Classic:     formValue(form, string(policy.FieldClassic)),
 	}
-	values := withSubmitted(orgValues(p.Own, eff, org.EnterpriseName), change)
+	values := withSubmitted(orgValues(eff, org.EnterpriseName), change)
 
 	switch form.Get("nav") {
 	case "back":

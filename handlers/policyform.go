@@ -63,17 +63,18 @@ func daysText(d int) string {
 	return strconv.Itoa(d)
 }
 
-// orgValues shows an organization's saved settings: its own choices, and
-// the enforced value where the enterprise locks a field.
-func orgValues(own policy.OrgSettings, eff policy.Effective, enterprise string) views.OrgPolicyValues {
+// orgValues shows the policy in force in an organization: its own choices
+// where it decides, the enterprise's where that enforces a field, and the
+// stricter of the two maximum lifetimes.
+func orgValues(eff policy.Effective, enterprise string) views.OrgPolicyValues {
 	return views.OrgPolicyValues{
 		FineGrained:       string(eff.FineGrained),
 		Approval:          string(eff.Approval),
 		Classic:           string(eff.Classic),
-		FineGrainedExpire: own.FineGrainedLifetime > 0,
-		FineGrainedDays:   daysText(own.FineGrainedLifetime),
-		ClassicExpire:     own.ClassicLifetime > 0,
-		ClassicDays:       daysText(own.ClassicLifetime),
+		FineGrainedExpire: eff.FineGrainedLifetime > 0,
+		FineGrainedDays:   daysText(eff.FineGrainedLifetime),
+		ClassicExpire:     eff.ClassicLifetime > 0,
+		ClassicDays:       daysText(eff.ClassicLifetime),
 		LockedBy:          eff.Locked,
 		Ceilings:          eff.Ceiling,
 		Enterprise:        enterprise,

@@ -279,3 +279,45 @@ func TestOnboarding(t *testing.T) {
 	}
 	c.get(path).redirectsTo("/organizations/solo-org/settings/personal-access-tokens")
 }
+
+func TestEnterpriseChangeMakesOpenFormsStale(t *testing.T) {
+	a := newApp(t)
+	owner, admin := a.as("octo-owner"), a.as("ent-admin")
+	form := owner.get(patPath)
+	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
+	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(entPath)
+
+	// The owner changed only approval; the form is out of date, not wrong.
+	res := owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"}).status(http.StatusConflict)
+	res.contains(`[role="alert"] table`, "Do not require administrator approval")
+	if res.checked("fine_grained_access") != "restrict" || res.doc.Find(`input[name="fine_grained_access"][disabled]`).Length() != 2 {
+		t.Fatal("the 409 page does not show the new lock")
+	}
+	owner.submit(res, "form.settings-form", nil).redirectsTo(patPath)
+	if p := a.orgPolicy("octo-org"); p.Own.Approval != policy.ApprovalNotRequired {
+		t.Fatalf("stored %+v", p.Own)
+	}
+}
+
+func TestLifetimeShownIsTheOneInForce(t *testing.T) {
+	a := newApp(t)
+	owner, admin := a.as("octo-owner"), a.as("ent-admin")
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "200",
+	}).redirectsTo(patPath)
+	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
+	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30",
+	}).redirectsTo(entPath)
+
+	form := owner.get(patPath)
+	if v, _ := form.doc.Find("#fine_grained_max_lifetime_days_days").Attr("value"); v != "30" {
+		t.Fatalf("page shows %q days, want the 30 in force", v)
+	}
+	// Saving something else is not blocked by the lifetime.
+	owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	p := a.orgPolicy("octo-org")
+	if p.Own.Approval != policy.ApprovalNotRequired || p.Effective().FineGrainedLifetime != 30 {
+		t.Fatalf("stored %+v, effective %d", p.Own, p.Effective().FineGrainedLifetime)
+	}
+}

@@ -85,13 +85,18 @@ func ApplyOrgChange(cur OrgSettings, ent *Enterprise, ch OrgChange) (OrgSettings
 		}
 	}
 
-	lifetime := func(f Field, in *LifetimeInput, own *int) {
+	// The settings page shows the lifetime in force. Submitting that value
+	// back is no change, and keeps the organization's own, as for locks.
+	lifetime := func(f Field, in *LifetimeInput, own *int, inForce int) {
 		if in == nil {
 			return
 		}
 		days, msg := parseLifetime(*in)
+		if msg == "" && days == inForce {
+			return
+		}
 		if msg == "" && days > 0 && eff.Ceiling[f] > 0 && days > eff.Ceiling[f] {
-			msg = fmt.Sprintf("The %s enterprise allows at most %d days; choose %d or fewer.", enterpriseName, eff.Ceiling[f], eff.Ceiling[f])
+			msg = CeilingMessage(enterpriseName, eff.Ceiling[f])
 		}
 		if msg != "" {
 			errs = append(errs, FieldError{Field: f, Message: msg})
@@ -99,8 +104,8 @@ func ApplyOrgChange(cur OrgSettings, ent *Enterprise, ch OrgChange) (OrgSettings
 		}
 		*own = days
 	}
-	lifetime(FieldFineGrainedLifetime, ch.FineGrainedLifetime, &next.FineGrainedLifetime)
-	lifetime(FieldClassicLifetime, ch.ClassicLifetime, &next.ClassicLifetime)
+	lifetime(FieldFineGrainedLifetime, ch.FineGrainedLifetime, &next.FineGrainedLifetime, eff.FineGrainedLifetime)
+	lifetime(FieldClassicLifetime, ch.ClassicLifetime, &next.ClassicLifetime, eff.ClassicLifetime)
 
 	if len(errs) > 0 {
 		return cur, errs
@@ -154,6 +159,12 @@ func ApplyEnterpriseChange(cur Enterprise, ch EnterpriseChange) (Enterprise, Err
 		return cur, errs
 	}
 	return next, nil
+}
+
+// CeilingMessage explains an enterprise's maximum lifetime to an
+// organization owner.
+func CeilingMessage(enterprise string, days int) string {
+	return fmt.Sprintf("The %s enterprise allows at most %d days; an organization may only choose fewer.", enterprise, days)
 }
 
 // parseLifetime turns a lifetime input into days (0 = no limit) or a message.

@@ -298,7 +298,10 @@ func TestApplyOrgChangeEnterpriseLifetimeCeiling(t *testing.T) {
 		ceiling int
 	}{
 		{"tighten fine-grained", OrgChange{FineGrainedLifetime: expire("60")}, OrgSettings{Allow, ApprovalRequired, Allow, 60, 0}, "", 0},
-		{"equal to fine-grained ceiling", OrgChange{FineGrainedLifetime: expire("90")}, OrgSettings{Allow, ApprovalRequired, Allow, 90, 0}, "", 0},
+		// The page shows the lifetime in force (the ceiling); sending it back
+		// is no change and keeps the organization's own (none).
+		{"equal to fine-grained ceiling", OrgChange{FineGrainedLifetime: expire("90")}, cur, "", 0},
+		{"unchecking under a ceiling", OrgChange{FineGrainedLifetime: &LifetimeInput{}}, cur, "", 0},
 		{"exceed fine-grained ceiling", OrgChange{FineGrainedLifetime: expire("91")}, cur, FieldFineGrainedLifetime, 90},
 		{"exceed fine-grained ceiling by far", OrgChange{FineGrainedLifetime: expire("366")}, cur, FieldFineGrainedLifetime, 90},
 		{"tighten classic", OrgChange{ClassicLifetime: expire("1")}, OrgSettings{Allow, ApprovalRequired, Allow, 0, 1}, "", 0},

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"fmt"
 	"strings"
 
 	"patpolicy/policy"
@@ -133,7 +132,7 @@ func OrgForm(action string, version int, v OrgPolicyValues) PolicyForm {
 	}
 	for i, row := range f.Lifetime.Rows {
 		if max := v.Ceilings[policy.Field(row.Name)]; max > 0 {
-			f.Lifetime.Rows[i].Ceiling = fmt.Sprintf("The %s enterprise allows at most %d days; you may only choose fewer.", v.Enterprise, max)
+			f.Lifetime.Rows[i].Ceiling = policy.CeilingMessage(v.Enterprise, max)
 		}
 	}
 	f.collectErrors()
