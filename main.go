@@ -121,11 +121,13 @@ func run(cfg config, logger *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	stop() // a second signal now ends the process at once
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		srv.Close()
+		return fmt.Errorf("requests still running after 15s were cut off: %w", err)
 	}
 	return nil
 }

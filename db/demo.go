@@ -47,24 +47,18 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error)
 			VALUES (?, ?, ?, ?, ?)`, entID, policy.EnterpriseAccessNoPolicy, policy.EnterpriseApprovalNoPolicy, policy.EnterpriseAccessRestrict, now); err != nil {
 			return err
 		}
+		// octo-org is opted in through its enterprise; solo-org not at all.
 		orgs := []struct {
 			login, name string
-			ent         any
-			optedIn     bool
-		}{{"octo-org", "Octo Org", entID, false}, {"solo-org", "Solo Org", nil, false}}
+			ent         int64
+		}{{"octo-org", "Octo Org", entID}, {"solo-org", "Solo Org", 0}}
 		orgIDs := map[string]int64{}
 		for _, o := range orgs {
-			id, err := exec(`INSERT INTO organizations (login, name, enterprise_id, opted_in, created_at) VALUES (?, ?, ?, ?, ?)`,
-				o.login, o.name, o.ent, o.optedIn, now)
+			id, err := s.insertOrganization(ctx, tx, o.login, o.name, o.ent, false)
 			if err != nil {
 				return err
 			}
 			orgIDs[o.login] = id
-			d := policy.DefaultOrgSettings()
-			if _, err := exec(`INSERT INTO org_policies (org_id, fine_grained_access, approval, classic_access, updated_at) VALUES (?, ?, ?, ?, ?)`,
-				id, d.FineGrained, d.Approval, d.Classic, now); err != nil {
-				return err
-			}
 		}
 		for _, m := range []struct {
 			org, user string

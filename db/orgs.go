@@ -129,24 +129,32 @@ func (s *Store) EnterpriseOwnedBy(ctx context.Context, slug string, userID int64
 func (s *Store) CreateOrganization(ctx context.Context, login, name string, enterpriseID, ownerID int64) (int64, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := timestamp(s.now())
-		var ent any
-		if enterpriseID != 0 {
-			ent = enterpriseID
-		}
-		if err := tx.QueryRowContext(ctx,
-			`INSERT INTO organizations (login, name, enterprise_id, opted_in, created_at) VALUES (?, ?, ?, 0, ?) RETURNING id`,
-			login, name, ent, now).Scan(&id); err != nil {
+		var err error
+		if id, err = s.insertOrganization(ctx, tx, login, name, enterpriseID, false); err != nil {
 			return err
 		}
-		d := policy.DefaultOrgSettings()
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO org_policies (org_id, fine_grained_access, approval, classic_access, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			id, d.FineGrained, d.Approval, d.Classic, now); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)`, id, ownerID, RoleOwner)
+		_, err = tx.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)`, id, ownerID, RoleOwner)
 		return err
 	})
+	return id, err
+}
+
+// insertOrganization adds an organization and its default settings.
+func (s *Store) insertOrganization(ctx context.Context, tx *sql.Tx, login, name string, enterpriseID int64, optedIn bool) (int64, error) {
+	now := timestamp(s.now())
+	var ent any
+	if enterpriseID != 0 {
+		ent = enterpriseID
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx,
+		`INSERT INTO organizations (login, name, enterprise_id, opted_in, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		login, name, ent, optedIn, now).Scan(&id); err != nil {
+		return 0, err
+	}
+	d := policy.DefaultOrgSettings()
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO org_policies (org_id, fine_grained_access, approval, classic_access, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		id, d.FineGrained, d.Approval, d.Classic, now)
 	return id, err
 }

@@ -62,7 +62,7 @@ func planFixture(t *testing.T) demo {
 	for _, login := range []string{"octo-org", "solo-org"} {
 		evs := make([]policy.Event, 200)
 		for i := range evs {
-			evs[i] = policy.Event{Action: policy.Actions[i%len(policy.Actions)], Details: fmt.Sprint(i)}
+			evs[i] = policy.Event{Action: policy.Actions()[i%len(policy.Actions())], Details: fmt.Sprint(i)}
 		}
 		if err := d.s.inTx(ctx, func(tx *sql.Tx) error {
 			return d.s.recordEvents(ctx, tx, "org_id", d.orgs[login], d.users["octo-owner"], evs)

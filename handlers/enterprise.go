@@ -64,7 +64,7 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	}
 	next, errs := policy.ApplyEnterpriseChange(cur, change)
 	if len(errs) > 0 {
-		attempted.Errors = errorMap(errs)
+		attempted.Errors = errs.ByField()
 		return h.render(c, http.StatusUnprocessableEntity, ent, views.EnterpriseForm(action, version, attempted))
 	}
 	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))

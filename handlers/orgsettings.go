@@ -105,7 +105,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	}
 	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
 	if len(errs) > 0 {
-		attempted.Errors = errorMap(errs)
+		attempted.Errors = errs.ByField()
 		return h.renderPAT(c, http.StatusUnprocessableEntity, org, views.OrgForm(patSettingsURL(org), p.Version, attempted))
 	}
 	err = h.Store.SaveOrgPolicy(ctx, org.ID, access.User(c).ID, p.Version, next, policy.OrgEvents(p.Own, next))
@@ -186,7 +186,7 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		}
 		// Only this step's choice is checked here; Enroll checks them all.
 		if _, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, stepOnly(change, step)); len(errs) > 0 {
-			values.Errors = errorMap(errs)
+			values.Errors = errs.ByField()
 			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, errs[0].Message)
 		}
 		return h.renderStep(c, http.StatusOK, org, eff, step+1, values, "")
@@ -247,9 +247,9 @@ const auditPageSize = 50
 func (h OrgSettings) AuditLog(c echo.Context) error {
 	org := access.Org(c)
 	action := c.QueryParam("action")
-	page := views.AuditPage{Nav: nav(org, orgBase(org)+"/audit-log"), Action: action, Actions: policy.Actions}
+	page := views.AuditPage{Nav: nav(org, orgBase(org)+"/audit-log"), Action: action, Actions: policy.Actions()}
 	status := http.StatusOK
-	if action != "" && !slices.Contains(policy.Actions, action) {
+	if action != "" && !slices.Contains(page.Actions, action) {
 		status = http.StatusBadRequest
 		page.Error = "There is no action named “" + action + "”. Choose one from the list."
 		return render.Page(c, status, views.AuditLogView(Chrome(c, "Audit log · "+org.Login), page))

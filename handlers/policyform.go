@@ -101,16 +101,6 @@ func withSubmitted(v views.OrgPolicyValues, ch policy.OrgChange) views.OrgPolicy
 	return v
 }
 
-func errorMap(errs policy.Errors) map[policy.Field]string {
-	m := map[policy.Field]string{}
-	for _, e := range errs {
-		if _, seen := m[e.Field]; !seen {
-			m[e.Field] = e.Message
-		}
-	}
-	return m
-}
-
 func enterpriseValues(e policy.Enterprise) views.EnterprisePolicyValues {
 	return views.EnterprisePolicyValues{
 		FineGrained:       string(e.FineGrained),

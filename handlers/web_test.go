@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -208,4 +209,29 @@ func TestFriendlyErrors(t *testing.T) {
 	if a.client().get("/healthz").body != "ok" {
 		t.Error("healthz")
 	}
+}
+
+func TestChunkedOversizedBodyIs413(t *testing.T) {
+	a := newApp(t)
+	c := a.as("octo-owner")
+	body := "_csrf=" + c.csrf() + "&fine_grained_access=restrict&pad=" + strings.Repeat("x", 70*1024)
+	// No Content-Length: the limit must hold while reading.
+	req, _ := http.NewRequest(http.MethodPost, a.srv.URL+patPath, io.NopCloser(strings.NewReader(body)))
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c.do(req).status(http.StatusRequestEntityTooLarge)
+	c.postRaw(patPath, "_csrf=%zz&fine_grained_access=restrict").status(http.StatusBadRequest)
+	if p := a.orgPolicy("octo-org"); p.Own.FineGrained != policy.Allow {
+		t.Fatal("a refused submission changed the settings")
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	a := newApp(t)
+	p := a.client().get("/static/app.css").status(http.StatusOK)
+	if !strings.Contains(p.res.Header.Get("Content-Type"), "text/css") || !strings.Contains(p.body, ".side-nav") {
+		t.Fatalf("app.css: %s", p.res.Header.Get("Content-Type"))
+	}
+	a.client().get("/static/").status(http.StatusNotFound)
+	a.client().get("/static/static.go").status(http.StatusNotFound)
 }

@@ -16,16 +16,18 @@ const (
 )
 
 // Actions lists every action a settings change can record, for filters.
-var Actions = []string{
-	ActionAccessRestrictionEnabled,
-	ActionAccessRestrictionDisabled,
-	ActionClassicAccessRestrictionEnabled,
-	ActionClassicAccessRestrictionDisabled,
-	ActionExpirationLimitSet,
-	ActionExpirationLimitUnset,
-	ActionAutoApproveEnable,
-	ActionAutoApproveDisable,
-	ActionFineGrainedOptIn,
+func Actions() []string {
+	return []string{
+		ActionAccessRestrictionEnabled,
+		ActionAccessRestrictionDisabled,
+		ActionClassicAccessRestrictionEnabled,
+		ActionClassicAccessRestrictionDisabled,
+		ActionExpirationLimitSet,
+		ActionExpirationLimitUnset,
+		ActionAutoApproveEnable,
+		ActionAutoApproveDisable,
+		ActionFineGrainedOptIn,
+	}
 }
 
 // Event is an audit record to be written with the change it describes.
@@ -85,7 +87,13 @@ func EnterpriseEvents(old, next Enterprise) []Event {
 	evs = append(evs, lifetimeEvents(old.FineGrainedLifetime, next.FineGrainedLifetime, "fine-grained")...)
 	evs = append(evs, lifetimeEvents(old.ClassicLifetime, next.ClassicLifetime, "classic")...)
 	if old.ExemptAdmins != next.ExemptAdmins {
-		evs = append(evs, Event{ActionExpirationLimitSet, fmt.Sprintf("Administrators exempt from lifetime limits: %t", next.ExemptAdmins)})
+		// GitHub names no action for the exemption; it is part of the
+		// lifetime limit, set or lifted.
+		if next.ExemptAdmins {
+			evs = append(evs, Event{ActionExpirationLimitSet, "Administrators are exempt from the maximum lifetimes"})
+		} else {
+			evs = append(evs, Event{ActionExpirationLimitUnset, "Administrators are no longer exempt from the maximum lifetimes"})
+		}
 	}
 	return evs
 }

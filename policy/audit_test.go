@@ -32,18 +32,18 @@ func TestActionNamesMatchProduct(t *testing.T) {
 			t.Errorf("action constant %q, want %q", got, spelled)
 		}
 	}
-	if len(Actions) != len(want) {
-		t.Errorf("Actions lists %d actions, want %d", len(Actions), len(want))
+	if len(Actions()) != len(want) {
+		t.Errorf("Actions() lists %d actions, want %d", len(Actions()), len(want))
 	}
-	for _, a := range Actions {
+	for _, a := range Actions() {
 		if _, ok := want[a]; !ok {
-			t.Errorf("Actions holds unknown action %q", a)
+			t.Errorf("Actions() holds unknown action %q", a)
 		}
 	}
 	seen := map[string]bool{}
-	for _, a := range Actions {
+	for _, a := range Actions() {
 		if seen[a] {
-			t.Errorf("Actions lists %q twice", a)
+			t.Errorf("Actions() lists %q twice", a)
 		}
 		seen[a] = true
 	}
@@ -233,7 +233,7 @@ func TestEnterpriseEventsBackToNoPolicy(t *testing.T) {
 			t.Errorf("EnterpriseEvents(%+v, no policy) = %v, want one event", tt.old, evs)
 			continue
 		}
-		if !slices.Contains(Actions, evs[0].Action) {
+		if !slices.Contains(Actions(), evs[0].Action) {
 			t.Errorf("unknown action %q", evs[0].Action)
 		}
 		if d := evs[0].Details; !strings.Contains(d, "each organization decides") && !strings.Contains(d, "no_policy") {
@@ -247,12 +247,12 @@ func TestEnterpriseEventsExemptAdministrators(t *testing.T) {
 	next := old
 	next.ExemptAdmins = true
 	evs := EnterpriseEvents(old, next)
-	if len(evs) != 1 || !strings.Contains(evs[0].Details, "true") {
-		t.Errorf("exempt on: %v, want one event whose details say true", evs)
+	if len(evs) != 1 || evs[0].Action != ActionExpirationLimitSet || !strings.Contains(evs[0].Details, "exempt") {
+		t.Errorf("exempt on: %v, want one expiration_limit_set event about the exemption", evs)
 	}
 	evs = EnterpriseEvents(next, old)
-	if len(evs) != 1 || !strings.Contains(evs[0].Details, "false") {
-		t.Errorf("exempt off: %v, want one event whose details say false", evs)
+	if len(evs) != 1 || evs[0].Action != ActionExpirationLimitUnset || !strings.Contains(evs[0].Details, "no longer exempt") {
+		t.Errorf("exempt off: %v, want one expiration_limit_unset event lifting the exemption", evs)
 	}
 }
 

@@ -224,23 +224,13 @@ func (e FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Mes
 // Errors collects field errors in the order they were found.
 type Errors []FieldError
 
-// For returns the message for f, or "".
-func (es Errors) For(f Field) string {
+// ByField maps each field to its first message.
+func (es Errors) ByField() map[Field]string {
+	m := make(map[Field]string, len(es))
 	for _, e := range es {
-		if e.Field == f {
-			return e.Message
+		if _, seen := m[e.Field]; !seen {
+			m[e.Field] = e.Message
 		}
 	}
-	return ""
-}
-
-// HasLockViolation reports whether any error is an attempt to change a
-// setting the enterprise enforces.
-func (es Errors) HasLockViolation() bool {
-	for _, e := range es {
-		if e.Locked {
-			return true
-		}
-	}
-	return false
+	return m
 }

@@ -265,17 +265,12 @@ func TestErrorsHelpers(t *testing.T) {
 		{Field: FieldClassic, Message: "locked", Locked: true},
 		{Field: FieldApproval, Message: "second"},
 	}
-	if got := es.For(FieldApproval); got != "first" {
-		t.Errorf("For(approval) = %q, want the first message", got)
+	m := es.ByField()
+	if m[FieldApproval] != "first" || m[FieldClassic] != "locked" || len(m) != 2 {
+		t.Errorf("ByField() = %v, want the first message of each field", m)
 	}
-	if got := es.For(FieldFineGrained); got != "" {
-		t.Errorf("For(fine_grained) = %q, want empty", got)
-	}
-	if !es.HasLockViolation() {
-		t.Error("HasLockViolation() = false with a locked error")
-	}
-	if (Errors{{Field: FieldApproval, Message: "x"}}).HasLockViolation() {
-		t.Error("HasLockViolation() = true without a locked error")
+	if _, ok := m[FieldFineGrained]; ok {
+		t.Error("ByField() has a field without errors")
 	}
 	if got := (FieldError{Field: FieldClassic, Message: "boom"}).Error(); got != "classic_access: boom" {
 		t.Errorf("Error() = %q", got)

@@ -52,7 +52,6 @@ func (n SettingsNav) AuditLink() NavLink {
 type RadioGroup struct {
 	Name    string // the input name, also the field's id stem
 	Legend  string
-	Help    string
 	Options []RadioOption
 	// LockedBy names the enterprise that enforces this setting, "" if none.
 	LockedBy string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,10 +43,11 @@ func New(cfg Config) *echo.Echo {
 
 	guard := access.Guard{Store: cfg.Store}
 	e.Use(
-		middleware.Recover(),
 		requestLogger(cfg.Logger),
+		middleware.Recover(),
 		securityHeaders,
 		middleware.BodyLimit(FormBodyLimit),
+		readForm,
 		session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies)),
 		guard.LoadUser,
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
@@ -68,12 +70,13 @@ func New(cfg Config) *echo.Echo {
 		}
 		return c.String(http.StatusOK, "ok")
 	})
-	files := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
-	e.GET("/static/*", func(c echo.Context) error {
-		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
-		files.ServeHTTP(c.Response(), c.Request())
-		return nil
+	assets := e.Group("/static", func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
+			return next(c)
+		}
 	})
+	assets.StaticFS("/", static.FS)
 
 	auth := handlers.Auth{Store: cfg.Store, DummyHash: cfg.DummyHash}
 	e.GET("/login", auth.LoginForm)
@@ -109,6 +112,24 @@ func New(cfg Config) *echo.Echo {
 func redirectTo(sub string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, c.Request().URL.Path+"/"+sub)
+	}
+}
+
+// readForm reads a submitted form once, before anything else looks at it,
+// so that a body over the limit is answered 413 and a malformed one 400,
+// rather than surfacing later as a missing CSRF token.
+func readForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
+			if err := r.ParseForm(); err != nil {
+				if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+					return echo.ErrStatusRequestEntityTooLarge
+				}
+				return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.").SetInternal(err)
+			}
+		}
+		return next(c)
 	}
 }
 

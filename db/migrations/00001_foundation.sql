@@ -85,6 +85,7 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_by_org ON audit_events(org_id, id);
 CREATE INDEX audit_events_by_org_action ON audit_events(org_id, action, id);
 CREATE INDEX audit_events_by_enterprise ON audit_events(enterprise_id, id);
+CREATE INDEX audit_events_by_actor ON audit_events(actor_id);
 
 CREATE TABLE app_settings (
     key   TEXT PRIMARY KEY,

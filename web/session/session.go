@@ -95,6 +95,8 @@ func SignIn(c echo.Context, userID int64) error {
 	if err != nil {
 		return err
 	}
+	// The nonce makes the new cookie differ from any earlier one even for
+	// the same user, so a cookie planted before sign-in is not the one after.
 	s.Values = map[any]any{keyUserID: userID, keyNonce: nonce}
 	return s.Save(c.Request(), c.Response())
 }
@@ -103,7 +105,7 @@ func SignIn(c echo.Context, userID int64) error {
 func SignOut(c echo.Context) error {
 	s := get(c)
 	s.Values = map[any]any{}
-	s.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	s.Options.MaxAge = -1 // the store's other options (Secure, SameSite) stay
 	return s.Save(c.Request(), c.Response())
 }
 
