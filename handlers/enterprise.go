@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,14 +57,18 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	attempted := enterpriseWithSubmitted(enterpriseValues(cur), change)
 	action := enterprisePATURL(ent)
 
-	submitted, verr := strconv.Atoi(form.Get("version"))
-	if verr != nil || submitted != version {
+	// The same order as an organization's form: stale, invalid, unversioned.
+	submitted, known := formVersion(form)
+	if known && submitted != version {
 		return h.conflict(c, ent, cur, version, attempted)
 	}
 	next, errs := policy.ApplyEnterpriseChange(cur, change)
 	if len(errs) > 0 {
 		attempted.Errors = errs.ByField()
 		return h.render(c, http.StatusUnprocessableEntity, ent, views.EnterpriseForm(action, version, attempted))
+	}
+	if !known {
+		return h.conflict(c, ent, cur, version, attempted)
 	}
 	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))
 	if errors.Is(err, db.ErrStale) {

@@ -99,14 +99,20 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	saved := orgValues(eff, org.EnterpriseName)
 	attempted := withSubmitted(saved, change)
 
-	version, verr := strconv.Atoi(form.Get("version"))
-	if verr != nil || version != p.Version {
+	// A form opened before the last save is answered 409 first: its errors
+	// may only be those of its age. A form without a version is not out of
+	// date, just crafted: check it, then ask for a fresh one.
+	version, known := formVersion(form)
+	if known && version != p.Version {
 		return h.conflict(c, org, p, saved, attempted)
 	}
 	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
 	if len(errs) > 0 {
 		attempted.Errors = errs.ByField()
 		return h.renderPAT(c, http.StatusUnprocessableEntity, org, views.OrgForm(patSettingsURL(org), p.Version, attempted))
+	}
+	if !known {
+		return h.conflict(c, org, p, saved, attempted)
 	}
 	err = h.Store.SaveOrgPolicy(ctx, org.ID, access.User(c).ID, p.Version, next, policy.OrgEvents(p.Own, next))
 	if errors.Is(err, db.ErrStale) {
@@ -166,8 +172,11 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 	if eff.OptedIn {
 		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
 	}
+	// Steps 1..n choose one setting each; step n+1 reviews them.
+	steps := policy.OnboardingSteps()
+	review := len(steps) + 1
 	step, err := strconv.Atoi(form.Get("step"))
-	if err != nil || step < 1 || step > 4 {
+	if err != nil || step < 1 || step > review {
 		step = 1
 	}
 	change := policy.OrgChange{
@@ -181,22 +190,22 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 	case "back":
 		return h.renderStep(c, http.StatusOK, org, eff, max(1, step-1), values, "")
 	case "continue":
-		if step == 4 {
+		if step == review {
 			break
 		}
 		// Only this step's choice is checked here; Enroll checks them all.
-		if _, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, stepOnly(change, step)); len(errs) > 0 {
+		if _, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change.Only(steps[step-1])); len(errs) > 0 {
 			values.Errors = errs.ByField()
 			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, errs[0].Message)
 		}
 		return h.renderStep(c, http.StatusOK, org, eff, step+1, values, "")
 	case "enroll":
-		if step != 4 {
+		if step != review {
 			break
 		}
 		next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
 		if len(errs) > 0 {
-			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, 4, values, errs[0].Message)
+			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, review, values, errs[0].Message)
 		}
 		err := h.Store.OptIn(ctx, org.ID, access.User(c).ID, next, policy.OptInEvents(next))
 		if err != nil && !errors.Is(err, db.ErrAlreadyOptedIn) {
@@ -214,28 +223,17 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 	return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, "Use the Continue or Back button to move between steps.")
 }
 
-func stepOnly(ch policy.OrgChange, step int) policy.OrgChange {
-	switch step {
-	case 1:
-		return policy.OrgChange{FineGrained: ch.FineGrained}
-	case 2:
-		return policy.OrgChange{Approval: ch.Approval}
-	case 3:
-		return policy.OrgChange{Classic: ch.Classic}
-	}
-	return policy.OrgChange{}
-}
-
 func (h OrgSettings) renderStep(c echo.Context, status int, org db.Org, eff policy.Effective, step int, v views.OrgPolicyValues, msg string) error {
 	form := views.OrgForm(onboardingURL(org), 0, v)
 	page := views.OnboardingPage{
 		Nav: nav(org, patSettingsURL(org)), Action: onboardingURL(org), Step: step,
 		FineGrained: v.FineGrained, Approval: v.Approval, Classic: v.Classic, Error: msg,
 	}
-	if step <= 3 {
+	// The organization form's first groups are the onboarding steps, in order.
+	if steps := len(policy.OnboardingSteps()); step <= steps {
 		page.Group = form.Groups[step-1]
 	} else {
-		page.Review = form.Summary()[:3]
+		page.Review = form.Summary()[:steps]
 	}
 	return render.Page(c, status, views.OnboardingView(Chrome(c, "Set up personal access tokens · "+org.Login), page))
 }

@@ -56,6 +56,12 @@ func enterpriseChangeFromForm(form url.Values) policy.EnterpriseChange {
 	}
 }
 
+// formVersion reads the settings version a form was built on.
+func formVersion(form url.Values) (int, bool) {
+	v, err := strconv.Atoi(form.Get("version"))
+	return v, err == nil && v > 0
+}
+
 func daysText(d int) string {
 	if d == 0 {
 		return ""

@@ -321,3 +321,19 @@ func TestLifetimeShownIsTheOneInForce(t *testing.T) {
 		t.Fatalf("stored %+v, effective %d", p.Own, p.Effective().FineGrainedLifetime)
 	}
 }
+
+func TestUnversionedForm(t *testing.T) {
+	a := newApp(t)
+	c := a.as("octo-owner")
+	// A crafted change to a locked field is a 422 whatever the version.
+	c.post(patPath, url.Values{"classic_access": {"allow"}}).status(http.StatusUnprocessableEntity).
+		contains(`[role="alert"]`, "Octo Enterprise")
+	// A valid change without a version is shown back for a deliberate save.
+	res := c.post(patPath, url.Values{"approval": {"not_required"}}).status(http.StatusConflict)
+	if res.checked("approval") != "not_required" {
+		t.Error("the attempted choice is not kept")
+	}
+	if p := a.orgPolicy("octo-org"); p.Version != 1 {
+		t.Fatalf("an unversioned form changed the settings: %+v", p)
+	}
+}

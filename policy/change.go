@@ -23,6 +23,29 @@ type OrgChange struct {
 	ClassicLifetime     *LifetimeInput
 }
 
+// Only keeps the one field f of a change, for checking a single step.
+func (ch OrgChange) Only(f Field) OrgChange {
+	switch f {
+	case FieldFineGrained:
+		return OrgChange{FineGrained: ch.FineGrained}
+	case FieldApproval:
+		return OrgChange{Approval: ch.Approval}
+	case FieldClassic:
+		return OrgChange{Classic: ch.Classic}
+	case FieldFineGrainedLifetime:
+		return OrgChange{FineGrainedLifetime: ch.FineGrainedLifetime}
+	case FieldClassicLifetime:
+		return OrgChange{ClassicLifetime: ch.ClassicLifetime}
+	}
+	return OrgChange{}
+}
+
+// OnboardingSteps are the settings an organization chooses when it opts
+// in, one step each, in order.
+func OnboardingSteps() []Field {
+	return []Field{FieldFineGrained, FieldApproval, FieldClassic}
+}
+
 // EnterpriseChange is a submitted change to an enterprise's policy.
 type EnterpriseChange struct {
 	FineGrained         *string

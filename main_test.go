@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	t.Setenv("PATPOLICY_ADDR", "127.0.0.1:9999")
+	t.Setenv("PATPOLICY_DB", "/tmp/from-env.db")
+	t.Setenv("PATPOLICY_SESSION_KEYS", " new-key , old-key ,")
+	cfg := parseConfig(nil)
+	if cfg.addr != "127.0.0.1:9999" || cfg.dbPath != "/tmp/from-env.db" || cfg.demo {
+		t.Errorf("environment not used: %+v", cfg)
+	}
+	if len(cfg.keys) != 2 || cfg.keys[0] != "new-key" || cfg.keys[1] != "old-key" {
+		t.Errorf("keys = %q", cfg.keys)
+	}
+	cfg = parseConfig([]string{"--addr", "127.0.0.1:1", "--db", "x.db", "--demo", "--base-url", "https://pat.example"})
+	if cfg.addr != "127.0.0.1:1" || cfg.dbPath != "x.db" || !cfg.demo || cfg.baseURL != "https://pat.example" {
+		t.Errorf("flags do not win over the environment: %+v", cfg)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS"} {
+		t.Setenv(k, "")
+	}
+	cfg := parseConfig(nil)
+	if cfg.addr != "127.0.0.1:8080" || cfg.dbPath != "data/patpolicy.db" || len(cfg.keys) != 0 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+// syncBuffer lets the test read the log while the server writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunServesAndStopsOnSIGTERM starts the real server, waits for
+// /healthz, sends SIGTERM and expects a clean return.
+func TestRunServesAndStopsOnSIGTERM(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	cfg := config{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "sub", "p.db"), demo: true}
+	done := make(chan error, 1)
+	go func() { done <- run(cfg, logger) }()
+
+	urlRe := regexp.MustCompile(`url=(http://\S+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := urlRe.FindStringSubmatch(logs.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("server did not start:\n%s", logs.String())
+	}
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "ok" {
+		t.Fatalf("healthz: %d %q", res.StatusCode, body)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop on SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "shutting down") {
+		t.Errorf("no shutdown in the log:\n%s", logs.String())
+	}
+}
