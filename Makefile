@@ -19,6 +19,8 @@ test-go:
 
 deps:
 	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
+		{ echo "Playwright needs Node.js 20 or newer; this machine has $$(node --version)." >&2; exit 1; }
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	cd e2e && npm ci --no-audit --no-fund
 
