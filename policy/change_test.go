@@ -211,35 +211,7 @@ func TestApplyOrgChangeLockedFields(t *testing.T) {
 
 func TestApplyOrgChangeLifetimeInput(t *testing.T) {
 	const msgPart = "1 to 366"
-	tests := []struct {
-		in      LifetimeInput
-		want    int
-		wantErr bool
-	}{
-		{LifetimeInput{true, "1"}, 1, false},
-		{LifetimeInput{true, "30"}, 30, false},
-		{LifetimeInput{true, "366"}, 366, false},
-		{LifetimeInput{true, " 30 "}, 30, false},
-		{LifetimeInput{true, "\t90\n"}, 90, false},
-		{LifetimeInput{true, "0"}, 0, true},
-		{LifetimeInput{true, "367"}, 0, true},
-		{LifetimeInput{true, "-5"}, 0, true},
-		{LifetimeInput{true, "abc"}, 0, true},
-		{LifetimeInput{true, ""}, 0, true},
-		{LifetimeInput{true, "   "}, 0, true},
-		{LifetimeInput{true, "1e3"}, 0, true},
-		{LifetimeInput{true, "30.5"}, 0, true},
-		{LifetimeInput{true, "30 days"}, 0, true},
-		{LifetimeInput{true, "0x10"}, 0, true},
-		{LifetimeInput{true, "9223372036854775807"}, 0, true},
-		{LifetimeInput{true, "99999999999999999999999999"}, 0, true},
-		{LifetimeInput{true, "-99999999999999999999999999"}, 0, true},
-		// Must-expire unchecked: no limit, whatever the (disabled) days input held.
-		{LifetimeInput{false, ""}, 0, false},
-		{LifetimeInput{false, "30"}, 0, false},
-		{LifetimeInput{false, "abc"}, 0, false},
-		{LifetimeInput{false, "-5"}, 0, false},
-	}
+	tests := lifetimeInputCases()
 	for _, tt := range tests {
 		for _, classic := range []bool{false, true} {
 			name := fmt.Sprintf("must=%v days=%q classic=%v", tt.in.MustExpire, tt.in.Days, classic)
@@ -460,24 +432,7 @@ func TestApplyEnterpriseChangeLifetimeInput(t *testing.T) {
 	cur := DefaultEnterprise()
 	cur.Name = entName
 	cur.FineGrainedLifetime, cur.ClassicLifetime = 45, 45
-	tests := []struct {
-		in      LifetimeInput
-		want    int
-		wantErr bool
-	}{
-		{LifetimeInput{true, "1"}, 1, false},
-		{LifetimeInput{true, "366"}, 366, false},
-		{LifetimeInput{true, " 30 "}, 30, false},
-		{LifetimeInput{true, "0"}, 0, true},
-		{LifetimeInput{true, "367"}, 0, true},
-		{LifetimeInput{true, "-5"}, 0, true},
-		{LifetimeInput{true, "abc"}, 0, true},
-		{LifetimeInput{true, ""}, 0, true},
-		{LifetimeInput{true, "1e3"}, 0, true},
-		{LifetimeInput{true, "18446744073709551616"}, 0, true},
-		{LifetimeInput{false, "abc"}, 0, false},
-		{LifetimeInput{false, "30"}, 0, false},
-	}
+	tests := lifetimeInputCases()
 	for _, tt := range tests {
 		for _, classic := range []bool{false, true} {
 			t.Run(fmt.Sprintf("must=%v days=%q classic=%v", tt.in.MustExpire, tt.in.Days, classic), func(t *testing.T) {
@@ -509,5 +464,43 @@ func TestApplyEnterpriseChangeLifetimeInput(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// lifetimeInputCase is a submitted lifetime and what it must become.
+type lifetimeInputCase struct {
+	in      LifetimeInput
+	want    int
+	wantErr bool
+}
+
+// lifetimeInputCases are shared by the organization and enterprise tests:
+// both parse lifetimes by the same rule.
+func lifetimeInputCases() []lifetimeInputCase {
+	return []lifetimeInputCase{
+		{LifetimeInput{true, "1"}, 1, false},
+		{LifetimeInput{true, "30"}, 30, false},
+		{LifetimeInput{true, "366"}, 366, false},
+		{LifetimeInput{true, " 30 "}, 30, false},
+		{LifetimeInput{true, "\t90\n"}, 90, false},
+		{LifetimeInput{true, "0"}, 0, true},
+		{LifetimeInput{true, "367"}, 0, true},
+		{LifetimeInput{true, "-5"}, 0, true},
+		{LifetimeInput{true, "abc"}, 0, true},
+		{LifetimeInput{true, ""}, 0, true},
+		{LifetimeInput{true, "   "}, 0, true},
+		{LifetimeInput{true, "1e3"}, 0, true},
+		{LifetimeInput{true, "30.5"}, 0, true},
+		{LifetimeInput{true, "30 days"}, 0, true},
+		{LifetimeInput{true, "0x10"}, 0, true},
+		{LifetimeInput{true, "9223372036854775807"}, 0, true},
+		{LifetimeInput{true, "99999999999999999999999999"}, 0, true},
+		{LifetimeInput{true, "18446744073709551616"}, 0, true},
+		{LifetimeInput{true, "-99999999999999999999999999"}, 0, true},
+		// Must-expire unchecked: no limit, whatever the (disabled) days input held.
+		{LifetimeInput{false, ""}, 0, false},
+		{LifetimeInput{false, "30"}, 0, false},
+		{LifetimeInput{false, "abc"}, 0, false},
+		{LifetimeInput{false, "-5"}, 0, false},
 	}
 }
