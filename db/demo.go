@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 
 	"patpolicy/policy"
@@ -79,8 +80,47 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error)
 				return err
 			}
 		}
+		if err := s.seedDemoTokens(ctx, tx, ids, orgIDs); err != nil {
+			return err
+		}
 		seeded = true
 		return nil
 	})
 	return seeded, err
+}
+
+// seedDemoTokens adds the demo's tokens: two pending requests to octo-org
+// and an owner's approved token. Their secrets are random and never shown.
+func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[string]int64) error {
+	var repo int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM repositories WHERE org_id = ? AND name = 'octo-api'`, orgs["octo-org"]).Scan(&repo); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		user string
+		req  policy.TokenRequest
+	}{
+		{"mona", policy.TokenRequest{Name: "deploy-bot", ExpiresInDays: 30, Justification: "Deploys the API",
+			Selection: policy.SelectSelected, RepoIDs: []int64{repo}, Status: policy.GrantPending,
+			Permissions: map[string]policy.Level{"contents": policy.LevelRead, policy.Metadata: policy.LevelRead}}},
+		{"hubot", policy.TokenRequest{Name: "ci-reader", ExpiresInDays: 90, Justification: "Reads build status for CI",
+			Selection: policy.SelectAll, Status: policy.GrantPending,
+			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}}},
+		{"octo-owner", policy.TokenRequest{Name: "owner-automation", ExpiresInDays: 90, Description: "Organization housekeeping",
+			Selection: policy.SelectAll, Status: policy.GrantApproved,
+			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "administration": policy.LevelRead,
+				"members": policy.LevelRead, "organization_administration": policy.LevelWrite}}},
+	} {
+		secret, err := policy.GenerateToken(policy.KindFineGrained, rand.Reader)
+		if err != nil {
+			return err
+		}
+		if _, err := s.insertToken(ctx, tx, NewToken{
+			UserID: users[t.user], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"],
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

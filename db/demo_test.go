@@ -11,7 +11,7 @@ import (
 
 func TestSeedDemoLoadsTheDataset(t *testing.T) {
 	ctx := context.Background()
-	d := seededTest(t)
+	d := seededWithDemoEvents(t)
 	s := d.s
 
 	// Users: every demo account, with the given password hash.
@@ -162,10 +162,24 @@ func TestSeedDemoLoadsTheDataset(t *testing.T) {
 		t.Errorf("repositories:\n%s\nwant:\n%s", got, want)
 	}
 
-	// Nothing else: no audit events, one policy row per organization.
-	if n := count(t, s, `SELECT count(*) FROM audit_events`); n != 0 {
-		t.Errorf("%d audit events after seeding, want 0", n)
+	// The demo tokens, each with the audit events of its creation.
+	got = dumpQuery(t, s.write, `SELECT u.login, t.name, o.login, g.status, t.repository_selection,
+		(SELECT group_concat(name || '=' || level, ',') FROM (SELECT * FROM token_permissions WHERE token_id = t.id ORDER BY name)),
+		(SELECT group_concat(r.name) FROM token_repositories tr JOIN repositories r ON r.id = tr.repo_id WHERE tr.token_id = t.id),
+		g.justification
+		FROM tokens t JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = t.org_id JOIN grants g ON g.token_id = t.id ORDER BY t.id`)
+	want = "mona deploy-bot octo-org pending selected contents=read,metadata=read octo-api Deploys the API\n" +
+		"hubot ci-reader octo-org pending all metadata=read <nil> Reads build status for CI\n" +
+		"octo-owner owner-automation octo-org approved all administration=read,members=read,metadata=read,organization_administration=write <nil> \n"
+	if got != want {
+		t.Errorf("tokens:\n%s\nwant:\n%s", got, want)
 	}
+	got = dumpQuery(t, s.write, `SELECT action FROM audit_events ORDER BY id`)
+	want = "personal_access_token.request_created\npersonal_access_token.request_created\npersonal_access_token.access_granted\n"
+	if got != want {
+		t.Errorf("audit events:\n%s\nwant:\n%s", got, want)
+	}
+	// Nothing else: one policy row per organization.
 	if n := count(t, s, `SELECT count(*) FROM organizations`); n != 2 {
 		t.Errorf("%d organizations, want 2", n)
 	}

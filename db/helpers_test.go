@@ -35,7 +35,18 @@ type demo struct {
 	ent   int64
 }
 
+// seededTest is the demo with an empty audit log: the demo's token events
+// are checked by TestSeedDemoLoadsTheDataset.
 func seededTest(tb testing.TB) demo {
+	tb.Helper()
+	d := seededWithDemoEvents(tb)
+	if _, err := d.s.write.ExecContext(context.Background(), `DELETE FROM audit_events`); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+func seededWithDemoEvents(tb testing.TB) demo {
 	tb.Helper()
 	ctx := context.Background()
 	s := openTest(tb)

@@ -79,6 +79,10 @@ func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expecte
 		if len(events) > 0 {
 			bump = 1
 		}
+		before, err := approvalsInForce(ctx, tx, "o.id = ?", orgID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx,
 			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
 			        fine_grained_max_days = ?, classic_max_days = ?, version = version + ?, updated_at = ?
@@ -91,8 +95,54 @@ func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expecte
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrStale
 		}
-		return s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
+		if err := s.recordEvents(ctx, tx, "org_id", orgID, actorID, events); err != nil {
+			return err
+		}
+		return s.approveWhereTurnedOff(ctx, tx, "o.id = ?", orgID, actorID, before)
 	})
+}
+
+// approvalsInForce reads the approval policy in force of the organizations
+// matched by where (a condition on organizations o with one argument).
+func approvalsInForce(ctx context.Context, tx *sql.Tx, where string, arg int64) (map[int64]policy.Effective, error) {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT o.id, op.approval, COALESCE(ep.approval, 'no_policy') FROM organizations o
+		 JOIN org_policies op ON op.org_id = o.id
+		 LEFT JOIN enterprise_policies ep ON ep.enterprise_id = o.enterprise_id
+		 WHERE `+where, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]policy.Effective{}
+	for rows.Next() {
+		var id int64
+		var own policy.OrgSettings
+		ent := policy.DefaultEnterprise()
+		if err := rows.Scan(&id, &own.Approval, &ent.Approval); err != nil {
+			return nil, err
+		}
+		out[id] = policy.Resolve(own, false, &ent)
+	}
+	return out, rows.Err()
+}
+
+// approveWhereTurnedOff approves the pending requests of every organization
+// (matched by where) that required approval before a change and no longer
+// does after it.
+func (s *Store) approveWhereTurnedOff(ctx context.Context, tx *sql.Tx, where string, arg, actorID int64, before map[int64]policy.Effective) error {
+	after, err := approvalsInForce(ctx, tx, where, arg)
+	if err != nil {
+		return err
+	}
+	for id, eff := range after {
+		if policy.ApprovalTurnedOff(before[id], eff) {
+			if _, err := s.approveAllPending(ctx, tx, id, actorID, "approval is no longer required"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ErrAlreadyOptedIn is returned when enrolling an organization twice.
@@ -148,6 +198,10 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 			bump = 1
 		}
 		now := timestamp(s.now())
+		before, err := approvalsInForce(ctx, tx, "o.enterprise_id = ?", entID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx,
 			`UPDATE enterprise_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
 			        fine_grained_max_days = ?, classic_max_days = ?, exempt_administrators = ?,
@@ -170,6 +224,9 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 				return err
 			}
 		}
-		return s.recordEvents(ctx, tx, "enterprise_id", entID, actorID, events)
+		if err := s.recordEvents(ctx, tx, "enterprise_id", entID, actorID, events); err != nil {
+			return err
+		}
+		return s.approveWhereTurnedOff(ctx, tx, "o.enterprise_id = ?", entID, actorID, before)
 	})
 }

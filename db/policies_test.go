@@ -365,8 +365,18 @@ func TestSaveEnterprisePolicy(t *testing.T) {
 	if rows != want.String() {
 		t.Errorf("enterprise audit rows:\n%s\nwant:\n%s", rows, want.String())
 	}
-	if n := count(t, d.s, `SELECT count(*) FROM audit_events`); n != len(events) {
-		t.Errorf("%d audit rows in all, want %d", n, len(events))
+	// Disabling the approval flow approved octo-org's two pending requests,
+	// each recorded in octo-org's log, by the same actor.
+	got2 := dumpQuery(t, d.s.write, `SELECT action, actor_id FROM audit_events WHERE org_id = ? ORDER BY id`, d.orgs["octo-org"])
+	a := strconv.FormatInt(actor, 10)
+	if want := "personal_access_token.access_granted " + a + "\npersonal_access_token.access_granted " + a + "\n"; got2 != want {
+		t.Errorf("octo-org audit rows:\n%s\nwant:\n%s", got2, want)
+	}
+	if n := count(t, d.s, `SELECT count(*) FROM grants WHERE status = 'pending'`); n != 0 {
+		t.Errorf("%d requests still pending after the enterprise disabled approval", n)
+	}
+	if n := count(t, d.s, `SELECT count(*) FROM audit_events`); n != len(events)+2 {
+		t.Errorf("%d audit rows in all, want %d", n, len(events)+2)
 	}
 
 	// Stale.

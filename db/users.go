@@ -13,8 +13,10 @@ type User struct {
 	Login string
 	Email string
 	Name  string
-	// OwnsEnterprise is filled by UserByID only.
+	// OwnsEnterprise and Unread are filled by UserByID only.
 	OwnsEnterprise bool
+	// Unread counts the user's unread notifications.
+	Unread int
 }
 
 // Credentials are what sign-in compares against.
@@ -42,9 +44,10 @@ func (s *Store) CredentialsFor(ctx context.Context, loginOrEmail string) (Creden
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := s.read.QueryRowContext(ctx,
-		`SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id)
+		`SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
+		        (SELECT count(*) FROM notifications WHERE user_id = users.id AND read_at IS NULL)
 		 FROM users WHERE id = ?`, id).
-		Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise)
+		Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
 	}

@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Audit action names, as GitHub's audit log spells them.
 const (
@@ -13,9 +16,14 @@ const (
 	ActionAutoApproveEnable                = "auto_approve_personal_access_token_requests.enable"
 	ActionAutoApproveDisable               = "auto_approve_personal_access_token_requests.disable"
 	ActionFineGrainedOptIn                 = "personal_access_token.fine_grained_opt_in"
+	ActionRequestCreated                   = "personal_access_token.request_created"
+	ActionAccessGranted                    = "personal_access_token.access_granted"
+	ActionRequestDenied                    = "personal_access_token.request_denied"
+	ActionRequestCancelled                 = "personal_access_token.request_cancelled"
+	ActionAccessRevoked                    = "personal_access_token.access_revoked"
 )
 
-// Actions lists every action a settings change can record, for filters.
+// Actions lists every action the audit log records, for filters.
 func Actions() []string {
 	return []string{
 		ActionAccessRestrictionEnabled,
@@ -27,6 +35,11 @@ func Actions() []string {
 		ActionAutoApproveEnable,
 		ActionAutoApproveDisable,
 		ActionFineGrainedOptIn,
+		ActionRequestCreated,
+		ActionAccessGranted,
+		ActionRequestDenied,
+		ActionRequestCancelled,
+		ActionAccessRevoked,
 	}
 }
 
@@ -135,4 +148,54 @@ func enterpriseWords(a EnterpriseAccess) string {
 		return "restricted in every organization"
 	}
 	return "each organization decides"
+}
+
+// TokenSubject names the token an audit event or notification is about.
+type TokenSubject struct {
+	Name  string // the token's name
+	Owner string // the requester's login
+	Org   string // the organization's login
+}
+
+func (t TokenSubject) String() string {
+	return fmt.Sprintf("token “%s” of %s on %s", t.Name, t.Owner, t.Org)
+}
+
+// GrantEvent is the audit event of a grant's change; note adds a reason or
+// how it came about, "" for none.
+func GrantEvent(action string, t TokenSubject, note string) Event {
+	d := strings.ToUpper(t.String()[:1]) + t.String()[1:]
+	if note != "" {
+		d += ": " + note
+	}
+	return Event{Action: action, Details: d}
+}
+
+// DecisionAction is the audit action of moving a grant to status.
+func DecisionAction(to GrantStatus) string {
+	switch to {
+	case GrantApproved:
+		return ActionAccessGranted
+	case GrantDenied:
+		return ActionRequestDenied
+	}
+	return ActionAccessRevoked
+}
+
+// DecisionNotice is what the requester is told of a decision on their
+// token.
+func DecisionNotice(to GrantStatus, t TokenSubject, reason string) string {
+	var s string
+	switch to {
+	case GrantApproved:
+		s = fmt.Sprintf("Your token “%s” was approved for %s.", t.Name, t.Org)
+	case GrantDenied:
+		s = fmt.Sprintf("Your request for token “%s” was denied by %s.", t.Name, t.Org)
+	default:
+		s = fmt.Sprintf("Your token “%s” was revoked by %s.", t.Name, t.Org)
+	}
+	if reason != "" {
+		s += " Reason: " + reason
+	}
+	return s
 }

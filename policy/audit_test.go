@@ -26,6 +26,11 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		ActionAutoApproveEnable:                "auto_approve_personal_access_token_requests.enable",
 		ActionAutoApproveDisable:               "auto_approve_personal_access_token_requests.disable",
 		ActionFineGrainedOptIn:                 "personal_access_token.fine_grained_opt_in",
+		ActionRequestCreated:                   "personal_access_token.request_created",
+		ActionAccessGranted:                    "personal_access_token.access_granted",
+		ActionRequestDenied:                    "personal_access_token.request_denied",
+		ActionRequestCancelled:                 "personal_access_token.request_cancelled",
+		ActionAccessRevoked:                    "personal_access_token.access_revoked",
 	}
 	for got, spelled := range want {
 		if got != spelled {

@@ -1,0 +1,471 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"patpolicy/policy"
+)
+
+// GrantQuery selects a page of an organization's grants in one status,
+// newest first. Each filter is optional; pages are keyset ranges of grant
+// ids, never offsets.
+type GrantQuery struct {
+	OrgID      int64
+	Status     policy.GrantStatus
+	OwnerID    int64  // 0: any owner
+	RepoID     int64  // 0: any repository
+	Permission string // "": any permission
+	// Before lists grants older than this id (the next page); After lists
+	// grants newer than it (the previous page). 0 for neither.
+	Before int64
+	After  int64
+	Limit  int
+}
+
+// GrantPage is one page of grants.
+type GrantPage struct {
+	Tokens []Token // each with Grant, Permissions and Repos filled
+	// HasOlder and HasNewer say whether pages exist beyond this one.
+	HasOlder bool
+	HasNewer bool
+}
+
+// estimateCap bounds the cheap count used to pick the filter that drives a
+// listing: counting further would cost more than it saves.
+const estimateCap = 2000
+
+// filterKeys turns the query's filters into sets of grant keys: a grant
+// matches a filter when it holds any key of its set.
+func (s *Store) filterKeys(ctx context.Context, q GrantQuery) ([][]string, error) {
+	var sets [][]string
+	if q.OwnerID != 0 {
+		sets = append(sets, []string{ownerKey(q.OwnerID)})
+	}
+	if q.RepoID != 0 {
+		var private bool
+		err := s.read.QueryRowContext(ctx, `SELECT private FROM repositories WHERE id = ? AND org_id = ?`, q.RepoID, q.OrgID).Scan(&private)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		set := []string{repoKey(q.RepoID), "r:all"}
+		if !private {
+			set = append(set, "r:public")
+		}
+		sets = append(sets, set)
+	}
+	if q.Permission != "" {
+		sets = append(sets, []string{permissionKey(q.Permission)})
+	}
+	return sets, nil
+}
+
+// ListGrants lists a page of grants. Without filters it walks
+// grants_by_org_status; with filters it walks the grant_keys range of the
+// most selective one (each of its keys a range, merged here) and checks the
+// others by grant_keys_by_grant.
+func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (GrantPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	sets, err := s.filterKeys(ctx, q)
+	if err != nil {
+		return GrantPage{}, err
+	}
+	newer := q.After > 0
+	want := q.Limit + 1
+	var ids []int64
+	if len(sets) == 0 {
+		query, args := grantIDsQuery(q, newer, want)
+		if ids, err = s.int64s(ctx, query, args...); err != nil {
+			return GrantPage{}, err
+		}
+	} else {
+		driver, err := s.pickDriver(ctx, q, sets)
+		if err != nil {
+			return GrantPage{}, err
+		}
+		others := slices.Delete(slices.Clone(sets), driver, driver+1)
+		for _, key := range sets[driver] {
+			query, args := keyedIDsQuery(q, key, others, newer, want)
+			got, err := s.int64s(ctx, query, args...)
+			if err != nil {
+				return GrantPage{}, err
+			}
+			ids = append(ids, got...)
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		if !newer {
+			slices.Reverse(ids)
+		}
+		ids = ids[:min(len(ids), want)]
+	}
+	page := GrantPage{}
+	more := len(ids) > q.Limit
+	ids = ids[:min(len(ids), q.Limit)]
+	if newer {
+		slices.Reverse(ids)
+		page.HasNewer, page.HasOlder = more, true
+	} else {
+		page.HasOlder, page.HasNewer = more, q.Before > 0
+	}
+	page.Tokens, err = s.grantsByID(ctx, q.OrgID, ids)
+	return page, err
+}
+
+// grantIDsQuery selects a page of ids from grants_by_org_status.
+func grantIDsQuery(q GrantQuery, newer bool, limit int) (string, []any) {
+	where, order := "", " ORDER BY id DESC"
+	args := []any{q.OrgID, q.Status}
+	switch {
+	case newer:
+		where, order = " AND id > ?", " ORDER BY id ASC"
+		args = append(args, q.After)
+	case q.Before > 0:
+		where = " AND id < ?"
+		args = append(args, q.Before)
+	}
+	return `SELECT id FROM grants WHERE org_id = ? AND status = ?` + where + order + ` LIMIT ?`, append(args, limit)
+}
+
+// keyedIDsQuery selects a page of ids holding key, and a key of every other
+// set.
+func keyedIDsQuery(q GrantQuery, key string, others [][]string, newer bool, limit int) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT k.grant_id FROM grant_keys k WHERE k.org_id = ? AND k.status = ? AND k.key = ?`)
+	args := []any{q.OrgID, q.Status, key}
+	order := " ORDER BY k.grant_id DESC"
+	switch {
+	case newer:
+		b.WriteString(" AND k.grant_id > ?")
+		order = " ORDER BY k.grant_id ASC"
+		args = append(args, q.After)
+	case q.Before > 0:
+		b.WriteString(" AND k.grant_id < ?")
+		args = append(args, q.Before)
+	}
+	for _, set := range others {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM grant_keys o WHERE o.grant_id = k.grant_id AND o.key IN (" + placeholders(len(set)) + "))")
+		for _, k := range set {
+			args = append(args, k)
+		}
+	}
+	b.WriteString(order + " LIMIT ?")
+	return b.String(), append(args, limit)
+}
+
+// pickDriver returns the index of the filter set with the fewest matching
+// grants, counting each key's range only up to estimateCap.
+func (s *Store) pickDriver(ctx context.Context, q GrantQuery, sets [][]string) (int, error) {
+	if len(sets) == 1 {
+		return 0, nil
+	}
+	best, bestN := 0, -1
+	for i, set := range sets {
+		n := 0
+		for _, key := range set {
+			var c int
+			if err := s.read.QueryRowContext(ctx,
+				`SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?)`,
+				q.OrgID, q.Status, key, estimateCap).Scan(&c); err != nil {
+				return 0, err
+			}
+			n += c
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = i, n
+		}
+	}
+	return best, nil
+}
+
+func (s *Store) int64s(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+const grantJoins = ` FROM grants g JOIN tokens t ON t.id = g.token_id JOIN users u ON u.id = t.user_id
+	LEFT JOIN organizations o ON o.id = t.org_id
+	LEFT JOIN users r ON r.id = g.reviewer_id`
+
+// grantsByID loads grants of an organization in the order of ids.
+func (s *Store) grantsByID(ctx context.Context, orgID int64, ids []int64) ([]Token, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := []any{orgID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+grantJoins+
+		` WHERE g.org_id = ? AND g.id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	byGrant := map[int64]Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byGrant[t.Grant.ID] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Token, 0, len(ids))
+	for _, id := range ids {
+		if t, ok := byGrant[id]; ok {
+			out = append(out, t)
+		}
+	}
+	ptrs := make([]*Token, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return out, s.fillDetails(ctx, ptrs)
+}
+
+// GrantOf loads one grant of an organization with its token.
+func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error) {
+	ts, err := s.grantsByID(ctx, orgID, []int64{grantID})
+	if err != nil {
+		return Token{}, err
+	}
+	if len(ts) == 0 {
+		return Token{}, ErrNotFound
+	}
+	return ts[0], nil
+}
+
+// CountGrants counts an organization's grants in a status.
+func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM grants WHERE org_id = ? AND status = ?`, orgID, status).Scan(&n)
+	return n, err
+}
+
+// Decision moves grants of an organization from one status to another.
+type Decision struct {
+	OrgID   int64
+	ActorID int64
+	IDs     []int64
+	From    policy.GrantStatus // pending to decide a request, approved to revoke
+	To      policy.GrantStatus
+	Reason  string
+}
+
+// DecisionResult tells which grants moved and which did not because they
+// were no longer in the From status (decided by someone else, cancelled,
+// already revoked) or never existed.
+type DecisionResult struct {
+	Decided []policy.TokenSubject
+	Skipped int
+}
+
+// MaxDecision caps how many grants one decision may name.
+const MaxDecision = 1000
+
+// ErrTooMany is returned for a decision naming more than MaxDecision grants.
+var ErrTooMany = fmt.Errorf("a decision may name at most %d grants", MaxDecision)
+
+// ErrBadTransition is returned for a decision the rules do not allow.
+var ErrBadTransition = errors.New("grant transition not allowed")
+
+// Decide applies a decision in one transaction: only grants still in the
+// From status move, each exactly once, each with its audit event and a
+// notification of its requester.
+func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) {
+	ok := d.From == policy.GrantPending && (d.To == policy.GrantApproved || d.To == policy.GrantDenied) ||
+		d.From == policy.GrantApproved && d.To == policy.GrantRevoked
+	if !ok {
+		return DecisionResult{}, ErrBadTransition
+	}
+	ids := slices.Clone(d.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > MaxDecision {
+		return DecisionResult{}, ErrTooMany
+	}
+	var res DecisionResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = DecisionResult{}
+		if len(ids) == 0 {
+			return nil
+		}
+		args := []any{d.To, d.Reason, d.ActorID, timestamp(s.now()), d.OrgID, d.From}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		moved, err := txInt64s(ctx, tx,
+			`UPDATE grants SET status = ?, reason = ?, reviewer_id = ?, decided_at = ?
+			 WHERE org_id = ? AND status = ? AND id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
+		if err != nil {
+			return err
+		}
+		res.Skipped = len(ids) - len(moved)
+		subjects, err := s.afterDecision(ctx, tx, d.OrgID, d.ActorID, moved, d.From, d.To, d.Reason, "")
+		res.Decided = subjects
+		return err
+	})
+	return res, err
+}
+
+// afterDecision follows grants that moved: their keys take the new status,
+// and each gets its audit event and its requester a notification.
+func (s *Store) afterDecision(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
+	slices.Sort(moved)
+	var subjects []policy.TokenSubject
+	// Chunks keep each statement under SQLite's limit on parameters.
+	for chunk := range slices.Chunk(moved, 500) {
+		got, err := s.afterDecisionChunk(ctx, tx, orgID, actorID, chunk, from, to, reason, note)
+		if err != nil {
+			return nil, err
+		}
+		subjects = append(subjects, got...)
+	}
+	return subjects, nil
+}
+
+func (s *Store) afterDecisionChunk(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
+	args := []any{to, orgID, from}
+	for _, id := range moved {
+		args = append(args, id)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE grant_keys SET status = ? WHERE org_id = ? AND status = ? AND grant_id IN (`+placeholders(len(moved))+`)`,
+		args...); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx,
+		`SELECT g.id, g.user_id, t.id, t.name, u.login, o.login FROM grants g
+		 JOIN tokens t ON t.id = g.token_id JOIN users u ON u.id = g.user_id JOIN organizations o ON o.id = g.org_id
+		 WHERE g.id IN (`+placeholders(len(moved))+`) ORDER BY g.id`, args[3:]...)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		grant, user, token int64
+		subject            policy.TokenSubject
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.grant, &r.user, &r.token, &r.subject.Name, &r.subject.Owner, &r.subject.Org); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	events := make([]policy.Event, 0, len(all))
+	subjects := make([]policy.TokenSubject, 0, len(all))
+	auditNote := note
+	if reason != "" {
+		auditNote = strings.TrimPrefix(note+"; reason: "+reason, "; ")
+	}
+	for _, r := range all {
+		events = append(events, policy.GrantEvent(policy.DecisionAction(to), r.subject, auditNote))
+		subjects = append(subjects, r.subject)
+		if err := s.notify(ctx, tx, r.user, policy.DecisionNotice(to, r.subject, reason),
+			"/settings/personal-access-tokens/"+strconv.FormatInt(r.token, 10)); err != nil {
+			return nil, err
+		}
+	}
+	return subjects, s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
+}
+
+// approveAllPending approves every pending request of an organization,
+// when it stops requiring approval; it reports how many.
+func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorID int64, note string) (int, error) {
+	moved, err := txInt64s(ctx, tx,
+		`UPDATE grants SET status = 'approved', reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = 'pending' RETURNING id`,
+		actorID, timestamp(s.now()), orgID)
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.afterDecision(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
+	return len(moved), err
+}
+
+func txInt64s(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// notifyOwners tells every owner of an organization but except.
+func (s *Store) notifyOwners(ctx context.Context, tx *sql.Tx, orgID, except int64, message, link string) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO notifications (user_id, message, link, created_at)
+		 SELECT user_id, ?, ?, ? FROM memberships WHERE org_id = ? AND role = 'owner' AND user_id != ?`,
+		message, link, timestamp(s.now()), orgID, except)
+	return err
+}
+
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, userID int64, message, link string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, message, link, created_at) VALUES (?, ?, ?, ?)`,
+		userID, message, link, timestamp(s.now()))
+	return err
+}
+
+// Member is a user of an organization, for filters.
+type Member struct {
+	ID    int64
+	Login string
+}
+
+// MembersOf lists an organization's members by login.
+func (s *Store) MembersOf(ctx context.Context, orgID int64) ([]Member, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Member
+	for rows.Next() {
+		var m Member
+		if err := rows.Scan(&m.ID, &m.Login); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,46 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// Notification is a message to one user.
+type Notification struct {
+	ID        int64
+	Message   string
+	Link      string
+	CreatedAt time.Time
+	Unread    bool
+}
+
+// NotificationsOf lists a user's newest notifications.
+func (s *Store) NotificationsOf(ctx context.Context, userID int64, limit int) ([]Notification, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
+		userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var at string
+		if err := rows.Scan(&n.ID, &n.Message, &n.Link, &at, &n.Unread); err != nil {
+			return nil, err
+		}
+		n.CreatedAt = parseTime(at)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// MarkNotificationsRead marks every notification of a user up to upTo as
+// read, so one that arrived after the page was shown stays unread.
+func (s *Store) MarkNotificationsRead(ctx context.Context, userID, upTo int64) error {
+	_, err := s.write.ExecContext(ctx,
+		`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id <= ?`,
+		timestamp(s.now()), userID, upTo)
+	return err
+}

@@ -1,0 +1,480 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// ErrDuplicateName is returned when a user already has a fine-grained token
+// of that name.
+var ErrDuplicateName = errors.New("token name taken")
+
+// Repo is a repository.
+type Repo struct {
+	ID      int64
+	OrgID   int64
+	Name    string
+	Private bool
+}
+
+// Token is a personal access token as its owner and the organization's
+// owners see it. Status is its grant's status, "" when it has none
+// (classic tokens and tokens owned by the user).
+type Token struct {
+	ID          int64
+	UserID      int64
+	OwnerLogin  string
+	Kind        policy.Kind
+	Name        string // the classic token's note
+	Description string
+	Prefix      string
+	OrgID       int64 // 0: owned by the user
+	OrgLogin    string
+	Selection   policy.Selection
+	Scopes      []string
+	ExpiresAt   time.Time // zero: never
+	CreatedAt   time.Time
+	LastUsedAt  time.Time // zero: never used
+	Grant       *Grant
+	// Permissions and Repos are filled by the single-token readers.
+	Permissions map[string]policy.Level
+	Repos       []Repo
+}
+
+// Grant is a token's access to an organization.
+type Grant struct {
+	ID            int64
+	Status        policy.GrantStatus
+	Justification string
+	Reason        string
+	Reviewer      string
+	CreatedAt     time.Time
+	DecidedAt     time.Time
+}
+
+// NewToken is a checked token ready to store.
+type NewToken struct {
+	UserID int64
+	Hash   []byte
+	Prefix string
+	// Kind decides which of the two requests is used.
+	Kind        policy.Kind
+	FineGrained policy.TokenRequest
+	Classic     policy.ClassicRequest
+	// OrgID is the fine-grained token's resource owner, 0 for the user.
+	OrgID int64
+	// OrgVersion is the version of the organization's policy the request
+	// was checked against; a save since then makes the creation ErrStale.
+	OrgVersion int
+}
+
+// ReposOf lists an organization's repositories by name.
+func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Repo
+	for rows.Next() {
+		var r Repo
+		if err := rows.Scan(&r.ID, &r.OrgID, &r.Name, &r.Private); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CreateToken stores a new token. A fine-grained token for an organization
+// gets its grant in the status the request was checked into, with its audit
+// events and the notifications of the organization's owners (for a pending
+// request) in the same transaction.
+func (s *Store) CreateToken(ctx context.Context, nt NewToken) (int64, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if nt.OrgID != 0 {
+			var version int
+			if err := tx.QueryRowContext(ctx, `SELECT version FROM org_policies WHERE org_id = ?`, nt.OrgID).Scan(&version); err != nil {
+				return err
+			}
+			if version != nt.OrgVersion {
+				return ErrStale
+			}
+		}
+		var err error
+		id, err = s.insertToken(ctx, tx, nt)
+		return err
+	})
+	return id, err
+}
+
+// insertToken adds a token with its permissions, repositories and grant.
+func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64, error) {
+	var id int64
+	err := func() error {
+		now := s.now()
+		var expires any
+		name, desc, selection, scopes, days := nt.Classic.Note, "", "", strings.Join(nt.Classic.Scopes, " "), nt.Classic.ExpiresInDays
+		if nt.Kind == policy.KindFineGrained {
+			r := nt.FineGrained
+			name, desc, selection, scopes, days = r.Name, r.Description, string(r.Selection), "", r.ExpiresInDays
+		}
+		if at := policy.ExpiresAt(now, days); !at.IsZero() {
+			expires = timestamp(at)
+		}
+		var org any
+		if nt.OrgID != 0 {
+			org = nt.OrgID
+		}
+		err := tx.QueryRowContext(ctx,
+			`INSERT INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			nt.UserID, nt.Kind, name, desc, nt.Hash, nt.Prefix, org, selection, scopes, expires, timestamp(now)).Scan(&id)
+		if err != nil {
+			if strings.Contains(err.Error(), "tokens_fine_grained_name") || strings.Contains(err.Error(), "tokens.user_id, tokens.name") {
+				return ErrDuplicateName
+			}
+			return err
+		}
+		if nt.Kind != policy.KindFineGrained {
+			return nil
+		}
+		for p, level := range nt.FineGrained.Permissions {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO token_permissions (token_id, name, level) VALUES (?, ?, ?)`, id, p, level); err != nil {
+				return err
+			}
+		}
+		for _, r := range nt.FineGrained.RepoIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO token_repositories (token_id, repo_id) VALUES (?, ?)`, id, r); err != nil {
+				return err
+			}
+		}
+		if nt.OrgID == 0 {
+			return nil
+		}
+		return s.insertGrant(ctx, tx, id, nt)
+	}()
+	return id, err
+}
+
+// insertGrant adds a new token's grant, its filter keys, audit events and
+// notifications.
+func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, tokenID int64, nt NewToken) error {
+	r := nt.FineGrained
+	now := timestamp(s.now())
+	var decided any
+	if r.Status == policy.GrantApproved {
+		decided = now
+	}
+	var grantID int64
+	if err := tx.QueryRowContext(ctx,
+		`INSERT INTO grants (token_id, org_id, user_id, status, justification, created_at, decided_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		tokenID, nt.OrgID, nt.UserID, r.Status, r.Justification, now, decided).Scan(&grantID); err != nil {
+		return err
+	}
+	for _, k := range grantKeys(nt.UserID, r) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO grant_keys (org_id, status, key, grant_id) VALUES (?, ?, ?, ?)`,
+			nt.OrgID, r.Status, k, grantID); err != nil {
+			return err
+		}
+	}
+	subject, err := tokenSubject(ctx, tx, grantID)
+	if err != nil {
+		return err
+	}
+	var events []policy.Event
+	var isOwner bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ? AND user_id = ? AND role = 'owner')`,
+		nt.OrgID, nt.UserID).Scan(&isOwner); err != nil {
+		return err
+	}
+	switch {
+	case r.Status == policy.GrantPending:
+		events = append(events, policy.GrantEvent(policy.ActionRequestCreated, subject, ""))
+		if err := s.notifyOwners(ctx, tx, nt.OrgID, nt.UserID,
+			fmt.Sprintf("%s requests access to %s with token “%s”.", subject.Owner, subject.Org, subject.Name),
+			fmt.Sprintf("/organizations/%s/settings/personal-access-token-requests/%d", subject.Org, grantID)); err != nil {
+			return err
+		}
+	case isOwner:
+		events = append(events, policy.GrantEvent(policy.ActionAccessGranted, subject, "created by an owner, no approval needed"))
+	default:
+		events = append(events,
+			policy.GrantEvent(policy.ActionRequestCreated, subject, ""),
+			policy.GrantEvent(policy.ActionAccessGranted, subject, "approval is not required"))
+	}
+	return s.recordEvents(ctx, tx, "org_id", nt.OrgID, nt.UserID, events)
+}
+
+// grantKeys are the filter keys of a new grant (see grant_keys).
+func grantKeys(userID int64, r policy.TokenRequest) []string {
+	keys := []string{ownerKey(userID)}
+	switch r.Selection {
+	case policy.SelectAll:
+		keys = append(keys, "r:all")
+	case policy.SelectPublic:
+		keys = append(keys, "r:public")
+	default:
+		for _, id := range r.RepoIDs {
+			keys = append(keys, repoKey(id))
+		}
+	}
+	for p := range r.Permissions {
+		keys = append(keys, permissionKey(p))
+	}
+	return keys
+}
+
+func ownerKey(id int64) string      { return fmt.Sprintf("u:%d", id) }
+func repoKey(id int64) string       { return fmt.Sprintf("r:%d", id) }
+func permissionKey(p string) string { return "p:" + p }
+
+// tokenSubject names a grant's token for audit events and notifications.
+func tokenSubject(ctx context.Context, q queryer, grantID int64) (policy.TokenSubject, error) {
+	var t policy.TokenSubject
+	err := q.QueryRowContext(ctx,
+		`SELECT t.name, u.login, o.login FROM grants g
+		 JOIN tokens t ON t.id = g.token_id JOIN users u ON u.id = g.user_id JOIN organizations o ON o.id = g.org_id
+		 WHERE g.id = ?`, grantID).Scan(&t.Name, &t.Owner, &t.Org)
+	return t, err
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const tokenColumns = `t.id, t.user_id, u.login, t.kind, t.name, t.description, t.prefix, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
+	t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at, COALESCE(t.last_used_at, ''),
+	COALESCE(g.id, 0), COALESCE(g.status, ''), COALESCE(g.justification, ''), COALESCE(g.reason, ''), COALESCE(r.login, ''),
+	COALESCE(g.created_at, ''), COALESCE(g.decided_at, '')`
+
+const tokenJoins = ` FROM tokens t JOIN users u ON u.id = t.user_id
+	LEFT JOIN organizations o ON o.id = t.org_id
+	LEFT JOIN grants g ON g.token_id = t.id
+	LEFT JOIN users r ON r.id = g.reviewer_id`
+
+func scanToken(row interface{ Scan(...any) error }) (Token, error) {
+	var (
+		t                                          Token
+		g                                          Grant
+		scopes, expires, created, used, gc, gd, st string
+	)
+	err := row.Scan(&t.ID, &t.UserID, &t.OwnerLogin, &t.Kind, &t.Name, &t.Description, &t.Prefix, &t.OrgID, &t.OrgLogin,
+		&t.Selection, &scopes, &expires, &created, &used,
+		&g.ID, &st, &g.Justification, &g.Reason, &g.Reviewer, &gc, &gd)
+	if err != nil {
+		return t, err
+	}
+	t.Scopes = strings.Fields(scopes)
+	t.ExpiresAt, t.CreatedAt, t.LastUsedAt = parseTime(expires), parseTime(created), parseTime(used)
+	if g.ID != 0 {
+		g.Status, g.CreatedAt, g.DecidedAt = policy.GrantStatus(st), parseTime(gc), parseTime(gd)
+		t.Grant = &g
+	}
+	return t, nil
+}
+
+// TokensOf lists a user's tokens of one kind, newest first.
+func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind) ([]Token, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+tokenJoins+
+		` WHERE t.user_id = ? AND t.kind = ? ORDER BY t.id DESC`, userID, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TokenOf loads one of a user's tokens with its permissions and
+// repositories; another user's token is ErrNotFound.
+func (s *Store) TokenOf(ctx context.Context, userID, tokenID int64) (Token, error) {
+	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+tokenJoins+` WHERE t.id = ? AND t.user_id = ?`, tokenID, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, err
+	}
+	return t, s.fillDetails(ctx, []*Token{&t})
+}
+
+// fillDetails loads the permissions and selected repositories of tokens.
+func (s *Store) fillDetails(ctx context.Context, ts []*Token) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Token, len(ts))
+	ids := make([]any, 0, len(ts))
+	for _, t := range ts {
+		t.Permissions = map[string]policy.Level{}
+		byID[t.ID] = t
+		ids = append(ids, t.ID)
+	}
+	in := placeholders(len(ids))
+	rows, err := s.read.QueryContext(ctx, `SELECT token_id, name, level FROM token_permissions WHERE token_id IN (`+in+`)`, ids...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var name string
+		var level policy.Level
+		if err := rows.Scan(&id, &name, &level); err != nil {
+			rows.Close()
+			return err
+		}
+		byID[id].Permissions[name] = level
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = s.read.QueryContext(ctx,
+		`SELECT tr.token_id, r.id, r.org_id, r.name, r.private FROM token_repositories tr
+		 JOIN repositories r ON r.id = tr.repo_id WHERE tr.token_id IN (`+in+`) ORDER BY r.name`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var r Repo
+		if err := rows.Scan(&id, &r.ID, &r.OrgID, &r.Name, &r.Private); err != nil {
+			return err
+		}
+		byID[id].Repos = append(byID[id].Repos, r)
+	}
+	return rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// DeleteToken deletes one of a user's tokens. If it had access to an
+// organization, or was waiting for it, the organization's audit log says
+// so in the same transaction.
+func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var grantID, orgID int64
+		var status string
+		err := tx.QueryRowContext(ctx,
+			`SELECT COALESCE(g.id, 0), COALESCE(g.org_id, 0), COALESCE(g.status, '') FROM tokens t
+			 LEFT JOIN grants g ON g.token_id = t.id WHERE t.id = ? AND t.user_id = ?`, tokenID, userID).Scan(&grantID, &orgID, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if grantID != 0 {
+			var ev policy.Event
+			subject, err := tokenSubject(ctx, tx, grantID)
+			if err != nil {
+				return err
+			}
+			switch policy.GrantStatus(status) {
+			case policy.GrantPending:
+				ev = policy.GrantEvent(policy.ActionRequestCancelled, subject, "deleted by its owner")
+			case policy.GrantApproved:
+				ev = policy.GrantEvent(policy.ActionAccessRevoked, subject, "deleted by its owner")
+			}
+			if ev.Action != "" {
+				if err := s.recordEvents(ctx, tx, "org_id", orgID, userID, []policy.Event{ev}); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, tokenID)
+		return err
+	})
+}
+
+// ErrNotPending is returned when a request is no longer waiting.
+var ErrNotPending = errors.New("request is no longer pending")
+
+// CancelRequest withdraws a user's pending request: the token, useless
+// without it, goes too, and the organization's log records the cancel.
+func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var grantID, orgID int64
+		var status string
+		err := tx.QueryRowContext(ctx,
+			`SELECT g.id, g.org_id, g.status FROM grants g WHERE g.token_id = ? AND g.user_id = ?`, tokenID, userID).
+			Scan(&grantID, &orgID, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if policy.GrantStatus(status) != policy.GrantPending {
+			return ErrNotPending
+		}
+		subject, err := tokenSubject(ctx, tx, grantID)
+		if err != nil {
+			return err
+		}
+		if err := s.recordEvents(ctx, tx, "org_id", orgID, userID,
+			[]policy.Event{policy.GrantEvent(policy.ActionRequestCancelled, subject, "")}); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, tokenID)
+		return err
+	})
+}
+
+// TokenTargets lists, for a new fine-grained token, the organizations a
+// user belongs to with what the rules need: their policy in force, the
+// user's role, their repositories and the policy version.
+func (s *Store) TokenTargets(ctx context.Context, userID int64) ([]Target, error) {
+	ms, err := s.MembershipsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Target, 0, len(ms))
+	for _, m := range ms {
+		p, err := s.OrgPolicy(ctx, m.Org.ID)
+		if err != nil {
+			return nil, err
+		}
+		repos, err := s.ReposOf(ctx, m.Org.ID)
+		if err != nil {
+			return nil, err
+		}
+		t := Target{OrgID: m.Org.ID, Version: p.Version, Repos: repos, Rules: policy.TokenTarget{
+			Login: m.Org.Login, Effective: p.Effective(), IsOwner: m.Role == RoleOwner, Repos: map[int64]string{},
+		}}
+		for _, r := range repos {
+			t.Rules.Repos[r.ID] = r.Name
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Target is an organization a user may request a token for.
+type Target struct {
+	OrgID   int64
+	Version int
+	Repos   []Repo
+	Rules   policy.TokenTarget
+}

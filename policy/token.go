@@ -1,0 +1,425 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Level is a permission's level.
+type Level string
+
+const (
+	LevelNone  Level = "none"
+	LevelRead  Level = "read"
+	LevelWrite Level = "write"
+)
+
+// Label is how forms name a level.
+func (l Level) Label() string {
+	switch l {
+	case LevelRead:
+		return "Read-only"
+	case LevelWrite:
+		return "Read and write"
+	}
+	return "No access"
+}
+
+// Levels lists the levels from least to most.
+func Levels() []Level { return []Level{LevelNone, LevelRead, LevelWrite} }
+
+// Covers reports whether l grants at least need.
+func (l Level) Covers(need Level) bool { return l.rank() >= need.rank() }
+
+func (l Level) rank() int {
+	switch l {
+	case LevelRead:
+		return 1
+	case LevelWrite:
+		return 2
+	}
+	return 0
+}
+
+// Permission is one permission a fine-grained token can hold.
+type Permission struct {
+	Name  string // as the API spells it
+	Label string // as the form names its combobox
+	// Org marks an organization permission; the others are repository
+	// permissions.
+	Org bool
+}
+
+// Metadata is the repository permission every token with any repository
+// permission holds at least read-only.
+const Metadata = "metadata"
+
+// Permissions lists the permissions, repository ones first, in form order.
+func Permissions() []Permission {
+	return []Permission{
+		{Name: "contents", Label: "Contents"},
+		{Name: "issues", Label: "Issues"},
+		{Name: Metadata, Label: "Metadata"},
+		{Name: "pull_requests", Label: "Pull requests"},
+		{Name: "administration", Label: "Administration"},
+		{Name: "members", Label: "Members", Org: true},
+		{Name: "organization_administration", Label: "Organization administration", Org: true},
+	}
+}
+
+// PermissionByName finds a permission.
+func PermissionByName(name string) (Permission, bool) {
+	for _, p := range Permissions() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Permission{}, false
+}
+
+// Scopes lists the scopes a classic token can hold.
+func Scopes() []string { return []string{"repo", "read:org", "admin:org", "workflow", "user"} }
+
+// ScopeHelp explains a scope in a few words.
+func ScopeHelp(scope string) string {
+	switch scope {
+	case "repo":
+		return "Full control of private repositories"
+	case "read:org":
+		return "Read organization membership and teams"
+	case "admin:org":
+		return "Full control of organizations, their members and settings"
+	case "workflow":
+		return "Change workflow files"
+	case "user":
+		return "Read and change profile data"
+	}
+	return ""
+}
+
+// Expirations lists the expiration choices in days; 0 is "No expiration".
+func Expirations() []int { return []int{7, 30, 60, 90, 366, 0} }
+
+// DefaultExpiration is the preselected expiration.
+const DefaultExpiration = 30
+
+// ExpirationLabel names an expiration choice.
+func ExpirationLabel(days int) string {
+	if days == 0 {
+		return "No expiration"
+	}
+	return fmt.Sprintf("%d days", days)
+}
+
+// Selection is which repositories a fine-grained token reaches.
+type Selection string
+
+const (
+	SelectPublic   Selection = "public"
+	SelectAll      Selection = "all"
+	SelectSelected Selection = "selected"
+)
+
+// Label is how forms name a selection.
+func (s Selection) Label() string {
+	switch s {
+	case SelectAll:
+		return "All repositories"
+	case SelectSelected:
+		return "Only select repositories"
+	}
+	return "Public repositories"
+}
+
+// Selections lists the choices in form order.
+func Selections() []Selection { return []Selection{SelectPublic, SelectAll, SelectSelected} }
+
+// GrantStatus is where a token's access to an organization stands.
+type GrantStatus string
+
+const (
+	GrantPending  GrantStatus = "pending"
+	GrantApproved GrantStatus = "approved"
+	GrantDenied   GrantStatus = "denied"
+	GrantRevoked  GrantStatus = "revoked"
+)
+
+// Token request and token input limits.
+const (
+	MaxTokenName     = 40
+	MaxDescription   = 1024
+	MaxJustification = 1024
+	MaxNote          = 100
+)
+
+// Token form field names.
+const (
+	FieldTokenName     Field = "name"
+	FieldExpiration    Field = "expiration"
+	FieldDescription   Field = "description"
+	FieldResourceOwner Field = "resource_owner"
+	FieldJustification Field = "justification"
+	FieldSelection     Field = "repository_selection"
+	FieldRepositories  Field = "repositories"
+	FieldPermissions   Field = "permissions"
+	FieldNote          Field = "note"
+	FieldScopes        Field = "scopes"
+)
+
+// TokenTarget is an organization a token may be requested for, as the
+// rules need it. A token owned by the user themselves has no target.
+type TokenTarget struct {
+	Login     string
+	Effective Effective
+	// IsOwner says the requester owns the organization.
+	IsOwner bool
+	// Repos maps the organization's repository ids to their names.
+	Repos map[int64]string
+}
+
+// Offered reports whether tokens may be requested for the organization at
+// all: it has opted in and does not restrict fine-grained tokens.
+func (t TokenTarget) Offered() bool {
+	return t.Effective.OptedIn && t.Effective.FineGrained == Allow
+}
+
+// NeedsApproval reports whether a request from this requester waits for an
+// owner.
+func (t TokenTarget) NeedsApproval() bool {
+	return t.Effective.Approval == ApprovalRequired && !t.IsOwner
+}
+
+// MaxLifetime is the organization's maximum fine-grained lifetime for this
+// requester in days, 0 for none.
+func (t TokenTarget) MaxLifetime() int {
+	if t.IsOwner && t.Effective.ExemptAdmins {
+		return 0
+	}
+	return t.Effective.FineGrainedLifetime
+}
+
+// TokenInput is a submitted new-token form, as typed.
+type TokenInput struct {
+	Name          string
+	Description   string
+	Expiration    string // days, or "none"
+	Justification string
+	Selection     string
+	Repos         []string          // repository ids, for "selected"
+	Permissions   map[string]string // permission name -> level
+}
+
+// TokenRequest is a checked fine-grained token request.
+type TokenRequest struct {
+	Name          string
+	Description   string
+	ExpiresInDays int // 0: never
+	Justification string
+	Selection     Selection
+	RepoIDs       []int64
+	Permissions   map[string]Level // only levels above none
+	// Status is where the grant starts; empty for a token owned by the
+	// user, which needs no grant.
+	Status GrantStatus
+}
+
+// CheckTokenRequest validates a new fine-grained token for target (nil for
+// a token owned by the requester) and decides where its grant starts.
+func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors) {
+	var errs Errors
+	add := func(f Field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
+	}
+	req := TokenRequest{
+		Name:          strings.TrimSpace(in.Name),
+		Description:   strings.TrimSpace(in.Description),
+		Justification: strings.TrimSpace(in.Justification),
+		Permissions:   map[string]Level{},
+	}
+	checkText(add, FieldTokenName, "Token name", req.Name, MaxTokenName, true)
+	checkText(add, FieldDescription, "Description", req.Description, MaxDescription, false)
+
+	days, ok := parseExpiration(in.Expiration)
+	if !ok {
+		add(FieldExpiration, "Choose one of the expiration options.")
+	}
+	req.ExpiresInDays = days
+	if target != nil && !target.Offered() {
+		add(FieldResourceOwner, "%s does not accept fine-grained personal access tokens.", target.Login)
+	}
+	if limit := maxLifetime(target); ok && limit > 0 && (days == 0 || days > limit) {
+		add(FieldExpiration, "%s requires fine-grained personal access tokens to expire within %d days. Choose %d days or fewer.", target.Login, limit, limit)
+	}
+
+	req.Selection = Selection(in.Selection)
+	switch req.Selection {
+	case SelectPublic, SelectAll:
+	case SelectSelected:
+		req.RepoIDs = checkRepos(add, in.Repos, target)
+	default:
+		add(FieldSelection, "Choose which repositories the token may reach.")
+	}
+
+	anyRepoPermission := false
+	for name, raw := range in.Permissions {
+		p, known := PermissionByName(name)
+		level := Level(raw)
+		switch {
+		case !known:
+			add(FieldPermissions, "There is no permission named “%s”.", name)
+			continue
+		case !slices.Contains(Levels(), level):
+			add(FieldPermissions, "Choose a level for %s.", p.Label)
+			continue
+		case level == LevelNone:
+			continue
+		case p.Org && target == nil:
+			add(FieldPermissions, "%s only applies to tokens owned by an organization.", p.Label)
+			continue
+		}
+		req.Permissions[name] = level
+		anyRepoPermission = anyRepoPermission || !p.Org
+	}
+	// Every repository permission implies reading repository metadata.
+	if anyRepoPermission && !req.Permissions[Metadata].Covers(LevelRead) {
+		req.Permissions[Metadata] = LevelRead
+	}
+
+	switch {
+	case target == nil:
+	case target.NeedsApproval():
+		checkText(add, FieldJustification, "Justification", req.Justification, MaxJustification, true)
+		req.Status = GrantPending
+	default:
+		req.Status = GrantApproved
+	}
+	if len(errs) > 0 {
+		return TokenRequest{}, errs
+	}
+	return req, nil
+}
+
+func maxLifetime(t *TokenTarget) int {
+	if t == nil {
+		return 0
+	}
+	return t.MaxLifetime()
+}
+
+func checkRepos(add func(Field, string, ...any), raw []string, target *TokenTarget) []int64 {
+	if target == nil || len(target.Repos) == 0 {
+		add(FieldRepositories, "This resource owner has no repositories to select.")
+		return nil
+	}
+	if len(raw) == 0 {
+		add(FieldRepositories, "Select at least one repository.")
+		return nil
+	}
+	var ids []int64
+	for _, s := range raw {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if _, ok := target.Repos[id]; err != nil || !ok {
+			add(FieldRepositories, "Select repositories of %s only.", target.Login)
+			return nil
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// checkText validates a free-text field: valid UTF-8, no control
+// characters other than line breaks and tabs, at most max characters.
+func checkText(add func(Field, string, ...any), f Field, label, s string, max int, required bool) {
+	switch {
+	case !utf8.ValidString(s):
+		add(f, "%s contains characters that are not valid text.", label)
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
+		add(f, "%s contains control characters.", label)
+	case required && s == "":
+		add(f, "%s can't be blank.", label)
+	case utf8.RuneCountInString(s) > max:
+		add(f, "%s is too long (at most %d characters).", label, max)
+	}
+}
+
+func parseExpiration(s string) (int, bool) {
+	if s == "none" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n == 0 || !slices.Contains(Expirations(), n) {
+		return 0, false
+	}
+	return n, true
+}
+
+// ClassicInput is a submitted new classic token form.
+type ClassicInput struct {
+	Note       string
+	Expiration string
+	Scopes     []string
+}
+
+// ClassicRequest is a checked classic token.
+type ClassicRequest struct {
+	Note          string
+	ExpiresInDays int
+	Scopes        []string // in Scopes() order
+}
+
+// CheckClassicRequest validates a new classic token.
+func CheckClassicRequest(in ClassicInput) (ClassicRequest, Errors) {
+	var errs Errors
+	add := func(f Field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
+	}
+	req := ClassicRequest{Note: strings.TrimSpace(in.Note)}
+	checkText(add, FieldNote, "Note", req.Note, MaxNote, true)
+	days, ok := parseExpiration(in.Expiration)
+	if !ok {
+		add(FieldExpiration, "Choose one of the expiration options.")
+	}
+	req.ExpiresInDays = days
+	for _, s := range in.Scopes {
+		if !slices.Contains(Scopes(), s) {
+			add(FieldScopes, "There is no scope named “%s”.", s)
+		}
+	}
+	for _, s := range Scopes() {
+		if slices.Contains(in.Scopes, s) {
+			req.Scopes = append(req.Scopes, s)
+		}
+	}
+	if len(errs) > 0 {
+		return ClassicRequest{}, errs
+	}
+	return req, nil
+}
+
+// ExpiresAt is when a token made at now with a lifetime of days expires;
+// the zero time for a token that never does.
+func ExpiresAt(now time.Time, days int) time.Time {
+	if days == 0 {
+		return time.Time{}
+	}
+	return now.AddDate(0, 0, days)
+}
+
+// Expired reports whether a token expiring at expiresAt (zero: never) has
+// expired at now.
+func Expired(expiresAt, now time.Time) bool {
+	return !expiresAt.IsZero() && !now.Before(expiresAt)
+}
+
+// ApprovalTurnedOff reports whether a change of the policy in force stops
+// requiring approval, which approves every pending request.
+func ApprovalTurnedOff(before, after Effective) bool {
+	return before.Approval == ApprovalRequired && after.Approval == ApprovalNotRequired
+}
