@@ -21,6 +21,7 @@ func Chrome(c echo.Context, title string) views.Chrome {
 	if u := access.User(c); u != nil {
 		ch.User = u.Login
 		ch.OwnsEnterprise = u.OwnsEnterprise
+		ch.Unread = u.Unread
 	}
 	return ch
 }

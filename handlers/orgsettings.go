@@ -24,6 +24,7 @@ type OrgStore interface {
 	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
 	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
 	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
+	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
 }
 
 // OrgSettings serves an organization's settings to its owners. The access
@@ -72,6 +73,15 @@ func (h OrgSettings) PATSettings(c echo.Context) error {
 }
 
 func (h OrgSettings) renderPAT(c echo.Context, status int, org db.Org, form views.PolicyForm) error {
+	// Saying how many requests "Do not require administrator approval"
+	// would approve, before the owner saves it.
+	if g := &form.Groups[1]; g.LockedBy == "" {
+		n, err := h.Store.CountGrants(c.Request().Context(), org.ID, policy.GrantPending)
+		if err != nil {
+			return err
+		}
+		g.Options[1].Notice = views.PendingNotice(n)
+	}
 	return render.Page(c, status, views.PATSettingsView(Chrome(c, "Personal access tokens · "+org.Login),
 		views.PATSettingsPage{Nav: nav(org, patSettingsURL(org)), Form: form}))
 }
@@ -114,6 +124,16 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	if !known {
 		return h.conflict(c, org, p, saved, attempted)
 	}
+	msg := "Personal access token settings saved."
+	if policy.ApprovalTurnedOff(eff, policy.Resolve(next, p.OptedIn, p.Enterprise)) {
+		n, err := h.Store.CountGrants(ctx, org.ID, policy.GrantPending)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			msg += " Pending requests were approved, as approval is no longer required."
+		}
+	}
 	err = h.Store.SaveOrgPolicy(ctx, org.ID, access.User(c).ID, p.Version, next, policy.OrgEvents(p.Own, next))
 	if errors.Is(err, db.ErrStale) {
 		if p, err = h.Store.OrgPolicy(ctx, org.ID); err != nil {
@@ -124,7 +144,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := session.SetFlash(c, "Personal access token settings saved."); err != nil {
+	if err := session.SetFlash(c, msg); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, patSettingsURL(org))

@@ -154,6 +154,7 @@ const (
 	MaxDescription   = 1024
 	MaxJustification = 1024
 	MaxNote          = 100
+	MaxReason        = 1024
 )
 
 // Token form field names.
@@ -168,6 +169,7 @@ const (
 	FieldPermissions   Field = "permissions"
 	FieldNote          Field = "note"
 	FieldScopes        Field = "scopes"
+	FieldReason        Field = "reason"
 )
 
 // TokenTarget is an organization a token may be requested for, as the
@@ -291,10 +293,13 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 
 	switch {
 	case target == nil:
+		// Nobody reviews a token the user owns: there is no one to justify it to.
+		req.Justification = ""
 	case target.NeedsApproval():
 		checkText(add, FieldJustification, "Justification", req.Justification, MaxJustification, true)
 		req.Status = GrantPending
 	default:
+		checkText(add, FieldJustification, "Justification", req.Justification, MaxJustification, false)
 		req.Status = GrantApproved
 	}
 	if len(errs) > 0 {
@@ -422,4 +427,14 @@ func Expired(expiresAt, now time.Time) bool {
 // requiring approval, which approves every pending request.
 func ApprovalTurnedOff(before, after Effective) bool {
 	return before.Approval == ApprovalRequired && after.Approval == ApprovalNotRequired
+}
+
+// CheckReason validates an owner's optional reason for a decision.
+func CheckReason(s string) (string, Errors) {
+	var errs Errors
+	s = strings.TrimSpace(s)
+	checkText(func(f Field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
+	}, FieldReason, "Reason", s, MaxReason, false)
+	return s, errs
 }

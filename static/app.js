@@ -16,4 +16,21 @@
       if (!d.contains(ev.target)) d.removeAttribute("open");
     });
   });
+
+  // New token form: show only the chosen resource owner's repositories,
+  // and clear the ticks of the others so they are not sent.
+  var owner = document.getElementById("resource_owner");
+  if (owner) {
+    var showRepos = function () {
+      document.querySelectorAll(".repo-group").forEach(function (g) {
+        var mine = g.getAttribute("data-owner") === owner.value;
+        g.hidden = !mine;
+        if (!mine) {
+          g.querySelectorAll("input[type=checkbox]").forEach(function (c) { c.checked = false; });
+        }
+      });
+    };
+    owner.addEventListener("change", showRepos);
+    showRepos();
+  }
 })();

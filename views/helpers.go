@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,4 +28,12 @@ func describedBy(base string, pairs ...any) string {
 		}
 	}
 	return strings.Join(ids, " ")
+}
+
+// notificationsLabel names the header's notifications link with its count.
+func notificationsLabel(unread int) string {
+	if unread == 0 {
+		return "Notifications"
+	}
+	return "Notifications (" + strconv.Itoa(unread) + " unread)"
 }

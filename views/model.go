@@ -12,6 +12,8 @@ type Chrome struct {
 	CSRF           string
 	// Flash is a one-time confirmation shown in a status banner.
 	Flash string
+	// Unread counts the user's unread notifications.
+	Unread int
 }
 
 // SettingsNav is the sidebar of an organization's settings.
@@ -64,6 +66,8 @@ type RadioOption struct {
 	Label   string
 	Help    string
 	Checked bool
+	// Notice warns of what choosing this option will do, "" for nothing.
+	Notice string
 }
 
 // ID is the option's input id.

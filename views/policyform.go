@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"strings"
 
 	"patpolicy/policy"
@@ -262,4 +263,16 @@ func Compare(saved, attempted PolicyForm) Conflict {
 		}
 	}
 	return c
+}
+
+// PendingNotice tells how many pending requests stopping approval would
+// approve.
+func PendingNotice(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "Saving this choice approves the 1 pending request."
+	}
+	return fmt.Sprintf("Saving this choice approves all %d pending requests.", n)
 }

@@ -2,6 +2,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -88,6 +89,24 @@ func New(cfg Config) *echo.Echo {
 	e.GET("/settings/organizations", account.Organizations, guard.SignedIn)
 	e.GET("/settings/enterprises", account.Enterprises, guard.SignedIn)
 
+	dev := handlers.Developer{Store: cfg.Store, Random: rand.Reader, Now: time.Now}
+	d := e.Group("/settings", guard.SignedIn)
+	d.GET("/personal-access-tokens", dev.FineGrainedTokens)
+	d.POST("/personal-access-tokens", dev.CreateFineGrained)
+	d.GET("/personal-access-tokens/new", dev.NewFineGrained)
+	d.GET("/personal-access-tokens/:id", dev.Token)
+	d.POST("/personal-access-tokens/:id/cancel", dev.CancelRequest)
+	d.POST("/personal-access-tokens/:id/delete", dev.DeleteToken)
+	d.GET("/tokens", dev.ClassicTokens)
+	d.POST("/tokens", dev.CreateClassic)
+	d.GET("/tokens/new", dev.NewClassic)
+	d.GET("/tokens/:id", dev.Token)
+	d.POST("/tokens/:id/delete", dev.DeleteToken)
+
+	notes := handlers.Notifications{Store: cfg.Store, Now: time.Now}
+	e.GET("/notifications", notes.List, guard.SignedIn)
+	e.POST("/notifications/read", notes.MarkRead, guard.SignedIn)
+
 	org := handlers.OrgSettings{Store: cfg.Store}
 	o := e.Group("/organizations/:org/settings", guard.OrgOwner)
 	o.GET("", redirectTo("profile"))
@@ -96,9 +115,19 @@ func New(cfg Config) *echo.Echo {
 	o.POST("/personal-access-tokens", org.SavePATSettings)
 	o.GET("/personal-access-tokens-onboarding", org.Onboarding)
 	o.POST("/personal-access-tokens-onboarding", org.OnboardingStep)
-	o.GET("/personal-access-tokens/active", org.ActiveTokens)
-	o.GET("/personal-access-token-requests", org.PendingRequests)
 	o.GET("/audit-log", org.AuditLog)
+
+	grants := handlers.OrgTokens{Store: cfg.Store, Now: time.Now}
+	o.GET("/personal-access-token-requests", grants.PendingRequests)
+	o.POST("/personal-access-token-requests", grants.DecideRequests)
+	o.GET("/personal-access-token-requests/:id", grants.Request)
+	o.POST("/personal-access-token-requests/:id/approve", grants.Approve)
+	o.GET("/personal-access-token-requests/:id/deny", grants.DenyForm)
+	o.POST("/personal-access-token-requests/:id/deny", grants.Deny)
+	o.GET("/personal-access-tokens/active", grants.ActiveTokens)
+	o.POST("/personal-access-tokens/active", grants.RevokeTokens)
+	o.GET("/personal-access-tokens/:id", grants.Token)
+	o.POST("/personal-access-tokens/:id/revoke", grants.Revoke)
 
 	ent := handlers.EnterpriseSettings{Store: cfg.Store}
 	en := e.Group("/enterprises/:ent/settings", guard.EnterpriseOwner)

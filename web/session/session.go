@@ -16,11 +16,13 @@ import (
 )
 
 const (
-	cookieName = "patpolicy_session"
-	keyUserID  = "uid"
-	keyNonce   = "sid"
-	keyFlash   = "flash"
-	maxAge     = 14 * 24 * time.Hour
+	cookieName    = "patpolicy_session"
+	keyUserID     = "uid"
+	keyNonce      = "sid"
+	keyFlash      = "flash"
+	keyNewToken   = "new_token"
+	keyNewTokenID = "new_token_id"
+	maxAge        = 14 * 24 * time.Hour
 )
 
 // NewStore builds the cookie store from secrets, newest first: the first
@@ -126,4 +128,33 @@ func TakeFlash(c echo.Context) string {
 	_ = s.Save(c.Request(), c.Response())
 	msg, _ := flashes[len(flashes)-1].(string)
 	return msg
+}
+
+// SetNewToken keeps a token's secret for the one page that shows it after
+// creation. The cookie is encrypted, and TakeNewToken drops it at once.
+func SetNewToken(c echo.Context, tokenID int64, secret string) error {
+	s := get(c)
+	s.Values[keyNewTokenID] = tokenID
+	s.Values[keyNewToken] = secret
+	return s.Save(c.Request(), c.Response())
+}
+
+// TakeNewToken returns the secret of a just-created token if it is tokenID,
+// and forgets it either way.
+func TakeNewToken(c echo.Context, tokenID int64) (string, error) {
+	s := get(c)
+	id, _ := s.Values[keyNewTokenID].(int64)
+	secret, ok := s.Values[keyNewToken].(string)
+	if !ok {
+		return "", nil
+	}
+	delete(s.Values, keyNewTokenID)
+	delete(s.Values, keyNewToken)
+	if err := s.Save(c.Request(), c.Response()); err != nil {
+		return "", err
+	}
+	if id != tokenID {
+		return "", nil
+	}
+	return secret, nil
 }

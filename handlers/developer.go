@@ -1,0 +1,386 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+	"patpolicy/views"
+	"patpolicy/web/access"
+	"patpolicy/web/render"
+	"patpolicy/web/session"
+)
+
+// DeveloperStore is what a user's own token pages read and write.
+type DeveloperStore interface {
+	TokensOf(ctx context.Context, userID int64, kind policy.Kind) ([]db.Token, error)
+	TokenOf(ctx context.Context, userID, tokenID int64) (db.Token, error)
+	TokenTargets(ctx context.Context, userID int64) ([]db.Target, error)
+	CreateToken(ctx context.Context, nt db.NewToken) (int64, error)
+	DeleteToken(ctx context.Context, userID, tokenID int64) error
+	CancelRequest(ctx context.Context, userID, tokenID int64) error
+}
+
+// Developer serves every user's Developer settings: their fine-grained and
+// classic tokens.
+type Developer struct {
+	Store DeveloperStore
+	// Random is the source of token secrets (crypto/rand.Reader).
+	Random io.Reader
+	Now    func() time.Time
+}
+
+const (
+	fineGrainedBase = "/settings/personal-access-tokens"
+	classicBase     = "/settings/tokens"
+	// selfOwner is the resource owner value of a token owned by its user.
+	selfOwner = "@me"
+)
+
+func tokenBase(kind policy.Kind) string {
+	if kind == policy.KindClassic {
+		return classicBase
+	}
+	return fineGrainedBase
+}
+
+// FineGrainedTokens lists the user's fine-grained tokens.
+func (h Developer) FineGrainedTokens(c echo.Context) error { return h.list(c, policy.KindFineGrained) }
+
+// ClassicTokens lists the user's classic tokens.
+func (h Developer) ClassicTokens(c echo.Context) error { return h.list(c, policy.KindClassic) }
+
+func (h Developer) list(c echo.Context, kind policy.Kind) error {
+	ts, err := h.Store.TokensOf(c.Request().Context(), access.User(c).ID, kind)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	p := views.TokenListPage{Classic: kind == policy.KindClassic, NewURL: tokenBase(kind) + "/new",
+		Heading: "Fine-grained personal access tokens"}
+	if p.Classic {
+		p.Heading = "Personal access tokens (classic)"
+	}
+	for _, t := range ts {
+		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: tokenStatus(t, now),
+			Expires: expiresText(t.ExpiresAt, now), Prefix: t.Prefix}
+		if !p.Classic {
+			item.Owner = t.OwnerLogin
+			if t.OrgID != 0 {
+				item.Owner = t.OrgLogin
+			}
+		}
+		p.Tokens = append(p.Tokens, item)
+	}
+	return render.Page(c, http.StatusOK, views.TokenListView(Chrome(c, p.Heading), p))
+}
+
+// Token shows one of the user's tokens; right after creation, with its
+// secret, once.
+func (h Developer) Token(c echo.Context) error {
+	kind := kindOfPath(c)
+	t, err := h.ownToken(c, kind)
+	if err != nil {
+		return err
+	}
+	secret, err := session.TakeNewToken(c, t.ID)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	p := views.TokenPage{
+		Classic: kind == policy.KindClassic, ListURL: tokenBase(kind), Name: t.Name, Description: t.Description,
+		Owner: t.OwnerLogin, Status: tokenStatus(t, now), NewToken: secret,
+		Created: date(t.CreatedAt), Expires: expiresText(t.ExpiresAt, now), LastUsed: lastUsedText(t.LastUsedAt, now),
+		Access: tokenAccess(t), DeleteURL: tokenBase(kind) + "/" + idString(t.ID) + "/delete",
+	}
+	if t.OrgID != 0 {
+		p.Owner = t.OrgLogin
+	}
+	if g := t.Grant; g != nil {
+		p.Justification, p.Reason, p.Reviewer = g.Justification, g.Reason, g.Reviewer
+		if g.Status == policy.GrantPending {
+			p.CancelURL = fineGrainedBase + "/" + idString(t.ID) + "/cancel"
+		}
+	}
+	return render.Page(c, http.StatusOK, views.TokenView(Chrome(c, t.Name), p))
+}
+
+func kindOfPath(c echo.Context) policy.Kind {
+	if strings.HasPrefix(c.Path(), classicBase+"/") {
+		return policy.KindClassic
+	}
+	return policy.KindFineGrained
+}
+
+// ownToken loads the :id token of the signed-in user, of the path's kind;
+// anything else is 404.
+func (h Developer) ownToken(c echo.Context, kind policy.Kind) (db.Token, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return db.Token{}, echo.ErrNotFound
+	}
+	t, err := h.Store.TokenOf(c.Request().Context(), access.User(c).ID, id)
+	if errors.Is(err, db.ErrNotFound) || err == nil && t.Kind != kind {
+		return db.Token{}, echo.ErrNotFound
+	}
+	return t, err
+}
+
+// DeleteToken deletes one of the user's tokens.
+func (h Developer) DeleteToken(c echo.Context) error {
+	kind := kindOfPath(c)
+	t, err := h.ownToken(c, kind)
+	if err != nil {
+		return err
+	}
+	err = h.Store.DeleteToken(c.Request().Context(), t.UserID, t.ID)
+	if errors.Is(err, db.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := session.SetFlash(c, "Token “"+t.Name+"” deleted. It no longer works anywhere."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, tokenBase(kind))
+}
+
+// CancelRequest withdraws the user's pending request.
+func (h Developer) CancelRequest(c echo.Context) error {
+	t, err := h.ownToken(c, policy.KindFineGrained)
+	if err != nil {
+		return err
+	}
+	err = h.Store.CancelRequest(c.Request().Context(), t.UserID, t.ID)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, db.ErrNotPending):
+		return echo.NewHTTPError(http.StatusConflict, "This request is no longer pending: an owner has already decided on it, so there is nothing to cancel.")
+	case err != nil:
+		return err
+	}
+	if err := session.SetFlash(c, "Request for “"+t.Name+"” cancelled."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fineGrainedBase)
+}
+
+// NewFineGrained shows the new fine-grained token form.
+func (h Developer) NewFineGrained(c echo.Context) error {
+	targets, err := h.Store.TokenTargets(c.Request().Context(), access.User(c).ID)
+	if err != nil {
+		return err
+	}
+	in := policy.TokenInput{Expiration: strconv.Itoa(policy.DefaultExpiration), Selection: string(policy.SelectPublic)}
+	owner := c.QueryParam("owner")
+	return h.renderNew(c, http.StatusOK, targets, owner, in, nil)
+}
+
+// CreateFineGrained checks and stores a new fine-grained token, then shows
+// it once. A policy saved meanwhile is noticed by its version, and the
+// request is checked again against the new one.
+func (h Developer) CreateFineGrained(c echo.Context) error {
+	ctx := c.Request().Context()
+	user := access.User(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	owner := form.Get("resource_owner")
+	in := tokenInput(form, owner)
+	for attempt := 0; ; attempt++ {
+		targets, err := h.Store.TokenTargets(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		nt := db.NewToken{UserID: user.ID, Kind: policy.KindFineGrained}
+		var target *policy.TokenTarget
+		if owner != selfOwner {
+			t, ok := findTarget(targets, owner)
+			if !ok || !t.Rules.Offered() {
+				errs := policy.Errors{{Field: policy.FieldResourceOwner, Message: "Choose a resource owner from the list."}}
+				return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
+			}
+			target, nt.OrgID, nt.OrgVersion = &t.Rules, t.OrgID, t.Version
+		}
+		req, errs := policy.CheckTokenRequest(in, target)
+		if len(errs) > 0 {
+			return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
+		}
+		nt.FineGrained = req
+		secret, err := h.issue(&nt)
+		if err != nil {
+			return err
+		}
+		id, err := h.Store.CreateToken(ctx, nt)
+		switch {
+		case errors.Is(err, db.ErrStale) && attempt < 2:
+			continue
+		case errors.Is(err, db.ErrDuplicateName):
+			errs := policy.Errors{{Field: policy.FieldTokenName, Message: "You already have a token named “" + req.Name + "”. Choose another name."}}
+			return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
+		case err != nil:
+			return err
+		}
+		if err := session.SetNewToken(c, id, secret); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, fineGrainedBase+"/"+idString(id))
+	}
+}
+
+// issue draws a secret for nt and keeps only its hash and prefix there.
+func (h Developer) issue(nt *db.NewToken) (string, error) {
+	secret, err := policy.GenerateToken(nt.Kind, h.Random)
+	if err != nil {
+		return "", err
+	}
+	nt.Hash, nt.Prefix = policy.HashToken(secret), policy.DisplayPrefix(secret)
+	return secret, nil
+}
+
+func findTarget(targets []db.Target, login string) (db.Target, bool) {
+	for _, t := range targets {
+		if t.Rules.Login == login {
+			return t, true
+		}
+	}
+	return db.Target{}, false
+}
+
+func tokenInput(form url.Values, owner string) policy.TokenInput {
+	in := policy.TokenInput{
+		Name: form.Get("name"), Description: form.Get("description"), Expiration: form.Get("expiration"),
+		Justification: form.Get("justification"), Selection: form.Get("repository_selection"),
+		Repos: form["repo_"+owner], Permissions: map[string]string{},
+	}
+	for _, p := range policy.Permissions() {
+		if v := form.Get("perm_" + p.Name); v != "" {
+			in.Permissions[p.Name] = v
+		}
+	}
+	return in
+}
+
+func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, owner string, in policy.TokenInput, errs policy.Errors) error {
+	user := access.User(c)
+	f := views.NewTokenForm{Action: fineGrainedBase, Name: in.Name, Description: in.Description,
+		Justification: in.Justification, Expirations: expirationOptions(in.Expiration)}
+	f.Errors, f.Summary = errorMap(errs)
+	if owner == "" {
+		owner = selfOwner
+	}
+	f.Owners = append(f.Owners, views.OwnerOption{Value: selfOwner, Label: user.Login, Selected: owner == selfOwner})
+	for _, t := range targets {
+		if !t.Rules.Offered() {
+			continue
+		}
+		o := views.OwnerOption{Value: t.Rules.Login, Label: t.Rules.Login, Selected: owner == t.Rules.Login}
+		switch {
+		case t.Rules.NeedsApproval() && t.Rules.MaxLifetime() > 0:
+			o.Note = "an owner approves requests; tokens expire within " + strconv.Itoa(t.Rules.MaxLifetime()) + " days"
+		case t.Rules.NeedsApproval():
+			o.Note = "an owner approves requests"
+		case t.Rules.MaxLifetime() > 0:
+			o.Note = "tokens expire within " + strconv.Itoa(t.Rules.MaxLifetime()) + " days"
+		}
+		f.Owners = append(f.Owners, o)
+		g := views.RepoGroup{Owner: t.Rules.Login, Label: t.Rules.Login}
+		for _, r := range t.Repos {
+			id := idString(r.ID)
+			g.Repos = append(g.Repos, views.RepoChoice{ID: id, Name: r.Name, Private: r.Private,
+				Checked: owner == t.Rules.Login && slices.Contains(in.Repos, id)})
+		}
+		f.RepoGroups = append(f.RepoGroups, g)
+	}
+	for _, s := range policy.Selections() {
+		f.Selections = append(f.Selections, views.Option{Value: string(s), Label: s.Label(), Selected: string(s) == in.Selection})
+	}
+	for _, p := range policy.Permissions() {
+		chosen := in.Permissions[p.Name]
+		pc := views.PermissionChoice{Name: p.Name, Label: p.Label, Help: permissionHelp(p)}
+		for _, l := range policy.Levels() {
+			pc.Options = append(pc.Options, views.Option{Value: string(l), Label: l.Label(),
+				Selected: string(l) == chosen || chosen == "" && l == policy.LevelNone})
+		}
+		if p.Org {
+			f.OrgPerms = append(f.OrgPerms, pc)
+		} else {
+			f.RepoPerms = append(f.RepoPerms, pc)
+		}
+	}
+	return render.Page(c, status, views.NewTokenView(Chrome(c, "New fine-grained personal access token"), f))
+}
+
+func permissionHelp(p policy.Permission) string {
+	switch p.Name {
+	case "contents":
+		return "Repository files, commits, branches and releases."
+	case "issues":
+		return "Issues and their comments, labels and milestones."
+	case policy.Metadata:
+		return "Basic repository facts; any repository permission includes reading them."
+	case "pull_requests":
+		return "Pull requests and their reviews."
+	case "administration":
+		return "Repository settings, teams and collaborators."
+	case "members":
+		return "The organization's members and teams."
+	case "organization_administration":
+		return "The organization's profile and settings, including its token requests."
+	}
+	return ""
+}
+
+// NewClassic shows the new classic token form.
+func (h Developer) NewClassic(c echo.Context) error {
+	return h.renderClassic(c, http.StatusOK, policy.ClassicInput{Expiration: strconv.Itoa(policy.DefaultExpiration)}, nil)
+}
+
+// CreateClassic checks and stores a new classic token, then shows it once.
+func (h Developer) CreateClassic(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	in := policy.ClassicInput{Note: form.Get("note"), Expiration: form.Get("expiration"), Scopes: form["scopes"]}
+	req, errs := policy.CheckClassicRequest(in)
+	if len(errs) > 0 {
+		return h.renderClassic(c, http.StatusUnprocessableEntity, in, errs)
+	}
+	nt := db.NewToken{UserID: access.User(c).ID, Kind: policy.KindClassic, Classic: req}
+	secret, err := h.issue(&nt)
+	if err != nil {
+		return err
+	}
+	id, err := h.Store.CreateToken(c.Request().Context(), nt)
+	if err != nil {
+		return err
+	}
+	if err := session.SetNewToken(c, id, secret); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, classicBase+"/"+idString(id))
+}
+
+func (h Developer) renderClassic(c echo.Context, status int, in policy.ClassicInput, errs policy.Errors) error {
+	f := views.NewClassicForm{Action: classicBase, Note: in.Note, Expirations: expirationOptions(in.Expiration)}
+	f.Errors, f.Summary = errorMap(errs)
+	for _, s := range policy.Scopes() {
+		f.Scopes = append(f.Scopes, views.ScopeChoice{Name: s, Help: policy.ScopeHelp(s), Checked: slices.Contains(in.Scopes, s)})
+	}
+	return render.Page(c, status, views.NewClassicView(Chrome(c, "New personal access token (classic)"), f))
+}

@@ -1,0 +1,436 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+	"patpolicy/views"
+	"patpolicy/web/access"
+	"patpolicy/web/render"
+	"patpolicy/web/session"
+)
+
+// GrantStore is what an organization's request queue and active-token list
+// read and write.
+type GrantStore interface {
+	ListGrants(ctx context.Context, q db.GrantQuery) (db.GrantPage, error)
+	GrantOf(ctx context.Context, orgID, grantID int64) (db.Token, error)
+	Decide(ctx context.Context, d db.Decision) (db.DecisionResult, error)
+	MembersOf(ctx context.Context, orgID int64) ([]db.Member, error)
+	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
+}
+
+// OrgTokens serves an organization's Pending requests and Active tokens to
+// its owners.
+type OrgTokens struct {
+	Store GrantStore
+	Now   func() time.Time
+}
+
+const grantPageSize = 50
+
+// grantList is what differs between the two lists.
+type grantList struct {
+	status  policy.GrantStatus
+	heading string
+	lead    string
+	empty   string
+	path    string // under the organization's settings
+}
+
+var (
+	pendingList = grantList{policy.GrantPending, "Pending requests",
+		"Fine-grained personal access tokens waiting for an owner's review before they reach this organization.",
+		"No pending requests", "/personal-access-token-requests"}
+	activeList = grantList{policy.GrantApproved, "Active tokens",
+		"Fine-grained personal access tokens that may reach this organization's resources.",
+		"No active tokens", "/personal-access-tokens/active"}
+)
+
+// PendingRequests lists the queue.
+func (h OrgTokens) PendingRequests(c echo.Context) error {
+	return h.list(c, pendingList, http.StatusOK, "")
+}
+
+// ActiveTokens lists the approved tokens.
+func (h OrgTokens) ActiveTokens(c echo.Context) error {
+	return h.list(c, activeList, http.StatusOK, "")
+}
+
+// listFilter is a list's filters as typed in the URL.
+type listFilter struct {
+	owner, repo, permission string
+}
+
+func (f listFilter) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"owner": f.owner, "repository": f.repo, "permission": f.permission} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string) error {
+	ctx := c.Request().Context()
+	org := access.Org(c)
+	f := listFilter{owner: c.QueryParam("owner"), repo: c.QueryParam("repository"), permission: c.QueryParam("permission")}
+	members, err := h.Store.MembersOf(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	repos, err := h.Store.ReposOf(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	base := orgBase(org) + l.path
+	p := views.GrantListPage{Nav: nav(org, base), Pending: l.status == policy.GrantPending, Heading: l.heading, Lead: l.lead,
+		Empty: l.empty, Action: base, Filtered: f != listFilter{}, Error: problem}
+	if query := f.values().Encode(); query != "" {
+		p.Action += "?" + query
+	}
+	q := db.GrantQuery{OrgID: org.ID, Status: l.status, Limit: grantPageSize}
+	var bad []string
+
+	p.Owners = []views.Option{{Value: "", Label: "Any owner", Selected: f.owner == ""}}
+	for _, m := range members {
+		p.Owners = append(p.Owners, views.Option{Value: m.Login, Label: m.Login, Selected: m.Login == f.owner})
+		if m.Login == f.owner {
+			q.OwnerID = m.ID
+		}
+	}
+	if f.owner != "" && q.OwnerID == 0 {
+		bad = append(bad, "“"+f.owner+"” is not a member of "+org.Login+".")
+	}
+	p.Repos = []views.Option{{Value: "", Label: "Any repository", Selected: f.repo == ""}}
+	for _, r := range repos {
+		p.Repos = append(p.Repos, views.Option{Value: r.Name, Label: r.Name, Selected: r.Name == f.repo})
+		if r.Name == f.repo {
+			q.RepoID = r.ID
+		}
+	}
+	if f.repo != "" && q.RepoID == 0 {
+		bad = append(bad, org.Login+" has no repository named “"+f.repo+"”.")
+	}
+	p.Permissions = []views.Option{{Value: "", Label: "Any permission", Selected: f.permission == ""}}
+	for _, perm := range policy.Permissions() {
+		p.Permissions = append(p.Permissions, views.Option{Value: perm.Name, Label: perm.Label, Selected: perm.Name == f.permission})
+	}
+	if _, ok := policy.PermissionByName(f.permission); f.permission != "" && !ok {
+		bad = append(bad, "There is no permission named “"+f.permission+"”.")
+	}
+	q.Before, err = cursor(c.QueryParam("before"))
+	if err == nil {
+		q.After, err = cursor(c.QueryParam("after"))
+	}
+	if err != nil {
+		bad = append(bad, "The page link is not valid; showing the newest first.")
+		q.Before, q.After = 0, 0
+	}
+	q.Permission = f.permission
+	if len(bad) > 0 {
+		p.Error = bad[0]
+		return render.Page(c, http.StatusBadRequest, views.GrantListView(Chrome(c, l.heading+" · "+org.Login), p))
+	}
+
+	page, err := h.Store.ListGrants(ctx, q)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	for _, t := range page.Tokens {
+		p.Rows = append(p.Rows, grantRow(org, l, t, now))
+	}
+	if len(page.Tokens) > 0 {
+		pageURL := func(key string, id int64) string {
+			v := f.values()
+			v.Set(key, idString(id))
+			return base + "?" + v.Encode()
+		}
+		if page.HasNewer {
+			p.NewerURL = pageURL("after", page.Tokens[0].Grant.ID)
+		}
+		if page.HasOlder {
+			p.OlderURL = pageURL("before", page.Tokens[len(page.Tokens)-1].Grant.ID)
+		}
+	}
+	return render.Page(c, status, views.GrantListView(Chrome(c, l.heading+" · "+org.Login), p))
+}
+
+func cursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errors.New("bad cursor")
+	}
+	return n, nil
+}
+
+func grantURL(org db.Org, l grantList, id int64) string {
+	if l.status == policy.GrantPending {
+		return orgBase(org) + "/personal-access-token-requests/" + idString(id)
+	}
+	return orgBase(org) + "/personal-access-tokens/" + idString(id)
+}
+
+func grantRow(org db.Org, l grantList, t db.Token, now time.Time) views.GrantRow {
+	r := views.GrantRow{
+		ID: idString(t.Grant.ID), Name: t.Name, URL: grantURL(org, l, t.Grant.ID), Owner: t.OwnerLogin,
+		Access: accessSummary(t), Permissions: permissionSummary(t), Justification: t.Grant.Justification,
+		Expires: expiresText(t.ExpiresAt, now), Expired: policy.Expired(t.ExpiresAt, now),
+		LastUsed: lastUsedText(t.LastUsedAt, now), Age: ago(t.Grant.CreatedAt, now),
+	}
+	if l.status == policy.GrantApproved && !t.Grant.DecidedAt.IsZero() {
+		r.Age = ago(t.Grant.DecidedAt, now)
+	}
+	return r
+}
+
+// Request shows one request.
+func (h OrgTokens) Request(c echo.Context) error { return h.detail(c, pendingList) }
+
+// Token shows one active token.
+func (h OrgTokens) Token(c echo.Context) error { return h.detail(c, activeList) }
+
+func (h OrgTokens) grant(c echo.Context) (db.Token, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return db.Token{}, echo.ErrNotFound
+	}
+	t, err := h.Store.GrantOf(c.Request().Context(), access.Org(c).ID, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return t, echo.ErrNotFound
+	}
+	return t, err
+}
+
+func (h OrgTokens) detail(c echo.Context, l grantList) error {
+	org := access.Org(c)
+	t, err := h.grant(c)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	g := t.Grant
+	url := grantURL(org, l, g.ID)
+	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
+		Row: grantRow(org, l, t, now), Status: grantStatus(g.Status), Access: tokenAccess(t),
+		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path}
+	if g.Status != policy.GrantPending && !g.DecidedAt.IsZero() {
+		p.Decided = grantStatus(g.Status).Label + " on " + date(g.DecidedAt)
+		if g.Reviewer != "" {
+			p.Decided += " by " + g.Reviewer
+		}
+	}
+	switch {
+	case g.Status == policy.GrantPending && l.status == policy.GrantPending:
+		p.ApproveURL, p.DenyURL = url+"/approve", url+"/deny"
+	case g.Status == policy.GrantApproved && l.status == policy.GrantApproved:
+		p.RevokeURL = url + "/revoke"
+	}
+	return render.Page(c, http.StatusOK, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
+}
+
+func grantStatus(s policy.GrantStatus) views.Status {
+	switch s {
+	case policy.GrantApproved:
+		return views.Status{Label: "Approved", Class: "active"}
+	case policy.GrantDenied:
+		return views.Status{Label: "Denied", Class: "denied"}
+	case policy.GrantRevoked:
+		return views.Status{Label: "Revoked", Class: "revoked"}
+	}
+	return views.Status{Label: "Pending", Class: "pending"}
+}
+
+// Approve approves one request.
+func (h OrgTokens) Approve(c echo.Context) error {
+	return h.decideOne(c, pendingList, policy.GrantApproved, "")
+}
+
+// DenyForm asks for an optional reason before denying.
+func (h OrgTokens) DenyForm(c echo.Context) error {
+	t, err := h.grant(c)
+	if err != nil {
+		return err
+	}
+	if t.Grant.Status != policy.GrantPending {
+		return notPending(t)
+	}
+	return h.renderDeny(c, http.StatusOK, t, "", "")
+}
+
+func (h OrgTokens) renderDeny(c echo.Context, status int, t db.Token, reason, problem string) error {
+	org := access.Org(c)
+	url := grantURL(org, pendingList, t.Grant.ID)
+	return render.Page(c, status, views.DenyView(Chrome(c, "Deny "+t.Name+" · "+org.Login), views.DenyPage{
+		Nav: nav(org, orgBase(org)+pendingList.path), Name: t.Name, Owner: t.OwnerLogin, Action: url + "/deny",
+		BackURL: url, Reason: reason, Error: problem,
+	}))
+}
+
+// Deny denies one request with the optional reason.
+func (h OrgTokens) Deny(c echo.Context) error {
+	reason, errs := policy.CheckReason(c.FormValue("reason"))
+	if len(errs) > 0 {
+		t, err := h.grant(c)
+		if err != nil {
+			return err
+		}
+		return h.renderDeny(c, http.StatusUnprocessableEntity, t, c.FormValue("reason"), errs[0].Message)
+	}
+	return h.decideOne(c, pendingList, policy.GrantDenied, reason)
+}
+
+// Revoke revokes one active token, for good.
+func (h OrgTokens) Revoke(c echo.Context) error {
+	return h.decideOne(c, activeList, policy.GrantRevoked, "")
+}
+
+func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
+	org := access.Org(c)
+	t, err := h.grant(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.Store.Decide(c.Request().Context(), db.Decision{
+		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{t.Grant.ID}, From: l.status, To: to, Reason: reason,
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Decided) == 0 {
+		// Someone else decided first, or the requester cancelled.
+		if t, err = h.grant(c); errors.Is(err, echo.ErrNotFound) {
+			return echo.NewHTTPError(http.StatusConflict, "This request no longer exists: its requester cancelled it. Nothing was changed.")
+		} else if err != nil {
+			return err
+		}
+		return notPending(t)
+	}
+	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, orgBase(org)+l.path)
+}
+
+// notPending refuses a decision on a grant that has moved on.
+func notPending(t db.Token) error {
+	g := t.Grant
+	msg := fmt.Sprintf("“%s” is no longer pending: it was %s", t.Name, grantVerb(g.Status))
+	if g.Reviewer != "" {
+		msg += " by " + g.Reviewer
+	}
+	return echo.NewHTTPError(http.StatusConflict, msg+". Nothing was changed.")
+}
+
+func grantVerb(s policy.GrantStatus) string {
+	switch s {
+	case policy.GrantApproved:
+		return "already approved"
+	case policy.GrantDenied:
+		return "already denied"
+	case policy.GrantRevoked:
+		return "revoked"
+	}
+	return "pending"
+}
+
+func decisionFlash(to policy.GrantStatus, res db.DecisionResult) string {
+	n := len(res.Decided)
+	noun := "requests"
+	if to == policy.GrantRevoked {
+		noun = "tokens"
+	}
+	if n == 1 {
+		noun = noun[:len(noun)-1]
+	}
+	verb := map[policy.GrantStatus]string{policy.GrantApproved: "Approved", policy.GrantDenied: "Denied", policy.GrantRevoked: "Revoked"}[to]
+	var msg string
+	switch {
+	case n == 1:
+		msg = fmt.Sprintf("%s “%s”.", verb, res.Decided[0].Name)
+	case n > 1:
+		msg = fmt.Sprintf("%s %d %s.", verb, n, noun)
+	}
+	switch res.Skipped {
+	case 0:
+	case 1:
+		msg += " 1 selected item had already been decided or withdrawn and was left as it was."
+	default:
+		msg += fmt.Sprintf(" %d selected items had already been decided or withdrawn and were left as they were.", res.Skipped)
+	}
+	return msg
+}
+
+// DecideRequests applies a bulk decision to the selected requests.
+func (h OrgTokens) DecideRequests(c echo.Context) error { return h.bulk(c, pendingList) }
+
+// RevokeTokens revokes the selected tokens.
+func (h OrgTokens) RevokeTokens(c echo.Context) error { return h.bulk(c, activeList) }
+
+func (h OrgTokens) bulk(c echo.Context, l grantList) error {
+	org := access.Org(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	var to policy.GrantStatus
+	switch d := form.Get("decision"); {
+	case l.status == policy.GrantPending && d == "approve":
+		to = policy.GrantApproved
+	case l.status == policy.GrantPending && d == "deny":
+		to = policy.GrantDenied
+	case l.status == policy.GrantApproved && d == "revoke":
+		to = policy.GrantRevoked
+	default:
+		return h.list(c, l, http.StatusUnprocessableEntity, "Choose what to do with the selected rows.")
+	}
+	var ids []int64
+	for _, s := range form["id"] {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return h.list(c, l, http.StatusUnprocessableEntity, "The selection could not be read. Select the rows again.")
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return h.list(c, l, http.StatusUnprocessableEntity, "Select at least one row first.")
+	}
+	if len(ids) > db.MaxDecision {
+		return h.list(c, l, http.StatusUnprocessableEntity, fmt.Sprintf("Select at most %d rows at a time.", db.MaxDecision))
+	}
+	reason, errs := policy.CheckReason(form.Get("reason"))
+	if len(errs) > 0 {
+		return h.list(c, l, http.StatusUnprocessableEntity, errs[0].Message)
+	}
+	if to != policy.GrantDenied {
+		reason = ""
+	}
+	res, err := h.Store.Decide(c.Request().Context(), db.Decision{
+		OrgID: org.ID, ActorID: access.User(c).ID, IDs: ids, From: l.status, To: to, Reason: reason,
+	})
+	if err != nil {
+		return err
+	}
+	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
+		return err
+	}
+	back := orgBase(org) + l.path
+	if q := c.QueryString(); q != "" {
+		back += "?" + q
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}

@@ -1,0 +1,153 @@
+package handlers
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+	"patpolicy/views"
+)
+
+// tokenStatus is how a token stands, as its owner's list shows it: a
+// decision by an organization first, then expiry, then approval.
+func tokenStatus(t db.Token, now time.Time) views.Status {
+	if t.Grant != nil {
+		switch t.Grant.Status {
+		case policy.GrantRevoked:
+			return views.Status{Label: "Revoked", Class: "revoked"}
+		case policy.GrantDenied:
+			return views.Status{Label: "Denied", Class: "denied"}
+		}
+	}
+	if policy.Expired(t.ExpiresAt, now) {
+		return views.Status{Label: "Expired", Class: "expired"}
+	}
+	if t.Grant != nil && t.Grant.Status == policy.GrantPending {
+		return views.Status{Label: "Pending", Class: "pending"}
+	}
+	return views.Status{Label: "Active", Class: "active"}
+}
+
+// tokenAccess lists what a token may reach, for reading.
+func tokenAccess(t db.Token) views.TokenAccess {
+	a := views.TokenAccess{Scopes: t.Scopes}
+	if t.Kind == policy.KindClassic {
+		return a
+	}
+	a.Selection = t.Selection.Label()
+	for _, r := range t.Repos {
+		a.Repos = append(a.Repos, r.Name)
+	}
+	for _, p := range policy.Permissions() {
+		if level, ok := t.Permissions[p.Name]; ok {
+			a.Permissions = append(a.Permissions, views.PermissionItem{Label: p.Label, Level: level.Label()})
+		}
+	}
+	return a
+}
+
+// accessSummary is a one-line repository access.
+func accessSummary(t db.Token) string {
+	if t.Selection != policy.SelectSelected {
+		return t.Selection.Label()
+	}
+	names := make([]string, 0, len(t.Repos))
+	for _, r := range t.Repos {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// permissionSummary is a one-line list of permissions.
+func permissionSummary(t db.Token) string {
+	parts := []string{}
+	for _, p := range policy.Permissions() {
+		if level, ok := t.Permissions[p.Name]; ok {
+			parts = append(parts, p.Label+": "+level.Label())
+		}
+	}
+	if len(parts) == 0 {
+		return "None"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("Jan 2, 2006")
+}
+
+func expiresText(at, now time.Time) string {
+	switch {
+	case at.IsZero():
+		return "Never expires"
+	case policy.Expired(at, now):
+		return "Expired on " + date(at)
+	}
+	return "Expires on " + date(at)
+}
+
+func lastUsedText(at time.Time, now time.Time) string {
+	if at.IsZero() {
+		return "Never used"
+	}
+	return "Last used " + ago(at, now)
+}
+
+// ago says how long before now t was, roughly.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit + " ago"
+		}
+		return fmt.Sprintf("%d %ss ago", n, unit)
+	}
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	case d < 60*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day")
+	}
+	return "on " + date(t)
+}
+
+func expirationOptions(chosen string) []views.Option {
+	opts := make([]views.Option, 0, len(policy.Expirations()))
+	for _, d := range policy.Expirations() {
+		v := strconv.Itoa(d)
+		if d == 0 {
+			v = "none"
+		}
+		opts = append(opts, views.Option{Value: v, Label: policy.ExpirationLabel(d), Selected: v == chosen})
+	}
+	return opts
+}
+
+// errorMap keys field errors by field name for the templates, and lists
+// them for the summary.
+func errorMap(errs policy.Errors) (map[string]string, []string) {
+	m := map[string]string{}
+	var list []string
+	for f, msg := range errs.ByField() {
+		m[string(f)] = msg
+	}
+	for _, e := range errs {
+		if !slices.Contains(list, e.Message) {
+			list = append(list, e.Message)
+		}
+	}
+	return m, list
+}
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,211 @@
+package views
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// Status is a token's or request's state as a badge.
+type Status struct {
+	Label string // Active, Pending, Denied, Revoked, Expired
+	Class string // the badge's colour
+}
+
+// TokenItem is one row of a user's token list.
+type TokenItem struct {
+	Name    string
+	URL     string
+	Owner   string // the resource owner, "" for classic tokens
+	Status  Status
+	Expires string
+	Prefix  string
+}
+
+// TokenListPage is a user's fine-grained or classic token list.
+type TokenListPage struct {
+	Classic bool
+	Heading string
+	NewURL  string
+	Tokens  []TokenItem
+}
+
+// PermissionItem is one permission and its level, for reading.
+type PermissionItem struct {
+	Label string
+	Level string
+}
+
+// TokenAccess says what a fine-grained token may reach.
+type TokenAccess struct {
+	Selection   string
+	Repos       []string
+	Permissions []PermissionItem
+	Scopes      []string // classic tokens
+}
+
+// TokenPage is one of the user's tokens.
+type TokenPage struct {
+	Classic     bool
+	ListURL     string
+	Name        string
+	Description string
+	Owner       string
+	Status      Status
+	// NewToken is the secret, present only on the page right after creation.
+	NewToken      string
+	Justification string
+	Reason        string
+	Reviewer      string
+	Created       string
+	Expires       string
+	LastUsed      string
+	Access        TokenAccess
+	CancelURL     string // "" unless the request is pending
+	DeleteURL     string
+}
+
+// OwnerOption is a resource owner a new token may be for.
+type OwnerOption struct {
+	Value    string
+	Label    string
+	Selected bool
+	// Note says what applies there: approval, a maximum lifetime.
+	Note string
+}
+
+// RepoGroup is the repositories of one resource owner, as checkboxes.
+type RepoGroup struct {
+	Owner string // the owner option's value; JavaScript shows only the chosen owner's group
+	Label string
+	Repos []RepoChoice
+}
+
+// RepoChoice is one repository checkbox.
+type RepoChoice struct {
+	ID      string
+	Name    string
+	Private bool
+	Checked bool
+}
+
+// PermissionChoice is one permission combobox.
+type PermissionChoice struct {
+	Name    string
+	Label   string
+	Help    string
+	Options []Option
+}
+
+// NewTokenForm is the new fine-grained token form.
+type NewTokenForm struct {
+	Action        string
+	Name          string
+	Description   string
+	Justification string
+	Expirations   []Option
+	Owners        []OwnerOption
+	Selections    []Option
+	RepoGroups    []RepoGroup
+	RepoPerms     []PermissionChoice
+	OrgPerms      []PermissionChoice
+	Errors        map[string]string
+	Summary       []string
+}
+
+// ScopeChoice is one classic scope checkbox.
+type ScopeChoice struct {
+	Name    string
+	Help    string
+	Checked bool
+}
+
+// NewClassicForm is the new classic token form.
+type NewClassicForm struct {
+	Action      string
+	Note        string
+	Expirations []Option
+	Scopes      []ScopeChoice
+	Errors      map[string]string
+	Summary     []string
+}
+
+// GrantRow is one request or active token in an organization's lists.
+type GrantRow struct {
+	ID            string
+	Name          string
+	URL           string
+	Owner         string
+	Access        string
+	Permissions   string
+	Justification string
+	Expires       string
+	Age           string
+	LastUsed      string
+	Expired       bool
+}
+
+// GrantListPage is the Pending requests or the Active tokens page.
+type GrantListPage struct {
+	Nav     SettingsNav
+	Pending bool // the queue; else active tokens
+	Heading string
+	Lead    string
+	Empty   string
+	// Action is the page's own URL: the filters GET it, bulk decisions POST
+	// to it.
+	Action      string
+	Owners      []Option
+	Repos       []Option
+	Permissions []Option
+	Filtered    bool
+	Rows        []GrantRow
+	NewerURL    string
+	OlderURL    string
+	Error       string
+}
+
+// GrantPage is one request or active token as an owner sees it.
+type GrantPage struct {
+	Nav     SettingsNav
+	Pending bool
+	Row     GrantRow
+	Status  Status
+	Access  TokenAccess
+	Created string
+	// Decided describes an earlier decision, "" while pending.
+	Decided    string
+	Reason     string
+	ApproveURL string
+	DenyURL    string
+	RevokeURL  string
+	BackURL    string
+}
+
+// DenyPage confirms denying a request, with an optional reason.
+type DenyPage struct {
+	Nav     SettingsNav
+	Name    string
+	Owner   string
+	Action  string
+	BackURL string
+	Reason  string
+	Error   string
+}
+
+// NotificationItem is one notification.
+type NotificationItem struct {
+	Message string
+	URL     string
+	Age     string
+	Unread  bool
+}
+
+// NotificationsPage lists the user's notifications.
+type NotificationsPage struct {
+	Items []NotificationItem
+	// UpTo is the newest notification shown; marking read stops there.
+	UpTo   string
+	Unread int
+}
