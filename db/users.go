@@ -15,7 +15,7 @@ type User struct {
 	Name  string
 	// OwnsEnterprise and Unread are filled by UserByID only.
 	OwnsEnterprise bool
-	// Unread counts the user's unread notifications.
+	// Unread counts the user's unread notifications, up to UnreadCap.
 	Unread int
 }
 
@@ -40,13 +40,18 @@ func (s *Store) CredentialsFor(ctx context.Context, loginOrEmail string) (Creden
 	return c, err
 }
 
+// UnreadCap bounds the unread count loaded with every page: an owner of a
+// busy organization may have thousands, and counting them all would cost
+// more than the page.
+const UnreadCap = 100
+
 // UserByID loads a user.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := s.read.QueryRowContext(ctx,
 		`SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-		        (SELECT count(*) FROM notifications WHERE user_id = users.id AND read_at IS NULL)
-		 FROM users WHERE id = ?`, id).
+		        (SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = users.id AND read_at IS NULL LIMIT ?))
+		 FROM users WHERE id = ?`, UnreadCap, id).
 		Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound

@@ -35,5 +35,13 @@ func notificationsLabel(unread int) string {
 	if unread == 0 {
 		return "Notifications"
 	}
-	return "Notifications (" + strconv.Itoa(unread) + " unread)"
+	return "Notifications (" + unreadCount(unread) + " unread)"
+}
+
+// unreadCount shows a count that stops at 99.
+func unreadCount(n int) string {
+	if n > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n)
 }
