@@ -242,7 +242,7 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 		Justification: strings.TrimSpace(in.Justification),
 		Permissions:   map[string]Level{},
 	}
-	checkText(add, FieldTokenName, "Token name", req.Name, MaxTokenName, true)
+	checkLine(add, FieldTokenName, "Token name", req.Name, MaxTokenName)
 	checkText(add, FieldDescription, "Description", req.Description, MaxDescription, false)
 
 	days, ok := parseExpiration(in.Expiration)
@@ -354,6 +354,16 @@ func checkText(add func(Field, string, ...any), f Field, label, s string, max in
 	}
 }
 
+// checkLine validates a required one-line field: checkText, and no line
+// breaks or tabs.
+func checkLine(add func(Field, string, ...any), f Field, label, s string, max int) {
+	if strings.ContainsAny(s, "\n\r\t") {
+		add(f, "%s must fit on one line.", label)
+		return
+	}
+	checkText(add, f, label, s, max, true)
+}
+
 func parseExpiration(s string) (int, bool) {
 	if s == "none" {
 		return 0, true
@@ -386,7 +396,7 @@ func CheckClassicRequest(in ClassicInput) (ClassicRequest, Errors) {
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}
 	req := ClassicRequest{Note: strings.TrimSpace(in.Note)}
-	checkText(add, FieldNote, "Note", req.Note, MaxNote, true)
+	checkLine(add, FieldNote, "Note", req.Note, MaxNote)
 	days, ok := parseExpiration(in.Expiration)
 	if !ok {
 		add(FieldExpiration, "Choose one of the expiration options.")
