@@ -318,12 +318,28 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 		} else if err != nil {
 			return err
 		}
-		return notPending(t)
+		return notDecidable(t, l)
 	}
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, orgBase(org)+l.path)
+}
+
+// notDecidable refuses a decision on a grant that is not in the list's
+// status: one that has moved on, or (revoking) a request still pending.
+func notDecidable(t db.Token, l grantList) error {
+	if l.status != policy.GrantApproved {
+		return notPending(t)
+	}
+	if t.Grant.Status == policy.GrantPending {
+		return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("“%s” is not an active token: its request is still pending. Nothing was changed.", t.Name))
+	}
+	msg := fmt.Sprintf("“%s” is no longer active: it was %s", t.Name, grantVerb(t.Grant.Status))
+	if t.Grant.Reviewer != "" {
+		msg += " by " + t.Grant.Reviewer
+	}
+	return echo.NewHTTPError(http.StatusConflict, msg+". Nothing was changed.")
 }
 
 // notPending refuses a decision on a grant that has moved on.

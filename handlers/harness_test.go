@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
+	"patpolicy/policy"
 	"patpolicy/web"
 )
 
@@ -28,26 +31,7 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	if _, err := store.SeedDemo(ctx, string(hash)); err != nil {
-		t.Fatal(err)
-	}
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
-	e := web.New(web.Config{
-		Store:          store,
-		SessionSecrets: []string{"test-session-secret"},
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DummyHash:      dummy,
-	})
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return &app{t: t, srv: srv, store: store}
+	return newAppAt(t, filepath.Join(t.TempDir(), "test.db"))
 }
 
 // addOwner creates a user (password demo-password) who owns a new
@@ -246,3 +230,192 @@ func (p *page) checked(name string) string {
 	v, _ := p.doc.Find(`input[name="` + name + `"][checked]`).Attr("value")
 	return v
 }
+
+// newAppAt is newApp with the database at path, for tests that look at the
+// stored bytes themselves.
+func newAppAt(t *testing.T, path string) *app {
+	t.Helper()
+	ctx := context.Background()
+	store, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
+	if _, err := store.SeedDemo(ctx, string(hash)); err != nil {
+		t.Fatal(err)
+	}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
+	e := web.New(web.Config{
+		Store:          store,
+		SessionSecrets: []string{"test-session-secret"},
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DummyHash:      dummy,
+	})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &app{t: t, srv: srv, store: store}
+}
+
+// userID is the id of the user login.
+func (a *app) userID(login string) int64 {
+	a.t.Helper()
+	cr, err := a.store.CredentialsFor(context.Background(), login)
+	if err != nil {
+		a.t.Fatalf("user %s: %v", login, err)
+	}
+	return cr.User.ID
+}
+
+// orgID is the id of the organization login.
+func (a *app) orgID(login string) int64 {
+	a.t.Helper()
+	org, err := a.store.OrgByLogin(context.Background(), login)
+	if err != nil {
+		a.t.Fatalf("organization %s: %v", login, err)
+	}
+	return org.ID
+}
+
+// repoID is the id of the repository org/name, as a form sends it.
+func (a *app) repoID(org, name string) string {
+	a.t.Helper()
+	repos, err := a.store.ReposOf(context.Background(), a.orgID(org))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for _, r := range repos {
+		if r.Name == name {
+			return strconv.FormatInt(r.ID, 10)
+		}
+	}
+	a.t.Fatalf("no repository %s/%s", org, name)
+	return ""
+}
+
+// findToken looks up login's token named name (or noted, for classic
+// tokens), of either kind.
+func (a *app) findToken(login, name string) (db.Token, bool) {
+	a.t.Helper()
+	for _, kind := range []policy.Kind{policy.KindFineGrained, policy.KindClassic} {
+		ts, err := a.store.TokensOf(context.Background(), a.userID(login), kind)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		for _, t := range ts {
+			if t.Name == name {
+				return t, true
+			}
+		}
+	}
+	return db.Token{}, false
+}
+
+// token is login's token named name; the test fails without one.
+func (a *app) token(login, name string) db.Token {
+	a.t.Helper()
+	t, ok := a.findToken(login, name)
+	if !ok {
+		a.t.Fatalf("%s has no token %q", login, name)
+	}
+	return t
+}
+
+// tokenID is the id of login's token named name, as paths spell it.
+func (a *app) tokenID(login, name string) string {
+	a.t.Helper()
+	return strconv.FormatInt(a.token(login, name).ID, 10)
+}
+
+// grantID is the id of the grant of login's token named name.
+func (a *app) grantID(login, name string) string {
+	a.t.Helper()
+	t := a.token(login, name)
+	if t.Grant == nil {
+		a.t.Fatalf("%s's token %q has no grant", login, name)
+	}
+	return strconv.FormatInt(t.Grant.ID, 10)
+}
+
+// addRequest stores a pending fine-grained request of login to org for all
+// repositories with the given permissions, as the form would have, and
+// returns its grant id.
+func (a *app) addRequest(login, org, name string, perms map[string]policy.Level) int64 {
+	a.t.Helper()
+	ctx := context.Background()
+	orgID := a.orgID(org)
+	p, err := a.store.OrgPolicy(ctx, orgID)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	secret, err := policy.GenerateToken(policy.KindFineGrained, rand.Reader)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if perms == nil {
+		perms = map[string]policy.Level{policy.Metadata: policy.LevelRead}
+	}
+	if _, err := a.store.CreateToken(ctx, db.NewToken{
+		UserID: a.userID(login), Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+		Kind: policy.KindFineGrained, OrgID: orgID, OrgVersion: p.Version,
+		FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Justification: "Needed for " + name,
+			Selection: policy.SelectAll, Permissions: perms, Status: policy.GrantPending},
+	}); err != nil {
+		a.t.Fatal(err)
+	}
+	t := a.token(login, name)
+	return t.Grant.ID
+}
+
+// addClassic stores a classic token of login and returns its id as paths
+// spell it.
+func (a *app) addClassic(login, note string) string {
+	a.t.Helper()
+	secret, err := policy.GenerateToken(policy.KindClassic, rand.Reader)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	id, err := a.store.CreateToken(context.Background(), db.NewToken{
+		UserID: a.userID(login), Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+		Kind: policy.KindClassic, Classic: policy.ClassicRequest{Note: note, ExpiresInDays: 30, Scopes: []string{"repo"}},
+	})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// audit lists org's audit events with action, newest first.
+func (a *app) audit(org, action string) []db.AuditEvent {
+	a.t.Helper()
+	evs, err := a.store.AuditEvents(context.Background(), db.AuditQuery{OrgID: a.orgID(org), Action: action, Limit: 1000})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return evs
+}
+
+// notifications lists login's newest notifications.
+func (a *app) notifications(login string) []db.Notification {
+	a.t.Helper()
+	ns, err := a.store.NotificationsOf(context.Background(), a.userID(login), 1000)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return ns
+}
+
+// attr is the attribute name of the first element matching selector.
+func (p *page) attr(selector, name string) string {
+	v, _ := p.doc.Find(selector).First().Attr(name)
+	return v
+}
+
+// selected is the value of the selected option of the select with id.
+func (p *page) selected(id string) string {
+	v, _ := p.doc.Find(`select#` + id + ` option[selected]`).Attr("value")
+	return v
+}
+
+// location is the response's Location header.
+func (p *page) location() string { return p.res.Header.Get("Location") }
