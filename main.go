@@ -29,7 +29,10 @@ type config struct {
 	dbPath  string
 	baseURL string
 	demo    bool
-	keys    []string
+	// demoScale > 0 loads, with the demo, a scale dataset with that many
+	// pending requests and as many active tokens in scale-org-01.
+	demoScale int
+	keys      []string
 }
 
 func main() {
@@ -48,9 +51,26 @@ func parseConfig(args []string) config {
 	fs.StringVar(&cfg.dbPath, "db", envOr("PATPOLICY_DB", "data/patpolicy.db"), "SQLite database file (env PATPOLICY_DB)")
 	fs.StringVar(&cfg.baseURL, "base-url", envOr("PATPOLICY_BASE_URL", ""), "public URL; https:// marks cookies Secure (env PATPOLICY_BASE_URL)")
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo dataset into an empty database")
+	fs.IntVar(&cfg.demoScale, "demo-scale", 0, "with the demo, load N pending requests and N active tokens into scale-org-01 (owner scale-owner) of an empty database (env PATPOLICY_DEMO_SCALE)")
+	if v := os.Getenv("PATPOLICY_DEMO_SCALE"); v != "" {
+		if err := fs.Set("demo-scale", v); err != nil {
+			usageError(fs, "PATPOLICY_DEMO_SCALE: %v", err)
+		}
+	}
 	_ = fs.Parse(args)
+	if cfg.demoScale < 0 {
+		usageError(fs, "--demo-scale must be 0 or more")
+	}
 	cfg.keys = session.ParseSecrets(os.Getenv("PATPOLICY_SESSION_KEYS"))
 	return cfg
+}
+
+// usageError reports a bad setting the way the flag package reports a bad
+// flag, and exits with its status.
+func usageError(fs *flag.FlagSet, format string, args ...any) {
+	fmt.Fprintf(fs.Output(), format+"\n", args...)
+	fs.Usage()
+	os.Exit(2)
 }
 
 func envOr(key, def string) string {
@@ -70,7 +90,7 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
-	if cfg.demo {
+	if cfg.demo || cfg.demoScale > 0 {
 		hash, err := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.DefaultCost)
 		if err != nil {
 			return err
@@ -80,6 +100,16 @@ func run(cfg config, logger *slog.Logger) error {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		logger.Info("demo data", "loaded", seeded)
+		// Only with the demo, into the database it found empty: a restart
+		// with the same flags changes nothing.
+		if seeded && cfg.demoScale > 0 {
+			start := time.Now()
+			info, err := store.SeedScale(ctx, db.DemoScale(cfg.demoScale), string(hash))
+			if err != nil {
+				return fmt.Errorf("scale data: %w", err)
+			}
+			logger.Info("scale data", "tokens", info.Tokens, "owner", db.ScaleOwnerLogin, "took", time.Since(start).Round(time.Millisecond))
+		}
 	}
 	if len(cfg.keys) == 0 {
 		// Kept in the database so that a restart signs no one out.

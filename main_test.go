@@ -19,25 +19,26 @@ func TestParseConfig(t *testing.T) {
 	t.Setenv("PATPOLICY_ADDR", "127.0.0.1:9999")
 	t.Setenv("PATPOLICY_DB", "/tmp/from-env.db")
 	t.Setenv("PATPOLICY_SESSION_KEYS", " new-key , old-key ,")
+	t.Setenv("PATPOLICY_DEMO_SCALE", "2500")
 	cfg := parseConfig(nil)
-	if cfg.addr != "127.0.0.1:9999" || cfg.dbPath != "/tmp/from-env.db" || cfg.demo {
+	if cfg.addr != "127.0.0.1:9999" || cfg.dbPath != "/tmp/from-env.db" || cfg.demo || cfg.demoScale != 2500 {
 		t.Errorf("environment not used: %+v", cfg)
 	}
 	if len(cfg.keys) != 2 || cfg.keys[0] != "new-key" || cfg.keys[1] != "old-key" {
 		t.Errorf("keys = %q", cfg.keys)
 	}
-	cfg = parseConfig([]string{"--addr", "127.0.0.1:1", "--db", "x.db", "--demo", "--base-url", "https://pat.example"})
-	if cfg.addr != "127.0.0.1:1" || cfg.dbPath != "x.db" || !cfg.demo || cfg.baseURL != "https://pat.example" {
+	cfg = parseConfig([]string{"--addr", "127.0.0.1:1", "--db", "x.db", "--demo", "--base-url", "https://pat.example", "--demo-scale", "100000"})
+	if cfg.addr != "127.0.0.1:1" || cfg.dbPath != "x.db" || !cfg.demo || cfg.baseURL != "https://pat.example" || cfg.demoScale != 100000 {
 		t.Errorf("flags do not win over the environment: %+v", cfg)
 	}
 }
 
 func TestDefaults(t *testing.T) {
-	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS"} {
+	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS", "PATPOLICY_DEMO_SCALE"} {
 		t.Setenv(k, "")
 	}
 	cfg := parseConfig(nil)
-	if cfg.addr != "127.0.0.1:8080" || cfg.dbPath != "data/patpolicy.db" || len(cfg.keys) != 0 {
+	if cfg.addr != "127.0.0.1:8080" || cfg.dbPath != "data/patpolicy.db" || len(cfg.keys) != 0 || cfg.demo || cfg.demoScale != 0 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
@@ -65,7 +66,8 @@ func (s *syncBuffer) String() string {
 func TestRunServesAndStopsOnSIGTERM(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	cfg := config{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "sub", "p.db"), demo: true}
+	// --demo-scale implies --demo; a small scale dataset keeps the test quick.
+	cfg := config{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "sub", "p.db"), demoScale: 30}
 	done := make(chan error, 1)
 	go func() { done <- run(cfg, logger) }()
 
@@ -98,6 +100,9 @@ func TestRunServesAndStopsOnSIGTERM(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("server did not stop on SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "msg=\"demo data\" loaded=true") || !strings.Contains(logs.String(), "msg=\"scale data\" tokens=") {
+		t.Errorf("demo and scale data not loaded:\n%s", logs.String())
 	}
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Errorf("no shutdown in the log:\n%s", logs.String())

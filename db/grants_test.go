@@ -454,6 +454,7 @@ func TestDecideConcurrently(t *testing.T) {
 	if n, err := d.s.CountGrants(ctx, org, policy.GrantPending); err != nil || n != 0 {
 		t.Errorf("CountGrants(pending) = %d, %v; want 0", n, err)
 	}
+	checkGrantCounts(t, d.s)
 }
 
 // grSaveApproval sets an organization's own approval setting.
@@ -1034,4 +1035,56 @@ func TestTurningApprovalOffApprovesManyPending(t *testing.T) {
 	if n := count(t, d.s, `SELECT count(DISTINCT link) FROM notifications WHERE message LIKE 'Your token%approved%'`); n != len(grants) {
 		t.Errorf("%d requesters' tokens notified, want %d", n, len(grants))
 	}
+	checkGrantCounts(t, d.s)
+}
+
+// checkGrantCounts compares the triggers' counters with a real count.
+func checkGrantCounts(t *testing.T, s *Store) {
+	t.Helper()
+	want := dumpQuery(t, s.write, `SELECT org_id, status, count(*) FROM grants GROUP BY 1, 2 ORDER BY 1, 2`)
+	got := dumpQuery(t, s.write, `SELECT org_id, status, n FROM grant_counts WHERE n != 0 ORDER BY 1, 2`)
+	if got != want {
+		t.Errorf("grant_counts:\n%s\nwant (counted):\n%s", got, want)
+	}
+}
+
+func TestGrantCountsFollowEveryChange(t *testing.T) {
+	ctx := context.Background()
+	d := seededTest(t)
+	checkGrantCounts(t, d.s)
+	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
+	pending := gids(t, d.s, org, policy.GrantPending)
+	if n, err := d.s.CountGrants(ctx, org, policy.GrantPending); err != nil || n != len(pending) || n != 2 {
+		t.Fatalf("CountGrants pending = %d, %v; want 2", n, err)
+	}
+	// A denial, a revocation, a deletion and a cancel each move a count.
+	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: owner, IDs: pending[:1], From: policy.GrantPending, To: policy.GrantDenied}); err != nil {
+		t.Fatal(err)
+	}
+	checkGrantCounts(t, d.s)
+	active := gids(t, d.s, org, policy.GrantApproved)
+	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: owner, IDs: active, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
+		t.Fatal(err)
+	}
+	checkGrantCounts(t, d.s)
+	if _, err := d.s.write.ExecContext(ctx, `DELETE FROM tokens WHERE id IN (SELECT token_id FROM grants WHERE status = 'denied')`); err != nil {
+		t.Fatal(err)
+	}
+	checkGrantCounts(t, d.s)
+	if n, _ := d.s.CountGrants(ctx, org, policy.GrantDenied); n != 0 {
+		t.Errorf("CountGrants denied after deleting its token = %d, want 0", n)
+	}
+	if n, _ := d.s.CountGrants(ctx, org, policy.GrantPending); n != 1 {
+		t.Errorf("CountGrants pending = %d, want 1", n)
+	}
+}
+
+// gids lists an organization's grant ids in a status.
+func gids(t *testing.T, s *Store, org int64, status policy.GrantStatus) []int64 {
+	t.Helper()
+	ids, err := s.int64s(context.Background(), `SELECT id FROM grants WHERE org_id = ? AND status = ? ORDER BY id`, org, status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }

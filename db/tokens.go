@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -284,10 +285,17 @@ func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 	return t, nil
 }
 
-// TokensOf lists a user's tokens of one kind, newest first.
-func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind) ([]Token, error) {
+// TokensOf lists a user's tokens of one kind, newest first: those older
+// than the token before (0: from the newest), at most limit (0: all).
+func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind, before int64, limit int) ([]Token, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	if limit <= 0 {
+		limit = -1
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+tokenJoins+
-		` WHERE t.user_id = ? AND t.kind = ? ORDER BY t.id DESC`, userID, kind)
+		` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`, userID, kind, before, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -539,7 +539,7 @@ func TestTokensOfAndTokenOf(t *testing.T) {
 		Permissions: map[string]policy.Level{}})
 	classic, _ := tkClassic(t, d, "mona", "ci note", "repo", "user")
 
-	fg, err := d.s.TokensOf(ctx, mona, policy.KindFineGrained)
+	fg, err := d.s.TokensOf(ctx, mona, policy.KindFineGrained, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +554,7 @@ func TestTokensOfAndTokenOf(t *testing.T) {
 		g == nil || g.Status != policy.GrantPending || g.Justification != "Deploys the API" || g.CreatedAt.IsZero() {
 		t.Errorf("deploy-bot: %+v grant %+v", fg[1], g)
 	}
-	cl, err := d.s.TokensOf(ctx, mona, policy.KindClassic)
+	cl, err := d.s.TokensOf(ctx, mona, policy.KindClassic, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +562,7 @@ func TestTokensOfAndTokenOf(t *testing.T) {
 		!slices.Equal(cl[0].Scopes, []string{"repo", "user"}) || cl[0].Grant != nil || cl[0].ExpiresAt.IsZero() {
 		t.Errorf("classic tokens %+v", cl)
 	}
-	if none, err := d.s.TokensOf(ctx, d.users["ent-admin"], policy.KindFineGrained); err != nil || len(none) != 0 {
+	if none, err := d.s.TokensOf(ctx, d.users["ent-admin"], policy.KindFineGrained, 0, 0); err != nil || len(none) != 0 {
 		t.Errorf("ent-admin's tokens %v, %v; want none", none, err)
 	}
 

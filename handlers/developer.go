@@ -23,7 +23,7 @@ import (
 
 // DeveloperStore is what a user's own token pages read and write.
 type DeveloperStore interface {
-	TokensOf(ctx context.Context, userID int64, kind policy.Kind) ([]db.Token, error)
+	TokensOf(ctx context.Context, userID int64, kind policy.Kind, before int64, limit int) ([]db.Token, error)
 	TokenOf(ctx context.Context, userID, tokenID int64) (db.Token, error)
 	TokenTargets(ctx context.Context, userID int64) ([]db.Target, error)
 	CreateToken(ctx context.Context, nt db.NewToken) (int64, error)
@@ -45,6 +45,8 @@ const (
 	classicBase     = "/settings/tokens"
 	// selfOwner is the resource owner value of a token owned by its user.
 	selfOwner = "@me"
+	// tokenPageSize is how many tokens a Developer settings page lists.
+	tokenPageSize = 50
 )
 
 func tokenBase(kind policy.Kind) string {
@@ -61,7 +63,11 @@ func (h Developer) FineGrainedTokens(c echo.Context) error { return h.list(c, po
 func (h Developer) ClassicTokens(c echo.Context) error { return h.list(c, policy.KindClassic) }
 
 func (h Developer) list(c echo.Context, kind policy.Kind) error {
-	ts, err := h.Store.TokensOf(c.Request().Context(), access.User(c).ID, kind)
+	before, err := cursor(c.QueryParam("before"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The page link is not valid.")
+	}
+	ts, err := h.Store.TokensOf(c.Request().Context(), access.User(c).ID, kind, before, tokenPageSize+1)
 	if err != nil {
 		return err
 	}
@@ -70,6 +76,13 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		Heading: "Fine-grained personal access tokens"}
 	if p.Classic {
 		p.Heading = "Personal access tokens (classic)"
+	}
+	if before > 0 {
+		p.NewestURL = tokenBase(kind)
+	}
+	if len(ts) > tokenPageSize {
+		ts = ts[:tokenPageSize]
+		p.OlderURL = tokenBase(kind) + "?before=" + idString(ts[len(ts)-1].ID)
 	}
 	for _, t := range ts {
 		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: tokenStatus(t, now),

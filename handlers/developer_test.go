@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -231,7 +232,7 @@ func (a *app) setOrgLifetime(days string) {
 // tokens lists login's fine-grained tokens by name.
 func (a *app) tokens(login string) []string {
 	a.t.Helper()
-	ts, err := a.store.TokensOf(context.Background(), a.userID(login), policy.KindFineGrained)
+	ts, err := a.store.TokensOf(context.Background(), a.userID(login), policy.KindFineGrained, 0, 0)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -551,7 +552,7 @@ func TestClassicTokens(t *testing.T) {
 	values["scopes"] = []string{"repo", "admin:enterprise"}
 	values.Set("note", "x")
 	mona.post(classicPath, values).status(http.StatusUnprocessableEntity).contains("#scopes-error", "admin:enterprise")
-	if ts, _ := a.store.TokensOf(context.Background(), a.userID("mona"), policy.KindClassic); len(ts) != 0 {
+	if ts, _ := a.store.TokensOf(context.Background(), a.userID("mona"), policy.KindClassic, 0, 0); len(ts) != 0 {
 		t.Fatalf("refused forms stored %d classic tokens", len(ts))
 	}
 
@@ -778,4 +779,31 @@ func TestTokenChangesNeedTheCSRFToken(t *testing.T) {
 	if got := headerLink(owner.get("/notifications")); got != "Notifications (2 unread)" {
 		t.Fatalf("forged mark-read applied: %q", got)
 	}
+}
+
+func TestLongTokenListIsPaged(t *testing.T) {
+	a := newApp(t)
+	mona := a.as("mona")
+	for i := range 55 {
+		mona.post("/settings/tokens", url.Values{"note": {fmt.Sprintf("note-%02d", i)}, "expiration": {"30"}}).status(http.StatusSeeOther)
+	}
+	first := mona.get("/settings/tokens").status(http.StatusOK)
+	rows := first.doc.Find(`ul[aria-label="Your tokens"] li`)
+	if rows.Length() != 50 || !strings.Contains(rows.First().Text(), "note-54") {
+		t.Fatalf("first page: %d rows starting %q, want 50 from note-54", rows.Length(), rows.First().Text())
+	}
+	older, ok := first.doc.Find(`nav[aria-label="Token pages"] a:contains("Older")`).Attr("href")
+	if !ok {
+		t.Fatal("no Older link on the first page")
+	}
+	second := mona.get(older).status(http.StatusOK)
+	rows = second.doc.Find(`ul[aria-label="Your tokens"] li`)
+	if rows.Length() != 5 || !strings.Contains(rows.Last().Text(), "note-00") {
+		t.Errorf("second page: %d rows ending %q, want 5 down to note-00", rows.Length(), rows.Last().Text())
+	}
+	if second.doc.Find(`nav[aria-label="Token pages"] a:contains("Older")`).Length() != 0 ||
+		second.doc.Find(`nav[aria-label="Token pages"] a:contains("Newest")`).Length() != 1 {
+		t.Error("last page: want a Newest link and no Older one")
+	}
+	mona.get("/settings/tokens?before=x").status(http.StatusBadRequest)
 }

@@ -298,7 +298,7 @@ func (a *app) repoID(org, name string) string {
 func (a *app) findToken(login, name string) (db.Token, bool) {
 	a.t.Helper()
 	for _, kind := range []policy.Kind{policy.KindFineGrained, policy.KindClassic} {
-		ts, err := a.store.TokensOf(context.Background(), a.userID(login), kind)
+		ts, err := a.store.TokensOf(context.Background(), a.userID(login), kind, 0, 0)
 		if err != nil {
 			a.t.Fatal(err)
 		}

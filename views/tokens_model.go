@@ -29,6 +29,9 @@ type TokenListPage struct {
 	Heading string
 	NewURL  string
 	Tokens  []TokenItem
+	// OlderURL and NewestURL page through a long list, "" when not needed.
+	OlderURL  string
+	NewestURL string
 }
 
 // PermissionItem is one permission and its level, for reading.

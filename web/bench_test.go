@@ -43,6 +43,15 @@ var (
 	}
 )
 
+// TestMain removes the benchmarks' database when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchEnv.dir != "" {
+		os.RemoveAll(benchEnv.dir)
+	}
+	os.Exit(code)
+}
+
 func benchServer(b *testing.B) {
 	b.Helper()
 	benchOnce.Do(func() {

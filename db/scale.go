@@ -1,0 +1,694 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// ScaleSpec sizes a scale dataset (see SeedScale). Zero Orgs, Users and
+// ReposPerOrg take their defaults; zero counts of tokens mean none.
+type ScaleSpec struct {
+	Orgs        int // organizations scale-org-01…; default 10
+	Users       int // members scale-user-00001… of every organization; default 1000
+	ReposPerOrg int // default 20, one in three public
+	// Pending, Active, Denied and Revoked count the first organization's
+	// grants in each status; OtherPending and OtherActive those of each
+	// other organization.
+	Pending, Active, Denied, Revoked int
+	OtherPending, OtherActive        int
+	// Seed shapes the data: the same seed gives the same owners, names,
+	// permissions and repositories, and the same dates relative to now
+	// (token hashes aside, which are salted).
+	Seed uint64
+}
+
+// DemoScale is the spec of `--demo-scale n`: n pending requests and n
+// active tokens in scale-org-01, a few denied and revoked, and a hundredth
+// of that in each of the nine other organizations.
+func DemoScale(n int) ScaleSpec {
+	return ScaleSpec{Pending: n, Active: n, Denied: n / 50, Revoked: n / 50, OtherPending: n / 100, OtherActive: n / 100, Seed: 1}
+}
+
+// ScaleInfo tells what SeedScale made, for tests and benchmarks.
+type ScaleInfo struct {
+	OwnerID int64   // scale-owner, owner of every scale organization
+	OrgIDs  []int64 // scale-org-01 first
+	// UserIDs are the members in login order. Owners are drawn with a skew:
+	// the lower the number, the more tokens (scale-user-00001 holds about
+	// 3% of them, the median user a tenth of a percent).
+	UserIDs []int64
+	Repos   []Repo // the first organization's repositories, by id
+	Tokens  int
+}
+
+// ScaleOwnerLogin is the login of the scale dataset's owner.
+const ScaleOwnerLogin = "scale-owner"
+
+// ErrScaleExists is returned by SeedScale when the database already holds
+// a scale dataset.
+var ErrScaleExists = errors.New("a scale dataset is already loaded")
+
+// SeedScale loads a large synthetic dataset for load tests and benchmarks,
+// beside whatever the database holds already (an empty database or the
+// demo): its own users, organizations and repositories, all named scale-…,
+// and fine-grained tokens with their grants, filter keys, audit events and
+// notifications as the application would have written them. Every account
+// gets passwordHash. A database that already has the scale-owner account
+// gets ErrScaleExists and no change.
+//
+// It writes in one transaction through prepared multi-row INSERTs, not
+// through insertToken, with the bulk tables' secondary indexes dropped and
+// rebuilt at the end; after committing it runs ANALYZE and truncates the
+// WAL. DemoScale(100000) takes about 25 s on two cores, during which other
+// writes wait. Token secrets are never shown: each hash is the SHA-256 of
+// a string salted per call, which is in no token format, so no scale token
+// can be presented to the API.
+func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string) (ScaleInfo, error) {
+	spec.Orgs = cmp.Or(spec.Orgs, 10)
+	spec.Users = cmp.Or(spec.Users, 1000)
+	spec.ReposPerOrg = cmp.Or(spec.ReposPerOrg, 20)
+	if spec.Orgs < 1 || spec.Orgs > 99 || spec.Users < 1 || spec.Users > 99999 || spec.ReposPerOrg < 1 ||
+		min(spec.Pending, spec.Active, spec.Denied, spec.Revoked, spec.OtherPending, spec.OtherActive) < 0 {
+		return ScaleInfo{}, fmt.Errorf("scale spec out of range: %+v", spec)
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return ScaleInfo{}, err
+	}
+	// The writer's one connection, held throughout: the settings bulkLoad
+	// changes apply to nothing else.
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return ScaleInfo{}, err
+	}
+	defer conn.Close()
+	var info ScaleInfo
+	err = bulkLoad(ctx, conn, func() error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		g := &scaleGen{s: s, ctx: ctx, tx: tx, spec: spec, hash: passwordHash, salt: fmt.Sprintf("%x", salt),
+			rnd: mrand.New(mrand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15)), now: s.now().UTC()}
+		if info, err = g.run(); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return ScaleInfo{}, err
+	}
+	if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
+		return info, fmt.Errorf("analyze: %w", err)
+	}
+	// The load went through the WAL, which would otherwise keep its size
+	// (as much again as the data) on disk until the next restart.
+	var busy, frames, done int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return info, fmt.Errorf("checkpoint: %w", err)
+	}
+	return info, nil
+}
+
+// bulkLoad runs fn with conn set up for a bulk load, and puts the settings
+// back afterwards:
+//   - a large page cache, so that the scattered index inserts stay in
+//     memory until the commit;
+//   - foreign keys off: SQLite gives every multi-row INSERT into a table
+//     with an immediate foreign key a statement journal, which writes each
+//     touched page a second time. SeedScale's rows point only at rows it
+//     has just read or written (TestSeedScale runs foreign_key_check).
+func bulkLoad(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	var cache, fk int
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return err
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
+		return err
+	}
+	// 128 MiB at most, taken only as the load needs it.
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -131072; PRAGMA foreign_keys = OFF`); err != nil {
+		return err
+	}
+	err := fn()
+	_, rerr := conn.ExecContext(context.WithoutCancel(ctx),
+		fmt.Sprintf(`PRAGMA cache_size = %d; PRAGMA foreign_keys = %d`, cache, fk))
+	if rerr != nil {
+		// Not back to the pool without its foreign keys: close it.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	return errors.Join(err, rerr)
+}
+
+type scaleGen struct {
+	s    *Store
+	ctx  context.Context
+	tx   *sql.Tx
+	spec ScaleSpec
+	hash string
+	salt string
+	rnd  *mrand.Rand
+	now  time.Time
+
+	owner  int64
+	users  []int64
+	logins map[int64]string
+	orgs   []scaleOrg
+}
+
+type scaleOrg struct {
+	id    int64
+	login string
+	repos []Repo
+}
+
+// scaleSlot is one grant to make: its organization and final status.
+type scaleSlot struct {
+	org    int
+	status policy.GrantStatus
+}
+
+type scaleKey struct {
+	org, grant int64
+	status     policy.GrantStatus
+	key        string
+}
+
+type scaleEvent struct {
+	at      string
+	org     int64
+	actor   int64
+	action  string
+	details string
+}
+
+type scaleNote struct {
+	at, message, link string
+	user              int64
+	read              bool
+}
+
+var (
+	scalePurposes = []string{"deploy", "ci", "release", "backup", "mirror", "triage", "metrics", "docs", "lint",
+		"audit", "sync", "migrate", "bot", "review", "pages", "scan", "bench", "notify"}
+	scaleWords = []string{"api", "web", "infra", "mobile", "billing", "search", "auth", "data", "ops", "edge",
+		"ledger", "media", "chat", "ml", "docs", "cli", "sdk", "ui", "gateway", "store"}
+	scaleWhy = []string{
+		"Deploys %s from the release pipeline.",
+		"Reads %s build status for CI dashboards.",
+		"Nightly backup of %s.",
+		"Mirrors %s to the disaster-recovery site.",
+		"Labels and triages new issues in %s.",
+		"Collects pull request metrics for %s.",
+		"Publishes documentation built from %s.",
+		"Runs the linter bot on %s pull requests.",
+		"Needed for the quarterly access audit of %s.",
+		"Synchronises %s with the internal tracker.",
+	}
+	scaleReasons = []string{"", "", "Too broad: ask for the repositories you need.", "Use the shared CI app instead.",
+		"Justification missing details.", "Token no longer needed.", "Owner left the team."}
+)
+
+func (g *scaleGen) run() (ScaleInfo, error) {
+	var n int
+	if err := g.tx.QueryRowContext(g.ctx, `SELECT count(*) FROM users WHERE login = ?`, ScaleOwnerLogin).Scan(&n); err != nil {
+		return ScaleInfo{}, err
+	}
+	if n > 0 {
+		return ScaleInfo{}, ErrScaleExists
+	}
+	if err := g.accounts(); err != nil {
+		return ScaleInfo{}, err
+	}
+	rebuild, err := dropIndexes(g.ctx, g.tx, scaleBulkTables)
+	if err != nil {
+		return ScaleInfo{}, err
+	}
+	tokens, err := g.tokens()
+	if err != nil {
+		return ScaleInfo{}, err
+	}
+	if err := rebuild(); err != nil {
+		return ScaleInfo{}, err
+	}
+	info := ScaleInfo{OwnerID: g.owner, UserIDs: g.users, Repos: g.orgs[0].repos, Tokens: tokens}
+	for _, o := range g.orgs {
+		info.OrgIDs = append(info.OrgIDs, o.id)
+	}
+	return info, nil
+}
+
+// scaleBulkTables are the tables that take most of the rows.
+var scaleBulkTables = []string{"tokens", "token_repositories", "grants", "grant_keys", "audit_events", "notifications"}
+
+// dropIndexes drops the tables' own indexes (not those of their UNIQUE and
+// PRIMARY KEY constraints) and returns what recreates them from their
+// stored definitions: building an index once, sorted, costs far less than
+// inserting into it row by row.
+func dropIndexes(ctx context.Context, tx *sql.Tx, tables []string) (func() error, error) {
+	args := make([]any, len(tables))
+	for i, t := range tables {
+		args[i] = t
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (`+
+		placeholders(len(tables))+`) ORDER BY name`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		for _, def := range defs {
+			if _, err := tx.ExecContext(ctx, def); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// accounts adds the users, organizations, memberships and repositories.
+func (g *scaleGen) accounts() error {
+	ctx, tx := g.ctx, g.tx
+	created := timestamp(g.now.AddDate(-1, 0, -7))
+	users := newBulk(ctx, tx, `INSERT OR FAIL INTO users (login, email, name, password_hash, created_at)`, 5)
+	users.add(ScaleOwnerLogin, ScaleOwnerLogin+"@example.com", "Scale Owner", g.hash, created)
+	for i := 1; i <= g.spec.Users; i++ {
+		login := fmt.Sprintf("scale-user-%05d", i)
+		users.add(login, login+"@example.com", fmt.Sprintf("Scale User %d", i), g.hash, created)
+	}
+	if err := users.close(); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, login FROM users WHERE login = ? OR login BETWEEN 'scale-user-' AND 'scale-user-~' ORDER BY login`, ScaleOwnerLogin)
+	if err != nil {
+		return err
+	}
+	g.logins = map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var login string
+		if err := rows.Scan(&id, &login); err != nil {
+			rows.Close()
+			return err
+		}
+		g.logins[id] = login
+		if login == ScaleOwnerLogin {
+			g.owner = id
+		} else {
+			g.users = append(g.users, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(g.users) != g.spec.Users || g.owner == 0 {
+		return fmt.Errorf("scale users: found %d of %d", len(g.users), g.spec.Users)
+	}
+
+	members := newBulk(ctx, tx, `INSERT OR FAIL INTO memberships (org_id, user_id, role)`, 3)
+	repos := newBulk(ctx, tx, `INSERT OR FAIL INTO repositories (org_id, name, private, created_at)`, 4)
+	for i := 1; i <= g.spec.Orgs; i++ {
+		login := fmt.Sprintf("scale-org-%02d", i)
+		id, err := g.s.insertOrganization(ctx, tx, login, fmt.Sprintf("Scale Org %d", i), 0, true)
+		if err != nil {
+			return err
+		}
+		g.orgs = append(g.orgs, scaleOrg{id: id, login: login})
+		members.add(id, g.owner, RoleOwner)
+		for _, u := range g.users {
+			members.add(id, u, RoleMember)
+		}
+		for j := range g.spec.ReposPerOrg {
+			name := fmt.Sprintf("%s-%s", strings.TrimPrefix(login, "scale-"), scaleWords[j%len(scaleWords)])
+			if j >= len(scaleWords) {
+				name = fmt.Sprintf("%s-%d", name, j/len(scaleWords)+1)
+			}
+			repos.add(id, name, j%3 != 0, created)
+		}
+	}
+	if err := errors.Join(members.close(), repos.close()); err != nil {
+		return err
+	}
+	for i := range g.orgs {
+		o := &g.orgs[i]
+		rows, err := tx.QueryContext(ctx, `SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY id`, o.id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r Repo
+			if err := rows.Scan(&r.ID, &r.OrgID, &r.Name, &r.Private); err != nil {
+				rows.Close()
+				return err
+			}
+			o.repos = append(o.repos, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tokens adds every token with its grant, in one shuffled timeline over the
+// past year so that ids grow with creation times and the organizations'
+// rows interleave as they would in use.
+func (g *scaleGen) tokens() (int, error) {
+	var slots []scaleSlot
+	add := func(org, n int, st policy.GrantStatus) {
+		for range n {
+			slots = append(slots, scaleSlot{org: org, status: st})
+		}
+	}
+	add(0, g.spec.Pending, policy.GrantPending)
+	add(0, g.spec.Active, policy.GrantApproved)
+	add(0, g.spec.Denied, policy.GrantDenied)
+	add(0, g.spec.Revoked, policy.GrantRevoked)
+	for o := 1; o < len(g.orgs); o++ {
+		add(o, g.spec.OtherPending, policy.GrantPending)
+		add(o, g.spec.OtherActive, policy.GrantApproved)
+	}
+	g.rnd.Shuffle(len(slots), func(i, j int) { slots[i], slots[j] = slots[j], slots[i] })
+	if len(slots) == 0 {
+		return 0, nil
+	}
+
+	ctx, tx := g.ctx, g.tx
+	var tokenBase, grantBase int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) + 1 FROM tokens`).Scan(&tokenBase); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) + 1 FROM grants`).Scan(&grantBase); err != nil {
+		return 0, err
+	}
+	// Rows take ids max+1 in the order they are written, so token i and
+	// grant i get the ids base+i; idsFrom checks that afterwards. (Naming
+	// the ids would cost each INSERT a statement journal, for the datatype
+	// check on them.)
+	tokens := newBulk(ctx, tx, `INSERT OR FAIL INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, expires_at, created_at, last_used_at)`, 11)
+	perms := newBulk(ctx, tx, `INSERT OR FAIL INTO token_permissions (token_id, name, level)`, 3)
+	repos := newBulk(ctx, tx, `INSERT OR FAIL INTO token_repositories (token_id, repo_id)`, 2)
+	grants := newBulk(ctx, tx, `INSERT OR FAIL INTO grants (token_id, org_id, user_id, status, justification, reason, reviewer_id, created_at, decided_at)`, 9)
+	var keys []scaleKey
+	var events []scaleEvent
+	var notes []scaleNote
+
+	span := 365 * 24 * time.Hour
+	start := g.now.Add(-span)
+	step := span / time.Duration(len(slots)+1)
+	allPerms := policy.Permissions()
+	for i, slot := range slots {
+		o := &g.orgs[slot.org]
+		tokenID, grantID := tokenBase+int64(i), grantBase+int64(i)
+		created := start.Add(step * time.Duration(i+1))
+		r := g.rnd
+
+		// Owners: skewed towards the first users; an owner's tokens need
+		// no approval, so only approved ones may be the scale owner's.
+		user := g.users[int(float64(len(g.users))*r.Float64()*r.Float64())]
+		byOwner := slot.status == policy.GrantApproved && r.IntN(20) == 0
+		if byOwner {
+			user = g.owner
+		}
+
+		req := policy.TokenRequest{Permissions: map[string]policy.Level{}, Status: slot.status}
+		switch x := r.IntN(10); {
+		case x < 2:
+			req.Selection = policy.SelectPublic
+		case x < 5:
+			req.Selection = policy.SelectAll
+		default:
+			req.Selection = policy.SelectSelected
+			for range 1 + r.IntN(3) {
+				id := o.repos[r.IntN(len(o.repos))].ID
+				if !slices.Contains(req.RepoIDs, id) {
+					req.RepoIDs = append(req.RepoIDs, id)
+				}
+			}
+			slices.Sort(req.RepoIDs)
+		}
+		anyRepo := false
+		for _, k := range r.Perm(len(allPerms))[:1+r.IntN(4)] {
+			p := allPerms[k]
+			level := policy.LevelRead
+			if p.Name != policy.Metadata && r.IntN(3) == 0 {
+				level = policy.LevelWrite
+			}
+			req.Permissions[p.Name] = level
+			anyRepo = anyRepo || !p.Org
+		}
+		if anyRepo {
+			req.Permissions[policy.Metadata] = policy.LevelRead
+		}
+
+		purpose := scalePurposes[r.IntN(len(scalePurposes))]
+		word := scaleWords[r.IntN(len(scaleWords))]
+		name := fmt.Sprintf("%s-%s-%d", purpose, word, i+1)
+		desc := ""
+		if r.IntN(3) == 0 {
+			desc = fmt.Sprintf("Used by the %s %s job.", word, purpose)
+		}
+		if !byOwner {
+			req.Justification = fmt.Sprintf(scaleWhy[r.IntN(len(scaleWhy))], o.login+"/"+word)
+		}
+		var expires any
+		if days := policy.Expirations()[r.IntN(len(policy.Expirations()))]; days != 0 {
+			expires = timestamp(policy.ExpiresAt(created, days))
+		}
+
+		// A decision comes an hour to three days after the request, and
+		// never after now.
+		decided := created
+		if !byOwner {
+			decided = created.Add(time.Hour + time.Duration(r.Int64N(int64(71*time.Hour))))
+			if decided.After(g.now) {
+				decided = g.now
+			}
+		}
+		// A revocation comes some time after the approval.
+		approved := decided
+		if slot.status == policy.GrantRevoked {
+			decided = decided.Add(time.Duration(r.Int64N(int64(g.now.Sub(decided)) + 1)))
+		}
+		var lastUsed, decidedAt, reviewer any
+		reason := ""
+		switch slot.status {
+		case policy.GrantApproved:
+			decidedAt = timestamp(decided)
+			if !byOwner {
+				reviewer = g.owner
+			}
+			if r.IntN(10) < 6 {
+				lastUsed = timestamp(decided.Add(time.Duration(r.Int64N(int64(g.now.Sub(decided)) + 1))))
+			}
+		case policy.GrantDenied, policy.GrantRevoked:
+			decidedAt, reviewer = timestamp(decided), g.owner
+			reason = scaleReasons[r.IntN(len(scaleReasons))]
+		}
+
+		secret := fmt.Sprintf("scale:%s:%d", g.salt, tokenID)
+		hash := policy.HashToken(secret)
+		prefix := "github_pat_" + base62Of(hash[:5])
+		ts := timestamp(created)
+		tokens.add(user, policy.KindFineGrained, name, desc, hash, prefix, o.id, req.Selection, expires, ts, lastUsed)
+		for _, p := range allPerms {
+			if level, ok := req.Permissions[p.Name]; ok {
+				perms.add(tokenID, p.Name, level)
+			}
+		}
+		for _, id := range req.RepoIDs {
+			repos.add(tokenID, id)
+		}
+		grants.add(tokenID, o.id, user, slot.status, req.Justification, reason, reviewer, ts, decidedAt)
+		for _, k := range grantKeys(user, req) {
+			keys = append(keys, scaleKey{org: o.id, status: slot.status, key: k, grant: grantID})
+		}
+		if err := errors.Join(tokens.err, perms.err, repos.err, grants.err); err != nil {
+			return 0, err
+		}
+
+		// What insertGrant, Decide and DeleteToken would have recorded.
+		subject := policy.TokenSubject{Name: name, Owner: g.logins[user], Org: o.login}
+		event := func(at time.Time, actor int64, action, note string) {
+			ev := policy.GrantEvent(action, subject, note)
+			events = append(events, scaleEvent{at: timestamp(at), org: o.id, actor: actor, action: ev.Action, details: ev.Details})
+		}
+		if byOwner {
+			event(created, user, policy.ActionAccessGranted, "created by an owner, no approval needed")
+			continue
+		}
+		event(created, user, policy.ActionRequestCreated, "")
+		notes = append(notes, scaleNote{at: ts, user: g.owner, read: slot.status != policy.GrantPending,
+			message: fmt.Sprintf("%s requests access to %s with token “%s”.", subject.Owner, subject.Org, subject.Name),
+			link:    fmt.Sprintf("/organizations/%s/settings/personal-access-token-requests/%d", o.login, grantID)})
+		switch slot.status {
+		case policy.GrantApproved, policy.GrantDenied, policy.GrantRevoked:
+			note := ""
+			if reason != "" {
+				note = "reason: " + reason
+			}
+			if slot.status == policy.GrantRevoked {
+				event(approved, g.owner, policy.ActionAccessGranted, "")
+				notes = append(notes, scaleNote{at: timestamp(approved), user: user, read: true,
+					message: policy.DecisionNotice(policy.GrantApproved, subject, ""),
+					link:    fmt.Sprintf("/settings/personal-access-tokens/%d", tokenID)})
+			}
+			event(decided, g.owner, policy.DecisionAction(slot.status), note)
+			notes = append(notes, scaleNote{at: timestamp(decided), user: user, read: r.IntN(4) != 0,
+				message: policy.DecisionNotice(slot.status, subject, reason),
+				link:    fmt.Sprintf("/settings/personal-access-tokens/%d", tokenID)})
+		}
+	}
+	if err := errors.Join(tokens.close(), perms.close(), repos.close(), grants.close()); err != nil {
+		return 0, err
+	}
+	// The filter keys go in primary key order: each insert then lands
+	// next to the one before.
+	slices.SortFunc(keys, func(a, b scaleKey) int {
+		return cmp.Or(cmp.Compare(a.org, b.org), cmp.Compare(a.status, b.status), strings.Compare(a.key, b.key), cmp.Compare(a.grant, b.grant))
+	})
+	keyRows := newBulk(ctx, tx, `INSERT OR FAIL INTO grant_keys (org_id, status, key, grant_id)`, 4)
+	for _, k := range keys {
+		keyRows.add(k.org, k.status, k.key, k.grant)
+	}
+	if err := keyRows.close(); err != nil {
+		return 0, err
+	}
+	if err := errors.Join(idsFrom(ctx, tx, "tokens", tokenBase, len(slots)), idsFrom(ctx, tx, "grants", grantBase, len(slots))); err != nil {
+		return 0, err
+	}
+
+	// Audit events and notifications in time order, so that their ids
+	// grow with their times as in use.
+	slices.SortStableFunc(events, func(a, b scaleEvent) int { return strings.Compare(a.at, b.at) })
+	audit := newBulk(ctx, tx, `INSERT OR FAIL INTO audit_events (org_id, actor_id, action, details, created_at)`, 5)
+	for _, ev := range events {
+		audit.add(ev.org, ev.actor, ev.action, ev.details, ev.at)
+	}
+	slices.SortStableFunc(notes, func(a, b scaleNote) int { return strings.Compare(a.at, b.at) })
+	notify := newBulk(ctx, tx, `INSERT OR FAIL INTO notifications (user_id, message, link, created_at, read_at)`, 5)
+	readAt := timestamp(g.now)
+	for _, n := range notes {
+		var read any
+		if n.read {
+			read = readAt
+		}
+		notify.add(n.user, n.message, n.link, n.at, read)
+	}
+	return len(slots), errors.Join(audit.close(), notify.close())
+}
+
+// idsFrom checks that table's rows from id base on are exactly base to
+// base+n-1.
+func idsFrom(ctx context.Context, tx *sql.Tx, table string, base int64, n int) error {
+	var c, lo, hi int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(min(id), 0), COALESCE(max(id), 0) FROM `+table+` WHERE id >= ?`, base).
+		Scan(&c, &lo, &hi); err != nil {
+		return err
+	}
+	if c != int64(n) || lo != base || hi != base+int64(n)-1 {
+		return fmt.Errorf("scale data: %s ids %d..%d (%d rows), want %d..%d", table, lo, hi, c, base, base+int64(n)-1)
+	}
+	return nil
+}
+
+// base62Of spells b in the token alphabet, one character a byte.
+func base62Of(b []byte) string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = alphabet[int(c)%len(alphabet)]
+	}
+	return string(out)
+}
+
+// bulk batches rows into multi-row INSERTs through one prepared statement
+// per batch size. The first error sticks in err and stops further writes.
+type bulk struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	head  string
+	cols  int
+	batch int // rows per full statement
+	full  *sql.Stmt
+	args  []any
+	err   error
+}
+
+// bulkRows is how many rows one statement carries, under SQLite's limit on
+// parameters (32766).
+const bulkRows = 400
+
+func newBulk(ctx context.Context, tx *sql.Tx, head string, cols int) *bulk {
+	return &bulk{ctx: ctx, tx: tx, head: head, cols: cols, batch: min(bulkRows, 32000/cols)}
+}
+
+func (b *bulk) statement(rows int) string {
+	row := "(" + placeholders(b.cols) + ")"
+	return b.head + " VALUES " + strings.TrimSuffix(strings.Repeat(row+",", rows), ",")
+}
+
+func (b *bulk) add(vals ...any) {
+	if b.err != nil {
+		return
+	}
+	if len(vals) != b.cols {
+		b.err = fmt.Errorf("%s: %d values for %d columns", b.head, len(vals), b.cols)
+		return
+	}
+	b.args = append(b.args, vals...)
+	if len(b.args) < b.cols*b.batch {
+		return
+	}
+	if b.full == nil {
+		if b.full, b.err = b.tx.PrepareContext(b.ctx, b.statement(b.batch)); b.err != nil {
+			return
+		}
+	}
+	_, b.err = b.full.ExecContext(b.ctx, b.args...)
+	b.args = b.args[:0]
+}
+
+// close writes the last rows and releases the statement.
+func (b *bulk) close() error {
+	if b.err == nil && len(b.args) > 0 {
+		_, b.err = b.tx.ExecContext(b.ctx, b.statement(len(b.args)/b.cols), b.args...)
+		b.args = b.args[:0]
+	}
+	if b.full != nil {
+		b.full.Close()
+		b.full = nil
+	}
+	return b.err
+}
