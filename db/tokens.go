@@ -410,6 +410,9 @@ func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) error {
 					return err
 				}
 			}
+			if err := withdraw(ctx, tx, grantID, orgID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, tokenID)
 		return err
@@ -445,9 +448,27 @@ func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error 
 			[]policy.Event{policy.GrantEvent(policy.ActionRequestCancelled, subject, "")}); err != nil {
 			return err
 		}
+		if err := withdraw(ctx, tx, grantID, orgID); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, tokenID)
 		return err
 	})
+}
+
+// withdraw remembers a grant whose token is being deleted.
+func withdraw(ctx context.Context, tx *sql.Tx, grantID, orgID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO withdrawn_grants (grant_id, org_id) VALUES (?, ?)`, grantID, orgID)
+	return err
+}
+
+// Withdrawn reports whether an organization's grant existed and its token
+// was deleted since (a request cancelled, a token deleted by its owner).
+func (s *Store) Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error) {
+	var ok bool
+	err := s.read.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM withdrawn_grants WHERE grant_id = ? AND org_id = ?)`, grantID, orgID).Scan(&ok)
+	return ok, err
 }
 
 // TokenTargets lists, for a new fine-grained token, the organizations a

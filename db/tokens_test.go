@@ -763,3 +763,42 @@ func TestTokenTargets(t *testing.T) {
 		t.Errorf("ent-admin's targets %v, %v; want none", none, err)
 	}
 }
+
+func TestWithdrawnGrantsAreRememberedAndIDsNeverReused(t *testing.T) {
+	ctx := context.Background()
+	d := seededTest(t)
+	org := d.orgs["octo-org"]
+	ids := grPending(t, d, "octo-org", "gone", 2)
+	tokens := []int64{
+		tkInt64(t, d.s, `SELECT token_id FROM grants WHERE id = ?`, ids[0]),
+		tkInt64(t, d.s, `SELECT token_id FROM grants WHERE id = ?`, ids[1]),
+	}
+	owner := func(token int64) int64 { return tkInt64(t, d.s, `SELECT user_id FROM tokens WHERE id = ?`, token) }
+	// The newest token goes: a cancel and a delete, each remembered for
+	// its organization only.
+	if err := d.s.CancelRequest(ctx, owner(tokens[1]), tokens[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.s.DeleteToken(ctx, owner(tokens[0]), tokens[0]); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if ok, err := d.s.Withdrawn(ctx, org, id); err != nil || !ok {
+			t.Errorf("Withdrawn(octo-org, %d) = %v, %v; want true", id, ok, err)
+		}
+		if ok, _ := d.s.Withdrawn(ctx, d.orgs["solo-org"], id); ok {
+			t.Errorf("Withdrawn(solo-org, %d) = true; want false", id)
+		}
+	}
+	if ok, _ := d.s.Withdrawn(ctx, org, tkGrantID(t, d.s, tkTokenID(t, d, "hubot", "ci-reader"))); ok {
+		t.Error("a live grant counts as withdrawn")
+	}
+	// The next token and grant take new ids, not the deleted newest ones.
+	next := grPending(t, d, "octo-org", "after", 1)[0]
+	if next <= ids[1] {
+		t.Errorf("new grant id %d reuses a withdrawn one (≤ %d)", next, ids[1])
+	}
+	if tok := tkInt64(t, d.s, `SELECT token_id FROM grants WHERE id = ?`, next); tok <= tokens[1] {
+		t.Errorf("new token id %d reuses a deleted one (≤ %d)", tok, tokens[1])
+	}
+}

@@ -1,4 +1,4 @@
-import { expect, Locator, Page } from '@playwright/test';
+import { Browser, BrowserContext, expect, Locator, Page, test } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 export const PASSWORD = 'demo-password';
@@ -180,4 +180,258 @@ export async function expectNoAxeViolations(page: Page, label: string) {
     })
     .join('\n');
   expect(results.violations.length, `axe violations on ${label} (${page.url()}):\n${report}`).toBe(0);
+}
+
+// ---------------------------------------------------------------------------
+// Tokens, the approval queue, active tokens and notifications (§4 Developer
+// settings, Pending requests, Active tokens).
+
+export const devTokensPath = '/settings/personal-access-tokens';
+export const classicTokensPath = '/settings/tokens';
+export const queuePath = (org: string) => `/organizations/${org}/settings/personal-access-token-requests`;
+export const activeTokensPath = (org: string) => `/organizations/${org}/settings/personal-access-tokens/active`;
+
+export const REPO_ACCESS = {
+  legend: 'Repository access',
+  public: 'Public repositories',
+  all: 'All repositories',
+  selected: 'Only select repositories',
+} as const;
+
+export type PermissionLevel = 'No access' | 'Read-only' | 'Read and write';
+
+export interface FineGrainedToken {
+  name: string;
+  /** Resource owner option *value*: '@me' or an organization login (default '@me'). */
+  owner?: string;
+  /** Expiration option label, e.g. '7 days' (default: leave the form's default, 30 days). */
+  expiration?: string;
+  description?: string;
+  justification?: string;
+  /** Radio label in "Repository access" (default: leave the form's default, public). */
+  selection?: (typeof REPO_ACCESS)['public' | 'all' | 'selected'];
+  /** Repository names to tick (with selection "Only select repositories"). */
+  repos?: string[];
+  /** Permission combobox name ("Contents", "Members", …) to option label. */
+  permissions?: Record<string, PermissionLevel>;
+}
+
+/** The header's notifications link, named "Notifications" or "Notifications (N unread)". */
+export function notificationsLink(page: Page): Locator {
+  return page.getByRole('banner').getByRole('link', { name: /^Notifications( \(\d+ unread\))?$/ });
+}
+
+/** Expects the header's notifications link to announce `unread` unread notifications (0: plain "Notifications"). */
+export async function expectUnread(page: Page, unread: number) {
+  const name = unread === 0 ? 'Notifications' : `Notifications (${unread} unread)`;
+  await expect(notificationsLink(page)).toHaveAccessibleName(name);
+}
+
+/** Fills /settings/personal-access-tokens/new (already open) with `t`; leaves untouched what `t` omits. */
+export async function fillFineGrainedForm(page: Page, t: FineGrainedToken) {
+  await page.getByRole('textbox', { name: 'Token name', exact: true }).fill(t.name);
+  if (t.expiration) await page.getByRole('combobox', { name: 'Expiration', exact: true }).selectOption({ label: t.expiration });
+  if (t.description !== undefined) await page.getByRole('textbox', { name: 'Description', exact: true }).fill(t.description);
+  if (t.owner) await page.getByRole('combobox', { name: 'Resource owner', exact: true }).selectOption(t.owner);
+  if (t.justification !== undefined) await page.getByRole('textbox', { name: 'Justification', exact: true }).fill(t.justification);
+  if (t.selection) await radio(page, REPO_ACCESS.legend, t.selection).check();
+  for (const r of t.repos ?? []) {
+    await group(page, REPO_ACCESS.legend).getByRole('checkbox', { name: r, exact: true }).check();
+  }
+  for (const [perm, level] of Object.entries(t.permissions ?? {})) {
+    await page.getByRole('combobox', { name: perm, exact: true }).selectOption({ label: level });
+  }
+}
+
+export interface CreatedToken {
+  /** The token page, e.g. /settings/personal-access-tokens/7 */
+  path: string;
+  /** The secret, read from the "New token" textbox shown once. */
+  secret: string;
+}
+
+/** Reads the once-shown "New token" textbox of the token page the browser is on. */
+async function readNewToken(page: Page): Promise<string> {
+  const box = page.getByRole('textbox', { name: 'New token', exact: true });
+  await expect(box).toBeVisible();
+  await expect(box).not.toBeEditable();
+  return box.inputValue();
+}
+
+/** Opens the new fine-grained token form, fills it, generates the token and returns its page and secret. */
+export async function createFineGrainedToken(page: Page, t: FineGrainedToken): Promise<CreatedToken> {
+  await page.goto(`${devTokensPath}/new`);
+  await fillFineGrainedForm(page, t);
+  await page.getByRole('button', { name: 'Generate token', exact: true }).click();
+  await expect(page, `token "${t.name}" should have been created`).toHaveURL(/\/settings\/personal-access-tokens\/\d+$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.name);
+  const secret = await readNewToken(page);
+  return { path: new URL(page.url()).pathname, secret };
+}
+
+export interface ClassicToken {
+  note: string;
+  expiration?: string;
+  scopes?: string[];
+}
+
+/** Opens the new classic token form, fills it, generates the token and returns its page and secret. */
+export async function createClassicToken(page: Page, t: ClassicToken): Promise<CreatedToken> {
+  await page.goto(`${classicTokensPath}/new`);
+  await page.getByRole('textbox', { name: 'Note', exact: true }).fill(t.note);
+  if (t.expiration) await page.getByRole('combobox', { name: 'Expiration', exact: true }).selectOption({ label: t.expiration });
+  for (const s of t.scopes ?? []) await page.getByRole('checkbox', { name: s, exact: true }).check();
+  await page.getByRole('button', { name: 'Generate token', exact: true }).click();
+  await expect(page, `classic token "${t.note}" should have been created`).toHaveURL(/\/settings\/tokens\/\d+$/);
+  const secret = await readNewToken(page);
+  return { path: new URL(page.url()).pathname, secret };
+}
+
+/**
+ * Creates fine-grained tokens without the browser form, through the form's own POST
+ * (with the page's CSRF token), for tests that need many. Returns the token pages.
+ */
+export async function createFineGrainedTokensQuickly(page: Page, tokens: FineGrainedToken[]): Promise<string[]> {
+  await page.goto(`${devTokensPath}/new`);
+  const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+  const out: string[] = [];
+  for (const t of tokens) {
+    const form: Record<string, string> = {
+      _csrf: csrf,
+      name: t.name,
+      expiration: '30',
+      description: t.description ?? '',
+      resource_owner: t.owner ?? '@me',
+      justification: t.justification ?? '',
+      repository_selection: t.selection === REPO_ACCESS.all ? 'all' : t.selection === REPO_ACCESS.selected ? 'selected' : 'public',
+    };
+    const perms: Record<string, string> = {
+      Contents: 'contents', Issues: 'issues', Metadata: 'metadata', 'Pull requests': 'pull_requests',
+      Administration: 'administration', Members: 'members', 'Organization administration': 'organization_administration',
+    };
+    const levels: Record<PermissionLevel, string> = { 'No access': 'none', 'Read-only': 'read', 'Read and write': 'write' };
+    for (const [p, l] of Object.entries(t.permissions ?? {})) form[`perm_${perms[p]}`] = levels[l];
+    expect(t.repos ?? [], 'createFineGrainedTokensQuickly takes no repositories').toHaveLength(0);
+    // As the browser would send it: the CSRF middleware trusts a same-origin
+    // Sec-Fetch-Site (and then renders a placeholder _csrf into the forms).
+    const res = await page.request.post(devTokensPath, {
+      form, maxRedirects: 0, headers: { 'Sec-Fetch-Site': 'same-origin', Origin: new URL(page.url()).origin },
+    });
+    expect(res.status(), `creating "${t.name}": ${(await res.text()).slice(0, 300)}`).toBe(303);
+    out.push(new URL(res.headers()['location'], page.url()).pathname);
+  }
+  return out;
+}
+
+/** The list item of a token on the user's own token list (Developer settings). */
+export function tokenListItem(page: Page, name: string): Locator {
+  return page.getByRole('listitem').filter({ has: page.getByRole('link', { name, exact: true }) });
+}
+
+/** Expects the user's token list (current page) to show `name` with status `status`. */
+export async function expectTokenStatus(page: Page, name: string, status: 'Active' | 'Pending' | 'Denied' | 'Revoked' | 'Expired') {
+  const item = tokenListItem(page, name);
+  await expect(item).toHaveCount(1);
+  // The status badge is its own element (its text runs into the expiry in textContent).
+  await expect(item.getByText(status, { exact: true })).toBeVisible();
+}
+
+/** The row of the queue / active tokens table whose token link is `name`. */
+export function grantRow(page: Page, name: string): Locator {
+  return page.getByRole('table').getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
+}
+
+export interface GrantTableRow {
+  name: string;
+  owner: string;
+  access: string;
+  permissions: string;
+  /** Justification (pending requests) or Last used (active tokens). */
+  fifth: string;
+  cells: string[];
+}
+
+/** Reads the Pending requests / Active tokens table of the current page (empty when the empty state shows). */
+export async function readGrantTable(page: Page): Promise<GrantTableRow[]> {
+  const table = page.getByRole('table');
+  if ((await table.count()) === 0) return [];
+  const headers = (await table.getByRole('columnheader').allInnerTexts()).map((s) => s.trim());
+  const idx = (name: string) => {
+    const i = headers.indexOf(name);
+    expect(i, `column "${name}" (columns: ${JSON.stringify(headers)})`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+  const [iName, iOwner, iAccess, iPerms] = [idx('Token'), idx('Owner'), idx('Repository access'), idx('Permissions')];
+  const iFifth = headers.includes('Justification') ? idx('Justification') : idx('Last used');
+  const out: GrantTableRow[] = [];
+  for (const row of await table.getByRole('row').filter({ has: page.getByRole('cell') }).all()) {
+    const cells = (await row.locator(':scope > th, :scope > td').allInnerTexts()).map((s) => s.trim());
+    out.push({ name: cells[iName], owner: cells[iOwner], access: cells[iAccess], permissions: cells[iPerms], fifth: cells[iFifth], cells });
+  }
+  return out;
+}
+
+/** Names of the tokens listed in the current page's table, in order. */
+export async function grantNames(page: Page): Promise<string[]> {
+  return (await readGrantTable(page)).map((r) => r.name);
+}
+
+/** Sets the list filters (undefined: leave as is; '' : "Any …") and clicks "Filter". */
+export async function filterGrants(page: Page, f: { owner?: string; repository?: string; permission?: string }) {
+  if (f.owner !== undefined) await page.getByRole('combobox', { name: 'Owner', exact: true }).selectOption(f.owner);
+  if (f.repository !== undefined) await page.getByRole('combobox', { name: 'Repository', exact: true }).selectOption(f.repository);
+  if (f.permission !== undefined) await page.getByRole('combobox', { name: 'Permission', exact: true }).selectOption(f.permission);
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await expect(page).toHaveURL(/\?/);
+}
+
+/** The single role=status flash of the page. */
+export function flash(page: Page): Locator {
+  return page.getByRole('status');
+}
+
+/**
+ * Runs `action` (a click that submits a form or follows a link) and returns the HTTP
+ * status of the main-frame document it loads (the first response, before any redirect).
+ */
+export async function statusOf(page: Page, action: () => Promise<unknown>): Promise<number> {
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame()),
+    action(),
+  ]);
+  return res.status();
+}
+
+/** Messages of the notifications page (current page must be /notifications). */
+export async function readNotifications(page: Page): Promise<string[]> {
+  await expect(page.getByRole('heading', { name: 'Notifications', exact: true, level: 1 })).toBeVisible();
+  const list = page.getByRole('list', { name: 'Notifications', exact: true });
+  if ((await list.count()) === 0) return [];
+  return (await list.getByRole('listitem').allInnerTexts()).map((s) => s.replace(/\s+/g, ' ').trim());
+}
+
+/** Opens /notifications and marks them all as read (if any is unread); ends with the header saying none unread. */
+export async function markAllNotificationsRead(page: Page) {
+  await page.goto('/notifications');
+  const button = page.getByRole('button', { name: 'Mark all as read', exact: true });
+  if (await button.count()) await button.click();
+  await expectUnread(page, 0);
+}
+
+/**
+ * Extra browser contexts, each signed in as someone else (the owner next to mona),
+ * for a spec on `server`'s server; they are closed after each test.
+ */
+export function signedInPages(server: { readonly baseURL: string }) {
+  const contexts: BrowserContext[] = [];
+  test.afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+  return async function signedInPage(browser: Browser, login: string): Promise<Page> {
+    const ctx = await browser.newContext({ baseURL: server.baseURL });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await signIn(page, login);
+    return page;
+  };
 }

@@ -27,6 +27,7 @@ type GrantStore interface {
 	Decide(ctx context.Context, d db.Decision) (db.DecisionResult, error)
 	MembersOf(ctx context.Context, orgID int64) ([]db.Member, error)
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
+	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 }
 
 // OrgTokens serves an organization's Pending requests and Active tokens to
@@ -95,7 +96,7 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 	}
 	base := orgBase(org) + l.path
 	p := views.GrantListPage{Nav: nav(org, base), Pending: l.status == policy.GrantPending, Heading: l.heading, Lead: l.lead,
-		Empty: l.empty, Action: base, Filtered: f != listFilter{}, Error: problem}
+		Empty: l.empty, BaseURL: base, Action: base, Filtered: f != listFilter{}, Error: problem}
 	if query := f.values().Encode(); query != "" {
 		p.Action += "?" + query
 	}
@@ -302,6 +303,9 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
 	org := access.Org(c)
 	t, err := h.grant(c)
+	if errors.Is(err, echo.ErrNotFound) {
+		return h.gone(c, l)
+	}
 	if err != nil {
 		return err
 	}
@@ -314,7 +318,7 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 	if len(res.Decided) == 0 {
 		// Someone else decided first, or the requester cancelled.
 		if t, err = h.grant(c); errors.Is(err, echo.ErrNotFound) {
-			return echo.NewHTTPError(http.StatusConflict, "This request no longer exists: its requester cancelled it. Nothing was changed.")
+			return h.gone(c, l)
 		} else if err != nil {
 			return err
 		}
@@ -324,6 +328,24 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, orgBase(org)+l.path)
+}
+
+// gone answers a decision on a grant that is not there: 409 for a request
+// its requester cancelled or a token its owner deleted, 404 for an id this
+// organization never had.
+func (h OrgTokens) gone(c echo.Context, l grantList) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	withdrawn, err := h.Store.Withdrawn(c.Request().Context(), access.Org(c).ID, id)
+	if err != nil {
+		return err
+	}
+	if !withdrawn {
+		return echo.ErrNotFound
+	}
+	if l.status == policy.GrantPending {
+		return echo.NewHTTPError(http.StatusConflict, "This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed.")
+	}
+	return echo.NewHTTPError(http.StatusConflict, "This token is no longer active: its owner deleted it. Nothing was changed.")
 }
 
 // notDecidable refuses a decision on a grant that is not in the list's

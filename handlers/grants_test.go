@@ -419,10 +419,14 @@ func TestTwoOwnersDecideTheSameRequest(t *testing.T) {
 	if n := len(eventsAbout(a, policy.ActionAccessGranted, "ci-reader")) + len(eventsAbout(a, policy.ActionRequestDenied, "ci-reader")); n != 1 {
 		t.Fatalf("%d decision events, want exactly 1", n)
 	}
-	// A request its requester cancelled meanwhile.
-	stale = first.get(requestsPath + "/" + a.grantID("mona", "deploy-bot"))
+	// A request its requester cancelled meanwhile: refused as no longer
+	// pending, though its id is gone; an id that never was stays a 404.
+	cancelled := a.grantID("mona", "deploy-bot")
+	stale = first.get(requestsPath + "/" + cancelled)
 	a.as("mona").post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/cancel", url.Values{}).redirectsTo(fgPath)
-	first.submit(stale, `form[action$="/approve"]`, nil).status(http.StatusNotFound)
+	first.submit(stale, `form[action$="/approve"]`, nil).status(http.StatusConflict).contains("main", "no longer pending")
+	first.post(requestsPath+"/"+cancelled+"/deny", url.Values{"reason": {"late"}}).status(http.StatusConflict)
+	first.post(requestsPath+"/999999/approve", url.Values{}).status(http.StatusNotFound)
 }
 
 func TestDenyRequest(t *testing.T) {

@@ -30,14 +30,6 @@ func describedBy(base string, pairs ...any) string {
 	return strings.Join(ids, " ")
 }
 
-// notificationsLabel names the header's notifications link with its count.
-func notificationsLabel(unread int) string {
-	if unread == 0 {
-		return "Notifications"
-	}
-	return "Notifications (" + unreadCount(unread) + " unread)"
-}
-
 // unreadCount shows a count that stops at 99.
 func unreadCount(n int) string {
 	if n > 99 {

@@ -156,8 +156,9 @@ type GrantListPage struct {
 	Heading string
 	Lead    string
 	Empty   string
-	// Action is the page's own URL: the filters GET it, bulk decisions POST
-	// to it.
+	// BaseURL is the list without filters; Action is the page's own URL,
+	// filters included, where bulk decisions are posted.
+	BaseURL     string
 	Action      string
 	Owners      []Option
 	Repos       []Option

@@ -1,8 +1,10 @@
 -- +goose Up
 -- A token belongs to a user. A fine-grained token names one resource owner:
 -- the user (org_id NULL) or an organization, whose access is its grant.
+-- Ids never come back after a deletion (AUTOINCREMENT): a page left open on
+-- a deleted token or withdrawn request must never act on a newer one.
 CREATE TABLE tokens (
-    id                   INTEGER PRIMARY KEY,
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id              INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     kind                 TEXT NOT NULL CHECK (kind IN ('fine_grained', 'classic')),
     name                 TEXT NOT NULL,
@@ -35,7 +37,7 @@ CREATE TABLE token_repositories (
 CREATE INDEX token_repositories_by_repo ON token_repositories(repo_id);
 
 CREATE TABLE grants (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     token_id      INTEGER NOT NULL UNIQUE REFERENCES tokens(id) ON DELETE CASCADE,
     org_id        INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -63,6 +65,15 @@ CREATE TABLE grant_keys (
 ) WITHOUT ROWID;
 CREATE INDEX grant_keys_by_grant ON grant_keys(grant_id, key);
 
+-- Grants whose token its owner deleted (a pending one: a cancelled request),
+-- so that a decision sent from a page still showing one is answered "no
+-- longer pending" rather than "not found".
+CREATE TABLE withdrawn_grants (
+    grant_id INTEGER PRIMARY KEY,
+    org_id   INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE
+);
+CREATE INDEX withdrawn_grants_by_org ON withdrawn_grants(org_id);
+
 CREATE TABLE notifications (
     id         INTEGER PRIMARY KEY,
     user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -76,6 +87,7 @@ CREATE INDEX notifications_unread ON notifications(user_id) WHERE read_at IS NUL
 
 -- +goose Down
 DROP TABLE notifications;
+DROP TABLE withdrawn_grants;
 DROP TABLE grant_keys;
 DROP TABLE grants;
 DROP TABLE token_repositories;
