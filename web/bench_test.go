@@ -112,7 +112,11 @@ func signIn(h http.Handler, login string) ([]*http.Cookie, error) {
 	return append(cookies, rec.Result().Cookies()...), nil
 }
 
-func benchPage(b *testing.B, path string) {
+func benchPage(b *testing.B, path string) { benchPageShowing(b, path, "<table") }
+
+// benchPageShowing benchmarks GET path, first checking that it answers 200
+// with marker in the page.
+func benchPageShowing(b *testing.B, path, marker string) {
 	benchServer(b)
 	get := func() *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -123,8 +127,8 @@ func benchPage(b *testing.B, path string) {
 		benchEnv.handler.ServeHTTP(rec, req)
 		return rec
 	}
-	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "<table") {
-		b.Fatalf("GET %s: %d, rows shown: %v", path, rec.Code, strings.Contains(rec.Body.String(), "<table"))
+	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), marker) {
+		b.Fatalf("GET %s: %d, %q shown: %v", path, rec.Code, marker, strings.Contains(rec.Body.String(), marker))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -161,4 +165,11 @@ func BenchmarkActivePage(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) { benchPage(b, active+c.query) })
 	}
+}
+
+// BenchmarkSettingsPage is the PAT settings page, which says how many of the
+// 100,000 pending requests turning approval off would approve.
+func BenchmarkSettingsPage(b *testing.B) {
+	benchServer(b)
+	benchPageShowing(b, orgPath("/personal-access-tokens"), "approves all 100000 pending requests")
 }
