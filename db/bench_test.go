@@ -173,10 +173,10 @@ func scaleInfoOf(ctx context.Context, s *Store) (ScaleInfo, error) {
 		return info, err
 	}
 	info.OwnerID = c.User.ID
-	if info.OrgIDs, err = s.int64s(ctx, `SELECT id FROM organizations WHERE login LIKE 'scale-org-%' ORDER BY login`); err != nil {
+	if info.OrgIDs, err = int64s(ctx, s.read, `SELECT id FROM organizations WHERE login LIKE 'scale-org-%' ORDER BY login`); err != nil {
 		return info, err
 	}
-	if info.UserIDs, err = s.int64s(ctx, `SELECT id FROM users WHERE login LIKE 'scale-user-%' ORDER BY login`); err != nil {
+	if info.UserIDs, err = int64s(ctx, s.read, `SELECT id FROM users WHERE login LIKE 'scale-user-%' ORDER BY login`); err != nil {
 		return info, err
 	}
 	if len(info.OrgIDs) == 0 {
@@ -245,7 +245,7 @@ func fixtureOf(b *testing.B, s *Store, info ScaleInfo, st policy.GrantStatus) sc
 	b.Helper()
 	ctx := context.Background()
 	org := info.OrgIDs[0]
-	owners, err := s.int64s(ctx, `SELECT user_id FROM grants WHERE org_id = ? AND status = ? GROUP BY user_id ORDER BY count(*) DESC, user_id`, org, st)
+	owners, err := int64s(ctx, s.read, `SELECT user_id FROM grants WHERE org_id = ? AND status = ? GROUP BY user_id ORDER BY count(*) DESC, user_id`, org, st)
 	if err != nil || len(owners) == 0 {
 		b.Fatalf("owners: %v", err)
 	}
@@ -354,7 +354,7 @@ func BenchmarkDecide(b *testing.B) {
 				next := func() []int64 {
 					if len(queue) < 100 {
 						b.StopTimer()
-						ids, err := s.int64s(ctx, `SELECT id FROM grants WHERE org_id = ? AND status = ? ORDER BY id LIMIT 10000`, org, tc.from)
+						ids, err := int64s(ctx, s.read, `SELECT id FROM grants WHERE org_id = ? AND status = ? ORDER BY id LIMIT 10000`, org, tc.from)
 						if err != nil || len(ids) < 100 {
 							b.Fatalf("%d grants left, %v", len(ids), err)
 						}

@@ -85,7 +85,7 @@ func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (GrantPage, error)
 	var ids []int64
 	if len(sets) == 0 {
 		query, args := grantIDsQuery(q, newer, want)
-		if ids, err = s.int64s(ctx, query, args...); err != nil {
+		if ids, err = int64s(ctx, s.read, query, args...); err != nil {
 			return GrantPage{}, err
 		}
 	} else {
@@ -96,7 +96,7 @@ func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (GrantPage, error)
 		others := slices.Delete(slices.Clone(sets), driver, driver+1)
 		for _, key := range sets[driver] {
 			query, args := keyedIDsQuery(q, key, others, newer, want)
-			got, err := s.int64s(ctx, query, args...)
+			got, err := int64s(ctx, s.read, query, args...)
 			if err != nil {
 				return GrantPage{}, err
 			}
@@ -188,8 +188,10 @@ func (s *Store) pickDriver(ctx context.Context, q GrantQuery, sets [][]string) (
 	return best, nil
 }
 
-func (s *Store) int64s(ctx context.Context, query string, args ...any) ([]int64, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+// int64s runs a query of one integer column on the reader pool or in a
+// transaction.
+func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +326,7 @@ func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) 
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		moved, err := txInt64s(ctx, tx,
+		moved, err := int64s(ctx, tx,
 			`UPDATE grants SET status = ?, reason = ?, reviewer_id = ?, decided_at = ?
 			 WHERE org_id = ? AND status = ? AND id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
 		if err != nil {
@@ -405,33 +407,16 @@ func (s *Store) afterDecisionChunk(ctx context.Context, tx *sql.Tx, orgID, actor
 }
 
 // approveAllPending approves every pending request of an organization,
-// when it stops requiring approval; it reports how many.
-func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorID int64, note string) (int, error) {
-	moved, err := txInt64s(ctx, tx,
+// when it stops requiring approval.
+func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorID int64, note string) error {
+	moved, err := int64s(ctx, tx,
 		`UPDATE grants SET status = 'approved', reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = 'pending' RETURNING id`,
 		actorID, timestamp(s.now()), orgID)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	_, err = s.afterDecision(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
-	return len(moved), err
-}
-
-func txInt64s(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return err
 }
 
 // notifyOwners tells every owner of an organization but except.

@@ -1082,7 +1082,7 @@ func TestGrantCountsFollowEveryChange(t *testing.T) {
 // gids lists an organization's grant ids in a status.
 func gids(t *testing.T, s *Store, org int64, status policy.GrantStatus) []int64 {
 	t.Helper()
-	ids, err := s.int64s(context.Background(), `SELECT id FROM grants WHERE org_id = ? AND status = ? ORDER BY id`, org, status)
+	ids, err := int64s(context.Background(), s.read, `SELECT id FROM grants WHERE org_id = ? AND status = ? ORDER BY id`, org, status)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -300,7 +300,7 @@ func planTargets(t *testing.T) []planTarget {
 	ss, info := scaleTest(t)
 	scaleT := planTarget{name: "scale", s: ss, org: info.OrgIDs[0], user: info.UserIDs[0], owner: info.OwnerID, repo: info.Repos[0].ID}
 	for _, p := range []*planTarget{&demoT, &scaleT} {
-		if p.grants, err = p.s.int64s(ctx, `SELECT id FROM grants WHERE org_id = ? ORDER BY id DESC LIMIT 50`, p.org); err != nil {
+		if p.grants, err = int64s(ctx, p.s.read, `SELECT id FROM grants WHERE org_id = ? ORDER BY id DESC LIMIT 50`, p.org); err != nil {
 			t.Fatal(err)
 		}
 		// A page's worth of ids, as the planner's choice depends on how

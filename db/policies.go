@@ -137,7 +137,7 @@ func (s *Store) approveWhereTurnedOff(ctx context.Context, tx *sql.Tx, where str
 	}
 	for id, eff := range after {
 		if policy.ApprovalTurnedOff(before[id], eff) {
-			if _, err := s.approveAllPending(ctx, tx, id, actorID, "approval is no longer required"); err != nil {
+			if err := s.approveAllPending(ctx, tx, id, actorID, "approval is no longer required"); err != nil {
 				return err
 			}
 		}
