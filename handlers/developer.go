@@ -86,7 +86,7 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 	}
 	for _, t := range ts {
 		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: tokenStatus(t, now),
-			Expires: expiresText(t.ExpiresAt, now), Prefix: t.Prefix}
+			Expires: expiresText(t.ExpiresAt, now)}
 		if !p.Classic {
 			item.Owner = t.OwnerLogin
 			if t.OrgID != 0 {
@@ -121,7 +121,7 @@ func (h Developer) Token(c echo.Context) error {
 		p.Owner = t.OrgLogin
 	}
 	if g := t.Grant; g != nil {
-		p.Justification, p.Reason, p.Reviewer = g.Justification, g.Reason, g.Reviewer
+		p.Justification, p.Reason = g.Justification, g.Reason
 		if g.Status == policy.GrantPending {
 			p.CancelURL = fineGrainedBase + "/" + idString(t.ID) + "/cancel"
 		}
@@ -314,7 +314,7 @@ func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, ow
 		g := views.RepoGroup{Owner: t.Rules.Login, Label: t.Rules.Login}
 		for _, r := range t.Repos {
 			id := idString(r.ID)
-			g.Repos = append(g.Repos, views.RepoChoice{ID: id, Name: r.Name, Private: r.Private,
+			g.Repos = append(g.Repos, views.RepoChoice{ID: id, Name: r.Name,
 				Checked: owner == t.Rules.Login && slices.Contains(in.Repos, id)})
 		}
 		f.RepoGroups = append(f.RepoGroups, g)

@@ -12,24 +12,14 @@ import (
 	"patpolicy/views"
 )
 
-// tokenStatus is how a token stands, as its owner's list shows it: a
-// decision by an organization first, then expiry, then approval.
+// tokenStatus is a token's state as its owner's pages show it.
 func tokenStatus(t db.Token, now time.Time) views.Status {
+	var grant policy.GrantStatus
 	if t.Grant != nil {
-		switch t.Grant.Status {
-		case policy.GrantRevoked:
-			return views.Status{Label: "Revoked", Class: "revoked"}
-		case policy.GrantDenied:
-			return views.Status{Label: "Denied", Class: "denied"}
-		}
+		grant = t.Grant.Status
 	}
-	if policy.Expired(t.ExpiresAt, now) {
-		return views.Status{Label: "Expired", Class: "expired"}
-	}
-	if t.Grant != nil && t.Grant.Status == policy.GrantPending {
-		return views.Status{Label: "Pending", Class: "pending"}
-	}
-	return views.Status{Label: "Active", Class: "active"}
+	state := policy.StateOf(grant, t.ExpiresAt, now)
+	return views.Status{Label: string(state), Class: strings.ToLower(string(state))}
 }
 
 // tokenAccess lists what a token may reach, for reading.

@@ -448,3 +448,31 @@ func CheckReason(s string) (string, Errors) {
 	}, FieldReason, "Reason", s, MaxReason, false)
 	return s, errs
 }
+
+// TokenState is how a token stands as its owner sees it.
+type TokenState string
+
+const (
+	StateActive  TokenState = "Active"
+	StatePending TokenState = "Pending"
+	StateDenied  TokenState = "Denied"
+	StateRevoked TokenState = "Revoked"
+	StateExpired TokenState = "Expired"
+)
+
+// StateOf tells a token's state from its grant's status ("" for a token
+// with no grant) and its expiry: an organization's decision against it
+// first, then expiry, then a pending approval.
+func StateOf(grant GrantStatus, expiresAt, now time.Time) TokenState {
+	switch {
+	case grant == GrantRevoked:
+		return StateRevoked
+	case grant == GrantDenied:
+		return StateDenied
+	case Expired(expiresAt, now):
+		return StateExpired
+	case grant == GrantPending:
+		return StatePending
+	}
+	return StateActive
+}

@@ -624,3 +624,30 @@ func TestCheckReason(t *testing.T) {
 		}
 	}
 }
+
+func TestStateOf(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	past, future := now.Add(-time.Hour), now.Add(time.Hour)
+	for _, tc := range []struct {
+		grant   GrantStatus
+		expires time.Time
+		want    TokenState
+	}{
+		{"", time.Time{}, StateActive},
+		{"", future, StateActive},
+		{"", past, StateExpired},
+		{"", now, StateExpired},
+		{GrantApproved, future, StateActive},
+		{GrantApproved, past, StateExpired},
+		{GrantPending, future, StatePending},
+		{GrantPending, past, StateExpired},
+		{GrantDenied, past, StateDenied},
+		{GrantDenied, time.Time{}, StateDenied},
+		{GrantRevoked, past, StateRevoked},
+		{GrantRevoked, future, StateRevoked},
+	} {
+		if got := StateOf(tc.grant, tc.expires, now); got != tc.want {
+			t.Errorf("StateOf(%q, %v) = %s, want %s", tc.grant, tc.expires, got, tc.want)
+		}
+	}
+}

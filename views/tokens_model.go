@@ -20,7 +20,6 @@ type TokenItem struct {
 	Owner   string // the resource owner, "" for classic tokens
 	Status  Status
 	Expires string
-	Prefix  string
 }
 
 // TokenListPage is a user's fine-grained or classic token list.
@@ -60,7 +59,6 @@ type TokenPage struct {
 	NewToken      string
 	Justification string
 	Reason        string
-	Reviewer      string
 	Created       string
 	Expires       string
 	LastUsed      string
@@ -89,7 +87,6 @@ type RepoGroup struct {
 type RepoChoice struct {
 	ID      string
 	Name    string
-	Private bool
 	Checked bool
 }
 
