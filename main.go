@@ -144,6 +144,18 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	logger.Info("listening", "url", "http://"+ln.Addr().String())
 
+	// API calls note each token's last use in memory; this writes them
+	// down every few seconds, and once more at shutdown.
+	flushCtx, stopFlushing := context.WithCancel(context.Background())
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		store.RecordLastUses(flushCtx, lastUseFlushInterval, func(err error) {
+			logger.Error("record last uses", "err", err)
+		})
+	}()
+	defer func() { stopFlushing(); <-flushed }()
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -161,6 +173,9 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	return nil
 }
+
+// lastUseFlushInterval is how often tokens' last uses are written down.
+const lastUseFlushInterval = 5 * time.Second
 
 // dummyHash is a hash of a random password, compared against when a login
 // names no account, so that both cases cost one bcrypt.

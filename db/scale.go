@@ -93,6 +93,8 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 		return ScaleInfo{}, err
 	}
 	defer conn.Close()
+	s.auth.begin()
+	defer s.auth.end()
 	var info ScaleInfo
 	err = bulkLoad(ctx, conn, func() error {
 		tx, err := conn.BeginTx(ctx, nil)

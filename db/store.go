@@ -34,6 +34,10 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
+	// auth caches what API calls check, invalidated by every write.
+	auth *authCache
+	// uses collects tokens' last use between flushes.
+	uses *lastUses
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -65,7 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &Store{write: write, read: read, now: time.Now}, nil
+	return &Store{write: write, read: read, now: time.Now, auth: newAuthCache(), uses: newLastUses()}, nil
 }
 
 // dsn builds a modernc DSN. busy_timeout comes first so that it already
@@ -96,9 +100,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close writes down the last uses still in memory and closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	flush := s.FlushLastUses(context.Background())
+	return errors.Join(flush, s.read.Close(), s.write.Close())
 }
 
 // Ping reports whether the database answers.
@@ -117,11 +122,24 @@ func parseTime(s string) time.Time {
 }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, through the DSN) and
-// commits it when fn returns nil.
+// commits it when fn returns nil. The API's cached reads are set aside from
+// the moment the transaction holds the lock until it has ended, so a call
+// checked after a commit never sees what was there before it.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, true, fn)
+}
+
+// writeTx is inTx; invalidate false is for writes no cached read depends on.
+func (s *Store) writeTx(ctx context.Context, invalidate bool, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
+	}
+	if invalidate {
+		// The single writer connection makes this the only transaction
+		// between its begin and its end: the generation is odd meanwhile.
+		s.auth.begin()
+		defer s.auth.end()
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()

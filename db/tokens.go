@@ -121,7 +121,7 @@ func (s *Store) CreateToken(ctx context.Context, nt NewToken) (int64, error) {
 func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64, error) {
 	var id int64
 	err := func() error {
-		now := s.now()
+		now := s.now().UTC()
 		var expires any
 		name, desc, selection, scopes, days := nt.Classic.Note, "", "", strings.Join(nt.Classic.Scopes, " "), nt.Classic.ExpiresInDays
 		if nt.Kind == policy.KindFineGrained {

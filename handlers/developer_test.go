@@ -549,9 +549,9 @@ func TestClassicTokens(t *testing.T) {
 	if bad.doc.Find(`input[name="scopes"][checked]`).Length() != 2 || bad.doc.Find(`input#scope-read\:org[checked]`).Length() != 1 {
 		t.Error("chosen scopes not kept")
 	}
-	values["scopes"] = []string{"repo", "admin:enterprise"}
+	values["scopes"] = []string{"repo", "delete_repo"}
 	values.Set("note", "x")
-	mona.post(classicPath, values).status(http.StatusUnprocessableEntity).contains("#scopes-error", "admin:enterprise")
+	mona.post(classicPath, values).status(http.StatusUnprocessableEntity).contains("#scopes-error", "delete_repo")
 	if ts, _ := a.store.TokensOf(context.Background(), a.userID("mona"), policy.KindClassic, 0, 0); len(ts) != 0 {
 		t.Fatalf("refused forms stored %d classic tokens", len(ts))
 	}

@@ -302,27 +302,15 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 
 func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
 	org := access.Org(c)
-	t, err := h.grant(c)
-	if errors.Is(err, echo.ErrNotFound) {
-		return h.gone(c, l)
-	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return err
+		return echo.ErrNotFound
 	}
-	res, err := h.Store.Decide(c.Request().Context(), db.Decision{
-		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{t.Grant.ID}, From: l.status, To: to, Reason: reason,
+	res, err := decideGrant(c.Request().Context(), h.Store, l, db.Decision{
+		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, From: l.status, To: to, Reason: reason,
 	})
 	if err != nil {
 		return err
-	}
-	if len(res.Decided) == 0 {
-		// Someone else decided first, or the requester cancelled.
-		if t, err = h.grant(c); errors.Is(err, echo.ErrNotFound) {
-			return h.gone(c, l)
-		} else if err != nil {
-			return err
-		}
-		return notDecidable(t, l)
 	}
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err
@@ -330,12 +318,37 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 	return c.Redirect(http.StatusSeeOther, orgBase(org)+l.path)
 }
 
+// decideGrant applies a decision on the one grant d names, for the screens
+// and the API alike. It answers 404 for an id the organization never had
+// and 409 for a grant no longer in the list's status: decided by someone
+// else, cancelled by its requester, its token deleted.
+func decideGrant(ctx context.Context, store GrantStore, l grantList, d db.Decision) (db.DecisionResult, error) {
+	id := d.IDs[0]
+	if _, err := store.GrantOf(ctx, d.OrgID, id); errors.Is(err, db.ErrNotFound) {
+		return db.DecisionResult{}, gone(ctx, store, l, d.OrgID, id)
+	} else if err != nil {
+		return db.DecisionResult{}, err
+	}
+	res, err := store.Decide(ctx, d)
+	if err != nil || len(res.Decided) > 0 {
+		return res, err
+	}
+	// Someone else decided first, or the requester cancelled.
+	t, err := store.GrantOf(ctx, d.OrgID, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return res, gone(ctx, store, l, d.OrgID, id)
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, notDecidable(t, l)
+}
+
 // gone answers a decision on a grant that is not there: 409 for a request
 // its requester cancelled or a token its owner deleted, 404 for an id this
 // organization never had.
-func (h OrgTokens) gone(c echo.Context, l grantList) error {
-	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	withdrawn, err := h.Store.Withdrawn(c.Request().Context(), access.Org(c).ID, id)
+func gone(ctx context.Context, store GrantStore, l grantList, orgID, id int64) error {
+	withdrawn, err := store.Withdrawn(ctx, orgID, id)
 	if err != nil {
 		return err
 	}

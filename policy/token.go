@@ -82,7 +82,9 @@ func PermissionByName(name string) (Permission, bool) {
 }
 
 // Scopes lists the scopes a classic token can hold.
-func Scopes() []string { return []string{"repo", "read:org", "admin:org", "workflow", "user"} }
+func Scopes() []string {
+	return []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise"}
+}
 
 // ScopeHelp explains a scope in a few words.
 func ScopeHelp(scope string) string {
@@ -97,6 +99,8 @@ func ScopeHelp(scope string) string {
 		return "Change workflow files"
 	case "user":
 		return "Read and change profile data"
+	case "admin:enterprise":
+		return "Full control of enterprises you own"
 	}
 	return ""
 }

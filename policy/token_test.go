@@ -479,7 +479,7 @@ func TestCheckClassicRequest(t *testing.T) {
 	if errs != nil || req.Scopes != nil {
 		t.Errorf("no scopes: %+v, %v", req, errs)
 	}
-	if !slices.Equal(Scopes(), []string{"repo", "read:org", "admin:org", "workflow", "user"}) {
+	if !slices.Equal(Scopes(), []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise"}) {
 		t.Errorf("Scopes() = %v, want product.md's list", Scopes())
 	}
 
@@ -495,7 +495,7 @@ func TestCheckClassicRequest(t *testing.T) {
 		"expiration 0":   {ClassicInput{Note: "n", Expiration: "0"}, FieldExpiration},
 		"expiration 8":   {ClassicInput{Note: "n", Expiration: "8"}, FieldExpiration},
 		"no expiration":  {ClassicInput{Note: "n", Expiration: ""}, FieldExpiration},
-		"unknown scope":  {ClassicInput{Note: "n", Expiration: "30", Scopes: []string{"repo", "admin:enterprise"}}, FieldScopes},
+		"unknown scope":  {ClassicInput{Note: "n", Expiration: "30", Scopes: []string{"repo", "delete_repo"}}, FieldScopes},
 		"scope case":     {ClassicInput{Note: "n", Expiration: "30", Scopes: []string{"REPO"}}, FieldScopes},
 		"empty scope":    {ClassicInput{Note: "n", Expiration: "30", Scopes: []string{""}}, FieldScopes},
 		"scope and note": {ClassicInput{Note: "n ", Expiration: "30", Scopes: []string{"repo "}}, FieldScopes},

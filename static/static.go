@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds app.css and app.js.
 //
-//go:embed app.css app.js
+//go:embed app.css app.js avatar.svg
 var FS embed.FS

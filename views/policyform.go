@@ -113,7 +113,7 @@ func lifetimeRows(fgExpire bool, fgDays string, clExpire bool, clDays string, er
 	}
 }
 
-const lifetimeHelp = "Cap how long new tokens may live, from 1 to 366 days. Tokens already issued keep their expiration."
+const lifetimeHelp = "Cap how long tokens may live, from 1 to 366 days. A token whose lifetime is longer stops working here until it is replaced by one that fits."
 
 // OrgForm builds the organization settings form.
 func OrgForm(action string, version int, v OrgPolicyValues) PolicyForm {

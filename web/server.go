@@ -48,10 +48,10 @@ func New(cfg Config) *echo.Echo {
 		middleware.Recover(),
 		securityHeaders,
 		middleware.BodyLimit(FormBodyLimit),
-		readForm,
-		session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies)),
-		guard.LoadUser,
-		middleware.CSRFWithConfig(middleware.CSRFConfig{
+		siteOnly(readForm),
+		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
+		siteOnly(guard.LoadUser),
+		siteOnly(middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",
 			ContextKey:     handlers.CSRFContextKey,
 			CookieName:     "patpolicy_csrf",
@@ -62,7 +62,7 @@ func New(cfg Config) *echo.Echo {
 			ErrorHandler: func(err error, c echo.Context) error {
 				return echo.NewHTTPError(http.StatusForbidden, "This form could not be verified as coming from this site. Reload the page and try again.").SetInternal(err)
 			},
-		}),
+		})),
 	)
 
 	e.GET("/healthz", func(c echo.Context) error {
@@ -129,12 +129,62 @@ func New(cfg Config) *echo.Echo {
 	o.GET("/personal-access-tokens/:id", grants.Token)
 	o.POST("/personal-access-tokens/:id/revoke", grants.Revoke)
 
+	api := e.Group(handlers.APIPrefix, handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate)
+	resources := handlers.APIResources{Store: cfg.Store, Now: time.Now}
+	api.GET("/user", resources.User)
+	api.GET("/user/keys", resources.SSHKeys)
+	api.POST("/user/keys", resources.AddSSHKey)
+	api.GET("/users/:user/keys", resources.UserSSHKeys)
+	api.GET("/orgs/:org", resources.Org)
+	api.GET("/orgs/:org/repos", resources.OrgRepos)
+	api.GET("/orgs/:org/members", resources.Members)
+	api.GET("/repos/:owner/:repo", resources.Repo)
+	api.POST("/repos/:owner/:repo/issues", resources.CreateIssue)
+
+	admin := handlers.APIGrants{Store: cfg.Store, Now: time.Now}
+	api.GET("/orgs/:org/personal-access-token-requests", admin.Requests)
+	api.POST("/orgs/:org/personal-access-token-requests", admin.ReviewRequests)
+	api.POST("/orgs/:org/personal-access-token-requests/:id", admin.ReviewRequest)
+	api.GET("/orgs/:org/personal-access-token-requests/:id/repositories", admin.RequestRepositories)
+	api.GET("/orgs/:org/personal-access-tokens", admin.Tokens)
+	api.POST("/orgs/:org/personal-access-tokens", admin.RevokeTokens)
+	api.POST("/orgs/:org/personal-access-tokens/:id", admin.RevokeToken)
+	api.GET("/orgs/:org/personal-access-tokens/:id/repositories", admin.TokenRepositories)
+
+	policies := handlers.APIPolicies{Store: cfg.Store, Now: time.Now}
+	api.GET("/orgs/:org/personal-access-token-policy", policies.OrgPolicy)
+	api.PATCH("/orgs/:org/personal-access-token-policy", policies.UpdateOrgPolicy)
+	api.GET("/enterprises/:ent/personal-access-token-policy", policies.EnterprisePolicy)
+	api.PATCH("/enterprises/:ent/personal-access-token-policy", policies.UpdateEnterprisePolicy)
+	// Anything else under the API is a JSON 404, not the site's page.
+	api.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
+
 	ent := handlers.EnterpriseSettings{Store: cfg.Store}
 	en := e.Group("/enterprises/:ent/settings", guard.EnterpriseOwner)
 	en.GET("", redirectTo("personal-access-tokens"))
 	en.GET("/personal-access-tokens", ent.PATPolicies)
 	en.POST("/personal-access-tokens", ent.SavePATPolicies)
 	return e
+}
+
+// isAPI reports whether a request is for the REST API.
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == handlers.APIPrefix || strings.HasPrefix(p, handlers.APIPrefix+"/")
+}
+
+// siteOnly applies a browser middleware (forms, sessions, CSRF) to the
+// site's pages and not to the API, whose calls carry a token instead.
+func siteOnly(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		site := mw(next)
+		return func(c echo.Context) error {
+			if isAPI(c) {
+				return next(c)
+			}
+			return site(c)
+		}
+	}
 }
 
 // redirectTo sends a settings root to its first page.
@@ -196,6 +246,16 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if isAPI(c) {
+			ae := handlers.APIErrorFrom(err)
+			if ae.Status >= 500 {
+				log.Error("api request failed", "path", c.Request().URL.Path, "err", err)
+			}
+			if rerr := render.JSON(c, ae.Status, ae.Body()); rerr != nil {
+				log.Error("render api error", "err", rerr)
+			}
 			return
 		}
 		status, msg := http.StatusInternalServerError, ""

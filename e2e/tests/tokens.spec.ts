@@ -204,7 +204,7 @@ test('a classic token: 422 without a note, then shown once', async ({ page }) =>
   await expect(page.getByRole('heading', { name: 'Personal access tokens (classic)', exact: true })).toBeVisible();
   await page.getByRole('link', { name: 'Generate new token', exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`${classicTokensPath}/new$`));
-  for (const s of ['repo', 'read:org', 'admin:org', 'workflow', 'user']) {
+  for (const s of ['repo', 'read:org', 'admin:org', 'workflow', 'user', 'admin:enterprise']) {
     await expect(page.getByRole('checkbox', { name: s, exact: true })).not.toBeChecked();
   }
   await expect(page.getByRole('combobox', { name: 'Expiration', exact: true }).locator('option:checked')).toHaveText('30 days');

@@ -3,6 +3,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -17,4 +18,16 @@ func Page(c echo.Context, status int, comp templ.Component) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.Blob(status, echo.MIMETextHTMLCharsetUTF8, buf.Bytes())
+}
+
+// JSONType is the content type of every API response, as GitHub sends it.
+const JSONType = "application/json; charset=utf-8"
+
+// JSON encodes v completely before sending anything, like Page.
+func JSON(c echo.Context, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(status, JSONType, b)
 }

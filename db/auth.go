@@ -1,0 +1,291 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// APIToken is a token as an API call presents it: who owns it and what the
+// access rules need to know about it.
+type APIToken struct {
+	ID         int64
+	UserID     int64
+	UserLogin  string
+	OrgID      int64 // a fine-grained token's organization, 0 otherwise
+	GrantID    int64 // 0 without a grant
+	Credential policy.Credential
+}
+
+// OrgAccess is what deciding a call to an organization's resources needs:
+// the organization, its policy in force and its repositories.
+type OrgAccess struct {
+	Org       Org
+	Version   int
+	Effective policy.Effective
+	// Repos holds the repositories by lower-case name; List holds them in
+	// name order.
+	Repos map[string]Repo
+	List  []Repo
+}
+
+// Repo finds a repository by name, in any case.
+func (a OrgAccess) Repo(name string) (Repo, bool) {
+	r, ok := a.Repos[strings.ToLower(name)]
+	return r, ok
+}
+
+// authCacheLimit bounds each cache; a full cache starts again empty.
+const authCacheLimit = 50_000
+
+// authCache keeps what API calls read on every request. It is valid for
+// one generation of the database: every write transaction makes the
+// generation odd when it takes the write lock and even again when it ends,
+// and an entry is used only while the generation is the even one it was
+// read in. So nothing read before a commit is used after it.
+type authCache struct {
+	gen    atomic.Uint64
+	mu     sync.RWMutex
+	tokens map[string]cached[APIToken]
+	orgs   map[string]cached[OrgAccess]
+	roles  map[[2]int64]cached[Role]
+}
+
+type cached[V any] struct {
+	gen uint64
+	val V
+}
+
+func newAuthCache() *authCache {
+	return &authCache{
+		tokens: map[string]cached[APIToken]{},
+		orgs:   map[string]cached[OrgAccess]{},
+		roles:  map[[2]int64]cached[Role]{},
+	}
+}
+
+func (c *authCache) begin() { c.gen.Add(1) }
+func (c *authCache) end()   { c.gen.Add(1) }
+
+// through returns m's entry for key if it is of the current generation, or
+// loads it and keeps it if no write began meanwhile.
+func through[K comparable, V any](c *authCache, m map[K]cached[V], key K, load func() (V, error)) (V, error) {
+	gen := c.gen.Load()
+	if gen%2 == 0 {
+		c.mu.RLock()
+		e, ok := m[key]
+		c.mu.RUnlock()
+		if ok && e.gen == gen {
+			return e.val, nil
+		}
+	}
+	v, err := load()
+	if err != nil || gen%2 != 0 {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.gen.Load() == gen {
+		if len(m) >= authCacheLimit {
+			clear(m)
+		}
+		m[key] = cached[V]{gen: gen, val: v}
+	}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// TokenByHash finds the token whose SHA-256 hash is hash: ErrNotFound when
+// there is none (never issued, or deleted).
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
+	return through(s.auth, s.auth.tokens, string(hash), func() (APIToken, error) {
+		return s.loadAPIToken(ctx, hash)
+	})
+}
+
+// loadAPIToken reads a token, its permissions and its repositories from
+// one snapshot, so that a token deleted meanwhile is never half read.
+func (s *Store) loadAPIToken(ctx context.Context, hash []byte) (APIToken, error) {
+	var t APIToken
+	err := s.readConsistent(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = loadAPIToken(ctx, tx, hash)
+		return err
+	})
+	return t, err
+}
+
+func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error) {
+	var (
+		t                        APIToken
+		c                        = &t.Credential
+		scopes, expires, created string
+	)
+	err := tx.QueryRowContext(ctx,
+		`SELECT t.id, t.user_id, u.login, t.kind, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
+		        t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at,
+		        COALESCE(g.id, 0), COALESCE(g.status, '')
+		 FROM tokens t JOIN users u ON u.id = t.user_id
+		 LEFT JOIN organizations o ON o.id = t.org_id
+		 LEFT JOIN grants g ON g.token_id = t.id
+		 WHERE t.hash = ?`, hash).Scan(
+		&t.ID, &t.UserID, &t.UserLogin, &c.Kind, &t.OrgID, &c.OrgLogin,
+		&c.Selection, &scopes, &expires, &created, &t.GrantID, &c.Grant)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, err
+	}
+	c.Scopes = strings.Fields(scopes)
+	c.ExpiresAt, c.CreatedAt = parseTime(expires), parseTime(created)
+	if c.Kind != policy.KindFineGrained {
+		return t, nil
+	}
+	c.Permissions = map[string]policy.Level{}
+	rows, err := tx.QueryContext(ctx, `SELECT name, level FROM token_permissions WHERE token_id = ?`, t.ID)
+	if err != nil {
+		return t, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var level policy.Level
+		if err := rows.Scan(&name, &level); err != nil {
+			return t, err
+		}
+		c.Permissions[name] = level
+	}
+	if err := rows.Err(); err != nil {
+		return t, err
+	}
+	if c.Selection == policy.SelectSelected {
+		if c.RepoIDs, err = int64s(ctx, tx, `SELECT repo_id FROM token_repositories WHERE token_id = ? ORDER BY repo_id`, t.ID); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// OrgAccessOf loads an organization by login with its policy in force and
+// its repositories: ErrNotFound when there is no such organization.
+func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
+	return through(s.auth, s.auth.orgs, strings.ToLower(login), func() (OrgAccess, error) {
+		var a OrgAccess
+		org, err := s.OrgByLogin(ctx, login)
+		if err != nil {
+			return a, err
+		}
+		p, err := s.OrgPolicy(ctx, org.ID)
+		if err != nil {
+			return a, err
+		}
+		repos, err := s.ReposOf(ctx, org.ID)
+		if err != nil {
+			return a, err
+		}
+		a = OrgAccess{Org: org, Version: p.Version, Effective: p.Effective(), Repos: make(map[string]Repo, len(repos)), List: repos}
+		for _, r := range repos {
+			a.Repos[strings.ToLower(r.Name)] = r
+		}
+		return a, nil
+	})
+}
+
+// MembershipOf tells where a user stands in an organization.
+func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (policy.Membership, error) {
+	role, err := through(s.auth, s.auth.roles, [2]int64{orgID, userID}, func() (Role, error) {
+		return s.RoleIn(ctx, orgID, userID)
+	})
+	switch role {
+	case RoleOwner:
+		return policy.Owner, err
+	case RoleMember:
+		return policy.Member, err
+	}
+	return policy.NotMember, err
+}
+
+// lastUses collects when tokens were last used, so that API calls record
+// it in memory and a flush writes them all at once.
+type lastUses struct {
+	mu   sync.Mutex
+	seen map[int64]time.Time
+}
+
+func newLastUses() *lastUses { return &lastUses{seen: map[int64]time.Time{}} }
+
+// TouchToken notes that a token was used at t; FlushLastUses stores it.
+func (s *Store) TouchToken(tokenID int64, t time.Time) {
+	s.uses.mu.Lock()
+	if t.After(s.uses.seen[tokenID]) {
+		s.uses.seen[tokenID] = t
+	}
+	s.uses.mu.Unlock()
+}
+
+// FlushLastUses writes the last uses noted since the previous flush in one
+// transaction. Tokens deleted meanwhile are skipped; an older time never
+// replaces a newer one.
+func (s *Store) FlushLastUses(ctx context.Context) error {
+	s.uses.mu.Lock()
+	seen := s.uses.seen
+	s.uses.seen = map[int64]time.Time{}
+	s.uses.mu.Unlock()
+	if len(seen) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	// No cached read holds a last use: the caches stay valid.
+	err := s.writeTx(ctx, false, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx,
+			`UPDATE tokens SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, timestamp(seen[id]), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Put them back for the next flush.
+		for id, t := range seen {
+			s.TouchToken(id, t)
+		}
+	}
+	return err
+}
+
+// RecordLastUses flushes the noted last uses every interval until ctx ends,
+// then once more.
+func (s *Store) RecordLastUses(ctx context.Context, interval time.Duration, onError func(error)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.FlushLastUses(context.WithoutCancel(ctx)); err != nil {
+				onError(err)
+			}
+			return
+		case <-tick.C:
+			if err := s.FlushLastUses(ctx); err != nil {
+				onError(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// newSecret stores an approved fine-grained token of mona on octo-org and
+// returns its hash.
+func newSecret(t *testing.T, d demo, name string) ([]byte, int64) {
+	t.Helper()
+	ctx := context.Background()
+	secret, err := policy.GenerateToken(policy.KindFineGrained, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.s.OrgPolicy(ctx, d.orgs["octo-org"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := d.s.CreateToken(ctx, NewToken{
+		UserID: d.users["mona"], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+		Kind: policy.KindFineGrained, OrgID: d.orgs["octo-org"], OrgVersion: p.Version,
+		FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Selection: policy.SelectAll,
+			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantApproved},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return policy.HashToken(secret), id
+}
+
+func TestTokenByHashReadsWhatTheRulesNeed(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	hash, id := newSecret(t, d, "reader")
+	got, err := d.s.TokenByHash(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Credential
+	if got.ID != id || got.UserLogin != "mona" || c.OrgLogin != "octo-org" || c.Grant != policy.GrantApproved ||
+		c.Selection != policy.SelectAll || c.Permissions[policy.Metadata] != policy.LevelRead || c.ExpiresAt.Sub(c.CreatedAt) != 30*24*time.Hour {
+		t.Errorf("token %+v", got)
+	}
+	if _, err := d.s.TokenByHash(ctx, policy.HashToken("github_pat_never_issued")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown hash: %v, want ErrNotFound", err)
+	}
+}
+
+// Every write that commits is seen by the next cached read: the grant's
+// status, the policy in force, a deleted token.
+func TestAuthCacheSeesEveryCommit(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	hash, id := newSecret(t, d, "cached")
+	org := d.orgs["octo-org"]
+
+	tok, _ := d.s.TokenByHash(ctx, hash)
+	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{grantOf(t, d, id)},
+		From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
+		t.Fatal(err)
+	}
+	if tok, _ = d.s.TokenByHash(ctx, hash); tok.Credential.Grant != policy.GrantRevoked {
+		t.Errorf("after revoking: grant %q", tok.Credential.Grant)
+	}
+
+	before, err := d.s.OrgAccessOf(ctx, "OCTO-ORG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Effective.FineGrained != policy.Allow || len(before.List) != 3 {
+		t.Fatalf("octo-org %+v", before)
+	}
+	if _, ok := before.Repo("Octo-Api"); !ok {
+		t.Error("repository names are matched in any case")
+	}
+	p, _ := d.s.OrgPolicy(ctx, org)
+	next := p.Own
+	next.FineGrained = policy.Restrict
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], p.Version, next, policy.OrgEvents(p.Own, next)); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := d.s.OrgAccessOf(ctx, "octo-org"); after.Effective.FineGrained != policy.Restrict || after.Version == before.Version {
+		t.Errorf("after restricting: %+v", after.Effective)
+	}
+
+	if err := d.s.DeleteToken(ctx, d.users["mona"], id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.s.TokenByHash(ctx, hash); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted token: %v, want ErrNotFound", err)
+	}
+}
+
+func grantOf(t *testing.T, d demo, tokenID int64) int64 {
+	t.Helper()
+	var g int64
+	if err := d.s.read.QueryRow(`SELECT id FROM grants WHERE token_id = ?`, tokenID).Scan(&g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// While readers hammer the cache, a revocation commits; no read that
+// starts after Decide returned may see the grant approved.
+func TestAuthCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	for round := range 20 {
+		hash, id := newSecret(t, d, "race-"+string(rune('a'+round)))
+		var committed atomic.Bool
+		var stale atomic.Int64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					after := committed.Load()
+					tok, err := d.s.TokenByHash(ctx, hash)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if after && tok.Credential.Grant == policy.GrantApproved {
+						stale.Add(1)
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond)
+		if _, err := d.s.Decide(ctx, Decision{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+			IDs: []int64{grantOf(t, d, id)}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
+			t.Fatal(err)
+		}
+		committed.Store(true)
+		time.Sleep(time.Millisecond)
+		close(stop)
+		wg.Wait()
+		if n := stale.Load(); n > 0 {
+			t.Fatalf("round %d: %d reads after the commit saw the grant approved", round, n)
+		}
+	}
+}
+
+func TestFlushLastUsesKeepsTheNewest(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	_, id := newSecret(t, d, "used")
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	d.s.TouchToken(id, t1)
+	d.s.TouchToken(id, t1.Add(-time.Hour)) // an older call finishing late
+	if err := d.s.FlushLastUses(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := d.s.TokenOf(ctx, d.users["mona"], id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.LastUsedAt.Equal(t1) {
+		t.Errorf("last used %v, want %v", tok.LastUsedAt, t1)
+	}
+	// A later flush of an older time does not move it back.
+	d.s.TouchToken(id, t1.Add(-2*time.Hour))
+	if err := d.s.FlushLastUses(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tok, _ = d.s.TokenOf(ctx, d.users["mona"], id); !tok.LastUsedAt.Equal(t1) {
+		t.Errorf("after an older flush: %v, want %v", tok.LastUsedAt, t1)
+	}
+	// A token deleted before the flush is skipped, and the flush succeeds.
+	d.s.TouchToken(id, t1.Add(time.Hour))
+	if err := d.s.DeleteToken(ctx, d.users["mona"], id); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.s.FlushLastUses(ctx); err != nil {
+		t.Errorf("flush after deletion: %v", err)
+	}
+	// Flushing does not clear the cache: it changes nothing the API checks.
+	gen := d.s.auth.gen.Load()
+	d.s.TouchToken(id, t1)
+	_ = d.s.FlushLastUses(ctx)
+	if d.s.auth.gen.Load() != gen {
+		t.Error("a flush of last uses invalidated the auth cache")
+	}
+}
+
+// Close writes down what is still in memory.
+func TestCloseFlushesLastUses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "close.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SeedDemo(ctx, demoHash); err != nil {
+		t.Fatal(err)
+	}
+	var tokenID, userID int64
+	if err := s.read.QueryRow(`SELECT id, user_id FROM tokens LIMIT 1`).Scan(&tokenID, &userID); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	s.TouchToken(tokenID, t1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tok, err := s.TokenOf(ctx, userID, tokenID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.LastUsedAt.Equal(t1) {
+		t.Errorf("after Close and Open: last used %v, want %v", tok.LastUsedAt, t1)
+	}
+}

@@ -1,0 +1,330 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+)
+
+// The REST API under /api/v3 answers like GitHub's: JSON bodies, GitHub's
+// error shape and status codes, page-numbered lists with a Link header.
+
+// APIPrefix is where the REST API is served.
+const APIPrefix = "/api/v3"
+
+// DocsURL is the documentation_url of every error.
+const DocsURL = "https://docs.github.com/rest"
+
+// TokenChecker is what every API handler needs to decide a call.
+type TokenChecker interface {
+	TokenByHash(ctx context.Context, hash []byte) (db.APIToken, error)
+	OrgAccessOf(ctx context.Context, login string) (db.OrgAccess, error)
+	MembershipOf(ctx context.Context, orgID, userID int64) (policy.Membership, error)
+	TouchToken(tokenID int64, at time.Time)
+}
+
+// APIError is an error answered in GitHub's JSON shape.
+type APIError struct {
+	Status  int
+	Message string
+	// Errors details a 422, one entry per field.
+	Errors []FieldProblem
+}
+
+// FieldProblem is one entry of a 422's errors, as GitHub words them.
+type FieldProblem struct {
+	Resource string `json:"resource"`
+	Field    string `json:"field"`
+	Code     string `json:"code"`
+	Message  string `json:"message,omitempty"`
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// Body is the JSON an error is answered with.
+func (e *APIError) Body() any {
+	return struct {
+		Message string         `json:"message"`
+		Errors  []FieldProblem `json:"errors,omitempty"`
+		DocsURL string         `json:"documentation_url"`
+		Status  string         `json:"status"`
+	}{e.Message, e.Errors, DocsURL, strconv.Itoa(e.Status)}
+}
+
+func apiErr(status int, format string, args ...any) *APIError {
+	return &APIError{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// invalid is GitHub's 422 for a body or a parameter that does not pass.
+func invalid(resource string, problems ...FieldProblem) *APIError {
+	for i := range problems {
+		problems[i].Resource = resource
+	}
+	return &APIError{Status: http.StatusUnprocessableEntity, Message: "Validation Failed", Errors: problems}
+}
+
+func notFound() *APIError { return apiErr(http.StatusNotFound, policy.MsgNotFound) }
+
+// APIErrorFrom turns any error a handler returned into the API's answer:
+// 4xx errors keep their message, everything else is a 500 with none.
+func APIErrorFrom(err error) *APIError {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code < 500 {
+		msg := http.StatusText(he.Code)
+		if s, ok := he.Message.(string); ok && he.Code != http.StatusNotFound {
+			msg = s
+		}
+		return apiErr(he.Code, "%s", msg)
+	}
+	return apiErr(http.StatusInternalServerError, "Server Error")
+}
+
+// Caller is who makes an API call: the token's facts, or nil when the call
+// carries no token.
+type Caller struct {
+	Token db.APIToken
+}
+
+const keyCaller = "api.caller"
+
+// callerOf returns the call's caller, nil for an anonymous call.
+func callerOf(c echo.Context) *Caller {
+	caller, _ := c.Get(keyCaller).(*Caller)
+	return caller
+}
+
+// APIAuth authenticates API calls.
+type APIAuth struct {
+	Store TokenChecker
+	Now   func() time.Time
+}
+
+// Authenticate reads the Authorization header ("Bearer <token>" or
+// "token <token>"). A call without one goes on anonymously. A header naming
+// no live token is 401 whatever the call, and says no more than "Bad
+// credentials": malformed, unknown, deleted and expired look the same.
+func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		if h == "" {
+			return next(c)
+		}
+		scheme, secret, _ := strings.Cut(h, " ")
+		secret = strings.TrimSpace(secret)
+		if !strings.EqualFold(scheme, "bearer") && !strings.EqualFold(scheme, "token") {
+			return errBadCredentials()
+		}
+		if _, err := policy.ParseToken(secret); err != nil {
+			return errBadCredentials()
+		}
+		t, err := a.Store.TokenByHash(c.Request().Context(), policy.HashToken(secret))
+		if errors.Is(err, db.ErrNotFound) {
+			return errBadCredentials()
+		}
+		if err != nil {
+			return err
+		}
+		// The first rule, before anything about the resource is known: an
+		// expired token is 401 even for a resource that does not exist.
+		if d := policy.Decide(policy.AccessRequest{Token: &t.Credential, Now: a.Now()}); !d.Allowed {
+			return &APIError{Status: d.Status, Message: d.Message}
+		}
+		c.Set(keyCaller, &Caller{Token: t})
+		return next(c)
+	}
+}
+
+func errBadCredentials() *APIError {
+	return apiErr(http.StatusUnauthorized, policy.MsgBadCredentials)
+}
+
+// apiAccess decides calls with policy.Decide.
+type apiAccess struct {
+	Store TokenChecker
+	Now   func() time.Time
+}
+
+// decide answers whether the call may reach res in org (nil for the
+// caller's own account) and returns the error to answer when it may not.
+func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, res policy.Resource) error {
+	d, err := a.decision(c, org, res)
+	if err != nil || d.Allowed {
+		return err
+	}
+	return &APIError{Status: d.Status, Message: d.Message}
+}
+
+// decision applies policy.Decide to the call, for lists that show only
+// what the caller may see.
+func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, res policy.Resource) (policy.Decision, error) {
+	caller := callerOf(c)
+	if caller == nil {
+		switch {
+		case res.Public && !res.Write:
+			return policy.Decision{Allowed: true, Status: http.StatusOK, Reason: policy.ReasonPublicRead}, nil
+		case res.Repo != nil && res.Repo.Private:
+			// As GitHub does, a private repository does not exist for
+			// anonymous callers.
+			return policy.Decision{Status: http.StatusNotFound, Message: policy.MsgNotFound}, nil
+		}
+		return policy.Decision{Status: http.StatusUnauthorized, Message: "Requires authentication"}, nil
+	}
+	req := policy.AccessRequest{Token: &caller.Token.Credential, Resource: res, Now: a.Now()}
+	if org != nil {
+		req.Resource.Org = org.Org.Login
+		req.Policy = org.Effective
+		m, err := a.Store.MembershipOf(c.Request().Context(), org.Org.ID, caller.Token.UserID)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		req.Membership = m
+	}
+	d := policy.Decide(req)
+	if d.Status != http.StatusUnauthorized {
+		// The token authenticated, whatever the policy then said.
+		a.Store.TouchToken(caller.Token.ID, req.Now)
+	}
+	return d, nil
+}
+
+// repoResource is reading a repository: its metadata, which a classic
+// token reaches with the repo scope when the repository is private.
+func repoResource(r db.Repo) policy.Resource {
+	return policy.Resource{
+		Repo: &policy.RepoRef{ID: r.ID, Private: r.Private}, Public: !r.Private,
+		Permission: policy.Metadata, Level: policy.LevelRead,
+	}
+}
+
+// decodeJSON reads a JSON body into dst, refusing unknown fields: 400 for
+// what is not JSON, 422 naming the field for the rest.
+func decodeJSON(c echo.Context, resource string, dst any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	var typeErr *json.UnmarshalTypeError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
+		return apiErr(http.StatusRequestEntityTooLarge, "The request body is larger than this server accepts.")
+	case errors.As(err, &typeErr):
+		return invalid(resource, FieldProblem{Field: typeErr.Field, Code: "invalid", Message: typeErr.Field + " has the wrong type"})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid(resource, FieldProblem{Field: field, Code: "invalid", Message: field + " is not a field of this request"})
+	}
+	return apiErr(http.StatusBadRequest, "Problems parsing JSON")
+}
+
+// org loads the organization named by the :org (or given) path parameter.
+func (a apiAccess) org(c echo.Context, login string) (db.OrgAccess, error) {
+	o, err := a.Store.OrgAccessOf(c.Request().Context(), login)
+	if errors.Is(err, db.ErrNotFound) {
+		return o, notFound()
+	}
+	return o, err
+}
+
+// Paging is a list call's page and page size.
+type Paging struct {
+	Page, PerPage int
+}
+
+// Offset is the number of items before the page.
+func (p Paging) Offset() int { return (p.Page - 1) * p.PerPage }
+
+// pagingOf reads page (default 1) and per_page (default 30, at most 100
+// as on GitHub, where a larger value means 100).
+func pagingOf(c echo.Context) (Paging, error) {
+	p := Paging{Page: 1, PerPage: 30}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"page", &p.Page}, {"per_page", &p.PerPage}} {
+		s := c.QueryParam(f.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return p, invalid("Query", FieldProblem{Field: f.name, Code: "invalid", Message: f.name + " must be a whole number from 1"})
+		}
+		*f.dst = n
+	}
+	p.PerPage = min(p.PerPage, 100)
+	return p, nil
+}
+
+// setLink writes GitHub's Link header for a page of a list of total items:
+// prev, next, last and first, in that order, each the request's own URL
+// with its page changed.
+func setLink(c echo.Context, p Paging, total int) {
+	last := max(1, (total+p.PerPage-1)/p.PerPage)
+	r := c.Request()
+	u := url.URL{Scheme: c.Scheme(), Host: r.Host, Path: r.URL.Path}
+	q := r.URL.Query()
+	link := func(page int, rel string) string {
+		q.Set("page", strconv.Itoa(page))
+		u.RawQuery = q.Encode()
+		return "<" + u.String() + `>; rel="` + rel + `"`
+	}
+	var parts []string
+	if p.Page > 1 {
+		parts = append(parts, link(min(p.Page-1, last), "prev"))
+	}
+	if p.Page < last {
+		parts = append(parts, link(p.Page+1, "next"), link(last, "last"))
+	}
+	if p.Page > 1 {
+		parts = append(parts, link(1, "first"))
+	}
+	if len(parts) > 0 {
+		c.Response().Header().Set("Link", strings.Join(parts, ", "))
+	}
+}
+
+// pageOf cuts one page out of a whole list and sets the Link header.
+func pageOf[T any](c echo.Context, p Paging, all []T) []T {
+	setLink(c, p, len(all))
+	from := min(p.Offset(), len(all))
+	return all[from:min(from+p.PerPage, len(all))]
+}
+
+// apiBase is the API's absolute root for the URLs in responses.
+func apiBase(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host + APIPrefix
+}
+
+// webBase is the site's absolute root.
+func webBase(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+// apiTime formats a time as GitHub does; nil for the zero time.
+func apiTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}

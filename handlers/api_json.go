@@ -1,0 +1,251 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+)
+
+// The JSON shapes of the API's resources carry every field GitHub's
+// published schema requires, so that generated clients decode them.
+
+// SimpleUser is GitHub's simple-user.
+type SimpleUser struct {
+	Login             string  `json:"login"`
+	ID                int64   `json:"id"`
+	NodeID            string  `json:"node_id"`
+	Name              *string `json:"name,omitempty"`
+	AvatarURL         string  `json:"avatar_url"`
+	GravatarID        string  `json:"gravatar_id"`
+	URL               string  `json:"url"`
+	HTMLURL           string  `json:"html_url"`
+	FollowersURL      string  `json:"followers_url"`
+	FollowingURL      string  `json:"following_url"`
+	GistsURL          string  `json:"gists_url"`
+	StarredURL        string  `json:"starred_url"`
+	SubscriptionsURL  string  `json:"subscriptions_url"`
+	OrganizationsURL  string  `json:"organizations_url"`
+	ReposURL          string  `json:"repos_url"`
+	EventsURL         string  `json:"events_url"`
+	ReceivedEventsURL string  `json:"received_events_url"`
+	Type              string  `json:"type"`
+	SiteAdmin         bool    `json:"site_admin"`
+}
+
+// nodeID makes a stable opaque node id, as GitHub's GraphQL ids are.
+func nodeID(kind string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
+}
+
+func simpleUser(c echo.Context, id int64, login, kind string) SimpleUser {
+	api, web := apiBase(c), webBase(c)
+	base := api + "/users/" + login
+	if kind == "Organization" {
+		base = api + "/orgs/" + login
+	}
+	return SimpleUser{
+		Login: login, ID: id, NodeID: nodeID(kind, id),
+		AvatarURL: web + "/static/avatar.svg", URL: base, HTMLURL: web + "/" + login,
+		FollowersURL: base + "/followers", FollowingURL: base + "/following{/other_user}",
+		GistsURL: base + "/gists{/gist_id}", StarredURL: base + "/starred{/owner}{/repo}",
+		SubscriptionsURL: base + "/subscriptions", OrganizationsURL: base + "/orgs",
+		ReposURL: base + "/repos", EventsURL: base + "/events{/privacy}",
+		ReceivedEventsURL: base + "/received_events", Type: kind,
+	}
+}
+
+// Organization is GitHub's organization.
+type Organization struct {
+	Login            string `json:"login"`
+	ID               int64  `json:"id"`
+	NodeID           string `json:"node_id"`
+	Name             string `json:"name"`
+	Description      string `json:"description"`
+	URL              string `json:"url"`
+	HTMLURL          string `json:"html_url"`
+	ReposURL         string `json:"repos_url"`
+	MembersURL       string `json:"members_url"`
+	PublicMembersURL string `json:"public_members_url"`
+	AvatarURL        string `json:"avatar_url"`
+	Type             string `json:"type"`
+}
+
+func organizationJSON(c echo.Context, o db.Org) Organization {
+	base := apiBase(c) + "/orgs/" + o.Login
+	return Organization{
+		Login: o.Login, ID: o.ID, NodeID: nodeID("Organization", o.ID), Name: o.Name, Description: "",
+		URL: base, HTMLURL: webBase(c) + "/" + o.Login, ReposURL: base + "/repos",
+		MembersURL: base + "/members{/member}", PublicMembersURL: base + "/public_members{/member}",
+		AvatarURL: webBase(c) + "/static/avatar.svg", Type: "Organization",
+	}
+}
+
+// Repository is GitHub's minimal-repository, with the few fields of a full
+// repository that clients read.
+type Repository struct {
+	ID               int64      `json:"id"`
+	NodeID           string     `json:"node_id"`
+	Name             string     `json:"name"`
+	FullName         string     `json:"full_name"`
+	Owner            SimpleUser `json:"owner"`
+	Private          bool       `json:"private"`
+	Visibility       string     `json:"visibility"`
+	HTMLURL          string     `json:"html_url"`
+	Description      *string    `json:"description"`
+	Fork             bool       `json:"fork"`
+	URL              string     `json:"url"`
+	ArchiveURL       string     `json:"archive_url"`
+	AssigneesURL     string     `json:"assignees_url"`
+	BlobsURL         string     `json:"blobs_url"`
+	BranchesURL      string     `json:"branches_url"`
+	CollaboratorsURL string     `json:"collaborators_url"`
+	CommentsURL      string     `json:"comments_url"`
+	CommitsURL       string     `json:"commits_url"`
+	CompareURL       string     `json:"compare_url"`
+	ContentsURL      string     `json:"contents_url"`
+	ContributorsURL  string     `json:"contributors_url"`
+	DeploymentsURL   string     `json:"deployments_url"`
+	DownloadsURL     string     `json:"downloads_url"`
+	EventsURL        string     `json:"events_url"`
+	ForksURL         string     `json:"forks_url"`
+	GitCommitsURL    string     `json:"git_commits_url"`
+	GitRefsURL       string     `json:"git_refs_url"`
+	GitTagsURL       string     `json:"git_tags_url"`
+	HooksURL         string     `json:"hooks_url"`
+	IssueCommentURL  string     `json:"issue_comment_url"`
+	IssueEventsURL   string     `json:"issue_events_url"`
+	IssuesURL        string     `json:"issues_url"`
+	KeysURL          string     `json:"keys_url"`
+	LabelsURL        string     `json:"labels_url"`
+	LanguagesURL     string     `json:"languages_url"`
+	MergesURL        string     `json:"merges_url"`
+	MilestonesURL    string     `json:"milestones_url"`
+	NotificationsURL string     `json:"notifications_url"`
+	PullsURL         string     `json:"pulls_url"`
+	ReleasesURL      string     `json:"releases_url"`
+	StargazersURL    string     `json:"stargazers_url"`
+	StatusesURL      string     `json:"statuses_url"`
+	SubscribersURL   string     `json:"subscribers_url"`
+	SubscriptionURL  string     `json:"subscription_url"`
+	TagsURL          string     `json:"tags_url"`
+	TeamsURL         string     `json:"teams_url"`
+	TreesURL         string     `json:"trees_url"`
+}
+
+func repositoryJSON(c echo.Context, org db.Org, r db.Repo) Repository {
+	u := apiBase(c) + "/repos/" + org.Login + "/" + r.Name
+	visibility := "public"
+	if r.Private {
+		visibility = "private"
+	}
+	return Repository{
+		ID: r.ID, NodeID: nodeID("Repository", r.ID), Name: r.Name, FullName: org.Login + "/" + r.Name,
+		Owner: simpleUser(c, org.ID, org.Login, "Organization"), Private: r.Private, Visibility: visibility,
+		HTMLURL: webBase(c) + "/" + org.Login + "/" + r.Name, URL: u,
+		ArchiveURL: u + "/{archive_format}{/ref}", AssigneesURL: u + "/assignees{/user}",
+		BlobsURL: u + "/git/blobs{/sha}", BranchesURL: u + "/branches{/branch}",
+		CollaboratorsURL: u + "/collaborators{/collaborator}", CommentsURL: u + "/comments{/number}",
+		CommitsURL: u + "/commits{/sha}", CompareURL: u + "/compare/{base}...{head}",
+		ContentsURL: u + "/contents/{+path}", ContributorsURL: u + "/contributors",
+		DeploymentsURL: u + "/deployments", DownloadsURL: u + "/downloads", EventsURL: u + "/events",
+		ForksURL: u + "/forks", GitCommitsURL: u + "/git/commits{/sha}", GitRefsURL: u + "/git/refs{/sha}",
+		GitTagsURL: u + "/git/tags{/sha}", HooksURL: u + "/hooks",
+		IssueCommentURL: u + "/issues/comments{/number}", IssueEventsURL: u + "/issues/events{/number}",
+		IssuesURL: u + "/issues{/number}", KeysURL: u + "/keys{/key_id}", LabelsURL: u + "/labels{/name}",
+		LanguagesURL: u + "/languages", MergesURL: u + "/merges", MilestonesURL: u + "/milestones{/number}",
+		NotificationsURL: u + "/notifications{?since,all,participating}", PullsURL: u + "/pulls{/number}",
+		ReleasesURL: u + "/releases{/id}", StargazersURL: u + "/stargazers", StatusesURL: u + "/statuses/{sha}",
+		SubscribersURL: u + "/subscribers", SubscriptionURL: u + "/subscription", TagsURL: u + "/tags",
+		TeamsURL: u + "/teams", TreesURL: u + "/git/trees{/sha}",
+	}
+}
+
+// Permissions is a grant's permissions by kind, as GitHub groups them.
+type Permissions struct {
+	Organization map[string]string `json:"organization"`
+	Repository   map[string]string `json:"repository"`
+	Other        map[string]string `json:"other"`
+}
+
+func permissionsJSON(perms map[string]policy.Level) Permissions {
+	out := Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}}
+	for name, level := range perms {
+		p, ok := policy.PermissionByName(name)
+		switch {
+		case !ok:
+			out.Other[name] = string(level)
+		case p.Org:
+			out.Organization[name] = string(level)
+		default:
+			out.Repository[name] = string(level)
+		}
+	}
+	return out
+}
+
+// repositorySelection names a selection as GitHub's API does.
+func repositorySelection(s policy.Selection) string {
+	switch s {
+	case policy.SelectAll:
+		return "all"
+	case policy.SelectSelected:
+		return "subset"
+	}
+	return "none"
+}
+
+// grantFields are common to a request and a granted token.
+type grantFields struct {
+	ID                  int64       `json:"id"`
+	Owner               SimpleUser  `json:"owner"`
+	RepositorySelection string      `json:"repository_selection"`
+	RepositoriesURL     string      `json:"repositories_url"`
+	Permissions         Permissions `json:"permissions"`
+	TokenID             int64       `json:"token_id"`
+	TokenName           string      `json:"token_name"`
+	TokenExpired        bool        `json:"token_expired"`
+	TokenExpiresAt      *string     `json:"token_expires_at"`
+	TokenLastUsedAt     *string     `json:"token_last_used_at"`
+}
+
+// GrantRequestJSON is GitHub's organization-programmatic-access-grant-request.
+type GrantRequestJSON struct {
+	grantFields
+	Reason    *string `json:"reason"`
+	CreatedAt *string `json:"created_at"`
+}
+
+// GrantJSON is GitHub's organization-programmatic-access-grant.
+type GrantJSON struct {
+	grantFields
+	AccessGrantedAt *string `json:"access_granted_at"`
+}
+
+func grantFieldsOf(c echo.Context, list string, org string, t db.Token, now time.Time) grantFields {
+	return grantFields{
+		ID: t.Grant.ID, Owner: simpleUser(c, t.UserID, t.OwnerLogin, "User"),
+		RepositorySelection: repositorySelection(t.Selection),
+		RepositoriesURL:     fmt.Sprintf("%s/orgs/%s/%s/%d/repositories", apiBase(c), org, list, t.Grant.ID),
+		Permissions:         permissionsJSON(t.Permissions),
+		TokenID:             t.ID, TokenName: t.Name, TokenExpired: policy.Expired(t.ExpiresAt, now),
+		TokenExpiresAt: apiTime(t.ExpiresAt), TokenLastUsedAt: apiTime(t.LastUsedAt),
+	}
+}
+
+func grantRequestJSON(c echo.Context, org string, t db.Token, now time.Time) GrantRequestJSON {
+	g := GrantRequestJSON{grantFields: grantFieldsOf(c, "personal-access-token-requests", org, t, now), CreatedAt: apiTime(t.Grant.CreatedAt)}
+	if t.Grant.Justification != "" {
+		g.Reason = &t.Grant.Justification
+	}
+	return g
+}
+
+func grantJSON(c echo.Context, org string, t db.Token, now time.Time) GrantJSON {
+	return GrantJSON{grantFields: grantFieldsOf(c, "personal-access-tokens", org, t, now), AccessGrantedAt: apiTime(t.Grant.DecidedAt)}
+}

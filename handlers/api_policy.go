@@ -1,0 +1,378 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+	"patpolicy/web/render"
+)
+
+// PolicyStore is what the policy endpoints read and write.
+type PolicyStore interface {
+	TokenChecker
+	OrgStore
+	EnterpriseStore
+	EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (db.Enterprise, error)
+}
+
+// APIPolicies serves the settings pages' policies as JSON, with the same
+// locks, the same 422 and, through ETag and If-Match, the same 409.
+type APIPolicies struct {
+	Store PolicyStore
+	Now   func() time.Time
+}
+
+func (h APIPolicies) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
+
+// OrgPolicyJSON is an organization's policy in force.
+type OrgPolicyJSON struct {
+	OptedIn             bool     `json:"opted_in"`
+	FineGrained         string   `json:"fine_grained_access"`
+	Approval            string   `json:"approval"`
+	Classic             string   `json:"classic_access"`
+	FineGrainedLifetime *int     `json:"fine_grained_max_lifetime_days"`
+	ClassicLifetime     *int     `json:"classic_max_lifetime_days"`
+	Enterprise          *string  `json:"enterprise"`
+	Locked              []string `json:"locked"`
+}
+
+// EnterprisePolicyJSON is an enterprise's policy.
+type EnterprisePolicyJSON struct {
+	OptedIn             bool     `json:"opted_in"`
+	FineGrained         string   `json:"fine_grained_access"`
+	Approval            string   `json:"approval"`
+	Classic             string   `json:"classic_access"`
+	FineGrainedLifetime *int     `json:"fine_grained_max_lifetime_days"`
+	ClassicLifetime     *int     `json:"classic_max_lifetime_days"`
+	ExemptAdmins        bool     `json:"exempt_administrators"`
+	Enterprise          string   `json:"enterprise"`
+	Locked              []string `json:"locked"`
+}
+
+// days is a lifetime for JSON: null for no limit.
+func days(d int) *int {
+	if d == 0 {
+		return nil
+	}
+	return &d
+}
+
+func orgPolicyJSON(p db.OrgPolicy, org db.Org) OrgPolicyJSON {
+	eff := p.Effective()
+	out := OrgPolicyJSON{
+		OptedIn: eff.OptedIn, FineGrained: string(eff.FineGrained), Approval: string(eff.Approval),
+		Classic: string(eff.Classic), FineGrainedLifetime: days(eff.FineGrainedLifetime),
+		ClassicLifetime: days(eff.ClassicLifetime), Locked: []string{},
+	}
+	if org.EnterpriseSlug != "" {
+		out.Enterprise = &org.EnterpriseSlug
+	}
+	for f := range eff.Locked {
+		out.Locked = append(out.Locked, string(f))
+	}
+	slices.Sort(out.Locked)
+	return out
+}
+
+func enterprisePolicyJSON(e policy.Enterprise) EnterprisePolicyJSON {
+	return EnterprisePolicyJSON{
+		OptedIn: e.OptedIn, FineGrained: string(e.FineGrained), Approval: string(e.Approval), Classic: string(e.Classic),
+		FineGrainedLifetime: days(e.FineGrainedLifetime), ClassicLifetime: days(e.ClassicLifetime),
+		ExemptAdmins: e.ExemptAdmins, Enterprise: e.Slug, Locked: []string{},
+	}
+}
+
+// etag names a settings version.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch reads If-Match: ok is false when the request names a version
+// other than the current one. A request without it changes the current
+// version, whatever it is.
+func ifMatch(c echo.Context, version int) bool {
+	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return true
+	}
+	for _, tag := range strings.Split(h, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag(version) {
+			return true
+		}
+	}
+	return false
+}
+
+func staleVersion() *APIError {
+	return apiErr(http.StatusConflict, "These settings were changed since the version in If-Match. Read them again and reapply your change.")
+}
+
+// orgAdmin loads the :org organization for a policy call by one of its
+// owners' tokens: reading needs Organization administration read (or
+// read:org), changing needs read and write (or admin:org).
+func (h APIPolicies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) {
+	org, err := h.access().org(c, c.Param("org"))
+	if err != nil {
+		return org, err
+	}
+	res := policy.Resource{Permission: "organization_administration", Level: policy.LevelRead, Scope: "read:org", OwnersOnly: true}
+	if write {
+		res.Level, res.Scope = policy.LevelWrite, "admin:org"
+	}
+	return org, h.access().decide(c, &org, res)
+}
+
+// OrgPolicy is GET /orgs/{org}/personal-access-token-policy.
+func (h APIPolicies) OrgPolicy(c echo.Context) error {
+	org, err := h.orgAdmin(c, false)
+	if err != nil {
+		return err
+	}
+	p, err := h.Store.OrgPolicy(c.Request().Context(), org.Org.ID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set("ETag", etag(p.Version))
+	return render.JSON(c, http.StatusOK, orgPolicyJSON(p, org.Org))
+}
+
+// body is a PATCH body by field, so that absent and null differ.
+type body map[string]json.RawMessage
+
+func (b body) str(f policy.Field, problems *[]FieldProblem) *string {
+	raw, ok := b[string(f)]
+	if !ok {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		*problems = append(*problems, FieldProblem{Field: string(f), Code: "invalid", Message: string(f) + " must be a string"})
+		return nil
+	}
+	return &s
+}
+
+func (b body) lifetime(f policy.Field, problems *[]FieldProblem) *policy.LifetimeInput {
+	raw, ok := b[string(f)]
+	if !ok {
+		return nil
+	}
+	if string(raw) == "null" {
+		return &policy.LifetimeInput{}
+	}
+	var n int
+	if err := json.Unmarshal(raw, &n); err != nil {
+		*problems = append(*problems, FieldProblem{Field: string(f), Code: "invalid", Message: string(f) + " must be a whole number of days or null"})
+		return nil
+	}
+	return &policy.LifetimeInput{MustExpire: true, Days: strconv.Itoa(n)}
+}
+
+// readOnly accepts a read-only field only when it repeats the current value.
+func (b body) readOnly(name string, current any, problems *[]FieldProblem) {
+	raw, ok := b[name]
+	if !ok {
+		return
+	}
+	cur, _ := json.Marshal(current)
+	var got, want any
+	if json.Unmarshal(raw, &got) != nil || json.Unmarshal(cur, &want) != nil || !jsonEqual(got, want) {
+		*problems = append(*problems, FieldProblem{Field: name, Code: "invalid", Message: name + " is read-only"})
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func (b body) unknown(known []string, problems *[]FieldProblem) {
+	for k := range b {
+		if !slices.Contains(known, k) {
+			*problems = append(*problems, FieldProblem{Field: k, Code: "invalid", Message: k + " is not a field of this policy"})
+		}
+	}
+	slices.SortFunc(*problems, func(a, b FieldProblem) int { return strings.Compare(a.Field, b.Field) })
+}
+
+func fieldProblems(errs policy.Errors) []FieldProblem {
+	out := make([]FieldProblem, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, FieldProblem{Field: string(e.Field), Code: "invalid", Message: e.Message})
+	}
+	return out
+}
+
+// UpdateOrgPolicy is PATCH /orgs/{org}/personal-access-token-policy: any
+// subset of the fields. A value for a field the enterprise enforces is
+// refused (422) unless it is the enforced one. "opted_in": true enrolls an
+// organization that has not opted in, with the other fields as its choices.
+func (h APIPolicies) UpdateOrgPolicy(c echo.Context) error {
+	org, err := h.orgAdmin(c, true)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var b body
+	if err := decodeJSON(c, "PersonalAccessTokenPolicy", &b); err != nil {
+		return err
+	}
+	p, err := h.Store.OrgPolicy(ctx, org.Org.ID)
+	if err != nil {
+		return err
+	}
+	if !ifMatch(c, p.Version) {
+		return staleVersion()
+	}
+	cur := orgPolicyJSON(p, org.Org)
+	var problems []FieldProblem
+	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
+		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "enterprise", "locked"}, &problems)
+	b.readOnly("enterprise", cur.Enterprise, &problems)
+	b.readOnly("locked", cur.Locked, &problems)
+	change := policy.OrgChange{
+		FineGrained:         b.str(policy.FieldFineGrained, &problems),
+		Approval:            b.str(policy.FieldApproval, &problems),
+		Classic:             b.str(policy.FieldClassic, &problems),
+		FineGrainedLifetime: b.lifetime(policy.FieldFineGrainedLifetime, &problems),
+		ClassicLifetime:     b.lifetime(policy.FieldClassicLifetime, &problems),
+	}
+	optIn := false
+	if raw, ok := b["opted_in"]; ok {
+		var want bool
+		switch {
+		case json.Unmarshal(raw, &want) != nil:
+			problems = append(problems, FieldProblem{Field: "opted_in", Code: "invalid", Message: "opted_in must be true or false"})
+		case want && !cur.OptedIn:
+			optIn = true
+		case !want && cur.OptedIn:
+			problems = append(problems, FieldProblem{Field: "opted_in", Code: "invalid", Message: "an organization cannot opt out of fine-grained personal access tokens"})
+		}
+	}
+	if !cur.OptedIn && !optIn && len(problems) == 0 {
+		problems = append(problems, FieldProblem{Field: "opted_in", Code: "missing_field", Message: org.Org.Login + " has not opted in to fine-grained personal access tokens; send \"opted_in\": true with its settings"})
+	}
+	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
+	problems = append(problems, fieldProblems(errs)...)
+	if len(problems) > 0 {
+		return invalid("PersonalAccessTokenPolicy", problems...)
+	}
+	actor := callerOf(c).Token.UserID
+	if optIn {
+		err = h.Store.OptIn(ctx, org.Org.ID, actor, next, policy.OptInEvents(next))
+		if errors.Is(err, db.ErrAlreadyOptedIn) {
+			return staleVersion()
+		}
+	} else {
+		err = h.Store.SaveOrgPolicy(ctx, org.Org.ID, actor, p.Version, next, policy.OrgEvents(p.Own, next))
+		if errors.Is(err, db.ErrStale) {
+			return staleVersion()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return h.OrgPolicy(c)
+}
+
+// ownedEnterprise loads the :ent enterprise for a call by one of its
+// owners' classic tokens with admin:enterprise.
+func (h APIPolicies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
+	caller := callerOf(c)
+	if caller == nil {
+		return db.Enterprise{}, apiErr(http.StatusUnauthorized, "Requires authentication")
+	}
+	ent, err := h.Store.EnterpriseOwnedBy(c.Request().Context(), c.Param("ent"), caller.Token.UserID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return ent, err
+	}
+	now := h.Now()
+	d := policy.DecideEnterprise(&caller.Token.Credential, err == nil, now)
+	if d.Status != http.StatusUnauthorized {
+		h.Store.TouchToken(caller.Token.ID, now)
+	}
+	if !d.Allowed {
+		return ent, &APIError{Status: d.Status, Message: d.Message}
+	}
+	return ent, nil
+}
+
+// EnterprisePolicy is GET /enterprises/{ent}/personal-access-token-policy.
+func (h APIPolicies) EnterprisePolicy(c echo.Context) error {
+	ent, err := h.ownedEnterprise(c)
+	if err != nil {
+		return err
+	}
+	cur, version, err := h.Store.EnterprisePolicy(c.Request().Context(), ent.ID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set("ETag", etag(version))
+	return render.JSON(c, http.StatusOK, enterprisePolicyJSON(cur))
+}
+
+// UpdateEnterprisePolicy is PATCH /enterprises/{ent}/personal-access-token-policy.
+func (h APIPolicies) UpdateEnterprisePolicy(c echo.Context) error {
+	ent, err := h.ownedEnterprise(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var b body
+	if err := decodeJSON(c, "PersonalAccessTokenPolicy", &b); err != nil {
+		return err
+	}
+	cur, version, err := h.Store.EnterprisePolicy(ctx, ent.ID)
+	if err != nil {
+		return err
+	}
+	if !ifMatch(c, version) {
+		return staleVersion()
+	}
+	shown := enterprisePolicyJSON(cur)
+	var problems []FieldProblem
+	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
+		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "exempt_administrators", "enterprise", "locked"}, &problems)
+	b.readOnly("opted_in", shown.OptedIn, &problems)
+	b.readOnly("enterprise", shown.Enterprise, &problems)
+	b.readOnly("locked", shown.Locked, &problems)
+	change := policy.EnterpriseChange{
+		FineGrained:         b.str(policy.FieldFineGrained, &problems),
+		Approval:            b.str(policy.FieldApproval, &problems),
+		Classic:             b.str(policy.FieldClassic, &problems),
+		FineGrainedLifetime: b.lifetime(policy.FieldFineGrainedLifetime, &problems),
+		ClassicLifetime:     b.lifetime(policy.FieldClassicLifetime, &problems),
+	}
+	if raw, ok := b[string(policy.FieldExemptAdmins)]; ok {
+		var exempt bool
+		if json.Unmarshal(raw, &exempt) != nil {
+			problems = append(problems, FieldProblem{Field: string(policy.FieldExemptAdmins), Code: "invalid", Message: "exempt_administrators must be true or false"})
+		} else {
+			change.ExemptAdmins = &exempt
+		}
+	}
+	next, errs := policy.ApplyEnterpriseChange(cur, change)
+	problems = append(problems, fieldProblems(errs)...)
+	if len(problems) > 0 {
+		return invalid("PersonalAccessTokenPolicy", problems...)
+	}
+	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, callerOf(c).Token.UserID, version, next, policy.EnterpriseEvents(cur, next))
+	if errors.Is(err, db.ErrStale) {
+		return staleVersion()
+	}
+	if err != nil {
+		return err
+	}
+	return h.EnterprisePolicy(c)
+}
