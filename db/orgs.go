@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"patpolicy/policy"
 )
@@ -25,6 +26,7 @@ type Org struct {
 	EnterpriseSlug string
 	EnterpriseName string
 	OptedIn        bool // its own opt-in; an opted-in enterprise also opts it in
+	CreatedAt      time.Time
 }
 
 // Membership is an organization as seen by one of its members.
@@ -41,10 +43,13 @@ type Enterprise struct {
 	OptedIn bool
 }
 
-const orgColumns = `o.id, o.login, o.name, COALESCE(o.enterprise_id, 0), COALESCE(e.slug, ''), COALESCE(e.name, ''), o.opted_in`
+const orgColumns = `o.id, o.login, o.name, COALESCE(o.enterprise_id, 0), COALESCE(e.slug, ''), COALESCE(e.name, ''), o.opted_in, o.created_at`
 
 func scanOrg(row interface{ Scan(...any) error }, o *Org, extra ...any) error {
-	return row.Scan(append([]any{&o.ID, &o.Login, &o.Name, &o.EnterpriseID, &o.EnterpriseSlug, &o.EnterpriseName, &o.OptedIn}, extra...)...)
+	var created string
+	err := row.Scan(append([]any{&o.ID, &o.Login, &o.Name, &o.EnterpriseID, &o.EnterpriseSlug, &o.EnterpriseName, &o.OptedIn, &created}, extra...)...)
+	o.CreatedAt = parseTime(created)
+	return err
 }
 
 // OrgByLogin loads an organization.

@@ -326,20 +326,33 @@ func (h APIGrants) one(c echo.Context, l grantList, d db.Decision) error {
 	}
 	d.IDs = []int64{id}
 	if _, err := decideGrant(c.Request().Context(), h.Store, l, d); err != nil {
-		return err
+		return moved(err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
+// moved answers the screens' 409 for a grant that has moved on with the
+// same message as a 422, the status GitHub's API gives a review it cannot
+// apply.
+func moved(err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusConflict {
+		msg, _ := he.Message.(string)
+		return apiErr(http.StatusUnprocessableEntity, "%s", msg)
+	}
+	return err
+}
+
 // bulk applies a decision on many grants. Grants no longer in the list's
-// status are left as they are, as on the screens, and the answer says so.
+// status are left as they are, as on the screens; when none was left to
+// decide, the answer is 422.
 func (h APIGrants) bulk(c echo.Context, l grantList, d db.Decision) error {
 	res, err := h.Store.Decide(c.Request().Context(), d)
 	if err != nil {
 		return err
 	}
 	if res.Skipped > 0 && len(res.Decided) == 0 {
-		return apiErr(http.StatusConflict, "None of these are %s any more; nothing was changed.", map[bool]string{true: "pending requests", false: "active tokens"}[l.status == policy.GrantPending])
+		return apiErr(http.StatusUnprocessableEntity, "None of these are %s any more; nothing was changed.", map[bool]string{true: "pending requests", false: "active tokens"}[l.status == policy.GrantPending])
 	}
 	return render.JSON(c, http.StatusAccepted, struct{}{})
 }

@@ -60,29 +60,50 @@ func simpleUser(c echo.Context, id int64, login, kind string) SimpleUser {
 	}
 }
 
-// Organization is GitHub's organization.
+// Organization is GitHub's organization-full, with the counts this
+// console keeps (repositories) and zeros for those it does not.
 type Organization struct {
-	Login            string `json:"login"`
-	ID               int64  `json:"id"`
-	NodeID           string `json:"node_id"`
-	Name             string `json:"name"`
-	Description      string `json:"description"`
-	URL              string `json:"url"`
-	HTMLURL          string `json:"html_url"`
-	ReposURL         string `json:"repos_url"`
-	MembersURL       string `json:"members_url"`
-	PublicMembersURL string `json:"public_members_url"`
-	AvatarURL        string `json:"avatar_url"`
-	Type             string `json:"type"`
+	Login                   string  `json:"login"`
+	ID                      int64   `json:"id"`
+	NodeID                  string  `json:"node_id"`
+	Name                    string  `json:"name"`
+	Description             *string `json:"description"`
+	URL                     string  `json:"url"`
+	HTMLURL                 string  `json:"html_url"`
+	ReposURL                string  `json:"repos_url"`
+	EventsURL               string  `json:"events_url"`
+	HooksURL                string  `json:"hooks_url"`
+	IssuesURL               string  `json:"issues_url"`
+	MembersURL              string  `json:"members_url"`
+	PublicMembersURL        string  `json:"public_members_url"`
+	AvatarURL               string  `json:"avatar_url"`
+	HasOrganizationProjects bool    `json:"has_organization_projects"`
+	HasRepositoryProjects   bool    `json:"has_repository_projects"`
+	PublicRepos             int     `json:"public_repos"`
+	PublicGists             int     `json:"public_gists"`
+	Followers               int     `json:"followers"`
+	Following               int     `json:"following"`
+	Type                    string  `json:"type"`
+	CreatedAt               *string `json:"created_at"`
+	UpdatedAt               *string `json:"updated_at"`
+	ArchivedAt              *string `json:"archived_at"`
 }
 
-func organizationJSON(c echo.Context, o db.Org) Organization {
-	base := apiBase(c) + "/orgs/" + o.Login
+func organizationJSON(c echo.Context, o db.OrgAccess) Organization {
+	base := apiBase(c) + "/orgs/" + o.Org.Login
+	public := 0
+	for _, r := range o.List {
+		if !r.Private {
+			public++
+		}
+	}
 	return Organization{
-		Login: o.Login, ID: o.ID, NodeID: nodeID("Organization", o.ID), Name: o.Name, Description: "",
-		URL: base, HTMLURL: webBase(c) + "/" + o.Login, ReposURL: base + "/repos",
+		Login: o.Org.Login, ID: o.Org.ID, NodeID: nodeID("Organization", o.Org.ID), Name: o.Org.Name,
+		URL: base, HTMLURL: webBase(c) + "/" + o.Org.Login, ReposURL: base + "/repos", EventsURL: base + "/events",
+		HooksURL: base + "/hooks", IssuesURL: base + "/issues",
 		MembersURL: base + "/members{/member}", PublicMembersURL: base + "/public_members{/member}",
-		AvatarURL: webBase(c) + "/static/avatar.svg", Type: "Organization",
+		AvatarURL: webBase(c) + "/static/avatar.svg", PublicRepos: public, Type: "Organization",
+		CreatedAt: apiTime(o.Org.CreatedAt), UpdatedAt: apiTime(o.Org.CreatedAt),
 	}
 }
 

@@ -136,6 +136,13 @@ func (h APIPolicies) OrgPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.showOrg(c, org)
+}
+
+// showOrg answers with the organization's stored policy. A PATCH answers
+// with it too, without checking the caller again: a change may shut out
+// the very token that made it, and the change is still made.
+func (h APIPolicies) showOrg(c echo.Context, org db.OrgAccess) error {
 	p, err := h.Store.OrgPolicy(c.Request().Context(), org.Org.ID)
 	if err != nil {
 		return err
@@ -190,10 +197,27 @@ func (b body) readOnly(name string, current any, problems *[]FieldProblem) {
 	}
 }
 
+// jsonEqual compares decoded JSON values, lists of strings in any order.
 func jsonEqual(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return string(x) == string(y)
+	canon := func(v any) string {
+		if list, ok := v.([]any); ok {
+			strs := make([]string, 0, len(list))
+			for _, e := range list {
+				s, isString := e.(string)
+				if !isString {
+					break
+				}
+				strs = append(strs, s)
+			}
+			if len(strs) == len(list) {
+				slices.Sort(strs)
+				v = strs
+			}
+		}
+		out, _ := json.Marshal(v)
+		return string(out)
+	}
+	return canon(a) == canon(b)
 }
 
 func (b body) unknown(known []string, problems *[]FieldProblem) {
@@ -282,7 +306,7 @@ func (h APIPolicies) UpdateOrgPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.OrgPolicy(c)
+	return h.showOrg(c, org)
 }
 
 // ownedEnterprise loads the :ent enterprise for a call by one of its
@@ -313,6 +337,10 @@ func (h APIPolicies) EnterprisePolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.showEnterprise(c, ent)
+}
+
+func (h APIPolicies) showEnterprise(c echo.Context, ent db.Enterprise) error {
 	cur, version, err := h.Store.EnterprisePolicy(c.Request().Context(), ent.ID)
 	if err != nil {
 		return err
@@ -374,5 +402,5 @@ func (h APIPolicies) UpdateEnterprisePolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.EnterprisePolicy(c)
+	return h.showEnterprise(c, ent)
 }

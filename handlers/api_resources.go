@@ -61,7 +61,7 @@ func (h APIResources) Org(c echo.Context) error {
 	if err := h.access().decide(c, &org, policy.Resource{Public: true}); err != nil {
 		return err
 	}
-	return render.JSON(c, http.StatusOK, organizationJSON(c, org.Org))
+	return render.JSON(c, http.StatusOK, organizationJSON(c, org))
 }
 
 // OrgRepos is GET /orgs/{org}/repos: the repositories the call may see, by
@@ -157,25 +157,29 @@ type IssueInput struct {
 
 // IssueJSON is GitHub's issue, with the fields a new issue has.
 type IssueJSON struct {
-	ID            int64         `json:"id"`
-	NodeID        string        `json:"node_id"`
-	Number        int64         `json:"number"`
-	Title         string        `json:"title"`
-	Body          *string       `json:"body"`
-	State         string        `json:"state"`
-	Locked        bool          `json:"locked"`
-	User          SimpleUser    `json:"user"`
-	Labels        []string      `json:"labels"`
-	Assignees     []SimpleUser  `json:"assignees"`
-	Comments      int           `json:"comments"`
-	URL           string        `json:"url"`
-	HTMLURL       string        `json:"html_url"`
-	RepositoryURL string        `json:"repository_url"`
-	CreatedAt     *string       `json:"created_at"`
-	UpdatedAt     *string       `json:"updated_at"`
-	ClosedAt      *string       `json:"closed_at"`
-	Association   string        `json:"author_association"`
-	Milestone     *struct{}     `json:"milestone"`
+	ID            int64        `json:"id"`
+	NodeID        string       `json:"node_id"`
+	Number        int64        `json:"number"`
+	Title         string       `json:"title"`
+	Body          *string      `json:"body"`
+	State         string       `json:"state"`
+	Locked        bool         `json:"locked"`
+	User          SimpleUser   `json:"user"`
+	Assignee      *SimpleUser  `json:"assignee"`
+	Assignees     []SimpleUser `json:"assignees"`
+	Labels        []string     `json:"labels"`
+	Milestone     *struct{}    `json:"milestone"`
+	Comments      int          `json:"comments"`
+	URL           string       `json:"url"`
+	HTMLURL       string       `json:"html_url"`
+	RepositoryURL string       `json:"repository_url"`
+	CommentsURL   string       `json:"comments_url"`
+	EventsURL     string       `json:"events_url"`
+	LabelsURL     string       `json:"labels_url"`
+	CreatedAt     *string      `json:"created_at"`
+	UpdatedAt     *string      `json:"updated_at"`
+	ClosedAt      *string      `json:"closed_at"`
+	Association   string       `json:"author_association"`
 }
 
 // CreateIssue is POST /repos/{owner}/{repo}/issues: needs Issues read and
@@ -227,6 +231,7 @@ func (h APIResources) CreateIssue(c echo.Context) error {
 		URL: u + "/issues/" + idString(issue.Number), HTMLURL: webBase(c) + "/" + org.Org.Login + "/" + repo.Name + "/issues/" + idString(issue.Number),
 		RepositoryURL: u, CreatedAt: apiTime(issue.CreatedAt), UpdatedAt: apiTime(issue.CreatedAt), Association: "MEMBER",
 	}
+	out.CommentsURL, out.EventsURL, out.LabelsURL = out.URL+"/comments", out.URL+"/events", out.URL+"/labels{/name}"
 	if body != "" {
 		out.Body = &body
 	}
