@@ -140,3 +140,21 @@ func TestAPIQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+// An API call's token is found by its hash's unique index, its permissions
+// and repositories by their primary keys: never a scan, however many
+// tokens there are.
+func TestAPITokenQueriesUseIndexes(t *testing.T) {
+	for _, p := range planTargets(t) {
+		t.Run(p.name, func(t *testing.T) {
+			checkPlans(t, p.s, []planCase{
+				{name: "token by hash", query: apiTokenQuery, args: []any{[]byte("hash")},
+					uses: []string{"sqlite_autoindex_tokens_1 (hash=?)"}},
+				{name: "permissions", query: apiTokenPermissionsQuery, args: []any{1},
+					uses: []string{"PRIMARY KEY (token_id=?)"}},
+				{name: "repositories", query: apiTokenReposQuery, args: []any{1}, ordered: true,
+					uses: []string{"PRIMARY KEY (token_id=?)"}},
+			})
+		})
+	}
+}

@@ -109,6 +109,19 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) 
 	})
 }
 
+// The queries of an API call's token: each a point lookup by index.
+const (
+	apiTokenQuery = `SELECT t.id, t.user_id, u.login, t.kind, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
+	        t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at,
+	        COALESCE(g.id, 0), COALESCE(g.status, '')
+	 FROM tokens t JOIN users u ON u.id = t.user_id
+	 LEFT JOIN organizations o ON o.id = t.org_id
+	 LEFT JOIN grants g ON g.token_id = t.id
+	 WHERE t.hash = ?`
+	apiTokenPermissionsQuery = `SELECT name, level FROM token_permissions WHERE token_id = ?`
+	apiTokenReposQuery       = `SELECT repo_id FROM token_repositories WHERE token_id = ? ORDER BY repo_id`
+)
+
 // loadAPIToken reads a token, its permissions and its repositories from
 // one snapshot, so that a token deleted meanwhile is never half read.
 func (s *Store) loadAPIToken(ctx context.Context, hash []byte) (APIToken, error) {
@@ -127,14 +140,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 		c                        = &t.Credential
 		scopes, expires, created string
 	)
-	err := tx.QueryRowContext(ctx,
-		`SELECT t.id, t.user_id, u.login, t.kind, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
-		        t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at,
-		        COALESCE(g.id, 0), COALESCE(g.status, '')
-		 FROM tokens t JOIN users u ON u.id = t.user_id
-		 LEFT JOIN organizations o ON o.id = t.org_id
-		 LEFT JOIN grants g ON g.token_id = t.id
-		 WHERE t.hash = ?`, hash).Scan(
+	err := tx.QueryRowContext(ctx, apiTokenQuery, hash).Scan(
 		&t.ID, &t.UserID, &t.UserLogin, &c.Kind, &t.OrgID, &c.OrgLogin,
 		&c.Selection, &scopes, &expires, &created, &t.GrantID, &c.Grant)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -149,7 +155,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 		return t, nil
 	}
 	c.Permissions = map[string]policy.Level{}
-	rows, err := tx.QueryContext(ctx, `SELECT name, level FROM token_permissions WHERE token_id = ?`, t.ID)
+	rows, err := tx.QueryContext(ctx, apiTokenPermissionsQuery, t.ID)
 	if err != nil {
 		return t, err
 	}
@@ -166,7 +172,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 		return t, err
 	}
 	if c.Selection == policy.SelectSelected {
-		if c.RepoIDs, err = int64s(ctx, tx, `SELECT repo_id FROM token_repositories WHERE token_id = ? ORDER BY repo_id`, t.ID); err != nil {
+		if c.RepoIDs, err = int64s(ctx, tx, apiTokenReposQuery, t.ID); err != nil {
 			return t, err
 		}
 	}
