@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"patpolicy/policy"
 )
@@ -108,16 +109,16 @@ func TestSeedDemoLoadsTheDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantOcto := Org{ID: d.orgs["octo-org"], Login: "octo-org", Name: "Octo Org", EnterpriseID: d.ent,
-		EnterpriseSlug: "octo-ent", EnterpriseName: "Octo Enterprise", OptedIn: false}
-	if octo != wantOcto {
+		EnterpriseSlug: "octo-ent", EnterpriseName: "Octo Enterprise", OptedIn: false, CreatedAt: octo.CreatedAt}
+	if octo != wantOcto || time.Since(octo.CreatedAt) > time.Hour {
 		t.Errorf("octo-org = %+v, want %+v", octo, wantOcto)
 	}
 	solo, err := s.OrgByLogin(ctx, "solo-org")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSolo := Org{ID: d.orgs["solo-org"], Login: "solo-org", Name: "Solo Org"}
-	if solo != wantSolo {
+	wantSolo := Org{ID: d.orgs["solo-org"], Login: "solo-org", Name: "Solo Org", CreatedAt: solo.CreatedAt}
+	if solo != wantSolo || time.Since(solo.CreatedAt) > time.Hour {
 		t.Errorf("solo-org = %+v, want %+v", solo, wantSolo)
 	}
 
