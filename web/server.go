@@ -2,7 +2,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/handlers"
-	"patpolicy/static"
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/render"
@@ -65,105 +63,20 @@ func New(cfg Config) *echo.Echo {
 		})),
 	)
 
-	e.GET("/healthz", func(c echo.Context) error {
-		if err := cfg.Store.Ping(c.Request().Context()); err != nil {
-			return c.String(http.StatusServiceUnavailable, "database unavailable")
+	guards := map[Access][]echo.MiddlewareFunc{
+		Anonymous:       nil,
+		SignedIn:        {guard.SignedIn},
+		OrgOwner:        {guard.OrgOwner},
+		EnterpriseOwner: {guard.EnterpriseOwner},
+		Token:           {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate},
+	}
+	for _, r := range routeTable(newEndpoints(cfg)) {
+		mw, ok := guards[r.Access]
+		if !ok {
+			panic("web: route " + r.Method + " " + r.Path + " has no access rule")
 		}
-		return c.String(http.StatusOK, "ok")
-	})
-	assets := e.Group("/static", func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
-			return next(c)
-		}
-	})
-	assets.StaticFS("/", static.FS)
-
-	auth := handlers.Auth{Store: cfg.Store, DummyHash: cfg.DummyHash}
-	e.GET("/login", auth.LoginForm)
-	e.POST("/login", auth.Login)
-	e.POST("/logout", auth.Logout)
-
-	account := handlers.Account{Store: cfg.Store}
-	e.GET("/", account.Home, guard.SignedIn)
-	e.GET("/settings/organizations", account.Organizations, guard.SignedIn)
-	e.GET("/settings/enterprises", account.Enterprises, guard.SignedIn)
-
-	dev := handlers.Developer{Store: cfg.Store, Random: rand.Reader, Now: time.Now}
-	d := e.Group("/settings", guard.SignedIn)
-	d.GET("/personal-access-tokens", dev.FineGrainedTokens)
-	d.POST("/personal-access-tokens", dev.CreateFineGrained)
-	d.GET("/personal-access-tokens/new", dev.NewFineGrained)
-	d.GET("/personal-access-tokens/:id", dev.Token)
-	d.POST("/personal-access-tokens/:id/cancel", dev.CancelRequest)
-	d.POST("/personal-access-tokens/:id/delete", dev.DeleteToken)
-	d.GET("/tokens", dev.ClassicTokens)
-	d.POST("/tokens", dev.CreateClassic)
-	d.GET("/tokens/new", dev.NewClassic)
-	d.GET("/tokens/:id", dev.Token)
-	d.POST("/tokens/:id/delete", dev.DeleteToken)
-
-	notes := handlers.Notifications{Store: cfg.Store, Now: time.Now}
-	e.GET("/notifications", notes.List, guard.SignedIn)
-	e.POST("/notifications/read", notes.MarkRead, guard.SignedIn)
-
-	org := handlers.OrgSettings{Store: cfg.Store}
-	o := e.Group("/organizations/:org/settings", guard.OrgOwner)
-	o.GET("", redirectTo("profile"))
-	o.GET("/profile", org.General)
-	o.GET("/personal-access-tokens", org.PATSettings)
-	o.POST("/personal-access-tokens", org.SavePATSettings)
-	o.GET("/personal-access-tokens-onboarding", org.Onboarding)
-	o.POST("/personal-access-tokens-onboarding", org.OnboardingStep)
-	o.GET("/audit-log", org.AuditLog)
-
-	grants := handlers.OrgTokens{Store: cfg.Store, Now: time.Now}
-	o.GET("/personal-access-token-requests", grants.PendingRequests)
-	o.POST("/personal-access-token-requests", grants.DecideRequests)
-	o.GET("/personal-access-token-requests/:id", grants.Request)
-	o.POST("/personal-access-token-requests/:id/approve", grants.Approve)
-	o.GET("/personal-access-token-requests/:id/deny", grants.DenyForm)
-	o.POST("/personal-access-token-requests/:id/deny", grants.Deny)
-	o.GET("/personal-access-tokens/active", grants.ActiveTokens)
-	o.POST("/personal-access-tokens/active", grants.RevokeTokens)
-	o.GET("/personal-access-tokens/:id", grants.Token)
-	o.POST("/personal-access-tokens/:id/revoke", grants.Revoke)
-
-	api := e.Group(handlers.APIPrefix, handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate)
-	resources := handlers.APIResources{Store: cfg.Store, Now: time.Now}
-	api.GET("/user", resources.User)
-	api.GET("/user/keys", resources.SSHKeys)
-	api.POST("/user/keys", resources.AddSSHKey)
-	api.GET("/users/:user/keys", resources.UserSSHKeys)
-	api.GET("/orgs/:org", resources.Org)
-	api.GET("/orgs/:org/repos", resources.OrgRepos)
-	api.GET("/orgs/:org/members", resources.Members)
-	api.GET("/repos/:owner/:repo", resources.Repo)
-	api.POST("/repos/:owner/:repo/issues", resources.CreateIssue)
-
-	admin := handlers.APIGrants{Store: cfg.Store, Now: time.Now}
-	api.GET("/orgs/:org/personal-access-token-requests", admin.Requests)
-	api.POST("/orgs/:org/personal-access-token-requests", admin.ReviewRequests)
-	api.POST("/orgs/:org/personal-access-token-requests/:id", admin.ReviewRequest)
-	api.GET("/orgs/:org/personal-access-token-requests/:id/repositories", admin.RequestRepositories)
-	api.GET("/orgs/:org/personal-access-tokens", admin.Tokens)
-	api.POST("/orgs/:org/personal-access-tokens", admin.RevokeTokens)
-	api.POST("/orgs/:org/personal-access-tokens/:id", admin.RevokeToken)
-	api.GET("/orgs/:org/personal-access-tokens/:id/repositories", admin.TokenRepositories)
-
-	policies := handlers.APIPolicies{Store: cfg.Store, Now: time.Now}
-	api.GET("/orgs/:org/personal-access-token-policy", policies.OrgPolicy)
-	api.PATCH("/orgs/:org/personal-access-token-policy", policies.UpdateOrgPolicy)
-	api.GET("/enterprises/:ent/personal-access-token-policy", policies.EnterprisePolicy)
-	api.PATCH("/enterprises/:ent/personal-access-token-policy", policies.UpdateEnterprisePolicy)
-	// Anything else under the API is a JSON 404, not the site's page.
-	api.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
-
-	ent := handlers.EnterpriseSettings{Store: cfg.Store}
-	en := e.Group("/enterprises/:ent/settings", guard.EnterpriseOwner)
-	en.GET("", redirectTo("personal-access-tokens"))
-	en.GET("/personal-access-tokens", ent.PATPolicies)
-	en.POST("/personal-access-tokens", ent.SavePATPolicies)
+		e.Add(r.Method, r.Path, r.Handler, mw...)
+	}
 	return e
 }
 
