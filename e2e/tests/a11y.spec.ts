@@ -124,6 +124,8 @@ async function octoOrgAsInTheDemo(browser: Browser, baseURL: string | undefined)
 }
 
 test('developer settings: fine-grained list, new form (and its errors), new token page', async ({ page, browser, baseURL }) => {
+  // Several axe runs and two token creations: slow on a busy machine.
+  test.slow();
   await octoOrgAsInTheDemo(browser, baseURL);
   await signIn(page, 'mona');
   await page.goto(devTokensPath);
@@ -144,6 +146,8 @@ test('developer settings: fine-grained list, new form (and its errors), new toke
 });
 
 test('developer settings: classic list, new form (and its errors), new token page', async ({ page }) => {
+  // Several axe runs and two token creations: slow on a busy machine.
+  test.slow();
   await signIn(page, 'mona');
   await page.goto(classicTokensPath);
   await expect(page.getByRole('heading', { name: 'Personal access tokens (classic)', exact: true })).toBeVisible();
