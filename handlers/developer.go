@@ -242,6 +242,10 @@ func (h Developer) CreateFineGrained(c echo.Context) error {
 		switch {
 		case errors.Is(err, db.ErrStale) && attempt < 2:
 			continue
+		case errors.Is(err, db.ErrStale):
+			// The organization's settings keep changing under the form: ask
+			// for another try rather than failing.
+			return echo.NewHTTPError(http.StatusConflict, "The organization's settings changed while the token was being created, and nothing was created. Submit the form again.")
 		case errors.Is(err, db.ErrDuplicateName):
 			errs := policy.Errors{{Field: policy.FieldTokenName, Message: "You already have a token named “" + req.Name + "”. Choose another name."}}
 			return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
