@@ -3,7 +3,7 @@
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-go test-e2e deps generate
+.PHONY: run test test-go fuzz-short test-e2e deps generate
 
 run:
 	go run . --demo
@@ -20,6 +20,25 @@ test: deps
 test-go:
 	go vet ./...
 	go test -race -count=1 ./...
+	$(MAKE) fuzz-short
+
+# A few seconds of each fuzz target (go test fuzzes one target per run);
+# their seed corpora are in each package's testdata/fuzz/. Budgets are
+# counts of executions, sized to 2-4 s each on 2 cores: a -fuzztime in
+# seconds can fail with a bare "context deadline exceeded" on a busy machine
+# (golang.org/issue/75804, fixed in Go 1.27).
+FUZZ_TARGETS := \
+	policy:FuzzParseToken:60000 policy:FuzzApplyOrgChange:60000 policy:FuzzApplyEnterpriseChange:60000 \
+	policy:FuzzCheckTokenRequest:30000 policy:FuzzCheckClassicRequest:60000 policy:FuzzCheckReason:60000 \
+	policy:FuzzParseSSHKey:60000 \
+	handlers:FuzzOrgSettingsForm:8000 handlers:FuzzEnterpriseSettingsForm:8000 handlers:FuzzDecodeJSON:6000
+
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; execs=$${rest#*:}; \
+		echo "go test -run '^$$' -fuzz '^$$name\$$' -fuzztime $${execs}x ./$$pkg"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $${execs}x ./$$pkg; \
+	done
 
 deps:
 	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }

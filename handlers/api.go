@@ -1,15 +1,19 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -211,22 +215,35 @@ func repoResource(r db.Repo) policy.Resource {
 	}
 }
 
-// decodeJSON reads a JSON body into dst, refusing unknown fields: 400 for
-// what is not JSON, 422 naming the field for the rest.
+// decodeJSON reads a JSON body into dst, refusing unknown fields (in any
+// letter case but the exact one): 400 for what is not one JSON value in
+// valid UTF-8, 422 naming the field for the rest.
 func decodeJSON(c echo.Context, resource string, dst any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	raw, err := io.ReadAll(c.Request().Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return apiErr(http.StatusRequestEntityTooLarge, "The request body is larger than this server accepts.")
+	}
+	if err != nil {
+		return apiErr(http.StatusBadRequest, "The request body could not be read.")
+	}
+	if !utf8.Valid(raw) || !validEscapes(raw) {
+		return apiErr(http.StatusBadRequest, "Problems parsing JSON: the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data")
+	err = dec.Decode(dst)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("trailing data")
+		}
 	}
 	var typeErr *json.UnmarshalTypeError
-	var tooLarge *http.MaxBytesError
 	switch {
 	case err == nil:
-		return nil
-	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
-		return apiErr(http.StatusRequestEntityTooLarge, "The request body is larger than this server accepts.")
+		return exactFields(raw, resource, dst)
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return invalid(resource, FieldProblem{Field: "body", Code: "invalid", Message: "the body must be a JSON object"})
 	case errors.As(err, &typeErr):
 		return invalid(resource, FieldProblem{Field: typeErr.Field, Code: "invalid", Message: typeErr.Field + " has the wrong type"})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -234,6 +251,71 @@ func decodeJSON(c echo.Context, resource string, dst any) error {
 		return invalid(resource, FieldProblem{Field: field, Code: "invalid", Message: field + " is not a field of this request"})
 	}
 	return apiErr(http.StatusBadRequest, "Problems parsing JSON")
+}
+
+// exactFields refuses a field named in another letter case than dst's
+// (encoding/json would take "ACTION" for "action").
+func exactFields(raw []byte, resource string, dst any) error {
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return nil
+	}
+	for name := range fields {
+		known := false
+		for i := range t.NumField() {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			known = known || tag == name
+		}
+		if !known {
+			return invalid(resource, FieldProblem{Field: name, Code: "invalid", Message: name + " is not a field of this request"})
+		}
+	}
+	return nil
+}
+
+// validEscapes reports whether every \u escape of a JSON text is a whole
+// character: encoding/json turns a lone surrogate into U+FFFD, which would
+// store text other than what was sent.
+func validEscapes(raw []byte) bool {
+	hex := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // an escaped character, perhaps a backslash
+			continue
+		}
+		r, ok := hex(i)
+		switch {
+		case !ok:
+			return false
+		case r >= 0xD800 && r < 0xDC00:
+			low, ok := hex(i + 6)
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return false
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return false
+		default:
+			i += 5
+		}
+	}
+	return true
 }
 
 // org loads the organization named by the :org (or given) path parameter.

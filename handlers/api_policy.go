@@ -275,7 +275,7 @@ func (h APIPolicies) UpdateOrgPolicy(c echo.Context) error {
 	if raw, ok := b["opted_in"]; ok {
 		var want bool
 		switch {
-		case json.Unmarshal(raw, &want) != nil:
+		case string(raw) == "null" || json.Unmarshal(raw, &want) != nil:
 			problems = append(problems, FieldProblem{Field: "opted_in", Code: "invalid", Message: "opted_in must be true or false"})
 		case want && !cur.OptedIn:
 			optIn = true
@@ -384,7 +384,7 @@ func (h APIPolicies) UpdateEnterprisePolicy(c echo.Context) error {
 	}
 	if raw, ok := b[string(policy.FieldExemptAdmins)]; ok {
 		var exempt bool
-		if json.Unmarshal(raw, &exempt) != nil {
+		if string(raw) == "null" || json.Unmarshal(raw, &exempt) != nil {
 			problems = append(problems, FieldProblem{Field: string(policy.FieldExemptAdmins), Code: "invalid", Message: "exempt_administrators must be true or false"})
 		} else {
 			change.ExemptAdmins = &exempt

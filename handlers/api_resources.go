@@ -206,15 +206,18 @@ func (h APIResources) CreateIssue(c echo.Context) error {
 	switch {
 	case title == "":
 		problems = append(problems, FieldProblem{Field: "title", Code: "missing_field", Message: "title can't be blank"})
-	case utf8.RuneCountInString(title) > maxIssueTitle || strings.ContainsAny(title, "\r\n"):
+	case utf8.RuneCountInString(title) > maxIssueTitle || !policy.PlainText(title, true):
 		problems = append(problems, FieldProblem{Field: "title", Code: "invalid", Message: "title must be one line of at most 256 characters"})
 	}
 	body := ""
 	if in.Body != nil {
 		body = *in.Body
 	}
-	if utf8.RuneCountInString(body) > maxIssueBody {
+	switch {
+	case utf8.RuneCountInString(body) > maxIssueBody:
 		problems = append(problems, FieldProblem{Field: "body", Code: "invalid", Message: "body is too long (at most 65536 characters)"})
+	case !policy.PlainText(body, false):
+		problems = append(problems, FieldProblem{Field: "body", Code: "invalid", Message: "body contains control characters"})
 	}
 	if len(problems) > 0 {
 		return invalid("Issue", problems...)
@@ -287,7 +290,7 @@ func (h APIResources) AddSSHKey(c echo.Context) error {
 	if in.Key != nil {
 		key = strings.TrimSpace(*in.Key)
 	}
-	if utf8.RuneCountInString(title) > maxKeyTitle || strings.ContainsAny(title, "\r\n\t") {
+	if utf8.RuneCountInString(title) > maxKeyTitle || !policy.PlainText(title, true) {
 		problems = append(problems, FieldProblem{Field: "title", Code: "invalid", Message: "title must be one line of at most 100 characters"})
 	}
 	switch normalized, ok := policy.ParseSSHKey(key); {

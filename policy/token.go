@@ -480,3 +480,13 @@ func StateOf(grant GrantStatus, expiresAt, now time.Time) TokenState {
 	}
 	return StateActive
 }
+
+// PlainText reports whether s is text a person could have typed: valid
+// UTF-8 without control characters other than line breaks and tabs, and
+// without those either when it must fit on one line.
+func PlainText(s string, oneLine bool) bool {
+	if !utf8.ValidString(s) || oneLine && strings.ContainsAny(s, "\n\r\t") {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f })
+}

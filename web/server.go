@@ -33,6 +33,10 @@ type Config struct {
 // FormBodyLimit caps a request body.
 const FormBodyLimit = "64K"
 
+// formMemory is how much of a multipart form is held in memory; the body
+// limit keeps every form under it.
+const formMemory = 64 << 10
+
 // New builds the server.
 func New(cfg Config) *echo.Echo {
 	e := echo.New()
@@ -113,13 +117,24 @@ func redirectTo(sub string) echo.HandlerFunc {
 func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
-			if err := r.ParseForm(); err != nil {
-				if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
-					return echo.ErrStatusRequestEntityTooLarge
-				}
-				return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.").SetInternal(err)
-			}
+		if r.Method != http.MethodPost || isAPI(c) {
+			return next(c)
+		}
+		var err error
+		switch ct := r.Header.Get(echo.HeaderContentType); {
+		case strings.HasPrefix(ct, echo.MIMEApplicationForm):
+			err = r.ParseForm()
+		case strings.HasPrefix(ct, echo.MIMEMultipartForm):
+			err = r.ParseMultipartForm(formMemory)
+		}
+		var tooLarge *http.MaxBytesError
+		switch {
+		case err == nil:
+		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge) || errors.As(err, &tooLarge) ||
+			strings.Contains(err.Error(), echo.ErrStatusRequestEntityTooLarge.Message.(string)):
+			return echo.ErrStatusRequestEntityTooLarge
+		default:
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.").SetInternal(err)
 		}
 		return next(c)
 	}
