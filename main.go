@@ -36,6 +36,11 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		os.Exit(userCommand(context.Background(), os.Args[2:], userIO{
+			stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		}))
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg := parseConfig(os.Args[1:])
 	if err := run(cfg, logger); err != nil {

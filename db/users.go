@@ -45,27 +45,75 @@ func (s *Store) CredentialsFor(ctx context.Context, loginOrEmail string) (Creden
 // more than the page.
 const UnreadCap = 100
 
+// userColumns are the columns scanned by scanUser, of the users table
+// aliased users: a user with whether they own an enterprise and their
+// unread notifications, up to UnreadCap (the first parameter).
+const userColumns = `users.id, users.login, users.email, users.name,
+	EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
+	(SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = users.id AND read_at IS NULL LIMIT ?1))`
+
+func scanUser(row interface{ Scan(...any) error }, u *User, more ...any) error {
+	return row.Scan(append([]any{&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread}, more...)...)
+}
+
 // UserByID loads a user.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
-	err := s.read.QueryRowContext(ctx,
-		`SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-		        (SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = users.id AND read_at IS NULL LIMIT ?))
-		 FROM users WHERE id = ?`, UnreadCap, id).
-		Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread)
+	err := scanUser(s.read.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id = ?2`, UnreadCap, id), &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
 	}
 	return u, err
 }
 
-// CreateUser adds an account with an already hashed password.
+// ErrLoginTaken and ErrEmailTaken are returned by CreateUser when another
+// account has the login or the email address (in any case).
+var (
+	ErrLoginTaken = errors.New("login already in use")
+	ErrEmailTaken = errors.New("email address already in use")
+)
+
+// CreateUser adds an account with an already hashed password: ErrLoginTaken
+// or ErrEmailTaken when another account has the login or the address.
 func (s *Store) CreateUser(ctx context.Context, login, email, name, passwordHash string) (int64, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var loginTaken, emailTaken bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM users WHERE login = ?1), EXISTS (SELECT 1 FROM users WHERE email = ?2)`,
+			login, email).Scan(&loginTaken, &emailTaken); err != nil {
+			return err
+		}
+		switch {
+		case loginTaken:
+			return ErrLoginTaken
+		case emailTaken:
+			return ErrEmailTaken
+		}
 		return tx.QueryRowContext(ctx,
 			`INSERT INTO users (login, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			login, email, name, passwordHash, timestamp(s.now())).Scan(&id)
 	})
 	return id, err
+}
+
+// SetPassword replaces the password hash of the account login (in any
+// case) and ends all its sessions, in one transaction: whoever was signed
+// in as the user must sign in again with the new password. ErrNotFound when
+// there is no such account.
+func (s *Store) SetPassword(ctx context.Context, login, passwordHash string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx,
+			`UPDATE users SET password_hash = ? WHERE login = ? RETURNING id`, passwordHash, login).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
+	})
 }

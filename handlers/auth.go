@@ -2,10 +2,18 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -17,23 +25,44 @@ import (
 	"patpolicy/web/session"
 )
 
-// CredentialStore finds accounts for sign-in.
+// CredentialStore finds accounts for sign-in and keeps their sessions.
 type CredentialStore interface {
 	CredentialsFor(ctx context.Context, loginOrEmail string) (db.Credentials, error)
+	StartSession(ctx context.Context, s db.NewSession) error
+	EndSession(ctx context.Context, id []byte) error
 }
 
 // Auth signs people in and out.
 type Auth struct {
 	Store CredentialStore
 	// DummyHash is compared against when the account does not exist, so an
-	// unknown login takes as long as a wrong password.
+	// unknown login takes as long as a wrong password. It must have the
+	// cost of real hashes (bcrypt.DefaultCost); empty uses fallbackDummyHash.
 	DummyHash []byte
+	// Limiter refuses sign-ins after too many failures for an account or
+	// from an address. Nil turns limiting off: the server must set one
+	// (NewSignInLimiter), shared by every copy of this Auth.
+	Limiter *SignInLimiter
+	// Now is the clock sessions start by; nil is time.Now.
+	Now func() time.Time
 }
 
 // HomePath is where a signed-in user lands by default.
 const HomePath = "/settings/organizations"
 
 const badCredentials = "Incorrect username or password."
+
+// fallbackDummyHash is a bcrypt hash (cost 10, bcrypt.DefaultCost) of a
+// random password nobody kept, for an Auth built without a DummyHash. It
+// never signs anyone in: it is only compared against for unknown logins.
+const fallbackDummyHash = "$2a$10$7x.cPrewIQfTWLncNjbch.wxADMuiKp5gd6ksTLQOfAxKcoVDhPz6"
+
+func (h Auth) now() time.Time {
+	if h.Now == nil {
+		return time.Now()
+	}
+	return h.Now()
+}
 
 // LoginForm shows the sign-in page.
 func (h Auth) LoginForm(c echo.Context) error {
@@ -44,36 +73,161 @@ func (h Auth) LoginForm(c echo.Context) error {
 	return render.Page(c, http.StatusOK, views.LoginView(Chrome(c, "Sign in"), views.LoginPage{ReturnTo: returnTo}))
 }
 
-// Login checks the credentials and starts a new session.
+// Login checks the credentials and starts a new session. Too many recent
+// failures for the account or from the client's address are answered 429,
+// with Retry-After, without looking at the password.
 func (h Auth) Login(c echo.Context) error {
 	login := strings.TrimSpace(c.FormValue("login"))
 	password := c.FormValue("password")
 	returnTo := SafeReturnTo(c.FormValue("return_to"))
+	ctx := c.Request().Context()
 
-	cred, err := h.Store.CredentialsFor(c.Request().Context(), login)
-	hash := []byte(cred.PasswordHash)
-	if err != nil {
-		if !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
-		hash = h.DummyHash
+	cred, err := h.Store.CredentialsFor(ctx, login)
+	found := err == nil
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || login == "" {
+	attempt, wait := h.Limiter.Begin(accountKey(login, cred, found), ClientAddress(c.Request()))
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		return render.Page(c, http.StatusTooManyRequests, views.LoginView(Chrome(c, "Sign in"),
+			views.LoginPage{Login: login, ReturnTo: returnTo, Error: tooManyAttempts(wait)}))
+	}
+
+	hash := []byte(cred.PasswordHash)
+	if !found {
+		hash = h.DummyHash
+		if len(hash) == 0 {
+			hash = []byte(fallbackDummyHash)
+		}
+	}
+	// bcrypt compares in constant time; an unknown login costs one bcrypt
+	// too, against the dummy hash.
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !found || login == "" {
+		// The attempt was counted as a failure when it began.
 		return render.Page(c, http.StatusUnauthorized, views.LoginView(Chrome(c, "Sign in"),
 			views.LoginPage{Login: login, ReturnTo: returnTo, Error: badCredentials}))
 	}
-	if err := session.SignIn(c, cred.User.ID); err != nil {
+	attempt.Succeeded()
+
+	key, err := session.NewKey()
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	if err := h.Store.StartSession(ctx, db.NewSession{
+		ID: key.ID, UserID: cred.User.ID, Replaces: session.ID(c),
+		Now: now, ExpiresAt: now.Add(session.IdleTimeout),
+	}); err != nil {
+		return err
+	}
+	if err := session.SignIn(c, key); err != nil {
+		return err
+	}
+	if err := rotateCSRF(c); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }
 
-// Logout ends the session.
+// Logout ends the session on the server, so that no copy of its cookie
+// signs anyone in any more, and deletes the cookie.
 func (h Auth) Logout(c echo.Context) error {
+	if id := session.ID(c); id != nil {
+		if err := h.Store.EndSession(c.Request().Context(), id); err != nil {
+			return err
+		}
+	}
 	if err := session.SignOut(c); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// rotateCSRF gives the browser a new CSRF token at sign-in, so that a token
+// known before (planted in the browser, or read over a shoulder) is
+// worthless after it. The CSRF middleware has already set its cookie on
+// this response, with the token it left in the context: the cookie keeps
+// its attributes and gets a new value.
+func rotateCSRF(c echo.Context) error {
+	old, _ := c.Get(CSRFContextKey).(string)
+	if old == "" {
+		return nil
+	}
+	h := c.Response().Header()
+	lines := h.Values(echo.HeaderSetCookie)
+	for i, line := range lines {
+		ck, err := http.ParseSetCookie(line)
+		if err != nil || ck.Value != old {
+			continue
+		}
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		ck.Value = hex.EncodeToString(b)
+		replaced := append([]string(nil), lines...)
+		replaced[i] = ck.String()
+		h[echo.HeaderSetCookie] = replaced
+		c.Set(CSRFContextKey, ck.Value)
+		return nil
+	}
+	return nil
+}
+
+// accountKey is what failures for one account are counted under: the
+// account's id when the login or email address names one (so that its
+// login and address share a count), else the typed login in lower case,
+// cut to a length no account has. An unknown login is limited exactly as a
+// known one, so the limit does not tell which accounts exist.
+func accountKey(login string, cred db.Credentials, found bool) string {
+	switch {
+	case found:
+		return "#" + strconv.FormatInt(cred.User.ID, 10)
+	case login == "":
+		return ""
+	}
+	login = strings.ToLower(login)
+	if len(login) > maxAccountKey {
+		login = login[:maxAccountKey]
+	}
+	return login
+}
+
+const maxAccountKey = 256
+
+// ClientAddress is the address failures from one client are counted under:
+// the connection's IP address, or for IPv6 its /64, which one client
+// usually holds whole. X-Forwarded-For is not looked at: without a trusted
+// proxy in front, anyone can write it.
+func ClientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
+}
+
+func retryAfterSeconds(wait time.Duration) int {
+	return int((wait + time.Second - 1) / time.Second)
+}
+
+func tooManyAttempts(wait time.Duration) string {
+	when := "in a minute"
+	if m := int((wait + time.Minute - 1) / time.Minute); m > 1 {
+		when = fmt.Sprintf("in %d minutes", m)
+	}
+	return "Too many failed sign-in attempts. Try again " + when + "."
 }
 
 // SafeReturnTo keeps a return_to only when it is a path on this site;
@@ -90,4 +244,162 @@ func SafeReturnTo(s string) string {
 		return HomePath
 	}
 	return u.RequestURI()
+}
+
+// SignInLimits are how many failed sign-ins are allowed in a window.
+type SignInLimits struct {
+	// PerAccount failures for one account, and PerAddress from one client
+	// address, within Window of the first: further attempts are refused
+	// until the window ends.
+	PerAccount int
+	PerAddress int
+	Window     time.Duration
+	// MaxEntries bounds each of the two tables (accounts, addresses).
+	MaxEntries int
+}
+
+// DefaultSignInLimits: 5 failures per account or 20 per address in 15
+// minutes.
+func DefaultSignInLimits() SignInLimits {
+	return SignInLimits{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute, MaxEntries: 20_000}
+}
+
+// SignInLimiter counts failed sign-ins in memory, per account and per
+// client address. Every attempt counts as a failure from the moment it
+// begins, so a burst of concurrent guesses cannot slip past the limit; a
+// success takes it back (and clears the account's count). Entries older
+// than the window are dropped, and each table holds at most MaxEntries.
+type SignInLimiter struct {
+	limits SignInLimits
+	now    func() time.Time
+
+	mu        sync.Mutex
+	accounts  map[string]failures
+	addresses map[string]failures
+	swept     time.Time
+}
+
+// failures are the failures counted for a key since start.
+type failures struct {
+	count int
+	start time.Time
+}
+
+// NewSignInLimiter builds a limiter; now nil is time.Now.
+func NewSignInLimiter(limits SignInLimits, now func() time.Time) *SignInLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	if limits.MaxEntries <= 0 {
+		limits.MaxEntries = DefaultSignInLimits().MaxEntries
+	}
+	return &SignInLimiter{limits: limits, now: now, accounts: map[string]failures{}, addresses: map[string]failures{}}
+}
+
+// Attempt is a sign-in attempt the limiter let through, counted as failed
+// until it Succeeded.
+type Attempt struct {
+	l                *SignInLimiter
+	account, address string
+	addressStart     time.Time
+}
+
+// Begin counts an attempt for account ("" for none) from address. When
+// either has reached its limit, it counts nothing and returns how long
+// until the limit ends.
+func (l *SignInLimiter) Begin(account, address string) (Attempt, time.Duration) {
+	if l == nil {
+		return Attempt{}, 0
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) >= time.Minute {
+		l.sweep(now)
+	}
+	wait := max(l.wait(l.addresses, address, l.limits.PerAddress, now),
+		l.wait(l.accounts, account, l.limits.PerAccount, now))
+	if wait > 0 {
+		return Attempt{}, wait
+	}
+	a := Attempt{l: l, account: account, address: address}
+	a.addressStart = l.count(l.addresses, address, l.limits.PerAddress, now)
+	l.count(l.accounts, account, l.limits.PerAccount, now)
+	return a, 0
+}
+
+// Succeeded clears the account's failures and takes back the attempt
+// counted for the address.
+func (a Attempt) Succeeded() {
+	l := a.l
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.accounts, a.account)
+	if f, ok := l.addresses[a.address]; ok && f.start.Equal(a.addressStart) && f.count > 0 {
+		f.count--
+		l.addresses[a.address] = f
+	}
+}
+
+func (l *SignInLimiter) live(f failures, now time.Time) bool {
+	return now.Before(f.start.Add(l.limits.Window))
+}
+
+// wait is how long key stays refused, 0 if it is not.
+func (l *SignInLimiter) wait(m map[string]failures, key string, limit int, now time.Time) time.Duration {
+	f, ok := m[key]
+	if key == "" || !ok || !l.live(f, now) || f.count < limit {
+		return 0
+	}
+	return f.start.Add(l.limits.Window).Sub(now)
+}
+
+// count adds a failure for key and returns the start of its window.
+func (l *SignInLimiter) count(m map[string]failures, key string, limit int, now time.Time) time.Time {
+	if key == "" {
+		return time.Time{}
+	}
+	f, ok := m[key]
+	if !ok || !l.live(f, now) {
+		if !ok && len(m) >= l.limits.MaxEntries && !l.makeRoom(m, limit, now) {
+			// Every entry is a key at its limit: keep refusing those,
+			// and let this one go uncounted rather than forget them.
+			return time.Time{}
+		}
+		f = failures{start: now}
+	}
+	f.count++
+	m[key] = f
+	return f.start
+}
+
+// sweep drops the entries whose window has ended.
+func (l *SignInLimiter) sweep(now time.Time) {
+	l.swept = now
+	for _, m := range []map[string]failures{l.accounts, l.addresses} {
+		for k, f := range m {
+			if !l.live(f, now) {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// makeRoom frees space in a full table: first the ended windows, then the
+// keys still under their limit (whose few failures are forgotten sooner
+// than the window says). It reports whether there is room.
+func (l *SignInLimiter) makeRoom(m map[string]failures, limit int, now time.Time) bool {
+	l.sweep(now)
+	if len(m) < l.limits.MaxEntries {
+		return true
+	}
+	for k, f := range m {
+		if f.count < limit {
+			delete(m, k)
+		}
+	}
+	return len(m) < l.limits.MaxEntries
 }

@@ -76,7 +76,8 @@ func newEndpoints(cfg Config) endpoints {
 			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
 			return echo.StaticDirectoryHandler(static.FS, false)(c)
 		},
-		auth:      handlers.Auth{Store: s, DummyHash: cfg.DummyHash},
+		auth: handlers.Auth{Store: s, DummyHash: cfg.DummyHash,
+			Limiter: handlers.NewSignInLimiter(handlers.DefaultSignInLimits(), time.Now)},
 		account:   handlers.Account{Store: s},
 		dev:       handlers.Developer{Store: s, Random: rand.Reader, Now: time.Now},
 		notes:     handlers.Notifications{Store: s, Now: time.Now},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +18,10 @@ import (
 
 // Store is what the guards read.
 type Store interface {
-	UserByID(ctx context.Context, id int64) (db.User, error)
+	// SessionUser finds who is signed in with a session (ErrNotFound for
+	// an ended or expired one); TouchSession notes its use.
+	SessionUser(ctx context.Context, id []byte, now time.Time) (db.User, db.Session, error)
+	TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) error
 	OrgByLogin(ctx context.Context, login string) (db.Org, error)
 	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
 	EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (db.Enterprise, error)
@@ -26,6 +30,15 @@ type Store interface {
 // Guard holds the guards' dependencies.
 type Guard struct {
 	Store Store
+	// Now is the clock sessions expire by; nil is time.Now.
+	Now func() time.Time
+}
+
+func (g Guard) now() time.Time {
+	if g.Now == nil {
+		return time.Now()
+	}
+	return g.Now()
 }
 
 const (
@@ -35,14 +48,27 @@ const (
 )
 
 // LoadUser puts the signed-in user, if any, in the request context. A
-// session naming a user who no longer exists counts as signed out.
+// cookie whose session has ended (signed out, password changed), expired,
+// or names a user who no longer exists counts as signed out.
 func (g Guard) LoadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if id := session.UserID(c); id != 0 {
-			u, err := g.Store.UserByID(c.Request().Context(), id)
+		if id := session.ID(c); id != nil {
+			ctx := c.Request().Context()
+			now := g.now()
+			u, ses, err := g.Store.SessionUser(ctx, id, now)
 			switch {
 			case err == nil:
 				c.Set(keyUser, &u)
+				if now.Sub(ses.LastSeenAt) >= session.TouchInterval {
+					// Best effort, at most once per interval: if the write
+					// fails, the next request tries again, and meanwhile
+					// the session only keeps its earlier expiry.
+					if g.Store.TouchSession(ctx, id, now, now.Add(session.IdleTimeout)) == nil {
+						if err := session.Renew(c); err != nil {
+							return err
+						}
+					}
+				}
 			case !errors.Is(err, db.ErrNotFound):
 				return err
 			}

@@ -1,11 +1,14 @@
-// Package session keeps who is signed in, and one-time flash messages, in a
-// signed and encrypted cookie.
+// Package session keeps the signed-in session's secret, and one-time flash
+// messages, in a signed and encrypted cookie. The server keeps only the
+// SHA-256 of the secret (the session's ID) with the user it signs in, so
+// that ending a session on the server ends every copy of its cookie.
 package session
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -16,14 +19,52 @@ import (
 )
 
 const (
-	cookieName    = "patpolicy_session"
-	keyUserID     = "uid"
-	keyNonce      = "sid"
+	cookieName = "patpolicy_session"
+	// keySecret holds the session secret, hex-encoded. (Cookies from before
+	// server-side sessions held "uid" and "sid"; they now sign no one in.)
+	keySecret     = "secret"
 	keyFlash      = "flash"
 	keyNewToken   = "new_token"
 	keyNewTokenID = "new_token_id"
-	maxAge        = 14 * 24 * time.Hour
+	secretLen     = 32
 )
+
+const (
+	// IdleTimeout ends a session that has not been used for this long; the
+	// cookie lives as long.
+	IdleTimeout = 30 * 24 * time.Hour
+	// TouchInterval is how often a session's last use is written down (and
+	// its cookie renewed): at most once per interval, not on every request.
+	TouchInterval = time.Hour
+)
+
+// Key is a new session's secret, which only the browser's cookie holds,
+// and its ID, the SHA-256 of the secret, which is all the server keeps.
+type Key struct {
+	secret string
+	ID     []byte
+}
+
+// NewKey makes a session key from 32 random bytes.
+func NewKey() (Key, error) {
+	b := make([]byte, secretLen)
+	if _, err := rand.Read(b); err != nil {
+		return Key{}, err
+	}
+	id := sha256.Sum256(b)
+	return Key{secret: hex.EncodeToString(b), ID: id[:]}, nil
+}
+
+// idOf is the ID of a hex-encoded secret, or nil for anything that is not
+// one.
+func idOf(secret string) []byte {
+	b, err := hex.DecodeString(secret)
+	if err != nil || len(b) != secretLen {
+		return nil
+	}
+	id := sha256.Sum256(b)
+	return id[:]
+}
 
 // NewStore builds the cookie store from secrets, newest first: the first
 // signs and encrypts, the others are still accepted, so keys can rotate.
@@ -37,7 +78,7 @@ func NewStore(secrets []string, secure bool) *sessions.CookieStore {
 	store := sessions.NewCookieStore(pairs...)
 	store.Options = &sessions.Options{
 		Path:     "/",
-		MaxAge:   int(maxAge.Seconds()),
+		MaxAge:   int(IdleTimeout.Seconds()),
 		HttpOnly: true,
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
@@ -83,27 +124,38 @@ func get(c echo.Context) *sessions.Session {
 	return s
 }
 
-// UserID returns the signed-in user's id, or 0.
-func UserID(c echo.Context) int64 {
-	id, _ := get(c).Values[keyUserID].(int64)
-	return id
+// ID returns the ID of the session the cookie holds, or nil when it holds
+// none. Whether that session exists, and whose it is, is the store's to say.
+func ID(c echo.Context) []byte {
+	secret, _ := get(c).Values[keySecret].(string)
+	return idOf(secret)
 }
 
-// SignIn starts a new session for the user, dropping everything the old one
-// held, so a session fixed before sign-in is worth nothing after it.
-func SignIn(c echo.Context, userID int64) error {
-	s := get(c)
-	nonce, err := NewSecret()
-	if err != nil {
-		return err
+// SignIn gives the browser the new session k, dropping everything the old
+// cookie held, so that a cookie fixed before sign-in is worth nothing after
+// it. The caller has stored k.ID with the user, and ended the session the
+// cookie held before (ID(c)).
+func SignIn(c echo.Context, k Key) error {
+	if idOf(k.secret) == nil {
+		return errors.New("session: SignIn with a key not made by NewKey")
 	}
-	// The nonce makes the new cookie differ from any earlier one even for
-	// the same user, so a cookie planted before sign-in is not the one after.
-	s.Values = map[any]any{keyUserID: userID, keyNonce: nonce}
+	s := get(c)
+	s.Values = map[any]any{keySecret: k.secret}
 	return s.Save(c.Request(), c.Response())
 }
 
-// SignOut ends the session and deletes its cookie.
+// Renew saves the cookie again, so that its lifetime starts over, as the
+// session's does on the server when its use is written down.
+func Renew(c echo.Context) error {
+	s := get(c)
+	if s.IsNew {
+		return nil
+	}
+	return s.Save(c.Request(), c.Response())
+}
+
+// SignOut deletes the cookie. The caller has ended its session (ID(c)) in
+// the store: that is what makes copies of the cookie worthless too.
 func SignOut(c echo.Context) error {
 	s := get(c)
 	s.Values = map[any]any{}
