@@ -96,6 +96,13 @@ type apiResponse struct {
 // a string is sent as is, anything else as JSON).
 func (a *app) api(method, path, token string, body any) *apiResponse {
 	a.t.Helper()
+	return a.apiWith(method, path, token, body, nil)
+}
+
+// apiWith is api with extra headers, set last (so they may replace the
+// Authorization a.api would send).
+func (a *app) apiWith(method, path, token string, body any, header http.Header) *apiResponse {
+	a.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -117,6 +124,9 @@ func (a *app) api(method, path, token string, body any) *apiResponse {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,9 +1,7 @@
 package handlers_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -24,45 +22,18 @@ const (
 	polEnt = "/enterprises/octo-ent/personal-access-token-policy"
 )
 
-// polDo calls the API like a.api, with an If-Match header unless ifMatch
-// is "".
+// polDo calls the API like a.api, with the "token" scheme and an If-Match
+// header unless ifMatch is "".
 func polDo(a *app, method, path, secret string, body any, ifMatch string) *apiResponse {
 	a.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequest(method, a.srv.URL+"/api/v3"+path, r)
-	if err != nil {
-		a.t.Fatal(err)
-	}
+	h := http.Header{}
 	if secret != "" {
-		req.Header.Set("Authorization", "token "+secret)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h.Set("Authorization", "token "+secret)
 	}
 	if ifMatch != "" {
-		req.Header.Set("If-Match", ifMatch)
+		h.Set("If-Match", ifMatch)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return &apiResponse{t: a.t, Status: res.StatusCode, Header: res.Header, Body: b}
+	return a.apiWith(method, path, "", body, h)
 }
 
 // polAdmin is octo-owner's fine-grained token on octo-org with
