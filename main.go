@@ -33,6 +33,8 @@ type config struct {
 	// pending requests and as many active tokens in scale-org-01.
 	demoScale int
 	keys      []string
+	// heavyLimit is web.Config.HeavyLimit.
+	heavyLimit int
 }
 
 func main() {
@@ -62,7 +64,11 @@ func parseConfig(args []string) config {
 			usageError(fs, "PATPOLICY_DEMO_SCALE: %v", err)
 		}
 	}
+	fs.IntVar(&cfg.heavyLimit, "heavy-limit", 0, "how many grant lists (pages and API) are built at once; 0 is half the processors, at least 1")
 	_ = fs.Parse(args)
+	if cfg.heavyLimit < 0 {
+		usageError(fs, "--heavy-limit must be 0 or more")
+	}
 	if cfg.demoScale < 0 {
 		usageError(fs, "--demo-scale must be 0 or more")
 	}
@@ -135,6 +141,7 @@ func run(cfg config, logger *slog.Logger) error {
 		SecureCookies:  strings.HasPrefix(cfg.baseURL, "https://"),
 		Logger:         logger,
 		DummyHash:      dummy,
+		HeavyLimit:     cfg.heavyLimit,
 	})
 	srv := &http.Server{
 		Handler:           e,

@@ -292,7 +292,7 @@ const nextIssueSQL = `INSERT INTO issues (repo_id, number, title, body, user_id,
 func (s *Store) CreateIssue(ctx context.Context, repoID, userID, tokenID int64, title, body string) (Issue, error) {
 	is := Issue{RepoID: repoID, UserID: userID, TokenID: tokenID, Title: title, Body: body}
 	// Issues and keys are in none of the API's cached reads.
-	err := s.writeTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM repositories WHERE id = ?)`, repoID).Scan(&exists); err != nil {
 			return err
@@ -336,7 +336,7 @@ var ErrDuplicateKey = errors.New("key already in use")
 func (s *Store) AddSSHKey(ctx context.Context, userID, tokenID int64, title, key string) (SSHKey, error) {
 	k := SSHKey{UserID: userID, TokenID: tokenID, Title: title, Key: key}
 	// Issues and keys are in none of the API's cached reads.
-	err := s.writeTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		var taken bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ssh_keys WHERE key = ?)`, key).Scan(&taken); err != nil {
 			return err

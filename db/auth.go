@@ -45,18 +45,43 @@ func (a OrgAccess) Repo(name string) (Repo, bool) {
 // authCacheLimit bounds each cache; a full cache starts again empty.
 const authCacheLimit = 50_000
 
-// authCache keeps what API calls read on every request. It is valid for
-// one generation of the database: every write transaction makes the
+// authCache keeps what is read on nearly every request. Each entry is valid
+// for one generation of the database: every write transaction makes a
 // generation odd when it takes the write lock and even again when it ends,
-// and an entry is used only while the generation is the even one it was
+// and an entry is used only while its generation is the even one it was
 // read in. So nothing read before a commit is used after it.
+//
+// There are three generations, so that the frequent writes end only what
+// they may change:
+//   - access ends with writes to tokens, grants, policies and
+//     notifications (approvals, settings saves, new tokens), and with
+//     every directory write;
+//   - directory ends only with the rare writes that may change users,
+//     organizations, memberships or repositories;
+//   - sessions ends with sign-ins, sign-outs and session renewals.
 type authCache struct {
-	gen    atomic.Uint64
-	mu     sync.RWMutex
+	access    generation
+	directory generation
+	sessions  generation
+	mu        sync.RWMutex
+	// Under access.
 	tokens map[string]cached[APIToken]
 	orgs   map[string]cached[OrgAccess]
-	roles  map[[2]int64]cached[Role]
+	users  map[int64]cached[User]
+	// Under directory.
+	orgLogins map[string]cached[Org]
+	roles     map[[2]int64]cached[Role]
+	members   map[int64]cached[[]Member]
+	repos     map[int64]cached[[]Repo]
+	// Under sessions.
+	sessionsByID map[string]cached[Session]
 }
+
+// generation counts write transactions: odd while one is under way.
+type generation struct{ n atomic.Uint64 }
+
+func (g *generation) begin() { g.n.Add(1) }
+func (g *generation) end()   { g.n.Add(1) }
 
 type cached[V any] struct {
 	gen uint64
@@ -65,19 +90,68 @@ type cached[V any] struct {
 
 func newAuthCache() *authCache {
 	return &authCache{
-		tokens: map[string]cached[APIToken]{},
-		orgs:   map[string]cached[OrgAccess]{},
-		roles:  map[[2]int64]cached[Role]{},
+		tokens:       map[string]cached[APIToken]{},
+		orgs:         map[string]cached[OrgAccess]{},
+		users:        map[int64]cached[User]{},
+		orgLogins:    map[string]cached[Org]{},
+		roles:        map[[2]int64]cached[Role]{},
+		members:      map[int64]cached[[]Member]{},
+		repos:        map[int64]cached[[]Repo]{},
+		sessionsByID: map[string]cached[Session]{},
 	}
 }
 
-func (c *authCache) begin() { c.gen.Add(1) }
-func (c *authCache) end()   { c.gen.Add(1) }
+// cacheScope is which cached reads a write transaction may change.
+type cacheScope uint8
 
-// through returns m's entry for key if it is of the current generation, or
+const (
+	// changesSessions: sessions only.
+	changesSessions cacheScope = 1 << iota
+	// changesAccess: tokens, grants, policies, notifications.
+	changesAccess
+	// changesDirectory: users, organizations, memberships, repositories.
+	// Everything under access depends on them too.
+	changesDirectory
+
+	// changesNothingCached: last uses, issues, SSH keys.
+	changesNothingCached cacheScope = 0
+	// changesEverything is the default of inTx.
+	changesEverything = changesSessions | changesAccess | changesDirectory
+)
+
+// generations lists the generations a write in scope ends.
+func (c *authCache) generations(scope cacheScope) []*generation {
+	var gs []*generation
+	if scope&changesSessions != 0 {
+		gs = append(gs, &c.sessions)
+	}
+	if scope&(changesAccess|changesDirectory) != 0 {
+		gs = append(gs, &c.access)
+	}
+	if scope&changesDirectory != 0 {
+		gs = append(gs, &c.directory)
+	}
+	return gs
+}
+
+// begin ends the generations a write in scope may change; end starts them
+// again.
+func (c *authCache) begin(scope cacheScope) {
+	for _, g := range c.generations(scope) {
+		g.begin()
+	}
+}
+
+func (c *authCache) end(scope cacheScope) {
+	for _, g := range c.generations(scope) {
+		g.end()
+	}
+}
+
+// through returns m's entry for key if it is of g's current generation, or
 // loads it and keeps it if no write began meanwhile.
-func through[K comparable, V any](c *authCache, m map[K]cached[V], key K, load func() (V, error)) (V, error) {
-	gen := c.gen.Load()
+func through[K comparable, V any](c *authCache, g *generation, m map[K]cached[V], key K, load func() (V, error)) (V, error) {
+	gen := g.n.Load()
 	if gen%2 == 0 {
 		c.mu.RLock()
 		e, ok := m[key]
@@ -91,7 +165,7 @@ func through[K comparable, V any](c *authCache, m map[K]cached[V], key K, load f
 		return v, err
 	}
 	c.mu.Lock()
-	if c.gen.Load() == gen {
+	if g.n.Load() == gen {
 		if len(m) >= authCacheLimit {
 			clear(m)
 		}
@@ -104,7 +178,7 @@ func through[K comparable, V any](c *authCache, m map[K]cached[V], key K, load f
 // TokenByHash finds the token whose SHA-256 hash is hash: ErrNotFound when
 // there is none (never issued, or deleted).
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
-	return through(s.auth, s.auth.tokens, string(hash), func() (APIToken, error) {
+	return through(s.auth, &s.auth.access, s.auth.tokens, string(hash), func() (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
 }
@@ -182,7 +256,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 // OrgAccessOf loads an organization by login with its policy in force and
 // its repositories: ErrNotFound when there is no such organization.
 func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
-	return through(s.auth, s.auth.orgs, strings.ToLower(login), func() (OrgAccess, error) {
+	return through(s.auth, &s.auth.access, s.auth.orgs, strings.ToLower(login), func() (OrgAccess, error) {
 		var a OrgAccess
 		org, err := s.OrgByLogin(ctx, login)
 		if err != nil {
@@ -206,9 +280,7 @@ func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error
 
 // MembershipOf tells where a user stands in an organization.
 func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (policy.Membership, error) {
-	role, err := through(s.auth, s.auth.roles, [2]int64{orgID, userID}, func() (Role, error) {
-		return s.RoleIn(ctx, orgID, userID)
-	})
+	role, err := s.RoleIn(ctx, orgID, userID)
 	switch role {
 	case RoleOwner:
 		return policy.Owner, err
@@ -253,7 +325,7 @@ func (s *Store) FlushLastUses(ctx context.Context) error {
 	}
 	slices.Sort(ids)
 	// No cached read holds a last use: the caches stay valid.
-	err := s.writeTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx,
 			`UPDATE tokens SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
 		if err != nil {

@@ -3,8 +3,10 @@ package db
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -192,10 +194,10 @@ func TestFlushLastUsesKeepsTheNewest(t *testing.T) {
 		t.Errorf("flush after deletion: %v", err)
 	}
 	// Flushing does not clear the cache: it changes nothing the API checks.
-	gen := d.s.auth.gen.Load()
+	gen := d.s.auth.access.n.Load()
 	d.s.TouchToken(id, t1)
 	_ = d.s.FlushLastUses(ctx)
-	if d.s.auth.gen.Load() != gen {
+	if d.s.auth.access.n.Load() != gen {
 		t.Error("a flush of last uses invalidated the auth cache")
 	}
 }
@@ -231,5 +233,57 @@ func TestCloseFlushesLastUses(t *testing.T) {
 	}
 	if !tok.LastUsedAt.Equal(t1) {
 		t.Errorf("after Close and Open: last used %v, want %v", tok.LastUsedAt, t1)
+	}
+}
+
+// An organization's member and repository lists outlive writes to tokens,
+// grants and policies, and are read again after any other write.
+func TestDirectoryListsOutliveAccessWrites(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	org := d.orgs["octo-org"]
+	members, err := d.s.MembersOf(ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos, err := d.s.ReposOf(ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A token, its grant and a policy save: the same lists, not read again.
+	newSecret(t, d, "directory")
+	p, err := d.s.OrgPolicy(ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := p.Own
+	next.ClassicLifetime = 77
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], p.Version, next, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := d.s.MembersOf(ctx, org)
+	againRepos, _ := d.s.ReposOf(ctx, org)
+	if &again[0] != &members[0] || &againRepos[0] != &repos[0] {
+		t.Error("a token or policy write made the member and repository lists be read again")
+	}
+
+	// A write that may change them: both lists are read again and show it.
+	if err := d.s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, 'member')`,
+			org, d.users["ent-admin"]); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO repositories (org_id, name, private, created_at) VALUES (?, 'aaa-new', 1, '2026-01-01T00:00:00.000000Z')`, org)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	members, _ = d.s.MembersOf(ctx, org)
+	repos, _ = d.s.ReposOf(ctx, org)
+	if !slices.ContainsFunc(members, func(m Member) bool { return m.Login == "ent-admin" }) {
+		t.Errorf("members after adding ent-admin: %v", members)
+	}
+	if len(repos) == 0 || repos[0].Name != "aaa-new" {
+		t.Errorf("repositories after adding aaa-new: %v", repos)
 	}
 }

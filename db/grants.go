@@ -317,7 +317,7 @@ func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) 
 		return DecisionResult{}, ErrTooMany
 	}
 	var res DecisionResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.accessTx(ctx, func(tx *sql.Tx) error {
 		res = DecisionResult{}
 		if len(ids) == 0 {
 			return nil
@@ -440,8 +440,15 @@ type Member struct {
 	Login string
 }
 
-// MembersOf lists an organization's members by login.
+// MembersOf lists an organization's members by login. The list is shared
+// between callers until a member changes: it must not be modified.
 func (s *Store) MembersOf(ctx context.Context, orgID int64) ([]Member, error) {
+	return through(s.auth, &s.auth.directory, s.auth.members, orgID, func() ([]Member, error) {
+		return s.loadMembers(ctx, orgID)
+	})
+}
+
+func (s *Store) loadMembers(ctx context.Context, orgID int64) ([]Member, error) {
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`, orgID)
 	if err != nil {

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -39,8 +40,11 @@ func (s *Store) NotificationsOf(ctx context.Context, userID int64, limit int) ([
 // MarkNotificationsRead marks every notification of a user up to upTo as
 // read, so one that arrived after the page was shown stays unread.
 func (s *Store) MarkNotificationsRead(ctx context.Context, userID, upTo int64) error {
-	_, err := s.write.ExecContext(ctx,
-		`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id <= ?`,
-		timestamp(s.now()), userID, upTo)
-	return err
+	// The unread count is cached with the user, under access.
+	return s.accessTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id <= ?`,
+			timestamp(s.now()), userID, upTo)
+		return err
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"patpolicy/policy"
@@ -52,8 +53,14 @@ func scanOrg(row interface{ Scan(...any) error }, o *Org, extra ...any) error {
 	return err
 }
 
-// OrgByLogin loads an organization.
+// OrgByLogin loads an organization (its login in any case).
 func (s *Store) OrgByLogin(ctx context.Context, login string) (Org, error) {
+	return through(s.auth, &s.auth.directory, s.auth.orgLogins, strings.ToLower(login), func() (Org, error) {
+		return s.loadOrg(ctx, login)
+	})
+}
+
+func (s *Store) loadOrg(ctx context.Context, login string) (Org, error) {
 	var o Org
 	err := scanOrg(s.read.QueryRowContext(ctx,
 		`SELECT `+orgColumns+` FROM organizations o LEFT JOIN enterprises e ON e.id = o.enterprise_id WHERE o.login = ?`, login), &o)
@@ -87,6 +94,12 @@ func (s *Store) MembershipsOf(ctx context.Context, userID int64) ([]Membership, 
 
 // RoleIn returns the user's role in the organization, or "" if none.
 func (s *Store) RoleIn(ctx context.Context, orgID, userID int64) (Role, error) {
+	return through(s.auth, &s.auth.directory, s.auth.roles, [2]int64{orgID, userID}, func() (Role, error) {
+		return s.loadRole(ctx, orgID, userID)
+	})
+}
+
+func (s *Store) loadRole(ctx context.Context, orgID, userID int64) (Role, error) {
 	var r Role
 	err := s.read.QueryRowContext(ctx, `SELECT role FROM memberships WHERE org_id = ? AND user_id = ?`, orgID, userID).Scan(&r)
 	if errors.Is(err, sql.ErrNoRows) {

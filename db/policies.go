@@ -74,7 +74,7 @@ func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
 // otherwise it returns ErrStale and changes nothing. The version moves on
 // only when something changed.
 func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
 		if len(events) > 0 {
 			bump = 1
@@ -192,7 +192,7 @@ func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (policy.Enter
 // SaveEnterprisePolicy stores an enterprise's new policy and its audit
 // events in one transaction, under the same version rule as SaveOrgPolicy.
 func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
 		if len(events) > 0 {
 			bump = 1

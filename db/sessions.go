@@ -44,8 +44,7 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 		return errors.New("db: a session needs a 32-byte id, a user and an expiry after its start")
 	}
 	now := timestamp(n.Now)
-	// No cached read of the API depends on sessions.
-	return s.writeTx(ctx, false, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
 		if len(n.Replaces) > 0 {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, n.Replaces); err != nil {
 				return err
@@ -71,33 +70,46 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 
 // SessionUser finds the user signed in with session id at now, with the
 // session: ErrNotFound when the session does not exist (never started, or
-// ended) or expired before now.
+// ended) or expired before now. Both halves are cached: the session until
+// a session is started, renewed or ended, the user (with their unread
+// count) until the next write to tokens, grants or notifications.
 func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (User, Session, error) {
-	var (
-		u                      User
-		ses                    Session
-		created, seen, expires string
-	)
-	err := scanUser(s.read.QueryRowContext(ctx,
-		`SELECT `+userColumns+`, sessions.created_at, sessions.last_seen_at, sessions.expires_at
-		 FROM sessions JOIN users ON users.id = sessions.user_id
-		 WHERE sessions.id = ?2 AND sessions.expires_at > ?3`, UnreadCap, id, timestamp(now)),
-		&u, &created, &seen, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, Session{}, ErrNotFound
-	}
+	ses, err := through(s.auth, &s.auth.sessions, s.auth.sessionsByID, string(id), func() (Session, error) {
+		return s.loadSession(ctx, id)
+	})
 	if err != nil {
 		return User{}, Session{}, err
 	}
-	ses = Session{UserID: u.ID, CreatedAt: parseTime(created), LastSeenAt: parseTime(seen), ExpiresAt: parseTime(expires)}
-	return u, ses, nil
+	if !ses.ExpiresAt.After(now) {
+		return User{}, Session{}, ErrNotFound
+	}
+	u, err := s.UserByID(ctx, ses.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, Session{}, ErrNotFound
+	}
+	return u, ses, err
+}
+
+func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
+	var (
+		ses                    Session
+		created, seen, expires string
+	)
+	err := s.read.QueryRowContext(ctx,
+		`SELECT user_id, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id).
+		Scan(&ses.UserID, &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ses, ErrNotFound
+	}
+	ses.CreatedAt, ses.LastSeenAt, ses.ExpiresAt = parseTime(created), parseTime(seen), parseTime(expires)
+	return ses, err
 }
 
 // TouchSession notes that session id was used at now and moves its expiry
 // to expiresAt. A session that has ended stays ended; an earlier time never
 // replaces a later one.
 func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) error {
-	return s.writeTx(ctx, false, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE sessions SET last_seen_at = ?1, expires_at = ?2 WHERE id = ?3 AND last_seen_at < ?1 AND expires_at > ?1`,
 			timestamp(now), timestamp(expiresAt), id)
@@ -109,7 +121,7 @@ func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time
 // signs no one in any more. Ending a session that does not exist is not an
 // error.
 func (s *Store) EndSession(ctx context.Context, id []byte) error {
-	return s.writeTx(ctx, false, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})

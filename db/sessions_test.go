@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"patpolicy/policy"
 )
 
 var sessionStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -204,5 +206,44 @@ func TestCreateUserRefusesTakenLoginsAndAddresses(t *testing.T) {
 	}
 	if c, err := d.s.CredentialsFor(ctx, "newcomer@example.com"); err != nil || c.User.ID != id || c.PasswordHash != "h" || c.User.Name != "New Comer" {
 		t.Errorf("newcomer: %+v, %v", c, err)
+	}
+}
+
+// The signed-in user comes from a cache, yet a notification that arrives
+// and one marked read change the unread count on the very next request.
+func TestSessionUserSeesUnreadChanges(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	owner := d.users["octo-owner"]
+	startSession(t, d.s, "owner", owner, sessionStart, nil)
+	unread := func() int {
+		t.Helper()
+		u, _, err := sessionUser(t, d.s, "owner", sessionStart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Unread
+	}
+	before := unread()
+	p, err := d.s.OrgPolicy(ctx, d.orgs["octo-org"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.s.CreateToken(ctx, NewToken{
+		UserID: d.users["mona"], Hash: sessionID("pending-token"), Prefix: "github_pat_x",
+		Kind: policy.KindFineGrained, OrgID: d.orgs["octo-org"], OrgVersion: p.Version,
+		FineGrained: policy.TokenRequest{Name: "asks", ExpiresInDays: 30, Selection: policy.SelectAll,
+			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantPending},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := unread(); got != before+1 {
+		t.Fatalf("unread after a new request: %d, want %d", got, before+1)
+	}
+	if err := d.s.MarkNotificationsRead(ctx, owner, 1<<62); err != nil {
+		t.Fatal(err)
+	}
+	if got := unread(); got != 0 {
+		t.Errorf("unread after marking all read: %d, want 0", got)
 	}
 }

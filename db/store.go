@@ -34,7 +34,8 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
-	// auth caches what API calls check, invalidated by every write.
+	// auth caches what nearly every request reads, set aside by the writes
+	// that change it.
 	auth *authCache
 	// uses collects tokens' last use between flushes.
 	uses *lastUses
@@ -122,25 +123,31 @@ func parseTime(s string) time.Time {
 }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, through the DSN) and
-// commits it when fn returns nil. The API's cached reads are set aside from
-// the moment the transaction holds the lock until it has ended, so a call
-// checked after a commit never sees what was there before it.
+// commits it when fn returns nil. Every cached read is set aside from the
+// moment the transaction holds the lock until it has ended, so a read after
+// a commit never sees what was there before it.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, true, fn)
+	return s.writeTx(ctx, changesEverything, fn)
 }
 
-// writeTx is inTx; invalidate false is for writes no cached read depends on.
-func (s *Store) writeTx(ctx context.Context, invalidate bool, fn func(tx *sql.Tx) error) error {
+// accessTx is inTx for writes that change tokens, grants, policies or
+// notifications, and no session, user, organization, membership or
+// repository: the caches of those stay.
+func (s *Store) accessTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, changesAccess, fn)
+}
+
+// writeTx is inTx for a write whose scope says which cached reads it may
+// change.
+func (s *Store) writeTx(ctx context.Context, scope cacheScope, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if invalidate {
-		// The single writer connection makes this the only transaction
-		// between its begin and its end: the generation is odd meanwhile.
-		s.auth.begin()
-		defer s.auth.end()
-	}
+	// The single writer connection makes this the only transaction
+	// between its begin and its end: the generations are odd meanwhile.
+	s.auth.begin(scope)
+	defer s.auth.end(scope)
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err

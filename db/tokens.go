@@ -75,8 +75,15 @@ type NewToken struct {
 	OrgVersion int
 }
 
-// ReposOf lists an organization's repositories by name.
+// ReposOf lists an organization's repositories by name. The list is shared
+// between callers until a repository changes: it must not be modified.
 func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
+	return through(s.auth, &s.auth.directory, s.auth.repos, orgID, func() ([]Repo, error) {
+		return s.loadRepos(ctx, orgID)
+	})
+}
+
+func (s *Store) loadRepos(ctx context.Context, orgID int64) ([]Repo, error) {
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`, orgID)
 	if err != nil {
@@ -100,7 +107,7 @@ func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
 // request) in the same transaction.
 func (s *Store) CreateToken(ctx context.Context, nt NewToken) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.accessTx(ctx, func(tx *sql.Tx) error {
 		if nt.OrgID != 0 {
 			var version int
 			if err := tx.QueryRowContext(ctx, `SELECT version FROM org_policies WHERE org_id = ?`, nt.OrgID).Scan(&version); err != nil {
@@ -381,7 +388,7 @@ func placeholders(n int) string {
 // organization, or was waiting for it, the organization's audit log says
 // so in the same transaction.
 func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		var grantID, orgID int64
 		var status string
 		err := tx.QueryRowContext(ctx,
@@ -425,7 +432,7 @@ var ErrNotPending = errors.New("request is no longer pending")
 // CancelRequest withdraws a user's pending request: the token, useless
 // without it, goes too, and the organization's log records the cancel.
 func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		var grantID, orgID int64
 		var status string
 		err := tx.QueryRowContext(ctx,

@@ -56,8 +56,15 @@ func scanUser(row interface{ Scan(...any) error }, u *User, more ...any) error {
 	return row.Scan(append([]any{&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread}, more...)...)
 }
 
-// UserByID loads a user.
+// UserByID loads a user, with their unread count as of the last write to
+// tokens, grants or notifications.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	return through(s.auth, &s.auth.access, s.auth.users, id, func() (User, error) {
+		return s.loadUser(ctx, id)
+	})
+}
+
+func (s *Store) loadUser(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := scanUser(s.read.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id = ?2`, UnreadCap, id), &u)

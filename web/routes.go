@@ -39,6 +39,11 @@ type Rule struct {
 	// Needs says what a token needs on a Token route (GitHub's wording:
 	// a fine-grained permission, or a classic scope).
 	Needs string
+	// Heavy routes list an organization's grants, which can cost hundreds
+	// of times what a settings page costs. Only Config.HeavyLimit of them
+	// run at once, so that under load they wait for each other and not
+	// the pages and API calls that take a fraction of a millisecond.
+	Heavy bool
 }
 
 // Route is a rule with its handler.
@@ -115,6 +120,10 @@ func routeTable(h endpoints) []Route {
 	t := func(method, path, needs string, handler echo.HandlerFunc) Route {
 		return Route{Rule{Method: method, Path: api + path, Access: Token, Needs: needs}, handler}
 	}
+	heavy := func(route Route) Route {
+		route.Heavy = true
+		return route
+	}
 	return []Route{
 		r(http.MethodGet, "/healthz", Anonymous, h.health),
 		r(http.MethodGet, "/static/*", Anonymous, h.assets),
@@ -146,13 +155,13 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodGet, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.Onboarding),
 		r(http.MethodPost, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.OnboardingStep),
 		r(http.MethodGet, orgs+"/audit-log", OrgOwner, h.org.AuditLog),
-		r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests),
+		heavy(r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests)),
 		r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.DecideRequests),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id", OrgOwner, h.grants.Request),
 		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/approve", OrgOwner, h.grants.Approve),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.DenyForm),
 		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.Deny),
-		r(http.MethodGet, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.ActiveTokens),
+		heavy(r(http.MethodGet, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.ActiveTokens)),
 		r(http.MethodPost, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.RevokeTokens),
 		r(http.MethodGet, orgs+"/personal-access-tokens/:id", OrgOwner, h.grants.Token),
 		r(http.MethodPost, orgs+"/personal-access-tokens/:id/revoke", OrgOwner, h.grants.Revoke),
@@ -170,11 +179,11 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodGet, "/orgs/:org/members", "Members read, or read:org", h.resources.Members),
 		t(http.MethodGet, "/repos/:owner/:repo", "public: none; private: Metadata read, or repo", h.resources.Repo),
 		t(http.MethodPost, "/repos/:owner/:repo/issues", "Issues read and write, or repo", h.resources.CreateIssue),
-		t(http.MethodGet, "/orgs/:org/personal-access-token-requests", admin, h.admin.Requests),
+		heavy(t(http.MethodGet, "/orgs/:org/personal-access-token-requests", admin, h.admin.Requests)),
 		t(http.MethodPost, "/orgs/:org/personal-access-token-requests", admin, h.admin.ReviewRequests),
 		t(http.MethodPost, "/orgs/:org/personal-access-token-requests/:id", admin, h.admin.ReviewRequest),
 		t(http.MethodGet, "/orgs/:org/personal-access-token-requests/:id/repositories", admin, h.admin.RequestRepositories),
-		t(http.MethodGet, "/orgs/:org/personal-access-tokens", admin, h.admin.Tokens),
+		heavy(t(http.MethodGet, "/orgs/:org/personal-access-tokens", admin, h.admin.Tokens)),
 		t(http.MethodPost, "/orgs/:org/personal-access-tokens", admin, h.admin.RevokeTokens),
 		t(http.MethodPost, "/orgs/:org/personal-access-tokens/:id", admin, h.admin.RevokeToken),
 		t(http.MethodGet, "/orgs/:org/personal-access-tokens/:id/repositories", admin, h.admin.TokenRepositories),

@@ -2,9 +2,11 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +30,9 @@ type Config struct {
 	Logger        *slog.Logger
 	// DummyHash is a bcrypt hash compared against for unknown logins.
 	DummyHash []byte
+	// HeavyLimit is how many heavy routes (grant lists) run at once; 0
+	// is DefaultHeavyLimit.
+	HeavyLimit int
 }
 
 // FormBodyLimit caps a request body.
@@ -74,10 +79,15 @@ func New(cfg Config) *echo.Echo {
 		EnterpriseOwner: {guard.EnterpriseOwner},
 		Token:           {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate},
 	}
+	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()))
 	for _, r := range routeTable(newEndpoints(cfg)) {
 		mw, ok := guards[r.Access]
 		if !ok {
 			panic("web: route " + r.Method + " " + r.Path + " has no access rule")
+		}
+		if r.Heavy {
+			// After the guard: whoever is turned away does not wait.
+			mw = append(slices.Clip(mw), heavy)
 		}
 		e.Add(r.Method, r.Path, r.Handler, mw...)
 	}

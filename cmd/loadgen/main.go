@@ -68,7 +68,7 @@ func main() {
 	fs.DurationVar(&o.maxSettings, "max-settings-p99", 20*time.Millisecond, "target for the settings page's p99")
 	fs.Float64Var(&o.maxRSSMB, "max-rss-mb", 150, "target for the server's peak RSS, in MB (10^6 bytes)")
 	fs.StringVar(&o.serverLog, "server-log", "", "write the server's log of the measured run to this file")
-	fs.StringVar(&o.profile, "profile", "", "build the server with net/http/pprof (go build -overlay; sources untouched) and write to this directory a CPU profile of the middle of the run, a goroutine dump half-way, and heap, allocation, block and mutex profiles at the end")
+	fs.StringVar(&o.profile, "profile", "", "build the server with net/http/pprof (go build -overlay; sources untouched) and write to this directory a CPU profile of the middle of the run, a goroutine dump and a 2 s execution trace half-way, and heap, allocation, block and mutex profiles at the end")
 	fs.Var(&o.env, "env", "KEY=VALUE for the server's environment (repeatable), e.g. --env GOMEMLIMIT=100MiB")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.Usage = func() {
@@ -317,6 +317,9 @@ func cpuProfile(ctx context.Context, addr, dir string, d time.Duration) error {
 		select {
 		case <-time.After(d / 4):
 			_ = fetch(ctx, addr, "/debug/pprof/goroutine?debug=1", filepath.Join(dir, "goroutines.txt"))
+			// An execution trace of 2 s: where requests waited for a
+			// processor (go tool trace -pprof=sched trace.out).
+			_ = fetch(ctx, addr, "/debug/pprof/trace?seconds=2", filepath.Join(dir, "trace.out"))
 		case <-ctx.Done():
 		}
 	}()
