@@ -150,7 +150,11 @@ func (c *authCache) end(scope cacheScope) {
 
 // through returns m's entry for key if it is of g's current generation, or
 // loads it and keeps it if no write began meanwhile.
-func through[K comparable, V any](c *authCache, g *generation, m map[K]cached[V], key K, load func() (V, error)) (V, error) {
+//
+// The load runs to its end even if ctx is cancelled: it is a few point
+// lookups, its result is kept for other requests, and a context that
+// cannot be cancelled spares modernc a goroutine per statement to watch it.
+func through[K comparable, V any](ctx context.Context, c *authCache, g *generation, m map[K]cached[V], key K, load func(context.Context) (V, error)) (V, error) {
 	gen := g.n.Load()
 	if gen%2 == 0 {
 		c.mu.RLock()
@@ -160,7 +164,7 @@ func through[K comparable, V any](c *authCache, g *generation, m map[K]cached[V]
 			return e.val, nil
 		}
 	}
-	v, err := load()
+	v, err := load(context.WithoutCancel(ctx))
 	if err != nil || gen%2 != 0 {
 		return v, err
 	}
@@ -178,7 +182,7 @@ func through[K comparable, V any](c *authCache, g *generation, m map[K]cached[V]
 // TokenByHash finds the token whose SHA-256 hash is hash: ErrNotFound when
 // there is none (never issued, or deleted).
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
-	return through(s.auth, &s.auth.access, s.auth.tokens, string(hash), func() (APIToken, error) {
+	return through(ctx, s.auth, &s.auth.access, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
 }
@@ -256,7 +260,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 // OrgAccessOf loads an organization by login with its policy in force and
 // its repositories: ErrNotFound when there is no such organization.
 func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
-	return through(s.auth, &s.auth.access, s.auth.orgs, strings.ToLower(login), func() (OrgAccess, error) {
+	return through(ctx, s.auth, &s.auth.access, s.auth.orgs, strings.ToLower(login), func(ctx context.Context) (OrgAccess, error) {
 		var a OrgAccess
 		org, err := s.OrgByLogin(ctx, login)
 		if err != nil {

@@ -74,7 +74,7 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 // a session is started, renewed or ended, the user (with their unread
 // count) until the next write to tokens, grants or notifications.
 func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (User, Session, error) {
-	ses, err := through(s.auth, &s.auth.sessions, s.auth.sessionsByID, string(id), func() (Session, error) {
+	ses, err := through(ctx, s.auth, &s.auth.sessions, s.auth.sessionsByID, string(id), func(ctx context.Context) (Session, error) {
 		return s.loadSession(ctx, id)
 	})
 	if err != nil {
