@@ -51,21 +51,27 @@ const authCacheLimit = 50_000
 // and an entry is used only while its generation is the even one it was
 // read in. So nothing read before a commit is used after it.
 //
-// There are three generations, so that the frequent writes end only what
+// There are four generations, so that the frequent writes end only what
 // they may change:
 //   - access ends with writes to tokens, grants, policies and
 //     notifications (approvals, settings saves, new tokens), and with
 //     every directory write;
+//   - tokenRows ends when tokens are deleted, and with every directory
+//     write: a token's row, permissions and repositories never change
+//     otherwise (its grant's status is cached apart, under access);
 //   - directory ends only with the rare writes that may change users,
 //     organizations, memberships or repositories;
 //   - sessions ends with sign-ins, sign-outs and session renewals.
 type authCache struct {
 	access    generation
+	tokenRows generation
 	directory generation
 	sessions  generation
 	mu        sync.RWMutex
-	// Under access.
+	// Under tokenRows.
 	tokens map[string]cached[APIToken]
+	// Under access.
+	grants map[int64]cached[policy.GrantStatus]
 	orgs   map[string]cached[OrgAccess]
 	users  map[int64]cached[User]
 	// Under directory.
@@ -91,6 +97,7 @@ type cached[V any] struct {
 func newAuthCache() *authCache {
 	return &authCache{
 		tokens:       map[string]cached[APIToken]{},
+		grants:       map[int64]cached[policy.GrantStatus]{},
 		orgs:         map[string]cached[OrgAccess]{},
 		users:        map[int64]cached[User]{},
 		orgLogins:    map[string]cached[Org]{},
@@ -107,16 +114,18 @@ type cacheScope uint8
 const (
 	// changesSessions: sessions only.
 	changesSessions cacheScope = 1 << iota
-	// changesAccess: tokens, grants, policies, notifications.
+	// changesAccess: grants, policies, notifications, new tokens.
 	changesAccess
+	// changesTokenRows: deleted tokens.
+	changesTokenRows
 	// changesDirectory: users, organizations, memberships, repositories.
-	// Everything under access depends on them too.
+	// Everything under access and tokenRows depends on them too.
 	changesDirectory
 
 	// changesNothingCached: last uses, issues, SSH keys.
 	changesNothingCached cacheScope = 0
 	// changesEverything is the default of inTx.
-	changesEverything = changesSessions | changesAccess | changesDirectory
+	changesEverything = changesSessions | changesAccess | changesTokenRows | changesDirectory
 )
 
 // generations lists the generations a write in scope ends.
@@ -127,6 +136,9 @@ func (c *authCache) generations(scope cacheScope) []*generation {
 	}
 	if scope&(changesAccess|changesDirectory) != 0 {
 		gs = append(gs, &c.access)
+	}
+	if scope&(changesTokenRows|changesDirectory) != 0 {
+		gs = append(gs, &c.tokenRows)
 	}
 	if scope&changesDirectory != 0 {
 		gs = append(gs, &c.directory)
@@ -180,11 +192,30 @@ func through[K comparable, V any](ctx context.Context, c *authCache, g *generati
 }
 
 // TokenByHash finds the token whose SHA-256 hash is hash: ErrNotFound when
-// there is none (never issued, or deleted).
+// there is none (never issued, or deleted). The token is cached until
+// tokens are deleted, its grant's status until the next approval, denial,
+// revocation or policy change: after those, only the status is read again.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
-	return through(ctx, s.auth, &s.auth.access, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
+	t, err := through(ctx, s.auth, &s.auth.tokenRows, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
+	if err != nil || t.GrantID == 0 {
+		return t, err
+	}
+	status, err := through(ctx, s.auth, &s.auth.access, s.auth.grants, t.GrantID, func(ctx context.Context) (policy.GrantStatus, error) {
+		var st policy.GrantStatus
+		err := s.read.QueryRowContext(ctx, grantStatusQuery, t.GrantID).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Deleted with its token since the token was read.
+			return st, ErrNotFound
+		}
+		return st, err
+	})
+	if err != nil {
+		return APIToken{}, err
+	}
+	t.Credential.Grant = status
+	return t, nil
 }
 
 // The queries of an API call's token: each a point lookup by index.
@@ -198,6 +229,7 @@ const (
 	 WHERE t.hash = ?`
 	apiTokenPermissionsQuery = `SELECT name, level FROM token_permissions WHERE token_id = ?`
 	apiTokenReposQuery       = `SELECT repo_id FROM token_repositories WHERE token_id = ? ORDER BY repo_id`
+	grantStatusQuery         = `SELECT status FROM grants WHERE id = ?`
 )
 
 // loadAPIToken reads a token, its permissions and its repositories from

@@ -287,3 +287,40 @@ func TestDirectoryListsOutliveAccessWrites(t *testing.T) {
 		t.Errorf("repositories after adding aaa-new: %v", repos)
 	}
 }
+
+// A decision ends only the cached grant status: the token's own row is not
+// read again, yet the next check sees the new status. Deleting the token
+// ends the row too.
+func TestTokenRowsOutliveDecisions(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	hash, id := newSecret(t, d, "rows")
+	tok, err := d.s.TokenByHash(ctx, hash)
+	if err != nil || tok.Credential.Grant != policy.GrantApproved {
+		t.Fatalf("before: %+v, %v", tok, err)
+	}
+	rows := d.s.auth.tokenRows.n.Load()
+	if _, err := d.s.Decide(ctx, Decision{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+		IDs: []int64{tok.GrantID}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
+		t.Fatal(err)
+	}
+	if d.s.auth.tokenRows.n.Load() != rows {
+		t.Error("a revocation set the cached token rows aside")
+	}
+	if tok, err = d.s.TokenByHash(ctx, hash); err != nil || tok.Credential.Grant != policy.GrantRevoked {
+		t.Errorf("after the revocation: %v, %v; want revoked", tok.Credential.Grant, err)
+	}
+	// A classic token has no grant whose absence would give it away.
+	classicID, secret := tkClassic(t, d, "mona", "rows", "repo")
+	if _, err := d.s.TokenByHash(ctx, policy.HashToken(secret)); err != nil {
+		t.Fatal(err)
+	}
+	for tokenID, h := range map[int64][]byte{id: hash, classicID: policy.HashToken(secret)} {
+		if err := d.s.DeleteToken(ctx, d.users["mona"], tokenID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.s.TokenByHash(ctx, h); !errors.Is(err, ErrNotFound) {
+			t.Errorf("token %d after deletion: %v, want ErrNotFound", tokenID, err)
+		}
+	}
+}

@@ -130,9 +130,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.writeTx(ctx, changesEverything, fn)
 }
 
-// accessTx is inTx for writes that change tokens, grants, policies or
-// notifications, and no session, user, organization, membership or
-// repository: the caches of those stay.
+// accessTx is inTx for writes that change grants, policies or
+// notifications, or add tokens, and delete no token and change no session,
+// user, organization, membership or repository: the caches of those stay.
 func (s *Store) accessTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.writeTx(ctx, changesAccess, fn)
 }

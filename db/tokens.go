@@ -388,7 +388,7 @@ func placeholders(n int) string {
 // organization, or was waiting for it, the organization's audit log says
 // so in the same transaction.
 func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) error {
-	return s.accessTx(ctx, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
 		var grantID, orgID int64
 		var status string
 		err := tx.QueryRowContext(ctx,
@@ -432,7 +432,7 @@ var ErrNotPending = errors.New("request is no longer pending")
 // CancelRequest withdraws a user's pending request: the token, useless
 // without it, goes too, and the organization's log records the cancel.
 func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error {
-	return s.accessTx(ctx, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
 		var grantID, orgID int64
 		var status string
 		err := tx.QueryRowContext(ctx,
