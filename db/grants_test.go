@@ -1038,13 +1038,19 @@ func TestTurningApprovalOffApprovesManyPending(t *testing.T) {
 	checkGrantCounts(t, d.s)
 }
 
-// checkGrantCounts compares the triggers' counters with a real count.
+// checkGrantCounts compares the triggers' counters (grants by status,
+// unread notifications) with a real count.
 func checkGrantCounts(t *testing.T, s *Store) {
 	t.Helper()
 	want := dumpQuery(t, s.write, `SELECT org_id, status, count(*) FROM grants GROUP BY 1, 2 ORDER BY 1, 2`)
 	got := dumpQuery(t, s.write, `SELECT org_id, status, n FROM grant_counts WHERE n != 0 ORDER BY 1, 2`)
 	if got != want {
 		t.Errorf("grant_counts:\n%s\nwant (counted):\n%s", got, want)
+	}
+	want = dumpQuery(t, s.write, `SELECT user_id, count(*) FROM notifications WHERE read_at IS NULL GROUP BY 1 ORDER BY 1`)
+	got = dumpQuery(t, s.write, `SELECT user_id, n FROM unread_counts WHERE n != 0 ORDER BY 1`)
+	if got != want {
+		t.Errorf("unread_counts:\n%s\nwant (counted):\n%s", got, want)
 	}
 }
 

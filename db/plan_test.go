@@ -262,7 +262,7 @@ const (
 	tokensOfSQL        = `SELECT ` + tokenColumns + tokenJoins + ` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
 	notificationsOfSQL = `SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`
 	userByIDSQL        = `SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-		        (SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = users.id AND read_at IS NULL LIMIT ?))
+		        min(?, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0))
 		 FROM users WHERE id = ?`
 	membersOfSQL   = `SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`
 	reposOfSQL     = `SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`
@@ -383,7 +383,7 @@ func TestTokenAndUserQueriesUseIndexes(t *testing.T) {
 				{name: "NotificationsOf", query: notificationsOfSQL, args: []any{p.owner, 20}, ordered: true,
 					uses: []string{"notifications_by_user (user_id=?)"}},
 				{name: "UserByID unread count", query: userByIDSQL, args: []any{UnreadCap, p.owner},
-					uses: []string{"notifications_unread (user_id=?)"}},
+					uses: []string{"unread_counts USING INTEGER PRIMARY KEY (rowid=?)"}},
 				{name: "ReposOf", query: reposOfSQL, args: []any{p.org}, ordered: true},
 				// MembersOf sorts one organization's members by login (no
 				// index holds logins by organization), or, with statistics

@@ -40,17 +40,17 @@ func (s *Store) CredentialsFor(ctx context.Context, loginOrEmail string) (Creden
 	return c, err
 }
 
-// UnreadCap bounds the unread count loaded with every page: an owner of a
-// busy organization may have thousands, and counting them all would cost
-// more than the page.
+// UnreadCap bounds the unread count shown with every page: an owner of a
+// busy organization may have thousands.
 const UnreadCap = 100
 
 // userColumns are the columns scanned by scanUser, of the users table
 // aliased users: a user with whether they own an enterprise and their
-// unread notifications, up to UnreadCap (the first parameter).
+// unread notifications (kept by migration 00006's triggers), up to
+// UnreadCap (the first parameter).
 const userColumns = `users.id, users.login, users.email, users.name,
 	EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-	(SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = users.id AND read_at IS NULL LIMIT ?1))`
+	min(?1, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0))`
 
 func scanUser(row interface{ Scan(...any) error }, u *User, more ...any) error {
 	return row.Scan(append([]any{&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread}, more...)...)
