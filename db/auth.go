@@ -30,15 +30,15 @@ type OrgAccess struct {
 	Org       Org
 	Version   int
 	Effective policy.Effective
-	// Repos holds the repositories by lower-case name; List holds them in
-	// name order.
+	// Repos holds the repositories by name, folded by nocase; List holds
+	// them in name order.
 	Repos map[string]Repo
 	List  []Repo
 }
 
 // Repo finds a repository by name, in any case.
 func (a OrgAccess) Repo(name string) (Repo, bool) {
-	r, ok := a.Repos[strings.ToLower(name)]
+	r, ok := a.Repos[nocase(name)]
 	return r, ok
 }
 
@@ -51,7 +51,7 @@ const authCacheLimit = 50_000
 // and an entry is used only while its generation is the even one it was
 // read in. So nothing read before a commit is used after it.
 //
-// There are four generations, so that the frequent writes end only what
+// There are three generations, so that the frequent writes end only what
 // they may change:
 //   - access ends with writes to tokens, grants, policies and
 //     notifications (approvals, settings saves, new tokens), and with
@@ -60,13 +60,15 @@ const authCacheLimit = 50_000
 //     write: a token's row, permissions and repositories never change
 //     otherwise (its grant's status is cached apart, under access);
 //   - directory ends only with the rare writes that may change users,
-//     organizations, memberships or repositories;
-//   - sessions ends with sign-ins, sign-outs and session renewals.
+//     organizations, memberships or repositories.
+//
+// Only this process's writes end a generation. Sessions are therefore not
+// cached: "patpolicy user passwd", another process, ends a user's sessions,
+// and a signed-out cookie must stop working at once.
 type authCache struct {
 	access    generation
 	tokenRows generation
 	directory generation
-	sessions  generation
 	mu        sync.RWMutex
 	// Under tokenRows.
 	tokens map[string]cached[APIToken]
@@ -79,11 +81,12 @@ type authCache struct {
 	roles     map[[2]int64]cached[Role]
 	members   map[int64]cached[[]Member]
 	repos     map[int64]cached[[]Repo]
-	// Under sessions.
-	sessionsByID map[string]cached[Session]
 }
 
-// generation counts write transactions: odd while one is under way.
+// generation counts the ends of write transactions. It is odd from a
+// write's begin to its end (unless the next write begins before the
+// previous one has ended, which only makes entries stored meanwhile
+// invalid sooner): an entry stored before a write's end never outlives it.
 type generation struct{ n atomic.Uint64 }
 
 func (g *generation) begin() { g.n.Add(1) }
@@ -96,15 +99,14 @@ type cached[V any] struct {
 
 func newAuthCache() *authCache {
 	return &authCache{
-		tokens:       map[string]cached[APIToken]{},
-		grants:       map[int64]cached[policy.GrantStatus]{},
-		orgs:         map[string]cached[OrgAccess]{},
-		users:        map[int64]cached[User]{},
-		orgLogins:    map[string]cached[Org]{},
-		roles:        map[[2]int64]cached[Role]{},
-		members:      map[int64]cached[[]Member]{},
-		repos:        map[int64]cached[[]Repo]{},
-		sessionsByID: map[string]cached[Session]{},
+		tokens:    map[string]cached[APIToken]{},
+		grants:    map[int64]cached[policy.GrantStatus]{},
+		orgs:      map[string]cached[OrgAccess]{},
+		users:     map[int64]cached[User]{},
+		orgLogins: map[string]cached[Org]{},
+		roles:     map[[2]int64]cached[Role]{},
+		members:   map[int64]cached[[]Member]{},
+		repos:     map[int64]cached[[]Repo]{},
 	}
 }
 
@@ -112,28 +114,23 @@ func newAuthCache() *authCache {
 type cacheScope uint8
 
 const (
-	// changesSessions: sessions only.
-	changesSessions cacheScope = 1 << iota
 	// changesAccess: grants, policies, notifications, new tokens.
-	changesAccess
+	changesAccess cacheScope = 1 << iota
 	// changesTokenRows: deleted tokens.
 	changesTokenRows
 	// changesDirectory: users, organizations, memberships, repositories.
 	// Everything under access and tokenRows depends on them too.
 	changesDirectory
 
-	// changesNothingCached: last uses, issues, SSH keys.
+	// changesNothingCached: sessions, last uses, issues, SSH keys.
 	changesNothingCached cacheScope = 0
 	// changesEverything is the default of inTx.
-	changesEverything = changesSessions | changesAccess | changesTokenRows | changesDirectory
+	changesEverything = changesAccess | changesTokenRows | changesDirectory
 )
 
 // generations lists the generations a write in scope ends.
 func (c *authCache) generations(scope cacheScope) []*generation {
 	var gs []*generation
-	if scope&changesSessions != 0 {
-		gs = append(gs, &c.sessions)
-	}
 	if scope&(changesAccess|changesDirectory) != 0 {
 		gs = append(gs, &c.access)
 	}
@@ -292,7 +289,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 // OrgAccessOf loads an organization by login with its policy in force and
 // its repositories: ErrNotFound when there is no such organization.
 func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
-	return through(ctx, s.auth, &s.auth.access, s.auth.orgs, strings.ToLower(login), func(ctx context.Context) (OrgAccess, error) {
+	return through(ctx, s.auth, &s.auth.access, s.auth.orgs, nocase(login), func(ctx context.Context) (OrgAccess, error) {
 		var a OrgAccess
 		org, err := s.OrgByLogin(ctx, login)
 		if err != nil {
@@ -308,7 +305,7 @@ func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error
 		}
 		a = OrgAccess{Org: org, Version: p.Version, Effective: p.Effective(), Repos: make(map[string]Repo, len(repos)), List: repos}
 		for _, r := range repos {
-			a.Repos[strings.ToLower(r.Name)] = r
+			a.Repos[nocase(r.Name)] = r
 		}
 		return a, nil
 	})

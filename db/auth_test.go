@@ -324,3 +324,22 @@ func TestTokenRowsOutliveDecisions(t *testing.T) {
 		}
 	}
 }
+
+// Cache keys fold case as the NOCASE columns compare: ASCII letters only.
+// A Kelvin sign is not a "k" to SQLite, so it must not find "kube" in a
+// cache either.
+func TestCacheKeysFoldCaseLikeSQLite(t *testing.T) {
+	if got := nocase("Octo-ORG"); got != "octo-org" {
+		t.Errorf("nocase(Octo-ORG) = %q", got)
+	}
+	if got := nocase("\u212Aube"); got == "kube" {
+		t.Error("nocase folds the Kelvin sign to k; SQLite's NOCASE does not")
+	}
+	d := seededTest(t)
+	ctx := context.Background()
+	for _, login := range []string{"octo-org", "OCTO-ORG", "Octo-Org"} {
+		if org, err := d.s.OrgByLogin(ctx, login); err != nil || org.ID != d.orgs["octo-org"] {
+			t.Errorf("OrgByLogin(%q) = %+v, %v", login, org, err)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"patpolicy/policy"
@@ -55,7 +54,7 @@ func scanOrg(row interface{ Scan(...any) error }, o *Org, extra ...any) error {
 
 // OrgByLogin loads an organization (its login in any case).
 func (s *Store) OrgByLogin(ctx context.Context, login string) (Org, error) {
-	return through(ctx, s.auth, &s.auth.directory, s.auth.orgLogins, strings.ToLower(login), func(ctx context.Context) (Org, error) {
+	return through(ctx, s.auth, &s.auth.directory, s.auth.orgLogins, nocase(login), func(ctx context.Context) (Org, error) {
 		return s.loadOrg(ctx, login)
 	})
 }

@@ -44,7 +44,7 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 		return errors.New("db: a session needs a 32-byte id, a user and an expiry after its start")
 	}
 	now := timestamp(n.Now)
-	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		if len(n.Replaces) > 0 {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, n.Replaces); err != nil {
 				return err
@@ -70,13 +70,11 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 
 // SessionUser finds the user signed in with session id at now, with the
 // session: ErrNotFound when the session does not exist (never started, or
-// ended) or expired before now. Both halves are cached: the session until
-// a session is started, renewed or ended, the user (with their unread
-// count) until the next write to tokens, grants or notifications.
+// ended) or expired before now. The session is read from the database on
+// every call (see authCache for why); the user, with their unread count,
+// comes from the cache.
 func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (User, Session, error) {
-	ses, err := through(ctx, s.auth, &s.auth.sessions, s.auth.sessionsByID, string(id), func(ctx context.Context) (Session, error) {
-		return s.loadSession(ctx, id)
-	})
+	ses, err := s.loadSession(ctx, id)
 	if err != nil {
 		return User{}, Session{}, err
 	}
@@ -109,7 +107,7 @@ func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
 // to expiresAt. A session that has ended stays ended; an earlier time never
 // replaces a later one.
 func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) error {
-	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE sessions SET last_seen_at = ?1, expires_at = ?2 WHERE id = ?3 AND last_seen_at < ?1 AND expires_at > ?1`,
 			timestamp(now), timestamp(expiresAt), id)
@@ -121,7 +119,7 @@ func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time
 // signs no one in any more. Ending a session that does not exist is not an
 // error.
 func (s *Store) EndSession(ctx context.Context, id []byte) error {
-	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})

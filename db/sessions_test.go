@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -245,5 +246,42 @@ func TestSessionUserSeesUnreadChanges(t *testing.T) {
 	}
 	if got := unread(); got != 0 {
 		t.Errorf("unread after marking all read: %d, want 0", got)
+	}
+}
+
+// "patpolicy user passwd" runs in a process of its own: the sessions it
+// ends stop working in the running server at once, though nothing there
+// saw the write.
+func TestSessionsEndedByAnotherProcessStopAtOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "two.db")
+	server, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if _, err := server.SeedDemo(ctx, demoHash); err != nil {
+		t.Fatal(err)
+	}
+	mona, err := server.CredentialsFor(ctx, "mona")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startSession(t, server, "copied", mona.User.ID, sessionStart, nil)
+	for range 2 { // the second from whatever the first cached
+		if _, _, err := sessionUser(t, server, "copied", sessionStart); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.SetPassword(ctx, "mona", demoHash); err != nil {
+		t.Fatal(err)
+	}
+	cli.Close()
+	if _, _, err := sessionUser(t, server, "copied", sessionStart); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after another process reset the password: %v, want ErrNotFound", err)
 	}
 }

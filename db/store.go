@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -153,4 +154,15 @@ func (s *Store) writeTx(ctx context.Context, scope cacheScope, fn func(tx *sql.T
 		return err
 	}
 	return tx.Commit()
+}
+
+// nocase folds s the way SQLite's NOCASE collation compares: ASCII letters
+// only, so that a cache keyed by it finds exactly what the query would.
+func nocase(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }

@@ -72,7 +72,8 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// The heavy routes are the grant lists, the site's and the API's.
+// The heavy routes are the grant lists, the site's and the API's, and the
+// site's bulk decisions, which show the list again on a refusal.
 func TestHeavyRoutesAreTheGrantLists(t *testing.T) {
 	var heavy []string
 	for _, r := range Rules() {
@@ -82,7 +83,9 @@ func TestHeavyRoutesAreTheGrantLists(t *testing.T) {
 	}
 	want := []string{
 		"GET /organizations/:org/settings/personal-access-token-requests",
+		"POST /organizations/:org/settings/personal-access-token-requests",
 		"GET /organizations/:org/settings/personal-access-tokens/active",
+		"POST /organizations/:org/settings/personal-access-tokens/active",
 		"GET /api/v3/orgs/:org/personal-access-token-requests",
 		"GET /api/v3/orgs/:org/personal-access-tokens",
 	}

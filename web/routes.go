@@ -39,10 +39,12 @@ type Rule struct {
 	// Needs says what a token needs on a Token route (GitHub's wording:
 	// a fine-grained permission, or a classic scope).
 	Needs string
-	// Heavy routes list an organization's grants, which can cost hundreds
-	// of times what a settings page costs. Only Config.HeavyLimit of them
-	// run at once, so that under load they wait for each other and not
-	// the pages and API calls that take a fraction of a millisecond.
+	// Heavy routes list an organization's grants (the site's bulk
+	// decisions too: they show the list again when a selection is refused),
+	// which can cost hundreds of times what a settings page costs. Only
+	// Config.HeavyLimit of them run at once, so that under load they wait
+	// for each other and not the pages and API calls that take a fraction
+	// of a millisecond.
 	Heavy bool
 }
 
@@ -156,13 +158,13 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodPost, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.OnboardingStep),
 		r(http.MethodGet, orgs+"/audit-log", OrgOwner, h.org.AuditLog),
 		heavy(r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests)),
-		r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.DecideRequests),
+		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.DecideRequests)),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id", OrgOwner, h.grants.Request),
 		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/approve", OrgOwner, h.grants.Approve),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.DenyForm),
 		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.Deny),
 		heavy(r(http.MethodGet, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.ActiveTokens)),
-		r(http.MethodPost, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.RevokeTokens),
+		heavy(r(http.MethodPost, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.RevokeTokens)),
 		r(http.MethodGet, orgs+"/personal-access-tokens/:id", OrgOwner, h.grants.Token),
 		r(http.MethodPost, orgs+"/personal-access-tokens/:id/revoke", OrgOwner, h.grants.Revoke),
 

@@ -86,7 +86,9 @@ func New(cfg Config) *echo.Echo {
 			panic("web: route " + r.Method + " " + r.Path + " has no access rule")
 		}
 		if r.Heavy {
-			// After the guard: whoever is turned away does not wait.
+			// After the guard: whoever it turns away does not wait (on
+			// the API it checks the token; whether the token may list
+			// is decided by the handler, inside the limit).
 			mw = append(slices.Clip(mw), heavy)
 		}
 		e.Add(r.Method, r.Path, r.Handler, mw...)
