@@ -160,9 +160,8 @@ func (c *authCache) end(scope cacheScope) {
 // through returns m's entry for key if it is of g's current generation, or
 // loads it and keeps it if no write began meanwhile.
 //
-// The load runs to its end even if ctx is cancelled: it is a few point
-// lookups, its result is kept for other requests, and a context that
-// cannot be cancelled spares modernc a goroutine per statement to watch it.
+// The load is a few point lookups whose result is kept for other requests:
+// it runs on pointRead(ctx).
 func through[K comparable, V any](ctx context.Context, c *authCache, g *generation, m map[K]cached[V], key K, load func(context.Context) (V, error)) (V, error) {
 	gen := g.n.Load()
 	if gen%2 == 0 {
@@ -173,7 +172,7 @@ func through[K comparable, V any](ctx context.Context, c *authCache, g *generati
 			return e.val, nil
 		}
 	}
-	v, err := load(context.WithoutCancel(ctx))
+	v, err := load(pointRead(ctx))
 	if err != nil || gen%2 != 0 {
 		return v, err
 	}

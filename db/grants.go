@@ -269,7 +269,7 @@ func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error
 // counters the grants table's triggers keep (see migration 00003).
 func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx,
+	err := s.read.QueryRowContext(pointRead(ctx),
 		`SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`, orgID, status).Scan(&n)
 	return n, err
 }

@@ -32,7 +32,7 @@ func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
 		entFG, entApproval, entClassic sql.NullString
 		entFGDays, entClassicDays      sql.NullInt64
 	)
-	err := s.read.QueryRowContext(ctx,
+	err := s.read.QueryRowContext(pointRead(ctx),
 		`SELECT op.fine_grained_access, op.approval, op.classic_access,
 		        op.fine_grained_max_days, op.classic_max_days, op.version, o.opted_in,
 		        e.slug, e.name, e.opted_in,

@@ -93,7 +93,7 @@ func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
 		ses                    Session
 		created, seen, expires string
 	)
-	err := s.read.QueryRowContext(ctx,
+	err := s.read.QueryRowContext(pointRead(ctx),
 		`SELECT user_id, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id).
 		Scan(&ses.UserID, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -166,3 +166,11 @@ func nocase(s string) string {
 		return r
 	}, s)
 }
+
+// pointRead is the context of a read of a few rows by key. It runs to its
+// end even if the request is cancelled: that takes microseconds, and a
+// context that cannot be cancelled spares modernc a goroutine per statement
+// to watch it, which costs more than the read.
+func pointRead(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
+}
