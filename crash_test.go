@@ -819,41 +819,27 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 	checkCrashSettings(t, conn, when, base, saves)
 	checkCrashAudit(t, conn, when)
 
-	// The counts the triggers keep agree with the grants, and every filter
-	// key carries its grant's status.
-	counted := map[string]int64{}
-	rows, err := conn.Query(`SELECT org_id, status, n FROM grant_counts WHERE n != 0`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var org, n int64
-		var status string
-		if err := rows.Scan(&org, &status, &n); err != nil {
-			t.Fatal(err)
+	// The counts the triggers keep agree with what they count, and every
+	// filter key carries its grant's status.
+	for _, c := range []struct{ name, kept, counted string }{
+		{"grant_counts",
+			`SELECT 'org ' || org_id || ' ' || status, n FROM grant_counts WHERE n != 0`,
+			`SELECT 'org ' || org_id || ' ' || status, count(*) FROM grants GROUP BY org_id, status`},
+		{"unread_counts",
+			`SELECT 'user ' || user_id, n FROM unread_counts WHERE n != 0`,
+			`SELECT 'user ' || user_id, count(*) FROM notifications WHERE read_at IS NULL GROUP BY user_id`},
+	} {
+		kept, counted := countsByKey(t, conn, c.kept), countsByKey(t, conn, c.counted)
+		for k, n := range counted {
+			if kept[k] != n {
+				t.Errorf("%s: %s says %s: %d, there are %d", when, c.name, k, kept[k], n)
+			}
 		}
-		counted[fmt.Sprintf("org %d %s", org, status)] = n
-	}
-	rows.Close()
-	rows, err = conn.Query(`SELECT org_id, status, count(*) FROM grants GROUP BY 1, 2`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var org, n int64
-		var status string
-		if err := rows.Scan(&org, &status, &n); err != nil {
-			t.Fatal(err)
+		for k, n := range kept {
+			if _, ok := counted[k]; !ok {
+				t.Errorf("%s: %s says %s: %d, there are none", when, c.name, k, n)
+			}
 		}
-		k := fmt.Sprintf("org %d %s", org, status)
-		if counted[k] != n {
-			t.Errorf("%s: grant_counts says %s: %d, there are %d", when, k, counted[k], n)
-		}
-		delete(counted, k)
-	}
-	rows.Close()
-	for k, n := range counted {
-		t.Errorf("%s: grant_counts says %s: %d, there are none", when, k, n)
 	}
 	var badKeys int
 	if err := conn.QueryRow(`SELECT count(*) FROM grant_keys k JOIN grants g ON g.id = k.grant_id WHERE k.status != g.status OR k.org_id != g.org_id`).
@@ -865,6 +851,29 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 	}
 	t.Logf("%s: checked %d acknowledged tokens, %d issues, %d decisions; %d tokens stored without an acknowledgement (in flight at the kill)",
 		when, len(tokens), len(issues), len(decisions), unacked)
+}
+
+// countsByKey reads a query of (key, count) rows into a map.
+func countsByKey(t *testing.T, conn *sql.DB, query string) map[string]int64 {
+	t.Helper()
+	rows, err := conn.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // checkCrashSettings: the organization's settings and their audit events

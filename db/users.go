@@ -52,8 +52,8 @@ const userColumns = `users.id, users.login, users.email, users.name,
 	EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
 	min(?1, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0))`
 
-func scanUser(row interface{ Scan(...any) error }, u *User, more ...any) error {
-	return row.Scan(append([]any{&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread}, more...)...)
+func scanUser(row interface{ Scan(...any) error }, u *User) error {
+	return row.Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread)
 }
 
 // UserByID loads a user, with their unread count as of the last write to

@@ -1133,14 +1133,10 @@ func mxHammer(a *app, path, secret string, cut func()) []mxCall {
 			mu.Unlock()
 		}()
 	}
-	waitFor := func(n *atomic.Int64, at int64) {
-		for deadline := time.Now().Add(30 * time.Second); n.Load() < at && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	waitFor(&total, 40)
+	waitAtLeast(&total, 40)
 	// Writes that change nothing the calls read, just before the cut:
-	// each one sets the cache aside, so that the callers are loading from
+	// each one sets aside the cache's access generation (grant statuses,
+	// organizations' policies), so that the callers are loading those from
 	// the database when the cut begins, which is when a load from before
 	// the cut could wrongly be kept after it.
 	for range 10 {
@@ -1148,7 +1144,7 @@ func mxHammer(a *app, path, secret string, cut func()) []mxCall {
 	}
 	cut()
 	cutDone.Store(true)
-	waitFor(&post, 200)
+	waitAtLeast(&post, 200)
 	stop.Store(true)
 	wg.Wait()
 	return calls

@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
@@ -419,3 +421,10 @@ func (p *page) selected(id string) string {
 
 // location is the response's Location header.
 func (p *page) location() string { return p.res.Header.Get("Location") }
+
+// waitAtLeast waits, for up to 30 s, until n reaches at.
+func waitAtLeast(n *atomic.Int64, at int64) {
+	for deadline := time.Now().Add(30 * time.Second); n.Load() < at && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}

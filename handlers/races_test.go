@@ -1103,15 +1103,11 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 			mu.Unlock()
 		}()
 	}
-	waitFor := func(n *atomic.Int64, at int64) {
-		for deadline := time.Now().Add(30 * time.Second); n.Load() < at && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	waitFor(&total, 40)
+	waitAtLeast(&total, 40)
 	// Writes that change nothing the calls read, just before the cut, as
-	// in mxHammer: each sets the API's cache aside, so that the callers are
-	// loading from the database when the cut begins, which is when a load
+	// in mxHammer: each sets aside the cache's access generation (grant
+	// statuses, organizations' policies), so that the callers are loading
+	// those from the database when the cut begins, which is when a load
 	// from before the cut could wrongly be kept after it.
 	ctx := context.Background()
 	solo, actor := a.orgID("solo-org"), a.userID("octo-owner")
@@ -1137,7 +1133,7 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 		}()
 	}
 	cw.Wait()
-	waitFor(&post, 200)
+	waitAtLeast(&post, 200)
 	stop.Store(true)
 	wg.Wait()
 	return calls, answers

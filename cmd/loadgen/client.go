@@ -64,7 +64,11 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values, 
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := b.client.Do(req)
+	return readAnswer(b.client.Do(req))
+}
+
+// readAnswer reads a response to its end: latency counts the last byte.
+func readAnswer(resp *http.Response, err error) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
@@ -191,14 +195,5 @@ func apiGet(ctx context.Context, c *http.Client, base, path, token string) (answ
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/vnd.github+json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return answer{}, err
-	}
-	return answer{status: resp.StatusCode, body: buf.Bytes()}, nil
+	return readAnswer(c.Do(req))
 }
