@@ -45,33 +45,43 @@ func (a OrgAccess) Repo(name string) (Repo, bool) {
 // authCacheLimit bounds each cache; a full cache starts again empty.
 const authCacheLimit = 50_000
 
-// authCache keeps what is read on nearly every request. Each entry is valid
-// for one generation of the database: every write transaction makes a
-// generation odd when it takes the write lock and even again when it ends,
-// and an entry is used only while its generation is the even one it was
-// read in. So nothing read before a commit is used after it.
+// authCache keeps what is read on nearly every request. An entry is used
+// only while two things hold:
 //
-// There are three generations, so that the frequent writes end only what
-// they may change:
+//   - No write of this process has begun since it was read: every write
+//     transaction makes a local generation odd when it takes the write lock
+//     and even again when it ends, so a request that writes and then reads
+//     never reads what was there before its own write.
+//   - The database's change counters (see changes.go), as the request read
+//     them, are the ones the entry was read under: triggers bump them in
+//     every transaction that changes what the entry was read from, whoever
+//     commits it. So a request sees every write committed before it began,
+//     by this process or any other.
+//
+// There are four scopes, so that frequent writes end only what they may
+// change:
 //   - access ends with writes to tokens, grants, policies and
 //     notifications (approvals, settings saves, new tokens), and with
 //     every directory write;
-//   - tokenRows ends when tokens are deleted, and with every directory
-//     write: a token's row, permissions and repositories never change
-//     otherwise (its grant's status is cached apart, under access);
+//   - tokenRows ends when tokens are deleted or changed (but for their
+//     last use), and with every directory write: a token's grant's status
+//     is cached apart, under access;
+//   - sessions ends when sessions start, end or change hands, and with
+//     every directory write; a touch that only moves a session's use and
+//     expiry forward does not end it (an expiry read earlier is only ever
+//     earlier than the true one, and is checked again before it counts);
 //   - directory ends only with the rare writes that may change users,
 //     organizations, memberships or repositories.
-//
-// Only this process's writes end a generation. Sessions are therefore not
-// cached: "patpolicy user passwd", another process, ends a user's sessions,
-// and a signed-out cookie must stop working at once.
 type authCache struct {
 	access    generation
 	tokenRows generation
+	sessions  generation
 	directory generation
 	mu        sync.RWMutex
 	// Under tokenRows.
 	tokens map[string]cached[APIToken]
+	// Under sessions.
+	sessionRows map[string]cached[Session]
 	// Under access.
 	grants map[int64]cached[policy.GrantStatus]
 	orgs   map[string]cached[OrgAccess]
@@ -87,27 +97,40 @@ type authCache struct {
 // write's begin to its end (unless the next write begins before the
 // previous one has ended, which only makes entries stored meanwhile
 // invalid sooner): an entry stored before a write's end never outlives it.
-type generation struct{ n atomic.Uint64 }
+//
+// tag picks, from the database's change counters, the ones its entries
+// depend on, summed: the sum moves whenever one of them does.
+type generation struct {
+	n   atomic.Uint64
+	tag func(counters) uint64
+}
 
 func (g *generation) begin() { g.n.Add(1) }
 func (g *generation) end()   { g.n.Add(1) }
 
 type cached[V any] struct {
-	gen uint64
+	gen uint64 // the local generation it was read in
+	tag uint64 // the change counters it was read under
 	val V
 }
 
 func newAuthCache() *authCache {
-	return &authCache{
-		tokens:    map[string]cached[APIToken]{},
-		grants:    map[int64]cached[policy.GrantStatus]{},
-		orgs:      map[string]cached[OrgAccess]{},
-		users:     map[int64]cached[User]{},
-		orgLogins: map[string]cached[Org]{},
-		roles:     map[[2]int64]cached[Role]{},
-		members:   map[int64]cached[[]Member]{},
-		repos:     map[int64]cached[[]Repo]{},
+	c := &authCache{
+		tokens:      map[string]cached[APIToken]{},
+		sessionRows: map[string]cached[Session]{},
+		grants:      map[int64]cached[policy.GrantStatus]{},
+		orgs:        map[string]cached[OrgAccess]{},
+		users:       map[int64]cached[User]{},
+		orgLogins:   map[string]cached[Org]{},
+		roles:       map[[2]int64]cached[Role]{},
+		members:     map[int64]cached[[]Member]{},
+		repos:       map[int64]cached[[]Repo]{},
 	}
+	c.access.tag = func(n counters) uint64 { return n.access + n.directory }
+	c.tokenRows.tag = func(n counters) uint64 { return n.tokenRows + n.directory }
+	c.sessions.tag = func(n counters) uint64 { return n.sessions + n.directory }
+	c.directory.tag = func(n counters) uint64 { return n.directory }
+	return c
 }
 
 // cacheScope is which cached reads a write transaction may change.
@@ -118,14 +141,16 @@ const (
 	changesAccess cacheScope = 1 << iota
 	// changesTokenRows: deleted tokens.
 	changesTokenRows
+	// changesSessions: sessions started or ended.
+	changesSessions
 	// changesDirectory: users, organizations, memberships, repositories.
-	// Everything under access and tokenRows depends on them too.
+	// Everything under access, tokenRows and sessions depends on them too.
 	changesDirectory
 
-	// changesNothingCached: sessions, last uses, issues, SSH keys.
+	// changesNothingCached: session touches, last uses, issues, SSH keys.
 	changesNothingCached cacheScope = 0
 	// changesEverything is the default of inTx.
-	changesEverything = changesAccess | changesTokenRows | changesDirectory
+	changesEverything = changesAccess | changesTokenRows | changesSessions | changesDirectory
 )
 
 // generations lists the generations a write in scope ends.
@@ -136,6 +161,9 @@ func (c *authCache) generations(scope cacheScope) []*generation {
 	}
 	if scope&(changesTokenRows|changesDirectory) != 0 {
 		gs = append(gs, &c.tokenRows)
+	}
+	if scope&(changesSessions|changesDirectory) != 0 {
+		gs = append(gs, &c.sessions)
 	}
 	if scope&changesDirectory != 0 {
 		gs = append(gs, &c.directory)
@@ -157,18 +185,26 @@ func (c *authCache) end(scope cacheScope) {
 	}
 }
 
-// through returns m's entry for key if it is of g's current generation, or
-// loads it and keeps it if no write began meanwhile.
+// through returns m's entry for key if it was read in g's current local
+// generation under the change counters ctx goes by (see authCache), or
+// loads it and keeps it if no write of this process began meanwhile. When
+// the counters cannot be read, it loads without the cache.
 //
 // The load is a few point lookups whose result is kept for other requests:
 // it runs on pointRead(ctx).
-func through[K comparable, V any](ctx context.Context, c *authCache, g *generation, m map[K]cached[V], key K, load func(context.Context) (V, error)) (V, error) {
+func through[K comparable, V any](ctx context.Context, s *Store, g *generation, m map[K]cached[V], key K, load func(context.Context) (V, error)) (V, error) {
+	c := s.auth
 	gen := g.n.Load()
+	n, err := s.counters(ctx)
+	if err != nil {
+		return load(pointRead(ctx))
+	}
+	tag := g.tag(n)
 	if gen%2 == 0 {
 		c.mu.RLock()
 		e, ok := m[key]
 		c.mu.RUnlock()
-		if ok && e.gen == gen {
+		if ok && e.gen == gen && e.tag == tag {
 			return e.val, nil
 		}
 	}
@@ -181,7 +217,7 @@ func through[K comparable, V any](ctx context.Context, c *authCache, g *generati
 		if len(m) >= authCacheLimit {
 			clear(m)
 		}
-		m[key] = cached[V]{gen: gen, val: v}
+		m[key] = cached[V]{gen: gen, tag: tag, val: v}
 	}
 	c.mu.Unlock()
 	return v, nil
@@ -192,13 +228,13 @@ func through[K comparable, V any](ctx context.Context, c *authCache, g *generati
 // tokens are deleted, its grant's status until the next approval, denial,
 // revocation or policy change: after those, only the status is read again.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
-	t, err := through(ctx, s.auth, &s.auth.tokenRows, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
+	t, err := through(ctx, s, &s.auth.tokenRows, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
 	if err != nil || t.GrantID == 0 {
 		return t, err
 	}
-	status, err := through(ctx, s.auth, &s.auth.access, s.auth.grants, t.GrantID, func(ctx context.Context) (policy.GrantStatus, error) {
+	status, err := through(ctx, s, &s.auth.access, s.auth.grants, t.GrantID, func(ctx context.Context) (policy.GrantStatus, error) {
 		var st policy.GrantStatus
 		err := s.read.QueryRowContext(ctx, grantStatusQuery, t.GrantID).Scan(&st)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -288,7 +324,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 // OrgAccessOf loads an organization by login with its policy in force and
 // its repositories: ErrNotFound when there is no such organization.
 func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
-	return through(ctx, s.auth, &s.auth.access, s.auth.orgs, nocase(login), func(ctx context.Context) (OrgAccess, error) {
+	return through(ctx, s, &s.auth.access, s.auth.orgs, nocase(login), func(ctx context.Context) (OrgAccess, error) {
 		var a OrgAccess
 		org, err := s.OrgByLogin(ctx, login)
 		if err != nil {

@@ -443,7 +443,7 @@ type Member struct {
 // MembersOf lists an organization's members by login. The list is shared
 // between callers until a member changes: it must not be modified.
 func (s *Store) MembersOf(ctx context.Context, orgID int64) ([]Member, error) {
-	return through(ctx, s.auth, &s.auth.directory, s.auth.members, orgID, func(ctx context.Context) ([]Member, error) {
+	return through(ctx, s, &s.auth.directory, s.auth.members, orgID, func(ctx context.Context) ([]Member, error) {
 		return s.loadMembers(ctx, orgID)
 	})
 }

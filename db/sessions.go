@@ -44,7 +44,7 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 		return errors.New("db: a session needs a 32-byte id, a user and an expiry after its start")
 	}
 	now := timestamp(n.Now)
-	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
 		if len(n.Replaces) > 0 {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, n.Replaces); err != nil {
 				return err
@@ -70,11 +70,18 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 
 // SessionUser finds the user signed in with session id at now, with the
 // session: ErrNotFound when the session does not exist (never started, or
-// ended) or expired before now. The session is read from the database on
-// every call (see authCache for why); the user, with their unread count,
-// comes from the cache.
+// ended) or expired before now. Both come from the cache, which every
+// session started or ended, here or by another process, sets aside (see
+// authCache). A touch does not, so a cached expiry may be earlier than the
+// stored one: a session that looks expired is read again before it counts
+// as such.
 func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (User, Session, error) {
-	ses, err := s.loadSession(ctx, id)
+	ses, err := through(ctx, s, &s.auth.sessions, s.auth.sessionRows, string(id), func(ctx context.Context) (Session, error) {
+		return s.loadSession(ctx, id)
+	})
+	if err == nil && !ses.ExpiresAt.After(now) {
+		ses, err = s.loadSession(pointRead(ctx), id)
+	}
 	if err != nil {
 		return User{}, Session{}, err
 	}
@@ -105,21 +112,31 @@ func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
 
 // TouchSession notes that session id was used at now and moves its expiry
 // to expiresAt. A session that has ended stays ended; an earlier time never
-// replaces a later one.
+// replaces a later one. The cached session, if any, moves forward with it
+// (a touch only moves times forward, so it sets nothing aside).
 func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) error {
-	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE sessions SET last_seen_at = ?1, expires_at = ?2 WHERE id = ?3 AND last_seen_at < ?1 AND expires_at > ?1`,
 			timestamp(now), timestamp(expiresAt), id)
 		return err
 	})
+	if err == nil {
+		s.auth.mu.Lock()
+		if e, ok := s.auth.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.After(now) {
+			e.val.LastSeenAt, e.val.ExpiresAt = now, expiresAt
+			s.auth.sessionRows[string(id)] = e
+		}
+		s.auth.mu.Unlock()
+	}
+	return err
 }
 
 // EndSession deletes session id, so that its cookie, and every copy of it,
 // signs no one in any more. Ending a session that does not exist is not an
 // error.
 func (s *Store) EndSession(ctx context.Context, id []byte) error {
-	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})

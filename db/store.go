@@ -40,6 +40,9 @@ type Store struct {
 	auth *authCache
 	// uses collects tokens' last use between flushes.
 	uses *lastUses
+	// changes reads the change counters that cached reads are checked
+	// against.
+	changes *changeReader
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -71,7 +74,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &Store{write: write, read: read, now: time.Now, auth: newAuthCache(), uses: newLastUses()}, nil
+
+	// The change counters are read on a connection of their own.
+	changes, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, err
+	}
+	changes.SetMaxOpenConns(1)
+	changes.SetMaxIdleConns(1)
+	changes.SetConnMaxLifetime(0)
+	changes.SetConnMaxIdleTime(0)
+	return &Store{
+		write: write, read: read, now: time.Now,
+		auth: newAuthCache(), uses: newLastUses(), changes: &changeReader{db: changes},
+	}, nil
 }
 
 // dsn builds a modernc DSN. busy_timeout comes first so that it already
@@ -105,7 +123,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Close writes down the last uses still in memory and closes both pools.
 func (s *Store) Close() error {
 	flush := s.FlushLastUses(context.Background())
-	return errors.Join(flush, s.read.Close(), s.write.Close())
+	return errors.Join(flush, s.changes.db.Close(), s.read.Close(), s.write.Close())
 }
 
 // Ping reports whether the database answers.

@@ -78,7 +78,7 @@ type NewToken struct {
 // ReposOf lists an organization's repositories by name. The list is shared
 // between callers until a repository changes: it must not be modified.
 func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
-	return through(ctx, s.auth, &s.auth.directory, s.auth.repos, orgID, func(ctx context.Context) ([]Repo, error) {
+	return through(ctx, s, &s.auth.directory, s.auth.repos, orgID, func(ctx context.Context) ([]Repo, error) {
 		return s.loadRepos(ctx, orgID)
 	})
 }

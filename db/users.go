@@ -59,7 +59,7 @@ func scanUser(row interface{ Scan(...any) error }, u *User) error {
 // UserByID loads a user, with their unread count as of the last write to
 // tokens, grants or notifications.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	return through(ctx, s.auth, &s.auth.access, s.auth.users, id, func(ctx context.Context) (User, error) {
+	return through(ctx, s, &s.auth.access, s.auth.users, id, func(ctx context.Context) (User, error) {
 		return s.loadUser(ctx, id)
 	})
 }

@@ -53,6 +53,7 @@ func New(cfg Config) *echo.Echo {
 	e.Use(
 		requestLogger(cfg.Logger),
 		middleware.Recover(),
+		consistent(cfg.Store),
 		securityHeaders,
 		middleware.BodyLimit(FormBodyLimit),
 		siteOnly(readForm),
@@ -94,6 +95,18 @@ func New(cfg Config) *echo.Echo {
 		e.Add(r.Method, r.Path, r.Handler, mw...)
 	}
 	return e
+}
+
+// consistent makes every cached read of a request reflect every write
+// committed before it began, by this process or any other (db.Consistent).
+func consistent(store *db.Store) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			c.SetRequest(r.WithContext(store.Consistent(r.Context())))
+			return next(c)
+		}
+	}
 }
 
 // isAPI reports whether a request is for the REST API.

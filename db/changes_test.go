@@ -1,0 +1,164 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// otherProcess opens a plain connection to s's file, as another server or
+// the sqlite3 shell would: its writes pass by s entirely.
+func otherProcess(t *testing.T, s *Store) *sql.DB {
+	t.Helper()
+	var path string
+	if err := s.read.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("sqlite", dsn(path, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetMaxOpenConns(1)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func TestChangeCountersMoveWithWhatCachesHold(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	other := otherProcess(t, d.s)
+	var tokenID int64
+	if err := d.s.read.QueryRow(`SELECT id FROM tokens LIMIT 1`).Scan(&tokenID); err != nil {
+		t.Fatal(err)
+	}
+	id := make([]byte, 32)
+	if err := d.s.StartSession(ctx, NewSession{ID: id, UserID: d.users["mona"], Now: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	now := timestamp(time.Now())
+	for _, c := range []struct {
+		name  string
+		query string
+		args  []any
+		moves func(counters) uint64 // nil: nothing moves
+	}{
+		{"a user renamed", `UPDATE users SET name = 'M' WHERE id = ?`, []any{d.users["mona"]}, func(c counters) uint64 { return c.directory }},
+		{"a membership removed", `DELETE FROM memberships WHERE user_id = ?`, []any{d.users["hubot"]}, func(c counters) uint64 { return c.directory }},
+		{"a repository added", `INSERT INTO repositories (org_id, name, private, created_at) VALUES (?, 'new', 1, ?)`, []any{d.orgs["octo-org"], now}, func(c counters) uint64 { return c.directory }},
+		{"a policy changed", `UPDATE org_policies SET fine_grained_access = 'restrict' WHERE org_id = ?`, []any{d.orgs["octo-org"]}, func(c counters) uint64 { return c.access }},
+		{"a grant revoked", `UPDATE grants SET status = 'revoked' WHERE token_id = ?`, []any{tokenID}, func(c counters) uint64 { return c.access }},
+		{"a token expired", `UPDATE tokens SET expires_at = ? WHERE id = ?`, []any{now, tokenID}, func(c counters) uint64 { return c.tokenRows }},
+		{"a token's permission changed", `UPDATE token_permissions SET level = 'write' WHERE token_id = ?`, []any{tokenID}, func(c counters) uint64 { return c.tokenRows }},
+		{"a session ended", `DELETE FROM sessions WHERE id = ?`, []any{id}, func(c counters) uint64 { return c.sessions }},
+		{"a token used", `UPDATE tokens SET last_used_at = ? WHERE id = ?`, []any{now, tokenID}, nil},
+		{"an audit event", `INSERT INTO audit_events (org_id, action, actor_id, details, created_at) VALUES (?, 'x', ?, '', ?)`, []any{d.orgs["octo-org"], d.users["mona"], now}, nil},
+	} {
+		before, err := d.s.changes.read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Exec(c.query, c.args...); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		after, err := d.s.changes.read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case c.moves == nil && after != before:
+			t.Errorf("%s: counters moved from %+v to %+v; nothing cached depends on it", c.name, before, after)
+		case c.moves != nil && c.moves(after) <= c.moves(before):
+			t.Errorf("%s: its counter did not move (%+v, then %+v)", c.name, before, after)
+		}
+	}
+}
+
+// TestChangeReadsNeverPredateTheirCaller: whatever committed before a call
+// to read began is in its answer, however many callers share reads.
+func TestChangeReadsNeverPredateTheirCaller(t *testing.T) {
+	d := seededTest(t)
+	other := otherProcess(t, d.s)
+	ctx := context.Background()
+	base, err := d.s.changes.read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var committed atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := other.Exec(`UPDATE users SET name = ? WHERE id = ?`, i, d.users["mona"]); err != nil {
+				t.Error(err)
+				return
+			}
+			committed.Add(1)
+		}
+	}()
+	var readers sync.WaitGroup
+	for range 8 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for range 200 {
+				seen := committed.Load()
+				c, err := d.s.changes.read(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if c.directory < base.directory+seen {
+					t.Errorf("a read answered %d after %d commits had ended (from %d)", c.directory, seen, base.directory)
+					return
+				}
+			}
+		}()
+	}
+	readers.Wait()
+	close(stop)
+	wg.Wait()
+}
+
+// TestConsistentContextReadsCountersOnce: under one request's context the
+// counters are read once, so a write by another process after that is seen
+// by the next request, not in the middle of this one; this process's own
+// writes are seen at once all the same.
+func TestConsistentContextReadsCountersOnce(t *testing.T) {
+	d := seededTest(t)
+	other := otherProcess(t, d.s)
+	req := d.s.Consistent(context.Background())
+	org, err := d.s.OrgByLogin(req, "octo-org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(`UPDATE organizations SET name = 'Renamed elsewhere' WHERE id = ?`, org.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.s.OrgByLogin(req, "octo-org"); got.Name != org.Name {
+		t.Errorf("the same request read %q; its counters were read before the change", got.Name)
+	}
+	next := d.s.Consistent(context.Background())
+	if got, _ := d.s.OrgByLogin(next, "octo-org"); got.Name != "Renamed elsewhere" {
+		t.Errorf("the next request read %q, want the other process's change", got.Name)
+	}
+	// Its own write: the local generation ends the entry within the request.
+	if err := d.s.inTx(req, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE organizations SET name = 'Renamed here' WHERE id = ?`, org.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.s.OrgByLogin(req, "octo-org"); got.Name != "Renamed here" {
+		t.Errorf("after its own write the request read %q", got.Name)
+	}
+}
