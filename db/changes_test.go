@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -76,10 +77,30 @@ func TestChangeCountersMoveWithWhatCachesHold(t *testing.T) {
 	}
 }
 
+// withoutWALIndex makes s read the counters every time, as where the WAL
+// index cannot be read.
+func withoutWALIndex(t testing.TB, s *Store) {
+	if s.changes.wal == nil {
+		t.Fatal("the store has no WAL index to read")
+	}
+	w := s.changes.wal
+	s.changes.wal = nil
+	t.Cleanup(func() { w.close() })
+}
+
 // TestChangeReadsNeverPredateTheirCaller: whatever committed before a call
-// to read began is in its answer, however many callers share reads.
+// to read began is in its answer, however many callers share reads, whether
+// the WAL index tells that nothing changed or the counters are read.
 func TestChangeReadsNeverPredateTheirCaller(t *testing.T) {
+	t.Run("WAL index", func(t *testing.T) { testChangeReadsNeverPredateTheirCaller(t, false) })
+	t.Run("counters only", func(t *testing.T) { testChangeReadsNeverPredateTheirCaller(t, true) })
+}
+
+func testChangeReadsNeverPredateTheirCaller(t *testing.T, countersOnly bool) {
 	d := seededTest(t)
+	if countersOnly {
+		withoutWALIndex(t, d.s)
+	}
 	other := otherProcess(t, d.s)
 	ctx := context.Background()
 	base, err := d.s.changes.read(ctx)
@@ -161,4 +182,36 @@ func TestConsistentContextReadsCountersOnce(t *testing.T) {
 	if got, _ := d.s.OrgByLogin(req, "octo-org"); got.Name != "Renamed here" {
 		t.Errorf("after its own write the request read %q", got.Name)
 	}
+}
+
+// BenchmarkChangeRead is the cost every request pays once: one read of the
+// change counters (callers one at a time, so no read is shared).
+func BenchmarkChangeRead(b *testing.B) {
+	b.Run("WAL index", func(b *testing.B) { benchmarkChangeRead(b, false) })
+	b.Run("counters only", func(b *testing.B) { benchmarkChangeRead(b, true) })
+}
+
+func benchmarkChangeRead(b *testing.B, countersOnly bool) {
+	s := openTest(b)
+	if countersOnly {
+		withoutWALIndex(b, s)
+	}
+	ctx := context.Background()
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := s.changes.read(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// CPU time as well as wall time: the machine may be busy with others.
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -86,9 +86,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	changes.SetMaxIdleConns(1)
 	changes.SetConnMaxLifetime(0)
 	changes.SetConnMaxIdleTime(0)
+	cr, err := newChangeReader(ctx, changes, path)
+	if err != nil {
+		changes.Close()
+		read.Close()
+		write.Close()
+		return nil, err
+	}
 	return &Store{
 		write: write, read: read, now: time.Now,
-		auth: newAuthCache(), uses: newLastUses(), changes: &changeReader{db: changes},
+		auth: newAuthCache(), uses: newLastUses(), changes: cr,
 	}, nil
 }
 
@@ -123,7 +130,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Close writes down the last uses still in memory and closes both pools.
 func (s *Store) Close() error {
 	flush := s.FlushLastUses(context.Background())
-	return errors.Join(flush, s.changes.db.Close(), s.read.Close(), s.write.Close())
+	return errors.Join(flush, s.changes.close(), s.read.Close(), s.write.Close())
 }
 
 // Ping reports whether the database answers.
