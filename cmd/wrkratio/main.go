@@ -38,14 +38,14 @@ import (
 )
 
 type config struct {
-	duration     time.Duration
-	rounds       int
-	connections  int
-	threads      int
-	bin          string
-	minSettings  float64
-	minAPI       float64
-	pprofAddr    string
+	duration    time.Duration
+	rounds      int
+	connections int
+	threads     int
+	bin         string
+	minSettings float64
+	minAPI      float64
+	pprofAddr   string
 }
 
 func main() {
