@@ -43,10 +43,15 @@ func main() {
 			stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		}))
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logOut := newLogWriter(os.Stderr)
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	cfg := parseConfig(os.Args[1:])
-	if err := run(cfg, logger); err != nil {
+	err := run(cfg, logger)
+	if err != nil {
 		logger.Error("patpolicy stopped", "err", err)
+	}
+	logOut.Close()
+	if err != nil {
 		os.Exit(1)
 	}
 }

@@ -83,9 +83,11 @@ type authCache struct {
 	// Under sessions.
 	sessionRows map[string]cached[Session]
 	// Under access.
-	grants map[int64]cached[policy.GrantStatus]
-	orgs   map[string]cached[OrgAccess]
-	users  map[int64]cached[User]
+	grants      map[int64]cached[policy.GrantStatus]
+	orgs        map[string]cached[OrgAccess]
+	users       map[int64]cached[User]
+	policies    map[int64]cached[OrgPolicy]
+	grantCounts map[grantCountKey]cached[int]
 	// Under directory.
 	orgLogins map[string]cached[Org]
 	roles     map[[2]int64]cached[Role]
@@ -121,6 +123,8 @@ func newAuthCache() *authCache {
 		grants:      map[int64]cached[policy.GrantStatus]{},
 		orgs:        map[string]cached[OrgAccess]{},
 		users:       map[int64]cached[User]{},
+		policies:    map[int64]cached[OrgPolicy]{},
+		grantCounts: map[grantCountKey]cached[int]{},
 		orgLogins:   map[string]cached[Org]{},
 		roles:       map[[2]int64]cached[Role]{},
 		members:     map[int64]cached[[]Member]{},

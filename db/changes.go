@@ -181,9 +181,11 @@ func (w *walIndex) close() error {
 
 type snapshotKey struct{}
 
-// snapshot holds the counters of one request, read at its first cached read.
+// snapshot holds the counters of one request, read at its first cached read
+// and again at the first after each of its own writes.
 type snapshot struct {
-	once sync.Once
+	mu   sync.Mutex
+	read bool
 	c    counters
 	err  error
 }
@@ -191,8 +193,11 @@ type snapshot struct {
 // Consistent returns a context under which the store's cached reads reflect
 // every write committed, by any process, before the first of them: the
 // counters are read once, when the first cached read needs them, and every
-// cached value older than them is read again. Serving layers call it once
-// per request. Without it, each cached read checks the counters itself.
+// cached value older than them is read again. A write through the context
+// has them read again at the next cached read, so that what a request does
+// after a write (a refused save shows the values in force) sees everything
+// committed before the write ended. Serving layers call it once per
+// request. Without it, each cached read checks the counters itself.
 func (s *Store) Consistent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, snapshotKey{}, &snapshot{})
 }
@@ -203,6 +208,21 @@ func (s *Store) counters(ctx context.Context) (counters, error) {
 	if !ok {
 		return s.changes.read(ctx)
 	}
-	sn.once.Do(func() { sn.c, sn.err = s.changes.read(ctx) })
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if !sn.read {
+		sn.c, sn.err = s.changes.read(ctx)
+		sn.read = sn.err == nil
+	}
 	return sn.c, sn.err
+}
+
+// wrote tells ctx's snapshot, if any, that the request wrote: its next
+// cached read reads the counters again.
+func wrote(ctx context.Context) {
+	if sn, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
+		sn.mu.Lock()
+		sn.read = false
+		sn.mu.Unlock()
+	}
 }

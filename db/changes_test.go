@@ -172,6 +172,18 @@ func TestConsistentContextReadsCountersOnce(t *testing.T) {
 	if got, _ := d.s.OrgByLogin(next, "octo-org"); got.Name != "Renamed elsewhere" {
 		t.Errorf("the next request read %q, want the other process's change", got.Name)
 	}
+	// After a write of its own (here one that changes nothing, like a
+	// save refused as stale), the request sees what others committed
+	// before it: the counters are read again.
+	if _, err := other.Exec(`UPDATE organizations SET name = 'Renamed again' WHERE id = ?`, org.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.s.writeTx(req, changesNothingCached, func(tx *sql.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.s.OrgByLogin(req, "octo-org"); got.Name != "Renamed again" {
+		t.Errorf("after a write of its own the request read %q, want what was committed before it", got.Name)
+	}
 	// Its own write: the local generation ends the entry within the request.
 	if err := d.s.inTx(req, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`UPDATE organizations SET name = 'Renamed here' WHERE id = ?`, org.ID)

@@ -268,10 +268,17 @@ func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error
 // CountGrants counts an organization's grants in a status, from the
 // counters the grants table's triggers keep (see migration 00003).
 func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error) {
-	var n int
-	err := s.read.QueryRowContext(pointRead(ctx),
-		`SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`, orgID, status).Scan(&n)
-	return n, err
+	return through(ctx, s, &s.auth.access, s.auth.grantCounts, grantCountKey{orgID, status}, func(ctx context.Context) (int, error) {
+		var n int
+		err := s.read.QueryRowContext(ctx,
+			`SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`, orgID, status).Scan(&n)
+		return n, err
+	})
+}
+
+type grantCountKey struct {
+	org    int64
+	status policy.GrantStatus
 }
 
 // Decision moves grants of an organization from one status to another.

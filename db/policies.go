@@ -23,8 +23,15 @@ func (p OrgPolicy) Effective() policy.Effective {
 }
 
 // OrgPolicy loads an organization's settings and its enterprise's policy in
-// one read.
+// one read, kept until a policy, organization or enterprise changes. The
+// Enterprise it points to is shared: not to be changed.
 func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
+	return through(ctx, s, &s.auth.access, s.auth.policies, orgID, func(ctx context.Context) (OrgPolicy, error) {
+		return s.loadOrgPolicy(ctx, orgID)
+	})
+}
+
+func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
 	var (
 		p                              OrgPolicy
 		entSlug, entName               sql.NullString

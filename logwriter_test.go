@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestLogWriterBuffersThenWritesEverything(t *testing.T) {
+	var out lockedBuffer
+	w := newLogWriter(&out)
+	w.Write([]byte("one\n"))
+	if got := out.String(); got != "" {
+		t.Errorf("a line went out at once (%q): each would cost a system call", got)
+	}
+	// The flush loop writes it out without anyone asking.
+	deadline := time.Now().Add(5 * time.Second)
+	for out.String() != "one\n" && time.Now().Before(deadline) {
+		time.Sleep(flushEvery / 4)
+	}
+	if got := out.String(); got != "one\n" {
+		t.Errorf("after waiting, the log holds %q", got)
+	}
+	w.Write([]byte("two\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.HasSuffix(got, "two\n") {
+		t.Errorf("Close left the last line unwritten: %q", got)
+	}
+}
