@@ -88,7 +88,8 @@ func APIErrorFrom(err error) *APIError {
 		return ae
 	}
 	var he *echo.HTTPError
-	if errors.As(err, &he) && he.Code < 500 {
+	// 503 says "try again later" (see Retry-After), which a client can act on.
+	if errors.As(err, &he) && (he.Code < 500 || he.Code == http.StatusServiceUnavailable) {
 		msg := http.StatusText(he.Code)
 		if s, ok := he.Message.(string); ok && he.Code != http.StatusNotFound {
 			msg = s

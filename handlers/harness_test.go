@@ -233,12 +233,34 @@ func (p *page) checked(name string) string {
 	return v
 }
 
+// appSetup is how newAppAt builds an app, as appOptions change it.
+type appSetup struct {
+	db  []db.Option
+	web func(*web.Config)
+}
+
+type appOption func(*appSetup)
+
+// withDB opens the app's store with opts.
+func withDB(opts ...db.Option) appOption {
+	return func(s *appSetup) { s.db = append(s.db, opts...) }
+}
+
+// withConfig changes the server's configuration before it is built.
+func withConfig(change func(*web.Config)) appOption {
+	return func(s *appSetup) { s.web = change }
+}
+
 // newAppAt is newApp with the database at path, for tests that look at the
-// stored bytes themselves.
-func newAppAt(t *testing.T, path string) *app {
+// stored bytes themselves, or that build the app with options.
+func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 	t.Helper()
+	var setup appSetup
+	for _, o := range opts {
+		o(&setup)
+	}
 	ctx := context.Background()
-	store, err := db.Open(ctx, path)
+	store, err := db.Open(ctx, path, setup.db...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,12 +270,16 @@ func newAppAt(t *testing.T, path string) *app {
 		t.Fatal(err)
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
-	e := web.New(web.Config{
+	cfg := web.Config{
 		Store:          store,
 		SessionSecrets: []string{"test-session-secret"},
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		DummyHash:      dummy,
-	})
+	}
+	if setup.web != nil {
+		setup.web(&cfg)
+	}
+	e := web.New(cfg)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &app{t: t, srv: srv, store: store}

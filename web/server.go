@@ -188,6 +188,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		err = unavailable(c, err)
 		if isAPI(c) {
 			ae := handlers.APIErrorFrom(err)
 			if ae.Status >= 500 {
@@ -212,6 +213,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			page.Title, page.Message = "Page not found", "There is nothing here, or you do not have access to it."
 		case status == http.StatusRequestEntityTooLarge:
 			page.Message = "The submitted form is larger than this site accepts."
+		case status == http.StatusServiceUnavailable && msg != "":
+			page.Title = "Service unavailable"
+			log.Warn("request refused: service unavailable", "path", c.Request().URL.Path, "err", err)
 		case status >= 500:
 			page.Title, page.Message = "Something went wrong", "The server could not finish this request. Nothing was changed; try again."
 			log.Error("request failed", "path", c.Request().URL.Path, "err", err)
