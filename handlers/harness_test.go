@@ -237,6 +237,7 @@ func (p *page) checked(name string) string {
 type appSetup struct {
 	db  []db.Option
 	web func(*web.Config)
+	tls bool
 }
 
 type appOption func(*appSetup)
@@ -249,6 +250,11 @@ func withDB(opts ...db.Option) appOption {
 // withConfig changes the server's configuration before it is built.
 func withConfig(change func(*web.Config)) appOption {
 	return func(s *appSetup) { s.web = change }
+}
+
+// withTLS serves the app over https (clients need the server's transport).
+func withTLS() appOption {
+	return func(s *appSetup) { s.tls = true }
 }
 
 // newAppAt is newApp with the database at path, for tests that look at the
@@ -280,7 +286,12 @@ func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 		setup.web(&cfg)
 	}
 	e := web.New(cfg)
-	srv := httptest.NewServer(e)
+	srv := httptest.NewUnstartedServer(e)
+	if setup.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &app{t: t, srv: srv, store: store}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,8 @@ import (
 type Config struct {
 	Store          *db.Store
 	SessionSecrets []string
-	// SecureCookies marks cookies Secure (the base URL is https).
+	// SecureCookies marks cookies Secure, with __Host- names, and sends
+	// Strict-Transport-Security; an https BaseURL sets it.
 	SecureCookies bool
 	Logger        *slog.Logger
 	// DummyHash is a bcrypt hash compared against for unknown logins.
@@ -33,6 +35,13 @@ type Config struct {
 	// HeavyLimit is how many heavy routes (grant lists) run at once; 0
 	// is DefaultHeavyLimit.
 	HeavyLimit int
+	// BaseURL is the site's public URL, scheme and host (--base-url):
+	// absolute links in API answers are built from it, never from the
+	// request's Host header. Empty, they are built from the request.
+	BaseURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see forwardedFrom).
+	TrustedProxies []netip.Prefix
 }
 
 // FormBodyLimit caps a request body.
@@ -48,6 +57,8 @@ func New(cfg Config) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	cfg.SecureCookies = cfg.SecureCookies || strings.HasPrefix(cfg.BaseURL, "https://")
+	behindProxy(e, cfg)
 
 	guard := access.Guard{Store: cfg.Store}
 	e.Use(
@@ -61,7 +72,7 @@ func New(cfg Config) *echo.Echo {
 		siteOnly(middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",
 			ContextKey:     handlers.CSRFContextKey,
-			CookieName:     "patpolicy_csrf",
+			CookieName:     session.CookieName("patpolicy_csrf", cfg.SecureCookies),
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
 			CookieSecure:   cfg.SecureCookies,
