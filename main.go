@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -35,6 +37,8 @@ type config struct {
 	keys      []string
 	// heavyLimit is web.Config.HeavyLimit.
 	heavyLimit int
+	// trustedProxies is web.Config.TrustedProxies.
+	trustedProxies []netip.Prefix
 }
 
 func main() {
@@ -61,7 +65,8 @@ func parseConfig(args []string) config {
 	var cfg config
 	fs.StringVar(&cfg.addr, "addr", envOr("PATPOLICY_ADDR", "127.0.0.1:8080"), "address to listen on (env PATPOLICY_ADDR)")
 	fs.StringVar(&cfg.dbPath, "db", envOr("PATPOLICY_DB", "data/patpolicy.db"), "SQLite database file (env PATPOLICY_DB)")
-	fs.StringVar(&cfg.baseURL, "base-url", envOr("PATPOLICY_BASE_URL", ""), "public URL; https:// marks cookies Secure (env PATPOLICY_BASE_URL)")
+	fs.StringVar(&cfg.baseURL, "base-url", envOr("PATPOLICY_BASE_URL", ""), "public URL, scheme://host[:port]: absolute links in API answers; https:// also makes cookies Secure with __Host- names and sends HSTS (env PATPOLICY_BASE_URL)")
+	proxies := fs.String("trusted-proxies", envOr("PATPOLICY_TRUSTED_PROXIES", ""), "comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env PATPOLICY_TRUSTED_PROXIES)")
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo dataset into an empty database")
 	fs.IntVar(&cfg.demoScale, "demo-scale", 0, "with the demo, load N pending requests and N active tokens into scale-org-01 (owner scale-owner) of an empty database (env PATPOLICY_DEMO_SCALE)")
 	if v := os.Getenv("PATPOLICY_DEMO_SCALE"); v != "" {
@@ -77,8 +82,60 @@ func parseConfig(args []string) config {
 	if cfg.demoScale < 0 {
 		usageError(fs, "--demo-scale must be 0 or more")
 	}
+	var err error
+	if cfg.baseURL, err = parseBaseURL(cfg.baseURL); err != nil {
+		usageError(fs, "--base-url: %v", err)
+	}
+	if cfg.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
+		usageError(fs, "--trusted-proxies: %v", err)
+	}
 	cfg.keys = session.ParseSecrets(os.Getenv("PATPOLICY_SESSION_KEYS"))
 	return cfg
+}
+
+// parseBaseURL checks a public URL: http or https, a host, nothing after
+// it (the site's pages live at the root). It returns scheme://host[:port],
+// lower-cased, or "" for "".
+func parseBaseURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q: the scheme must be http or https", s)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q: no host", s)
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", fmt.Errorf("%q: only scheme://host[:port] (the site is served at its root)", s)
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+// parseTrustedProxies reads comma-separated CIDRs; a bare address stands
+// for itself alone.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(part)
+			if aerr != nil || addr.Zone() != "" {
+				return nil, fmt.Errorf("%q is not a CIDR (such as 10.0.0.0/8) or an IP address", part)
+			}
+			p = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // usageError reports a bad setting the way the flag package reports a bad
@@ -143,7 +200,8 @@ func run(cfg config, logger *slog.Logger) error {
 	e := web.New(web.Config{
 		Store:          store,
 		SessionSecrets: cfg.keys,
-		SecureCookies:  strings.HasPrefix(cfg.baseURL, "https://"),
+		BaseURL:        cfg.baseURL,
+		TrustedProxies: cfg.trustedProxies,
 		Logger:         logger,
 		DummyHash:      dummy,
 		HeavyLimit:     cfg.heavyLimit,

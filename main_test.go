@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,12 +34,52 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+func TestTrustedProxiesComeFromTheFlagOrTheEnvironment(t *testing.T) {
+	t.Setenv("PATPOLICY_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")
+	if got := fmt.Sprint(parseConfig(nil).trustedProxies); got != "[10.0.0.0/8 192.0.2.7/32]" {
+		t.Errorf("from the environment: %s", got)
+	}
+	if got := fmt.Sprint(parseConfig([]string{"--trusted-proxies", "2001:db8::1/64"}).trustedProxies); got != "[2001:db8::/64]" {
+		t.Errorf("from the flag: %s", got)
+	}
+}
+
+func TestParseTrustedProxiesRefusesWhatIsNoAddress(t *testing.T) {
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example", "10.0.0.0/8;192.0.2.1", "fe80::1%eth0", "*"} {
+		if got, err := parseTrustedProxies(bad); err == nil {
+			t.Errorf("parseTrustedProxies(%q) = %v, want an error", bad, got)
+		}
+	}
+	if got, err := parseTrustedProxies(" , "); err != nil || len(got) != 0 {
+		t.Errorf("parseTrustedProxies of nothing = %v, %v", got, err)
+	}
+}
+
+func TestParseBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                            "",
+		"https://Pat.Example/":        "https://pat.example",
+		"HTTP://pat.example:8443":     "http://pat.example:8443",
+		"https://[2001:db8::1]:8443/": "https://[2001:db8::1]:8443",
+	} {
+		if got, err := parseBaseURL(in); err != nil || got != want {
+			t.Errorf("parseBaseURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"pat.example", "ftp://pat.example", "https://", "https://pat.example/console",
+		"https://pat.example/?x=1", "https://user@pat.example", "https://pat.example/#top", "//pat.example"} {
+		if got, err := parseBaseURL(bad); err == nil {
+			t.Errorf("parseBaseURL(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
 func TestDefaults(t *testing.T) {
-	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS", "PATPOLICY_DEMO_SCALE"} {
+	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS", "PATPOLICY_DEMO_SCALE", "PATPOLICY_TRUSTED_PROXIES"} {
 		t.Setenv(k, "")
 	}
 	cfg := parseConfig(nil)
-	if cfg.addr != "127.0.0.1:8080" || cfg.dbPath != "data/patpolicy.db" || len(cfg.keys) != 0 || cfg.demo || cfg.demoScale != 0 {
+	if cfg.addr != "127.0.0.1:8080" || cfg.dbPath != "data/patpolicy.db" || len(cfg.keys) != 0 || cfg.demo || cfg.demoScale != 0 || len(cfg.trustedProxies) != 0 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }

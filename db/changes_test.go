@@ -18,7 +18,7 @@ func otherProcess(t *testing.T, s *Store) *sql.DB {
 	if err := s.read.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := sql.Open("sqlite", dsn(path, ""))
+	conn, err := sql.Open("sqlite", dsn(path, DefaultBusyTimeout, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

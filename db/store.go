@@ -45,14 +45,36 @@ type Store struct {
 	changes *changeReader
 }
 
+// Option changes how Open sets up the database.
+type Option func(*openOptions)
+
+type openOptions struct {
+	busyTimeout time.Duration
+}
+
+// DefaultBusyTimeout is how long a statement waits for a lock that another
+// process (a second server, 'patpolicy user') holds before it fails with
+// SQLITE_BUSY.
+const DefaultBusyTimeout = 5 * time.Second
+
+// BusyTimeout sets how long a statement waits for another process's lock
+// (DefaultBusyTimeout without this option).
+func BusyTimeout(d time.Duration) Option {
+	return func(o *openOptions) { o.busyTimeout = d }
+}
+
 // Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := openOptions{busyTimeout: DefaultBusyTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	write, err := sql.Open("sqlite", dsn(path, "_txlock=immediate"))
+	write, err := sql.Open("sqlite", dsn(path, o.busyTimeout, "_txlock=immediate"))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +88,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 
-	read, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	read, err := sql.Open("sqlite", dsn(path, o.busyTimeout, "_pragma=query_only(1)"))
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -76,7 +98,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(n)
 
 	// The change counters are read on a connection of their own.
-	changes, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	changes, err := sql.Open("sqlite", dsn(path, o.busyTimeout, "_pragma=query_only(1)"))
 	if err != nil {
 		read.Close()
 		write.Close()
@@ -101,8 +123,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // dsn builds a modernc DSN. busy_timeout comes first so that it already
 // applies while the other pragmas run.
-func dsn(path string, extra string) string {
-	q := "_pragma=busy_timeout(5000)" +
+func dsn(path string, busyTimeout time.Duration, extra string) string {
+	q := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)"

@@ -88,7 +88,8 @@ func APIErrorFrom(err error) *APIError {
 		return ae
 	}
 	var he *echo.HTTPError
-	if errors.As(err, &he) && he.Code < 500 {
+	// 503 says "try again later" (see Retry-After), which a client can act on.
+	if errors.As(err, &he) && (he.Code < 500 || he.Code == http.StatusServiceUnavailable) {
 		msg := http.StatusText(he.Code)
 		if s, ok := he.Message.(string); ok && he.Code != http.StatusNotFound {
 			msg = s
@@ -363,12 +364,12 @@ func pagingOf(c echo.Context) (Paging, error) {
 func setLink(c echo.Context, p Paging, total int) {
 	last := max(1, (total+p.PerPage-1)/p.PerPage)
 	r := c.Request()
-	u := url.URL{Scheme: c.Scheme(), Host: r.Host, Path: r.URL.Path}
+	root, u := webBase(c), url.URL{Path: r.URL.Path}
 	q := r.URL.Query()
 	link := func(page int, rel string) string {
 		q.Set("page", strconv.Itoa(page))
 		u.RawQuery = q.Encode()
-		return "<" + u.String() + `>; rel="` + rel + `"`
+		return "<" + root + u.String() + `>; rel="` + rel + `"`
 	}
 	var parts []string
 	if p.Page > 1 {
@@ -394,11 +395,20 @@ func pageOf[T any](c echo.Context, p Paging, all []T) []T {
 
 // apiBase is the API's absolute root for the URLs in responses.
 func apiBase(c echo.Context) string {
-	return c.Scheme() + "://" + c.Request().Host + APIPrefix
+	return webBase(c) + APIPrefix
 }
 
-// webBase is the site's absolute root.
+// BaseURLContextKey is where the server keeps the site's public URL
+// (scheme and host, no trailing slash) when one is configured.
+const BaseURLContextKey = "base_url"
+
+// webBase is the site's absolute root: the configured public URL, or
+// without one the request's scheme and Host header, which whoever sends the
+// request writes.
 func webBase(c echo.Context) string {
+	if base, _ := c.Get(BaseURLContextKey).(string); base != "" {
+		return base
+	}
 	return c.Scheme() + "://" + c.Request().Host
 }
 

@@ -128,6 +128,10 @@ func (a *app) apiWith(method, path, token string, body any, header http.Header) 
 	for k, v := range header {
 		req.Header[k] = v
 	}
+	// Go sends req.Host as the Host header, whatever the header map says.
+	if host := header.Get("Host"); host != "" {
+		req.Host = host
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)

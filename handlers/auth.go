@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -87,7 +86,7 @@ func (h Auth) Login(c echo.Context) error {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	attempt, wait := h.Limiter.Begin(accountKey(login, cred, found), ClientAddress(c.Request()))
+	attempt, wait := h.Limiter.Begin(accountKey(login, cred, found), ClientAddress(c.RealIP()))
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return render.Page(c, http.StatusTooManyRequests, views.LoginView(Chrome(c, "Sign in"),
@@ -196,15 +195,11 @@ func accountKey(login string, cred db.Credentials, found bool) string {
 
 const maxAccountKey = 256
 
-// ClientAddress is the address failures from one client are counted under:
-// the connection's IP address, or for IPv6 its /64, which one client
-// usually holds whole. X-Forwarded-For is not looked at: without a trusted
-// proxy in front, anyone can write it.
-func ClientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+// ClientAddress is the address failures from one client are counted under,
+// given the client's IP address (Echo's RealIP: the connection's own, or
+// behind a trusted proxy the one it forwarded for): the address, or for
+// IPv6 its /64, which one client usually holds whole.
+func ClientAddress(host string) string {
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
 		return host

@@ -233,12 +233,40 @@ func (p *page) checked(name string) string {
 	return v
 }
 
+// appSetup is how newAppAt builds an app, as appOptions change it.
+type appSetup struct {
+	db  []db.Option
+	web func(*web.Config)
+	tls bool
+}
+
+type appOption func(*appSetup)
+
+// withDB opens the app's store with opts.
+func withDB(opts ...db.Option) appOption {
+	return func(s *appSetup) { s.db = append(s.db, opts...) }
+}
+
+// withConfig changes the server's configuration before it is built.
+func withConfig(change func(*web.Config)) appOption {
+	return func(s *appSetup) { s.web = change }
+}
+
+// withTLS serves the app over https (clients need the server's transport).
+func withTLS() appOption {
+	return func(s *appSetup) { s.tls = true }
+}
+
 // newAppAt is newApp with the database at path, for tests that look at the
-// stored bytes themselves.
-func newAppAt(t *testing.T, path string) *app {
+// stored bytes themselves, or that build the app with options.
+func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 	t.Helper()
+	var setup appSetup
+	for _, o := range opts {
+		o(&setup)
+	}
 	ctx := context.Background()
-	store, err := db.Open(ctx, path)
+	store, err := db.Open(ctx, path, setup.db...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,13 +276,22 @@ func newAppAt(t *testing.T, path string) *app {
 		t.Fatal(err)
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
-	e := web.New(web.Config{
+	cfg := web.Config{
 		Store:          store,
 		SessionSecrets: []string{"test-session-secret"},
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		DummyHash:      dummy,
-	})
-	srv := httptest.NewServer(e)
+	}
+	if setup.web != nil {
+		setup.web(&cfg)
+	}
+	e := web.New(cfg)
+	srv := httptest.NewUnstartedServer(e)
+	if setup.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &app{t: t, srv: srv, store: store}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -242,20 +241,16 @@ func TestServerLimitsSignIns(t *testing.T) {
 
 func TestClientAddress(t *testing.T) {
 	cases := map[string]string{
-		"192.0.2.7:4431":              "192.0.2.7",
-		"[::ffff:192.0.2.7]:4431":     "192.0.2.7",
-		"[2001:db8:1:2:3:4:5:6]:4431": "2001:db8:1:2::/64",
-		"[2001:db8:1:2:ff::1]:80":     "2001:db8:1:2::/64",
-		"[fe80::1%eth0]:80":           "fe80::/64",
-		"not an address":              "not an address",
+		"192.0.2.7":            "192.0.2.7",
+		"::ffff:192.0.2.7":     "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ff::1":   "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"not an address":       "not an address",
 	}
-	for remote, want := range cases {
-		r := httptest.NewRequest(http.MethodPost, "/login", nil)
-		r.RemoteAddr = remote
-		r.Header.Set("X-Forwarded-For", "198.51.100.1")
-		r.Header.Set("X-Real-IP", "198.51.100.2")
-		if got := handlers.ClientAddress(r); got != want {
-			t.Errorf("ClientAddress(%q) = %q, want %q", remote, got, want)
+	for ip, want := range cases {
+		if got := handlers.ClientAddress(ip); got != want {
+			t.Errorf("ClientAddress(%q) = %q, want %q", ip, got, want)
 		}
 	}
 }

@@ -57,6 +57,7 @@ type Route struct {
 // endpoints are the handlers the routes call.
 type endpoints struct {
 	health    echo.HandlerFunc
+	ready     echo.HandlerFunc
 	assets    echo.HandlerFunc
 	auth      handlers.Auth
 	account   handlers.Account
@@ -79,6 +80,7 @@ func newEndpoints(cfg Config) endpoints {
 			}
 			return c.String(http.StatusOK, "ok")
 		},
+		ready: readiness(s, cfg.Logger),
 		assets: func(c echo.Context) error {
 			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
 			return echo.StaticDirectoryHandler(static.FS, false)(c)
@@ -128,6 +130,7 @@ func routeTable(h endpoints) []Route {
 	}
 	return []Route{
 		r(http.MethodGet, "/healthz", Anonymous, h.health),
+		r(http.MethodGet, "/readyz", Anonymous, h.ready),
 		r(http.MethodGet, "/static/*", Anonymous, h.assets),
 		r(http.MethodGet, "/login", Anonymous, h.auth.LoginForm),
 		r(http.MethodPost, "/login", Anonymous, h.auth.Login),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,8 @@ import (
 type Config struct {
 	Store          *db.Store
 	SessionSecrets []string
-	// SecureCookies marks cookies Secure (the base URL is https).
+	// SecureCookies marks cookies Secure, with __Host- names, and sends
+	// Strict-Transport-Security; an https BaseURL sets it.
 	SecureCookies bool
 	Logger        *slog.Logger
 	// DummyHash is a bcrypt hash compared against for unknown logins.
@@ -33,6 +35,13 @@ type Config struct {
 	// HeavyLimit is how many heavy routes (grant lists) run at once; 0
 	// is DefaultHeavyLimit.
 	HeavyLimit int
+	// BaseURL is the site's public URL, scheme and host (--base-url):
+	// absolute links in API answers are built from it, never from the
+	// request's Host header. Empty, they are built from the request.
+	BaseURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see forwardedFrom).
+	TrustedProxies []netip.Prefix
 }
 
 // FormBodyLimit caps a request body.
@@ -48,6 +57,8 @@ func New(cfg Config) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	cfg.SecureCookies = cfg.SecureCookies || strings.HasPrefix(cfg.BaseURL, "https://")
+	behindProxy(e, cfg)
 
 	guard := access.Guard{Store: cfg.Store}
 	e.Use(
@@ -62,7 +73,7 @@ func New(cfg Config) *echo.Echo {
 		siteOnly(middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",
 			ContextKey:     handlers.CSRFContextKey,
-			CookieName:     "patpolicy_csrf",
+			CookieName:     session.CookieName("patpolicy_csrf", cfg.SecureCookies),
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
 			CookieSecure:   cfg.SecureCookies,
@@ -201,6 +212,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		err = unavailable(c, err)
 		if isAPI(c) {
 			ae := handlers.APIErrorFrom(err)
 			if ae.Status >= 500 {
@@ -225,6 +237,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			page.Title, page.Message = "Page not found", "There is nothing here, or you do not have access to it."
 		case status == http.StatusRequestEntityTooLarge:
 			page.Message = "The submitted form is larger than this site accepts."
+		case status == http.StatusServiceUnavailable && msg != "":
+			page.Title = "Service unavailable"
+			log.Warn("request refused: service unavailable", "path", c.Request().URL.Path, "err", err)
 		case status >= 500:
 			page.Title, page.Message = "Something went wrong", "The server could not finish this request. Nothing was changed; try again."
 			log.Error("request failed", "path", c.Request().URL.Path, "err", err)

@@ -106,15 +106,38 @@ func NewSecret() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// Middleware makes the session available to handlers.
-func Middleware(store sessions.Store) echo.MiddlewareFunc {
-	return echosession.Middleware(store)
+// CookieName is the name of a cookie of the site: with secure cookies (an
+// https base URL), __Host- prefixed, a name browsers accept only from an
+// https origin on a Secure cookie with Path=/ and no Domain, so that no
+// other host (a sibling subdomain) can set or shadow it.
+func CookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// keyCookieName is where Middleware leaves the session cookie's name.
+const keyCookieName = "session.cookie_name"
+
+// Middleware makes the session available to handlers, in the cookie named
+// as the store's options call for (CookieName).
+func Middleware(store *sessions.CookieStore) echo.MiddlewareFunc {
+	name := CookieName(cookieName, store.Options.Secure)
+	load := echosession.Middleware(store)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return load(func(c echo.Context) error {
+			c.Set(keyCookieName, name)
+			return next(c)
+		})
+	}
 }
 
 func get(c echo.Context) *sessions.Session {
-	s, err := echosession.Get(cookieName, c)
+	name, _ := c.Get(keyCookieName).(string)
+	s, err := echosession.Get(name, c)
 	if s == nil {
-		s = sessions.NewSession(nil, cookieName)
+		s = sessions.NewSession(nil, name)
 	}
 	if err != nil {
 		// A cookie we cannot read (a retired key, tampering) counts as none.
