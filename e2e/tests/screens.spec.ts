@@ -106,16 +106,19 @@ test('a long justification keeps its queue row short; the request page shows all
 
 test('the Filter button never sits alone on its line', async ({ page }) => {
   await signIn(page, 'octo-owner');
-  await page.goto(queuePath(ORG));
-  const button = page.getByRole('button', { name: 'Filter', exact: true });
-  const last = page.getByRole('combobox', { name: 'Permission', exact: true });
-  const alone: number[] = [];
-  for (let width = 360; width <= 1280; width += 20) {
-    await page.setViewportSize({ width, height: 800 });
-    const [b, c] = [await button.boundingBox(), await last.boundingBox()];
-    if (!b || !c || b.y >= c.y + c.height || b.y + b.height <= c.y) alone.push(width);
+  for (const [list, combobox] of [[queuePath(ORG), 'Permission'], [activeTokensPath(ORG), 'Permission'], [auditLogPath(ORG), 'Action']]) {
+    await page.goto(list);
+    const button = page.getByRole('button', { name: 'Filter', exact: true });
+    const last = page.getByRole('combobox', { name: combobox, exact: true });
+    const alone: number[] = [];
+    for (let width = 360; width <= 1280; width += 20) {
+      await page.setViewportSize({ width, height: 800 });
+      const [b, c] = [await button.boundingBox(), await last.boundingBox()];
+      if (!b || !c || b.y >= c.y + c.height || b.y + b.height <= c.y) alone.push(width);
+    }
+    expect(alone, `${list}: widths (px) where "Filter" wraps below the ${combobox} combobox`).toEqual([]);
   }
-  expect(alone, 'widths (px) where "Filter" wraps below the Permission combobox').toEqual([]);
+  await page.setViewportSize(DESKTOP);
 });
 
 test('the new token is all in view at any width, and Copy copies it', async ({ page, context }) => {
