@@ -6,6 +6,7 @@ import { expect, Page, test } from '@playwright/test';
 import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
+  APPROVAL, CLASSIC, FG, radio,
   activeTokensPath, auditLogPath, createFineGrainedToken, createFineGrainedTokensQuickly, devTokensPath, classicTokensPath,
   entPatPath, expectNoAxeViolations, flash, grantRow, onboardingPath, openUserMenu, orgProfilePath, patSettingsPath,
   queuePath, REPO_ACCESS, signedInPages, signIn,
@@ -186,4 +187,32 @@ test('an owner of an enterprise only lands on Your enterprises; signing out says
   await shots(page, 'signed-out');
   const icon = await page.locator('head link[rel="icon"]').getAttribute('href');
   expect((await page.request.get(icon ?? '/missing')).status()).toBe(200);
+});
+
+test('enrolling with Restrict says Restrict; the same owner\'s other tab gets a 409 that blames no one', async ({ page }) => {
+  await signIn(page, 'octo-owner');
+  await page.goto(onboardingPath('solo-org'));
+  await radio(page, FG.legend, FG.restrict).check();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await radio(page, APPROVAL.legend, APPROVAL.require).check();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await radio(page, CLASSIC.legend, CLASSIC.restrict).check();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+  await expect(flash(page)).toContainText(FG.restrict);
+  await expect(flash(page)).not.toContainText('enabled');
+  await shots(page, 'enrolled-flash');
+
+  // A second tab of the same session.
+  const other = await page.context().newPage();
+  await other.goto(patSettingsPath('solo-org'));
+  await page.goto(patSettingsPath('solo-org'));
+  await radio(page, FG.legend, FG.allow).check();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await radio(other, APPROVAL.legend, APPROVAL.noRequire).check();
+  await other.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(other.getByRole('alert')).toContainText('These settings were changed since you opened this page.');
+  await expect(other.getByRole('alert')).not.toContainText('Another owner');
+  await shots(other, 'conflict');
+  await other.close();
 });
