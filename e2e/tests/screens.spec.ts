@@ -6,7 +6,7 @@ import { expect, Page, test } from '@playwright/test';
 import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
-  APPROVAL, CLASSIC, FG, radio,
+  APPROVAL, CLASSIC, FG, enrollWith, radio,
   activeTokensPath, auditLogPath, createFineGrainedToken, createFineGrainedTokensQuickly, devTokensPath, classicTokensPath,
   entPatPath, expectNoAxeViolations, flash, grantRow, onboardingPath, openUserMenu, orgProfilePath, patSettingsPath,
   queuePath, REPO_ACCESS, signedInPages, signIn,
@@ -192,13 +192,7 @@ test('an owner of an enterprise only lands on Your enterprises; signing out says
 test('enrolling with Restrict says Restrict; the same owner\'s other tab gets a 409 that blames no one', async ({ page }) => {
   await signIn(page, 'octo-owner');
   await page.goto(onboardingPath('solo-org'));
-  await radio(page, FG.legend, FG.restrict).check();
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await radio(page, APPROVAL.legend, APPROVAL.require).check();
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await radio(page, CLASSIC.legend, CLASSIC.restrict).check();
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+  await enrollWith(page, FG.restrict, APPROVAL.require, CLASSIC.restrict);
   await expect(flash(page)).toContainText(FG.restrict);
   await expect(flash(page)).not.toContainText('enabled');
   await shots(page, 'enrolled-flash');
