@@ -194,12 +194,10 @@ func listCount(n int, noun string, filtered bool) string {
 	return s
 }
 
-// thousands writes n with commas between groups of three digits.
+// thousands writes a count (never negative) with commas between groups of
+// three digits.
 func thousands(n int) string {
 	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}
