@@ -372,7 +372,7 @@ type crashWorker struct {
 
 var (
 	crashCSRFRe     = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-	crashNewTokenRe = regexp.MustCompile(`id="new-token" value="([^"]*)"`)
+	crashNewTokenRe = regexp.MustCompile(`id="new-token"[^>]*>([^<]*)</textarea>`)
 	crashTokenLocRe = regexp.MustCompile(`^/settings/personal-access-tokens/(\d+)$`)
 	crashQueueRowRe = regexp.MustCompile(`name="id" value="(\d+)" aria-label="Select ([^"]+)"`)
 	crashVersionRe  = regexp.MustCompile(`name="version" value="(\d+)"`)

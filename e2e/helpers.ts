@@ -102,6 +102,15 @@ export function radio(scope: Page | Locator, legend: string, label: string): Loc
   return group(scope, legend).getByRole('radio', { name: label, exact: true });
 }
 
+/** On onboarding step 1 (already open): picks the three choices, Continue after each, then Enroll. */
+export async function enrollWith(page: Page, fineGrained: string, approval: string, classic: string) {
+  for (const [legend, label] of [[FG.legend, fineGrained], [APPROVAL.legend, approval], [CLASSIC.legend, classic]]) {
+    await radio(page, legend, label).check();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  }
+  await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+}
+
 export function saveButton(page: Page): Locator {
   return page.getByRole('button', { name: 'Save', exact: true });
 }

@@ -23,9 +23,20 @@ type Account struct {
 	Store AccountStore
 }
 
-// Home sends a visitor to their organizations.
+// Home sends a visitor to their organizations, or an enterprise owner who
+// belongs to no organization to their enterprises.
 func (h Account) Home(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, HomePath)
+	u := access.User(c)
+	if u.OwnsEnterprise {
+		ms, err := h.Store.MembershipsOf(c.Request().Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if len(ms) == 0 {
+			return c.Redirect(http.StatusSeeOther, "/settings/enterprises")
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/settings/organizations")
 }
 
 // Organizations lists the user's organizations.

@@ -46,8 +46,9 @@ type Auth struct {
 	Now func() time.Time
 }
 
-// HomePath is where a signed-in user lands by default.
-const HomePath = "/settings/organizations"
+// HomePath is where a signed-in user lands by default: Account.Home sends
+// each user on to the list that fits them.
+const HomePath = "/"
 
 const badCredentials = "Incorrect username or password."
 
@@ -69,8 +70,16 @@ func (h Auth) LoginForm(c echo.Context) error {
 	if access.User(c) != nil {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
-	return render.Page(c, http.StatusOK, views.LoginView(Chrome(c, "Sign in"), views.LoginPage{ReturnTo: returnTo}))
+	ch := Chrome(c, "Sign in")
+	if c.QueryParam(signedOutParam) != "" && ch.Flash == "" {
+		ch.Flash = "You have signed out."
+	}
+	return render.Page(c, http.StatusOK, views.LoginView(ch, views.LoginPage{ReturnTo: returnTo}))
 }
+
+// signedOutParam marks the sign-in page shown after signing out. The
+// session cookie is deleted then, so it cannot carry a flash.
+const signedOutParam = "signed_out"
 
 // Login checks the credentials and starts a new session. Too many recent
 // failures for the account or from the client's address are answered 429,
@@ -140,7 +149,7 @@ func (h Auth) Logout(c echo.Context) error {
 	if err := session.SignOut(c); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/login")
+	return c.Redirect(http.StatusSeeOther, "/login?"+signedOutParam+"=1")
 }
 
 // rotateCSRF gives the browser a new CSRF token at sign-in, so that a token

@@ -54,7 +54,7 @@ func (p *page) createdID(base string) string {
 
 // newTokenBox is the one-time textbox of a token page.
 func (p *page) newTokenBox() *goquery.Selection {
-	return p.doc.Find(`input#new-token`)
+	return p.doc.Find(`#new-token`)
 }
 
 // ownerOptions lists the values of the Resource owner combobox.
@@ -208,7 +208,7 @@ func TestNewTokenRefusesBadInputKeepingIt(t *testing.T) {
 					t.Errorf("%s shown %q, want %q", perm, got, want)
 				}
 			}
-			if res.doc.Find(`input#new-token`).Length() != 0 {
+			if res.doc.Find(`#new-token`).Length() != 0 {
 				t.Error("a refused form shows a token")
 			}
 			// Nothing was stored.
@@ -340,7 +340,7 @@ func TestCreateFineGrainedShowsTheTokenOnceAndStoresItsHash(t *testing.T) {
 	if first.text(`label[for="new-token"]`) != "New token" {
 		t.Errorf("the token box is labelled %q", first.text(`label[for="new-token"]`))
 	}
-	secret, _ := box.Attr("value")
+	secret := box.Text()
 	if !fineGrainedFormat.MatchString(secret) {
 		t.Fatalf("token %q is not in the fine-grained format", secret)
 	}
@@ -560,7 +560,7 @@ func TestClassicTokens(t *testing.T) {
 	values.Set("note", "laptop")
 	id := mona.post(classicPath, values).createdID(classicPath)
 	first := mona.get(classicPath + "/" + id).status(http.StatusOK)
-	secret := first.attr("input#new-token", "value")
+	secret := first.newTokenBox().Text()
 	if !classicFormat.MatchString(secret) || len(secret) != 40 {
 		t.Fatalf("classic token %q", secret)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,7 @@ type GrantStore interface {
 	MembersOf(ctx context.Context, orgID int64) ([]db.Member, error)
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
 	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
+	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
 }
 
 // OrgTokens serves an organization's Pending requests and Active tokens to
@@ -46,15 +48,17 @@ type grantList struct {
 	lead    string
 	empty   string
 	path    string // under the organization's settings
+	// counted names the list's rows after a number: "12 pending".
+	counted string
 }
 
 var (
 	pendingList = grantList{policy.GrantPending, "Pending requests",
 		"Fine-grained personal access tokens waiting for an owner's review before they reach this organization.",
-		"No pending requests", "/personal-access-token-requests"}
+		"No pending requests", "/personal-access-token-requests", "pending"}
 	activeList = grantList{policy.GrantApproved, "Active tokens",
 		"Fine-grained personal access tokens that may reach this organization's resources.",
-		"No active tokens", "/personal-access-tokens/active"}
+		"No active tokens", "/personal-access-tokens/active", "active"}
 )
 
 // PendingRequests lists the queue.
@@ -94,9 +98,17 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 	if err != nil {
 		return err
 	}
+	total, err := h.Store.CountGrants(ctx, org.ID, l.status)
+	if err != nil {
+		return err
+	}
 	base := orgBase(org) + l.path
 	p := views.GrantListPage{Nav: nav(org, base), Pending: l.status == policy.GrantPending, Heading: l.heading, Lead: l.lead,
-		Empty: l.empty, BaseURL: base, Action: base, Filtered: f != listFilter{}, Error: problem}
+		Empty: l.empty, BaseURL: base, Action: base, Filtered: f != listFilter{}, Error: problem,
+		Count: listCount(total, l.counted, f != listFilter{})}
+	if p.Filtered {
+		p.Empty = l.empty + " match these filters"
+	}
 	if query := f.values().Encode(); query != "" {
 		p.Action += "?" + query
 	}
@@ -130,12 +142,14 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 	if _, ok := policy.PermissionByName(f.permission); f.permission != "" && !ok {
 		bad = append(bad, "There is no permission named “"+f.permission+"”.")
 	}
+	// A page link that cannot be read (cut short, edited by hand) is no
+	// reason to show nothing: the list starts again at its first page.
 	q.Before, err = cursor(c.QueryParam("before"))
 	if err == nil {
 		q.After, err = cursor(c.QueryParam("after"))
 	}
 	if err != nil {
-		bad = append(bad, "The page link is not valid; showing the newest first.")
+		p.Notice = "The page link could not be read, so this is the first page."
 		q.Before, q.After = 0, 0
 	}
 	q.Permission = f.permission
@@ -168,6 +182,54 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 	return render.Page(c, status, views.GrantListView(Chrome(c, l.heading+" · "+org.Login), p))
 }
 
+// listCount says how many rows a list has in all. It comes from the
+// per-status counters the store keeps, so it costs one lookup however long
+// the list; counting what filters match would mean reading every row, so
+// a filtered list says that its count is of the whole list.
+func listCount(n int, noun string, filtered bool) string {
+	s := thousands(n) + " " + noun
+	if filtered {
+		s += " in all, before filters"
+	}
+	return s
+}
+
+// thousands writes a count (never negative) with commas between groups of
+// three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// excerptRunes and excerptLines bound the justification a list row shows;
+// the request's own page shows all of it.
+const (
+	excerptRunes = 140
+	excerptLines = 3
+)
+
+// excerpt cuts s to a few lines and characters, at a word where it can,
+// and reports whether anything was cut.
+func excerpt(s string) (string, bool) {
+	cut := false
+	if lines := strings.Split(s, "\n"); len(lines) > excerptLines {
+		s, cut = strings.Join(lines[:excerptLines], "\n"), true
+	}
+	if r := []rune(s); len(r) > excerptRunes {
+		s, cut = string(r[:excerptRunes]), true
+		if i := strings.LastIndexAny(s, " \n"); i > len(s)/2 {
+			s = s[:i]
+		}
+	}
+	if cut {
+		s = strings.TrimRight(s, " \n\r\t") + "…"
+	}
+	return s, cut
+}
+
 func cursor(s string) (int64, error) {
 	if s == "" {
 		return 0, nil
@@ -193,6 +255,7 @@ func grantRow(org db.Org, l grantList, t db.Token, now time.Time) views.GrantRow
 		Expires: expiresText(t.ExpiresAt, now), Expired: policy.Expired(t.ExpiresAt, now),
 		LastUsed: lastUsedText(t.LastUsedAt, now), Age: ago(t.Grant.CreatedAt, now),
 	}
+	r.Excerpt, r.Clipped = excerpt(t.Grant.Justification)
 	if l.status == policy.GrantApproved && !t.Grant.DecidedAt.IsZero() {
 		r.Age = ago(t.Grant.DecidedAt, now)
 	}

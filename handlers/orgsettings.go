@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -231,7 +232,7 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		if err != nil && !errors.Is(err, db.ErrAlreadyOptedIn) {
 			return err
 		}
-		msg := "Fine-grained personal access tokens are now enabled. Your settings were saved."
+		msg := enrolledFlash(views.OrgForm(onboardingURL(org), 0, orgValues(policy.Resolve(next, true, p.Enterprise), org.EnterpriseName)))
 		if err != nil {
 			msg = "This organization was already opted in by another owner; its settings were not changed."
 		}
@@ -241,6 +242,16 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
 	}
 	return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, "Use the Continue or Back button to move between steps.")
+}
+
+// enrolledFlash says what enrolling chose, in the words of the options, so
+// that an owner who chose Restrict is not told tokens are enabled.
+func enrolledFlash(form views.PolicyForm) string {
+	var chosen []string
+	for _, row := range form.Summary()[:len(policy.OnboardingSteps())] {
+		chosen = append(chosen, row.Value)
+	}
+	return "Enrolled, and your settings were saved: " + strings.Join(chosen, "; ") + "."
 }
 
 func (h OrgSettings) renderStep(c echo.Context, status int, org db.Org, eff policy.Effective, step int, v views.OrgPolicyValues, msg string) error {

@@ -442,7 +442,7 @@ func (s *raceSaver) outcome(ans raceAnswer) (applied bool, problem string) {
 		return false, ans.String()
 	case s.web != nil && ans.status == http.StatusSeeOther && ans.header.Get("Location") == page:
 		return true, ""
-	case s.web != nil && ans.status == http.StatusConflict && strings.Contains(ans.body, "Another owner saved these settings"):
+	case s.web != nil && ans.status == http.StatusConflict && strings.Contains(ans.body, "These settings were changed since you opened this page"):
 		return false, ""
 	case s.web == nil && ans.status == http.StatusOK:
 		return true, ""

@@ -133,7 +133,7 @@ func TestStaleFormIsRefusedWithConflict(t *testing.T) {
 
 	res := alice.submit(aliceForm, "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).
 		status(http.StatusConflict)
-	res.contains(`[role="alert"]`, "Another owner saved")
+	res.contains(`[role="alert"]`, "These settings were changed since you opened this page")
 	res.contains(`[role="alert"] table`, "Do not require administrator approval")
 	if res.checked("fine_grained_access") != "restrict" {
 		t.Error("the user's attempted choice is not kept")
@@ -228,7 +228,7 @@ func TestEnterpriseFormRefusesBadValuesAndStaleForms(t *testing.T) {
 		status(http.StatusUnprocessableEntity).contains(`[role="alert"]`, "Choose one of the options.")
 	admin.submit(form, "form.settings-form", map[string]string{"approval": "required"}).redirectsTo(entPath)
 	admin.submit(form, "form.settings-form", map[string]string{"approval": "disabled"}).
-		status(http.StatusConflict).contains(`[role="alert"]`, "Another owner saved")
+		status(http.StatusConflict).contains(`[role="alert"]`, "These settings were changed since you opened this page")
 }
 
 func TestOnboarding(t *testing.T) {

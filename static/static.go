@@ -3,7 +3,7 @@ package static
 
 import "embed"
 
-// FS holds app.css and app.js.
+// FS holds app.css, app.js and the images they and the layout use.
 //
-//go:embed app.css app.js avatar.svg
+//go:embed app.css app.js avatar.svg favicon.svg
 var FS embed.FS

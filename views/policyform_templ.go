@@ -815,7 +815,7 @@ func ConflictNotice(c Conflict) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<div class=\"flash flash-warn\" role=\"alert\"><p><strong>Another owner saved these settings after you opened this page. Your changes were not saved.</strong></p><p>The form below shows your choices again. Compare them with the settings now in force, then save again if you still want them.</p><table class=\"table\"><caption class=\"visually-hidden\">Saved settings and your choices</caption> <thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Now in force</th><th scope=\"col\">Your choice</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<div class=\"flash flash-warn\" role=\"alert\"><p><strong>These settings were changed since you opened this page. Your changes were not saved.</strong></p><p>The form below shows your choices again. Compare them with the settings now in force, then save again if you still want them.</p><table class=\"table\"><caption class=\"visually-hidden\">Saved settings and your choices</caption> <thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Now in force</th><th scope=\"col\">Your choice</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -140,10 +140,14 @@ type GrantRow struct {
 	Access        string
 	Permissions   string
 	Justification string
-	Expires       string
-	Age           string
-	LastUsed      string
-	Expired       bool
+	// Excerpt is the start of the justification that the list shows;
+	// Clipped says the rest is on the request's own page.
+	Excerpt  string
+	Clipped  bool
+	Expires  string
+	Age      string
+	LastUsed string
+	Expired  bool
 }
 
 // GrantListPage is the Pending requests or the Active tokens page.
@@ -165,6 +169,10 @@ type GrantListPage struct {
 	NewerURL    string
 	OlderURL    string
 	Error       string
+	// Count says how many rows the list has in all, e.g. "1,204 pending".
+	Count string
+	// Notice explains a page link that was set aside.
+	Notice string
 }
 
 // GrantPage is one request or active token as an owner sees it.

@@ -72,15 +72,28 @@ func parseAttrs(s string) map[string]string {
 	return attrs
 }
 
-// inputValue returns the value of the first input whose attribute key is
-// val (for example name="_csrf" or id="new-token").
+// inputValue returns the value of the first input or textarea whose
+// attribute key is val (for example name="_csrf" or id="new-token").
 func inputValue(page, key, val string) (string, bool) {
 	for _, t := range tags(page) {
-		if t.name == "input" && t.attrs[key] == val {
+		switch {
+		case t.attrs[key] != val:
+		case t.name == "input":
 			return t.attrs["value"], true
+		case t.name == "textarea":
+			return textareaText(page[t.end:]), true
 		}
 	}
 	return "", false
+}
+
+// textareaText is the text of a textarea whose start tag ends where s
+// begins.
+func textareaText(s string) string {
+	if e := strings.Index(s, "</textarea>"); e >= 0 {
+		s = s[:e]
+	}
+	return html.UnescapeString(s)
 }
 
 // csrfToken is the page's CSRF token (every signed-in page has one in its
@@ -162,11 +175,7 @@ func formValues(page, action string) (url.Values, error) {
 			}
 			v.Add(name, chosen)
 		case "textarea":
-			text := body[t.end:]
-			if e := strings.Index(text, "</textarea>"); e >= 0 {
-				text = text[:e]
-			}
-			v.Add(name, html.UnescapeString(text))
+			v.Add(name, textareaText(body[t.end:]))
 		}
 	}
 	return v, nil

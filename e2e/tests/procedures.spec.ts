@@ -3,7 +3,7 @@
 import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
-  APPROVAL, CLASSIC, FG, auditLog, goToPatSettingsLikeTheDoc, group, onboardingPath, orgSettingsNav,
+  APPROVAL, CLASSIC, FG, auditLog, enrollWith, goToPatSettingsLikeTheDoc, group, onboardingPath, orgSettingsNav,
   patSettingsPath, radio, saveAndExpectSaved, saveButton, signIn,
 } from '../helpers';
 
@@ -89,13 +89,7 @@ test('Restricting access by personal access tokens (classic) on solo-org, opting
   await goToPatSettingsLikeTheDoc(page, 'solo-org');
   await expect(page).toHaveURL(new RegExp(`${onboardingPath('solo-org')}$`));
 
-  await radio(page, FG.legend, FG.allow).check();
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await radio(page, APPROVAL.legend, APPROVAL.require).check();
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await radio(page, CLASSIC.legend, CLASSIC.allow).check();
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+  await enrollWith(page, FG.allow, APPROVAL.require, CLASSIC.allow);
   await expect(page).toHaveURL(new RegExp(`${patSettingsPath('solo-org')}$`));
   await expect(page.getByRole('status')).toBeVisible();
 
