@@ -336,7 +336,7 @@ type Paging struct {
 func (p Paging) Offset() int { return (p.Page - 1) * p.PerPage }
 
 // pagingOf reads page (default 1) and per_page (default 30, at most 100
-// as on GitHub, where a larger value means 100).
+// as on GitHub, where a larger value means 100, and 0 means the default).
 func pagingOf(c echo.Context) (Paging, error) {
 	p := Paging{Page: 1, PerPage: 30}
 	for _, f := range []struct {
@@ -348,10 +348,12 @@ func pagingOf(c echo.Context) (Paging, error) {
 			continue
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1_000_000 {
+		if err != nil || n < 0 || n > 1_000_000 {
 			return p, invalid("Query", FieldProblem{Field: f.name, Code: "invalid", Message: f.name + " must be a whole number from 1"})
 		}
-		*f.dst = n
+		if n > 0 {
+			*f.dst = n
+		}
 	}
 	p.PerPage = min(p.PerPage, 100)
 	return p, nil
