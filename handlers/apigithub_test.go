@@ -43,3 +43,31 @@ func TestPolicyAPIIfNoneMatchAnswersNotModified(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminAPIAcceptsCommaJoinedArrayFilters(t *testing.T) {
+	a := newApp(t)
+	owner := admAdminToken(a)
+	deployTok, ciTok := a.tokenID("mona", "deploy-bot"), a.tokenID("hubot", "ci-reader")
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"owner=mona,hubot", []string{"ci-reader", "deploy-bot"}},
+		{"owner=mona", []string{"deploy-bot"}},
+		{"owner[]=mona&owner[]=hubot", []string{"ci-reader", "deploy-bot"}},
+		{"token_id=" + deployTok + "," + ciTok, []string{"ci-reader", "deploy-bot"}},
+		{"token_id=" + deployTok, []string{"deploy-bot"}},
+		{"token_id[]=" + deployTok + "&token_id[]=" + ciTok, []string{"ci-reader", "deploy-bot"}},
+	} {
+		var got []admGrant
+		a.api(http.MethodGet, admReqs+"?"+tc.query, owner, nil).want(http.StatusOK).decode(&got)
+		if !slices.Equal(admNames(got), tc.want) {
+			t.Errorf("%s: %v, want %v", tc.query, admNames(got), tc.want)
+		}
+	}
+	// The limits count the items, however they are sent.
+	res := a.api(http.MethodGet, admReqs+"?owner=a,b,c,d,e,f,g,h,i,j,k", owner, nil).want(http.StatusUnprocessableEntity)
+	if f := admFields(res); !slices.Equal(f, []string{"owner"}) {
+		t.Errorf("eleven comma-joined owners: 422 names %v", f)
+	}
+}
