@@ -339,6 +339,7 @@ func (h APIPolicies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return ent, err
 	}
+	setAcceptedScopes(c, policy.Resource{Scope: "admin:enterprise"})
 	now := h.Now()
 	d := policy.DecideEnterprise(&caller.Token.Credential, err == nil, now)
 	if d.Status != http.StatusUnauthorized {

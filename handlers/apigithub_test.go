@@ -1,11 +1,18 @@
 package handlers_test
 
 import (
+	"encoding/base64"
 	"net/http"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"patpolicy/handlers"
 	"patpolicy/policy"
+	"patpolicy/web"
 )
 
 // These tests drive the API the way GitHub's own clients (gh, Octokit,
@@ -69,5 +76,222 @@ func TestAdminAPIAcceptsCommaJoinedArrayFilters(t *testing.T) {
 	res := a.api(http.MethodGet, admReqs+"?owner=a,b,c,d,e,f,g,h,i,j,k", owner, nil).want(http.StatusUnprocessableEntity)
 	if f := admFields(res); !slices.Equal(f, []string{"owner"}) {
 		t.Errorf("eleven comma-joined owners: 422 names %v", f)
+	}
+}
+
+// raw calls any path of the server (not only under /api/v3) and reads the
+// answer.
+func (a *app) raw(method, path string, header http.Header, body string) *apiResponse {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return a.send(req)
+}
+
+func TestAPIAnswersCarryAUniqueRequestID(t *testing.T) {
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "request-ids", fgSpec{Org: "octo-org", Days: 30})
+	seen := map[string]string{}
+	for _, call := range []struct{ path, token string }{
+		{"/user", owner}, {"/user", owner}, {"/repos/octo-org/octo-web", ""},
+		{"/no/such/endpoint", ""}, {"/user", "github_pat_not_a_real_token"},
+	} {
+		res := a.api(http.MethodGet, call.path, call.token, nil)
+		id := res.Header.Get("X-GitHub-Request-Id")
+		if id == "" {
+			t.Errorf("GET %s (%d) has no X-GitHub-Request-Id", call.path, res.Status)
+			continue
+		}
+		if prev, dup := seen[id]; dup {
+			t.Errorf("GET %s has the request id %s of GET %s", call.path, id, prev)
+		}
+		seen[id] = call.path
+	}
+}
+
+func TestAPIUnknownPathsAreGitHubsJSON404(t *testing.T) {
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "unknown-paths", fgSpec{Org: "octo-org", Days: 30})
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	auth := http.Header{"Authorization": {"Bearer " + owner}, "Content-Type": {"application/json"}}
+	for _, tc := range []struct {
+		method, path string
+		header       http.Header
+	}{
+		{http.MethodGet, "/api/v3/no/such/endpoint", nil},
+		{http.MethodPost, "/api/v3/no/such/endpoint", form},
+		{http.MethodGet, "/api", nil},
+		{http.MethodGet, "/api/graphql", nil},
+		{http.MethodPost, "/api/graphql", auth},
+		{http.MethodPost, "/api/v4/projects", form},
+		{http.MethodDelete, "/api/uploads/x", form},
+		// A method the endpoint does not take is no endpoint, as on GitHub.
+		{http.MethodDelete, "/api/v3/user", auth},
+		{http.MethodPost, "/api/v3/orgs/octo-org", form},
+	} {
+		res := a.raw(tc.method, tc.path, tc.header, "x=1")
+		if res.Status != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %s %.80q, want a JSON 404", tc.method, tc.path, res.Status, res.Header.Get("Content-Type"), res.Body)
+			continue
+		}
+		if m := res.message(); m != "Not Found" {
+			t.Errorf("%s %s: message %q, want GitHub's Not Found", tc.method, tc.path, m)
+		}
+	}
+}
+
+func TestAPIHeadAnswersAsGetWithoutABody(t *testing.T) {
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "head", fgSpec{Org: "octo-org", Days: 30, Permissions: map[string]policy.Level{
+		policy.Metadata: policy.LevelRead, "members": policy.LevelRead, "organization_administration": policy.LevelRead}})
+	for _, tc := range []struct {
+		path, token string
+		status      int
+		headers     []string
+	}{
+		{"/user", owner, 200, []string{"Content-Type"}},
+		{"/", "", 200, []string{"Content-Type"}},
+		{"/meta", "", 200, []string{"Content-Type"}},
+		{"/orgs/octo-org/repos?per_page=1", owner, 200, []string{"Content-Type", "Link"}},
+		{"/orgs/octo-org/members?per_page=1", owner, 200, []string{"Content-Type", "Link"}},
+		{"/orgs/octo-org/personal-access-token-policy", owner, 200, []string{"ETag", "Cache-Control"}},
+		{"/repos/octo-org/octo-api", "", 404, []string{"Content-Type"}},
+		{"/user", "", 401, []string{"Content-Type"}},
+		{"/no/such/endpoint", "", 404, []string{"Content-Type"}},
+	} {
+		get := a.api(http.MethodGet, tc.path, tc.token, nil)
+		head := a.api(http.MethodHead, tc.path, tc.token, nil)
+		if get.Status != tc.status || head.Status != tc.status {
+			t.Errorf("%s: GET %d, HEAD %d, want %d", tc.path, get.Status, head.Status, tc.status)
+		}
+		if len(head.Body) != 0 {
+			t.Errorf("HEAD %s has a body: %.80q", tc.path, head.Body)
+		}
+		for _, h := range append(tc.headers, "X-GitHub-Request-Id") {
+			if head.Header.Get(h) == "" || h != "X-GitHub-Request-Id" && head.Header.Get(h) != get.Header.Get(h) {
+				t.Errorf("HEAD %s: %s %q, GET's %q", tc.path, h, head.Header.Get(h), get.Header.Get(h))
+			}
+		}
+	}
+}
+
+func TestAPIAcceptsTheTokenAsBasicAuthPassword(t *testing.T) {
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "basic", fgSpec{Org: "octo-org", Days: 30})
+	basic := func(userpass string) http.Header {
+		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))}}
+	}
+	for _, user := range []string{"octo-owner", "x-access-token", ""} {
+		res := a.apiWith(http.MethodGet, "/user", "", nil, basic(user+":"+owner)).want(http.StatusOK)
+		var u struct{ Login string }
+		res.decode(&u)
+		if u.Login != "octo-owner" {
+			t.Errorf("Basic %s:<token> is %q, want octo-owner", user, u.Login)
+		}
+	}
+	for _, bad := range []http.Header{basic("octo-owner:demo-password"), basic(owner), {"Authorization": {"Basic !!!"}}} {
+		if res := a.apiWith(http.MethodGet, "/user", "", nil, bad); res.Status != http.StatusUnauthorized || res.message() != "Bad credentials" {
+			t.Errorf("Authorization %q: %d %s, want 401 Bad credentials", bad.Get("Authorization"), res.Status, res.Body)
+		}
+	}
+}
+
+func TestAPIScopeHeaders(t *testing.T) {
+	a := newApp(t)
+	classic := a.newClassic("octo-owner", "scopes", 30, "repo", "read:org")
+	fine := a.newFineGrained("octo-owner", "no-scopes", fgSpec{Org: "octo-org", Days: 30})
+	for _, tc := range []struct {
+		path, token      string
+		scopes, accepted string
+	}{
+		{"/orgs/octo-org/members", classic, "repo, read:org", "read:org, admin:org"},
+		{"/repos/octo-org/octo-api", classic, "repo, read:org", "repo"},
+		{"/orgs/octo-org/personal-access-tokens", classic, "repo, read:org", "admin:org"},
+		{"/user", classic, "repo, read:org", ""},
+		{"/orgs/octo-org/members", fine, "", "read:org, admin:org"},
+	} {
+		res := a.api(http.MethodGet, tc.path, tc.token, nil)
+		if got, ok := res.Header["X-Oauth-Scopes"]; tc.scopes == "" && ok || tc.scopes != "" && (len(got) != 1 || got[0] != tc.scopes) {
+			t.Errorf("GET %s: X-OAuth-Scopes %q, want %q", tc.path, got, tc.scopes)
+		}
+		if got, ok := res.Header["X-Accepted-Oauth-Scopes"]; !ok || got[0] != tc.accepted {
+			t.Errorf("GET %s: X-Accepted-OAuth-Scopes %q, want %q", tc.path, got, tc.accepted)
+		}
+	}
+}
+
+func TestAPIRootAndMetaAnswerAsEnterpriseServer(t *testing.T) {
+	d := loadSpecFile(t, "ghes-3.19.json")
+	a := newApp(t)
+	for _, path := range []string{"/", ""} {
+		res := a.api(http.MethodGet, path, "", nil)
+		wantSpec(d, t, "GET", "/", res, http.StatusOK)
+		var root map[string]string
+		res.decode(&root)
+		if root["current_user_url"] != a.srv.URL+"/api/v3/user" {
+			t.Errorf("root %q: current_user_url %q", path, root["current_user_url"])
+		}
+	}
+	res := a.api(http.MethodGet, "/meta", "", nil)
+	wantSpec(d, t, "GET", "/meta", res, http.StatusOK)
+	var meta struct {
+		Installed *string `json:"installed_version"`
+		Password  *bool   `json:"verifiable_password_authentication"`
+	}
+	res.decode(&meta)
+	if meta.Installed == nil || *meta.Installed != handlers.EnterpriseVersion || meta.Password == nil || *meta.Password {
+		t.Errorf("meta %s", res.Body)
+	}
+	for _, path := range []string{"/", "/meta", "/user", "/nothing"} {
+		if v := a.api(http.MethodGet, path, "", nil).Header.Get("X-GitHub-Enterprise-Version"); v != handlers.EnterpriseVersion {
+			t.Errorf("GET %s: X-GitHub-Enterprise-Version %q", path, v)
+		}
+	}
+}
+
+func TestAPIRateLimitPerToken(t *testing.T) {
+	a := newAppAt(t, filepath.Join(t.TempDir(), "test.db"), func(c *web.Config) { c.APIRateLimit = 3 })
+	owner := a.newFineGrained("octo-owner", "limited", fgSpec{Org: "octo-org", Days: 30})
+	other := a.newFineGrained("octo-owner", "other", fgSpec{Org: "octo-org", Days: 30})
+	start := time.Now()
+	for i := 1; i <= 3; i++ {
+		res := a.api(http.MethodGet, "/user", owner, nil).want(http.StatusOK)
+		for h, want := range map[string]string{"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": strconv.Itoa(3 - i),
+			"X-RateLimit-Used": strconv.Itoa(i), "X-RateLimit-Resource": "core"} {
+			if got := res.Header.Get(h); got != want {
+				t.Errorf("call %d: %s %q, want %q", i, h, got, want)
+			}
+		}
+		reset, _ := strconv.ParseInt(res.Header.Get("X-RateLimit-Reset"), 10, 64)
+		if r := time.Unix(reset, 0); r.Before(start.Add(59*time.Minute)) || r.After(time.Now().Add(time.Hour)) {
+			t.Errorf("call %d: X-RateLimit-Reset %s, want an hour after the first call", i, r)
+		}
+	}
+	over := a.api(http.MethodGet, "/repos/octo-org/octo-web", owner, nil).want(http.StatusForbidden)
+	if m, want := over.message(), "API rate limit exceeded for user ID "+strconv.FormatInt(a.userID("octo-owner"), 10)+"."; m != want {
+		t.Errorf("over the limit: %q, want %q", m, want)
+	}
+	if over.Header.Get("X-RateLimit-Remaining") != "0" || over.Header.Get("X-RateLimit-Used") != "3" {
+		t.Errorf("over the limit: Remaining %q Used %q", over.Header.Get("X-RateLimit-Remaining"), over.Header.Get("X-RateLimit-Used"))
+	}
+	// Another token counts on its own; a call without a token is not counted.
+	if r := a.api(http.MethodGet, "/user", other, nil).want(http.StatusOK); r.Header.Get("X-RateLimit-Remaining") != "2" {
+		t.Errorf("another token: Remaining %q, want 2", r.Header.Get("X-RateLimit-Remaining"))
+	}
+	if r := a.api(http.MethodGet, "/repos/octo-org/octo-web", "", nil).want(http.StatusOK); r.Header.Get("X-RateLimit-Limit") != "" {
+		t.Errorf("an anonymous call is counted: %q", r.Header.Get("X-RateLimit-Limit"))
+	}
+	// Without the flag there is no limit and no header.
+	b := newApp(t)
+	tok := b.newFineGrained("octo-owner", "unlimited", fgSpec{Org: "octo-org", Days: 30})
+	for range 5 {
+		if r := b.api(http.MethodGet, "/user", tok, nil).want(http.StatusOK); r.Header.Get("X-RateLimit-Limit") != "" {
+			t.Fatalf("no limit set, yet X-RateLimit-Limit %q", r.Header.Get("X-RateLimit-Limit"))
+		}
 	}
 }

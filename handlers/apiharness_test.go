@@ -128,6 +128,12 @@ func (a *app) apiWith(method, path, token string, body any, header http.Header) 
 	for k, v := range header {
 		req.Header[k] = v
 	}
+	return a.send(req)
+}
+
+// send makes a request and reads the answer.
+func (a *app) send(req *http.Request) *apiResponse {
+	a.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)

@@ -235,7 +235,7 @@ func (p *page) checked(name string) string {
 
 // newAppAt is newApp with the database at path, for tests that look at the
 // stored bytes themselves.
-func newAppAt(t *testing.T, path string) *app {
+func newAppAt(t *testing.T, path string, configure ...func(*web.Config)) *app {
 	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, path)
@@ -248,12 +248,16 @@ func newAppAt(t *testing.T, path string) *app {
 		t.Fatal(err)
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
-	e := web.New(web.Config{
+	cfg := web.Config{
 		Store:          store,
 		SessionSecrets: []string{"test-session-secret"},
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		DummyHash:      dummy,
-	})
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	e := web.New(cfg)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &app{t: t, srv: srv, store: store}

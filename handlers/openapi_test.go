@@ -88,6 +88,33 @@ func loadSpec(t *testing.T) *openAPIDoc {
 	return specDoc
 }
 
+// loadSpecFile returns another of the package's descriptions (such as
+// ghes-3.19.json, GitHub Enterprise Server's), read once per test binary.
+func loadSpecFile(t *testing.T, name string) *openAPIDoc {
+	t.Helper()
+	loadSpec(t) // skips or fails as loadSpec does when the package is missing
+	otherSpecsMu.Lock()
+	defer otherSpecsMu.Unlock()
+	if d, ok := otherSpecs[name]; ok {
+		return d
+	}
+	b, err := os.ReadFile(filepath.Join(openAPIDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &openAPIDoc{}
+	if err := json.Unmarshal(b, d); err != nil {
+		t.Fatalf("parse %s: %v", name, err)
+	}
+	otherSpecs[name] = d
+	return d
+}
+
+var (
+	otherSpecsMu sync.Mutex
+	otherSpecs   = map[string]*openAPIDoc{}
+)
+
 // resolve follows a local reference such as
 // "#/components/schemas/simple-user".
 func (d *openAPIDoc) resolve(ref string) (map[string]any, error) {
