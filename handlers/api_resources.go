@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,11 +47,7 @@ func (h APIResources) User(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := simpleUser(c, u.ID, u.Login, "User")
-	if u.Name != "" {
-		out.Name = &u.Name
-	}
-	return render.JSON(c, http.StatusOK, out)
+	return render.JSON(c, http.StatusOK, privateUser(c, u))
 }
 
 // Org is GET /orgs/{org}: an organization's public profile.
@@ -64,10 +62,84 @@ func (h APIResources) Org(c echo.Context) error {
 	return render.JSON(c, http.StatusOK, organizationJSON(c, org))
 }
 
-// OrgRepos is GET /orgs/{org}/repos: the repositories the call may see, by
-// name.
+// repoListing is how GET /orgs/{org}/repos filters and orders, from its
+// type, sort and direction parameters.
+type repoListing struct {
+	kind      string
+	sort      string
+	ascending bool
+}
+
+// repoListingOf reads type (all, public, private, forks, sources, member;
+// default all), sort (created, updated, pushed, full_name; default
+// created) and direction (default asc for full_name, desc otherwise), as
+// GitHub does.
+func repoListingOf(c echo.Context) (repoListing, error) {
+	l := repoListing{kind: cmp.Or(c.QueryParam("type"), "all"), sort: cmp.Or(c.QueryParam("sort"), "created")}
+	bad := func(field, msg string) (repoListing, error) {
+		return l, invalid("Query", FieldProblem{Field: field, Code: "invalid", Message: msg})
+	}
+	if !slices.Contains([]string{"all", "public", "private", "forks", "sources", "member"}, l.kind) {
+		return bad("type", "type must be all, public, private, forks, sources or member")
+	}
+	if !slices.Contains([]string{"created", "updated", "pushed", "full_name"}, l.sort) {
+		return bad("sort", "sort must be created, updated, pushed or full_name")
+	}
+	switch c.QueryParam("direction") {
+	case "":
+		l.ascending = l.sort == "full_name"
+	case "asc":
+		l.ascending = true
+	case "desc":
+	default:
+		return bad("direction", "direction must be asc or desc")
+	}
+	return l, nil
+}
+
+// keeps reports whether the listing's type takes r. No repository here is
+// a fork, so forks takes none and sources all; member takes those of an
+// organization the caller belongs to.
+func (l repoListing) keeps(r db.Repo, member bool) bool {
+	switch l.kind {
+	case "public":
+		return !r.Private
+	case "private":
+		return r.Private
+	case "forks":
+		return false
+	case "member":
+		return member
+	}
+	return true
+}
+
+// order sorts repositories by the listing's key. Every repository was
+// last updated and pushed when it was created; the id breaks ties, in
+// creation order.
+func (l repoListing) order(repos []db.Repo) {
+	slices.SortStableFunc(repos, func(a, b db.Repo) int {
+		n := 0
+		if l.sort == "full_name" {
+			n = cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		} else {
+			n = cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		}
+		if !l.ascending {
+			n = -n
+		}
+		return n
+	})
+}
+
+// OrgRepos is GET /orgs/{org}/repos: the repositories the call may see,
+// filtered by type and ordered by sort and direction.
 func (h APIResources) OrgRepos(c echo.Context) error {
 	p, err := pagingOf(c)
+	if err != nil {
+		return err
+	}
+	listing, err := repoListingOf(c)
 	if err != nil {
 		return err
 	}
@@ -79,17 +151,34 @@ func (h APIResources) OrgRepos(c echo.Context) error {
 	if err := h.access().decide(c, &org, policy.Resource{Public: true}); err != nil {
 		return err
 	}
-	var visible []Repository
+	member := false
+	if caller := callerOf(c); caller != nil && listing.kind == "member" {
+		m, err := h.Store.MembershipOf(c.Request().Context(), org.Org.ID, caller.Token.UserID)
+		if err != nil {
+			return err
+		}
+		member = m != policy.NotMember
+	}
+	var visible []db.Repo
 	for _, r := range org.List {
+		if !listing.keeps(r, member) {
+			continue
+		}
 		d, err := h.access().decision(c, &org, repoResource(r))
 		if err != nil {
 			return err
 		}
 		if d.Allowed {
-			visible = append(visible, repositoryJSON(c, org.Org, r))
+			visible = append(visible, r)
 		}
 	}
-	return render.JSON(c, http.StatusOK, nonNil(pageOf(c, p, visible)))
+	listing.order(visible)
+	page := pageOf(c, p, visible)
+	out := make([]Repository, 0, len(page))
+	for _, r := range page {
+		out = append(out, repositoryJSON(c, org.Org, r))
+	}
+	return render.JSON(c, http.StatusOK, out)
 }
 
 // Repo is GET /repos/{owner}/{repo}. A private repository the call may not

@@ -295,3 +295,53 @@ func TestAPIRateLimitPerToken(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIOrgReposTypeSortAndDirection(t *testing.T) {
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "repos", fgSpec{Org: "octo-org", Days: 30})
+	outsider := a.newClassic("ent-admin", "outsider", 30, "repo")
+	names := func(query, token string) []string {
+		var repos []struct{ Name string }
+		a.api(http.MethodGet, "/orgs/octo-org/repos"+query, token, nil).want(http.StatusOK).decode(&repos)
+		out := []string{}
+		for _, r := range repos {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	// The demo creates octo-web, octo-api and octo-infra in that order.
+	for _, tc := range []struct {
+		query, token string
+		want         []string
+	}{
+		{"", owner, []string{"octo-infra", "octo-api", "octo-web"}},
+		{"?sort=created&direction=desc", owner, []string{"octo-infra", "octo-api", "octo-web"}},
+		{"?direction=asc", owner, []string{"octo-web", "octo-api", "octo-infra"}},
+		{"?sort=updated", owner, []string{"octo-infra", "octo-api", "octo-web"}},
+		{"?sort=pushed&direction=asc", owner, []string{"octo-web", "octo-api", "octo-infra"}},
+		{"?sort=full_name", owner, []string{"octo-api", "octo-infra", "octo-web"}},
+		{"?sort=full_name&direction=desc", owner, []string{"octo-web", "octo-infra", "octo-api"}},
+		{"?type=public", owner, []string{"octo-web"}},
+		{"?type=private&sort=full_name", owner, []string{"octo-api", "octo-infra"}},
+		{"?type=forks", owner, []string{}},
+		{"?type=sources&sort=full_name", owner, []string{"octo-api", "octo-infra", "octo-web"}},
+		{"?type=member&sort=full_name", owner, []string{"octo-api", "octo-infra", "octo-web"}},
+		{"?type=all", outsider, []string{"octo-web"}},
+		{"?type=member", outsider, []string{}},
+		{"?type=member", "", []string{}},
+		{"?type=private", "", []string{}},
+		{"?sort=full_name&per_page=1&page=2", owner, []string{"octo-infra"}},
+	} {
+		if got := names(tc.query, tc.token); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ query, field string }{
+		{"?type=internal-ish", "type"}, {"?sort=stars", "sort"}, {"?direction=up", "direction"},
+	} {
+		res := a.api(http.MethodGet, "/orgs/octo-org/repos"+tc.query, owner, nil).want(http.StatusUnprocessableEntity)
+		if f := admFields(res); !slices.Equal(f, []string{tc.field}) {
+			t.Errorf("%s: 422 names %v, want %s", tc.query, f, tc.field)
+		}
+	}
+}

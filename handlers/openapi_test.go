@@ -804,3 +804,45 @@ func TestOpenAPIResources(t *testing.T) {
 		}
 	})
 }
+
+// The resources answer every field GitHub's schema for their operation
+// requires, as generated clients that check them need.
+func TestOpenAPIResourcesAnswerEveryRequiredField(t *testing.T) {
+	d := loadSpec(t)
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "openapi-required", fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "members": policy.LevelRead}})
+	classic := a.newClassic("mona", "openapi-classic", 30, "repo", "read:org")
+	for _, tc := range []struct{ op, path, token string }{
+		{"/user", "/user", owner},
+		{"/user", "/user", classic},
+		{"/repos/{owner}/{repo}", "/repos/octo-org/octo-web", ""},
+		{"/repos/{owner}/{repo}", "/repos/octo-org/octo-api", owner},
+		{"/orgs/{org}", "/orgs/octo-org", ""},
+		{"/orgs/{org}", "/orgs/octo-org", owner},
+		{"/orgs/{org}/repos", "/orgs/octo-org/repos", owner},
+		{"/orgs/{org}/repos", "/orgs/octo-org/repos?type=public&sort=full_name", ""},
+		{"/orgs/{org}/members", "/orgs/octo-org/members", owner},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			wantSpec(d, t, "GET", tc.op, a.api("GET", tc.path, tc.token, nil), http.StatusOK)
+		})
+	}
+	var u struct {
+		CreatedAt string `json:"created_at"`
+		Email     string `json:"email"`
+	}
+	a.api("GET", "/user", owner, nil).decode(&u)
+	if u.CreatedAt == "" || u.Email != "octo-owner@example.com" {
+		t.Errorf("GET /user: created_at %q email %q, want the account's", u.CreatedAt, u.Email)
+	}
+	var r struct {
+		DefaultBranch string `json:"default_branch"`
+		CloneURL      string `json:"clone_url"`
+		CreatedAt     string `json:"created_at"`
+	}
+	a.api("GET", "/repos/octo-org/octo-web", "", nil).decode(&r)
+	if r.DefaultBranch != "main" || r.CloneURL != a.srv.URL+"/octo-org/octo-web.git" || r.CreatedAt == "" {
+		t.Errorf("GET /repos/octo-org/octo-web: %+v", r)
+	}
+}
