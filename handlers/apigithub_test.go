@@ -345,3 +345,96 @@ func TestAPIOrgReposTypeSortAndDirection(t *testing.T) {
 		}
 	}
 }
+
+func TestAPICreateIssueTakesEveryFieldOfGitHubsSchema(t *testing.T) {
+	d := loadSpec(t)
+	a := newApp(t)
+	tok := a.newFineGrained("octo-owner", "issues", fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "issues": policy.LevelWrite}})
+	const op = "/repos/{owner}/{repo}/issues"
+	res := a.api(http.MethodPost, "/repos/octo-org/octo-api/issues", tok, map[string]any{
+		"title": "Found a bug", "body": "It breaks.",
+		"labels":    []any{"bug", map[string]any{"name": "needs triage", "color": "#FBCA04", "description": "Not looked at yet"}, "Bug"},
+		"assignees": []string{"mona", "no-such-user"}, "assignee": "hubot",
+		"milestone": nil, "type": nil,
+		"issue_field_values": []any{map[string]any{"field_id": 1, "value": "high"}},
+	})
+	wantSpec(d, t, "POST", op, res, http.StatusCreated)
+	var issue struct {
+		Labels []struct {
+			ID               int64
+			Name, Color, URL string
+			Description      *string
+		}
+		Assignee  *struct{ Login string }
+		Assignees []struct{ Login string }
+	}
+	res.decode(&issue)
+	var labels, logins []string
+	for _, l := range issue.Labels {
+		desc := ""
+		if l.Description != nil {
+			desc = *l.Description
+		}
+		labels = append(labels, l.Name+"/"+l.Color+"/"+desc)
+	}
+	for _, u := range issue.Assignees {
+		logins = append(logins, u.Login)
+	}
+	if want := []string{"bug/ededed/", "needs triage/fbca04/Not looked at yet"}; !slices.Equal(labels, want) {
+		t.Errorf("labels %v, want %v", labels, want)
+	}
+	if want := []string{"hubot", "mona"}; !slices.Equal(logins, want) || issue.Assignee == nil || issue.Assignee.Login != "hubot" {
+		t.Errorf("assignees %v (assignee %+v), want %v", logins, issue.Assignee, want)
+	}
+
+	// A label made by one issue is the same label for the next, by name or
+	// by id; the title may be a number.
+	bug := issue.Labels[0].ID
+	res = a.api(http.MethodPost, "/repos/octo-org/octo-api/issues", tok, map[string]any{
+		"title": 42, "labels": []any{map[string]any{"id": bug}}})
+	wantSpec(d, t, "POST", op, res, http.StatusCreated)
+	var second struct {
+		Title  string
+		Labels []struct {
+			ID   int64
+			Name string
+		}
+	}
+	res.decode(&second)
+	if second.Title != "42" || len(second.Labels) != 1 || second.Labels[0].ID != bug || second.Labels[0].Name != "bug" {
+		t.Errorf("second issue %+v", second)
+	}
+
+	// What no schema names, and values that cannot be stored, are refused,
+	// naming the field; nothing is created.
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"title": "x", "label": []string{"bug"}}, "label"},
+		{map[string]any{"title": "x", "Labels": []string{"bug"}}, "Labels"},
+		{map[string]any{"title": "x", "milestone": 1}, "milestone"},
+		{map[string]any{"title": "x", "type": "Epic"}, "type"},
+		{map[string]any{"title": true}, "title"},
+		{map[string]any{"title": "x", "labels": []any{""}}, "labels"},
+		{map[string]any{"title": "x", "labels": []any{strings.Repeat("l", 51)}}, "labels"},
+		{map[string]any{"title": "x", "labels": []any{map[string]any{"name": "x", "color": "red"}}}, "labels"},
+		{map[string]any{"title": "x", "labels": []any{map[string]any{"name": "x", "colour": "ff0000"}}}, "labels"},
+		{map[string]any{"title": "x", "labels": []any{map[string]any{"id": 999999}}}, "labels"},
+		{map[string]any{"title": "x", "labels": []any{7}}, "labels"},
+		{map[string]any{"title": "x", "assignees": []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}}, "assignees"},
+		{map[string]any{"title": "x", "assignees": "mona"}, "assignees"},
+		{map[string]any{"title": "x", "issue_field_values": []any{map[string]any{"value": "x"}}}, "issue_field_values"},
+	} {
+		res := a.api(http.MethodPost, "/repos/octo-org/octo-api/issues", tok, tc.body).want(http.StatusUnprocessableEntity)
+		if f := admFields(res); !slices.Equal(f, []string{tc.field}) {
+			t.Errorf("%v: 422 names %v, want %s", tc.body, f, tc.field)
+		}
+	}
+	var third struct{ Number int }
+	a.api(http.MethodPost, "/repos/octo-org/octo-api/issues", tok, map[string]any{"title": "third"}).want(http.StatusCreated).decode(&third)
+	if third.Number != 3 {
+		t.Errorf("the next issue is number %d, want 3: a refused one was stored", third.Number)
+	}
+}
