@@ -515,6 +515,35 @@ func (s *Store) SSHKeysOf(ctx context.Context, userID int64, page, perPage int) 
 	return out, total, nil
 }
 
+// OpenIssueCounts counts the issues of each of the repositories (every
+// issue is open: none is ever closed), counted on the (repo_id, number)
+// index. A repository without issues is not in the map.
+func (s *Store) OpenIssueCounts(ctx context.Context, repoIDs []int64) (map[int64]int, error) {
+	out := make(map[int64]int, len(repoIDs))
+	if len(repoIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(repoIDs))
+	for i, id := range repoIDs {
+		args[i] = id
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT repo_id, count(*) FROM issues WHERE repo_id IN (?`+
+		strings.Repeat(", ?", len(repoIDs)-1)+`) GROUP BY repo_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // MembersPage lists a page of an organization's members by login, with the
 // number of all of them.
 func (s *Store) MembersPage(ctx context.Context, orgID int64, page, perPage int) ([]Member, int, error) {

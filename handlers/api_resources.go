@@ -29,6 +29,7 @@ type ResourceStore interface {
 	UserByLogin(ctx context.Context, login string) (int64, error)
 	MembersPage(ctx context.Context, orgID int64, page, perPage int) ([]db.Member, int, error)
 	CreateIssue(ctx context.Context, ni db.NewIssue) (db.Issue, error)
+	OpenIssueCounts(ctx context.Context, repoIDs []int64) (map[int64]int, error)
 	AddSSHKey(ctx context.Context, userID, tokenID int64, title, key string) (db.SSHKey, error)
 	SSHKeysOf(ctx context.Context, userID int64, page, perPage int) ([]db.SSHKey, int, error)
 }
@@ -178,12 +179,30 @@ func (h APIResources) OrgRepos(c echo.Context) error {
 		}
 	}
 	listing.order(visible)
-	page := pageOf(c, p, visible)
-	out := make([]Repository, 0, len(page))
-	for _, r := range page {
-		out = append(out, repositoryJSON(c, org.Org, r))
+	out, err := h.repositories(c, org.Org, pageOf(c, p, visible))
+	if err != nil {
+		return err
 	}
 	return render.JSON(c, http.StatusOK, out)
+}
+
+// repositories answers repositories with their open issue counts.
+func (h APIResources) repositories(c echo.Context, org db.Org, repos []db.Repo) ([]Repository, error) {
+	ids := make([]int64, len(repos))
+	for i, r := range repos {
+		ids[i] = r.ID
+	}
+	open, err := h.Store.OpenIssueCounts(c.Request().Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Repository, 0, len(repos))
+	for _, r := range repos {
+		j := repositoryJSON(c, org, r)
+		j.OpenIssues, j.OpenIssuesCount = open[r.ID], open[r.ID]
+		out = append(out, j)
+	}
+	return out, nil
 }
 
 // Repo is GET /repos/{owner}/{repo}. A private repository the call may not
@@ -196,7 +215,11 @@ func (h APIResources) Repo(c echo.Context) error {
 	if err := h.access().decide(c, &org, repoResource(repo)); err != nil {
 		return err
 	}
-	return render.JSON(c, http.StatusOK, repositoryJSON(c, org.Org, repo))
+	out, err := h.repositories(c, org.Org, []db.Repo{repo})
+	if err != nil {
+		return err
+	}
+	return render.JSON(c, http.StatusOK, out[0])
 }
 
 func (h APIResources) repo(c echo.Context) (db.OrgAccess, db.Repo, error) {

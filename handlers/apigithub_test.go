@@ -438,3 +438,31 @@ func TestAPICreateIssueTakesEveryFieldOfGitHubsSchema(t *testing.T) {
 		t.Errorf("the next issue is number %d, want 3: a refused one was stored", third.Number)
 	}
 }
+
+func TestAPIRepositoriesCountTheirOpenIssues(t *testing.T) {
+	a := newApp(t)
+	tok := a.newFineGrained("octo-owner", "issues-count", fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "issues": policy.LevelWrite}})
+	for _, title := range []string{"one", "two"} {
+		a.api(http.MethodPost, "/repos/octo-org/octo-web/issues", tok, map[string]any{"title": title}).want(http.StatusCreated)
+	}
+	type counts struct {
+		Name            string
+		OpenIssues      int `json:"open_issues"`
+		OpenIssuesCount int `json:"open_issues_count"`
+	}
+	var one counts
+	a.api(http.MethodGet, "/repos/octo-org/octo-web", tok, nil).want(http.StatusOK).decode(&one)
+	if one.OpenIssues != 2 || one.OpenIssuesCount != 2 {
+		t.Errorf("GET /repos/octo-org/octo-web: %+v, want 2 open issues", one)
+	}
+	var list []counts
+	a.api(http.MethodGet, "/orgs/octo-org/repos?sort=full_name", tok, nil).want(http.StatusOK).decode(&list)
+	got := map[string]int{}
+	for _, r := range list {
+		got[r.Name] = r.OpenIssuesCount
+	}
+	if got["octo-web"] != 2 || got["octo-api"] != 0 || len(got) != 3 {
+		t.Errorf("GET /orgs/octo-org/repos counts %v, want octo-web 2 and the others 0", got)
+	}
+}
