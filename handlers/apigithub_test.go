@@ -205,6 +205,7 @@ func TestAPIScopeHeaders(t *testing.T) {
 	a := newApp(t)
 	classic := a.newClassic("octo-owner", "scopes", 30, "repo", "read:org")
 	fine := a.newFineGrained("octo-owner", "no-scopes", fgSpec{Org: "octo-org", Days: 30})
+	ent := polEntToken(a)
 	for _, tc := range []struct {
 		path, token      string
 		scopes, accepted string
@@ -214,6 +215,7 @@ func TestAPIScopeHeaders(t *testing.T) {
 		{"/orgs/octo-org/personal-access-tokens", classic, "repo, read:org", "admin:org"},
 		{"/user", classic, "repo, read:org", ""},
 		{"/orgs/octo-org/members", fine, "", "read:org, admin:org"},
+		{polEnt, ent, "admin:enterprise", "admin:enterprise"},
 	} {
 		res := a.api(http.MethodGet, tc.path, tc.token, nil)
 		if got, ok := res.Header["X-Oauth-Scopes"]; tc.scopes == "" && ok || tc.scopes != "" && (len(got) != 1 || got[0] != tc.scopes) {
