@@ -39,6 +39,8 @@ type config struct {
 	heavyLimit int
 	// trustedProxies is web.Config.TrustedProxies.
 	trustedProxies []netip.Prefix
+	// apiRateLimit is web.Config.APIRateLimit.
+	apiRateLimit int
 }
 
 func main() {
@@ -75,7 +77,16 @@ func parseConfig(args []string) config {
 		}
 	}
 	fs.IntVar(&cfg.heavyLimit, "heavy-limit", 0, "how many grant lists (pages and API) are built at once; 0 is half the processors, at least 1")
+	fs.IntVar(&cfg.apiRateLimit, "api-rate-limit", 0, "API calls a token may make an hour, counted in this process's memory; 0 is no limit (env PATPOLICY_API_RATE_LIMIT)")
+	if v := os.Getenv("PATPOLICY_API_RATE_LIMIT"); v != "" {
+		if err := fs.Set("api-rate-limit", v); err != nil {
+			usageError(fs, "PATPOLICY_API_RATE_LIMIT: %v", err)
+		}
+	}
 	_ = fs.Parse(args)
+	if cfg.apiRateLimit < 0 {
+		usageError(fs, "--api-rate-limit must be 0 or more")
+	}
 	if cfg.heavyLimit < 0 {
 		usageError(fs, "--heavy-limit must be 0 or more")
 	}
@@ -205,6 +216,7 @@ func run(cfg config, logger *slog.Logger) error {
 		Logger:         logger,
 		DummyHash:      dummy,
 		HeavyLimit:     cfg.heavyLimit,
+		APIRateLimit:   cfg.apiRateLimit,
 	})
 	srv := &http.Server{
 		Handler:           e,

@@ -21,15 +21,16 @@ func TestParseConfig(t *testing.T) {
 	t.Setenv("PATPOLICY_DB", "/tmp/from-env.db")
 	t.Setenv("PATPOLICY_SESSION_KEYS", " new-key , old-key ,")
 	t.Setenv("PATPOLICY_DEMO_SCALE", "2500")
+	t.Setenv("PATPOLICY_API_RATE_LIMIT", "5000")
 	cfg := parseConfig(nil)
-	if cfg.addr != "127.0.0.1:9999" || cfg.dbPath != "/tmp/from-env.db" || cfg.demo || cfg.demoScale != 2500 {
+	if cfg.addr != "127.0.0.1:9999" || cfg.dbPath != "/tmp/from-env.db" || cfg.demo || cfg.demoScale != 2500 || cfg.apiRateLimit != 5000 {
 		t.Errorf("environment not used: %+v", cfg)
 	}
 	if len(cfg.keys) != 2 || cfg.keys[0] != "new-key" || cfg.keys[1] != "old-key" {
 		t.Errorf("keys = %q", cfg.keys)
 	}
-	cfg = parseConfig([]string{"--addr", "127.0.0.1:1", "--db", "x.db", "--demo", "--base-url", "https://pat.example", "--demo-scale", "100000"})
-	if cfg.addr != "127.0.0.1:1" || cfg.dbPath != "x.db" || !cfg.demo || cfg.baseURL != "https://pat.example" || cfg.demoScale != 100000 {
+	cfg = parseConfig([]string{"--addr", "127.0.0.1:1", "--db", "x.db", "--demo", "--base-url", "https://pat.example", "--demo-scale", "100000", "--api-rate-limit", "60"})
+	if cfg.addr != "127.0.0.1:1" || cfg.dbPath != "x.db" || !cfg.demo || cfg.baseURL != "https://pat.example" || cfg.demoScale != 100000 || cfg.apiRateLimit != 60 {
 		t.Errorf("flags do not win over the environment: %+v", cfg)
 	}
 }
@@ -75,7 +76,7 @@ func TestParseBaseURL(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS", "PATPOLICY_DEMO_SCALE", "PATPOLICY_TRUSTED_PROXIES"} {
+	for _, k := range []string{"PATPOLICY_ADDR", "PATPOLICY_DB", "PATPOLICY_BASE_URL", "PATPOLICY_SESSION_KEYS", "PATPOLICY_DEMO_SCALE", "PATPOLICY_TRUSTED_PROXIES", "PATPOLICY_API_RATE_LIMIT"} {
 		t.Setenv(k, "")
 	}
 	cfg := parseConfig(nil)

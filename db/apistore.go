@@ -277,7 +277,37 @@ type Issue struct {
 	ID, RepoID, Number, UserID, TokenID int64 // TokenID 0 once the token is gone
 	UserLogin, Title, Body              string
 	CreatedAt                           time.Time
+	Labels                              []Label
+	Assignees                           []Member
 }
+
+// Label is a repository's label.
+type Label struct {
+	ID          int64
+	Name, Color string
+	Description *string
+}
+
+// NewIssue is an issue to create: its labels (by id, or by name, made when
+// the repository has none of that name) and its assignees by login (those
+// who are not members of the repository's organization are left out).
+type NewIssue struct {
+	RepoID, UserID, TokenID int64 // TokenID 0: made without a token
+	Title, Body             string
+	Labels                  []NewLabel
+	Assignees               []string
+}
+
+// NewLabel names a label by ID, or by Name with the color and description
+// it gets if it is new.
+type NewLabel struct {
+	ID          int64
+	Name, Color string
+	Description *string
+}
+
+// ErrUnknownLabel is a label id that names no label of the repository.
+var ErrUnknownLabel = errors.New("db: no such label in the repository")
 
 // nextIssueSQL stores an issue with the next number of its repository,
 // found on the (repo_id, number) index.
@@ -285,32 +315,111 @@ const nextIssueSQL = `INSERT INTO issues (repo_id, number, title, body, user_id,
 	VALUES (?1, COALESCE((SELECT max(number) FROM issues WHERE repo_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6)
 	RETURNING id, number`
 
-// CreateIssue stores an issue in a repository, created by a user with a
-// token (0: none), numbered after the repository's last issue in the write
+// CreateIssue stores an issue in a repository, with its labels and
+// assignees, numbered after the repository's last issue in the write
 // transaction, so that concurrent creations never share a number.
-// ErrNotFound when the repository does not exist.
-func (s *Store) CreateIssue(ctx context.Context, repoID, userID, tokenID int64, title, body string) (Issue, error) {
-	is := Issue{RepoID: repoID, UserID: userID, TokenID: tokenID, Title: title, Body: body}
+// ErrNotFound when the repository does not exist, ErrUnknownLabel when a
+// label id is not one of its labels.
+func (s *Store) CreateIssue(ctx context.Context, ni NewIssue) (Issue, error) {
+	is := Issue{RepoID: ni.RepoID, UserID: ni.UserID, TokenID: ni.TokenID, Title: ni.Title, Body: ni.Body}
 	// Issues and keys are in none of the API's cached reads.
 	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM repositories WHERE id = ?)`, repoID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
+		var orgID int64
+		err := tx.QueryRowContext(ctx, `SELECT org_id FROM repositories WHERE id = ?`, ni.RepoID).Scan(&orgID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
+		}
+		if err != nil {
+			return err
 		}
 		now := timestamp(s.now())
 		is.CreatedAt = parseTime(now)
-		if err := tx.QueryRowContext(ctx, nextIssueSQL, repoID, title, body, userID, nullID(tokenID), now).Scan(&is.ID, &is.Number); err != nil {
+		if err := tx.QueryRowContext(ctx, nextIssueSQL, ni.RepoID, ni.Title, ni.Body, ni.UserID, nullID(ni.TokenID), now).Scan(&is.ID, &is.Number); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`, userID).Scan(&is.UserLogin)
+		if err := tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`, ni.UserID).Scan(&is.UserLogin); err != nil {
+			return err
+		}
+		if is.Labels, err = addIssueLabels(ctx, tx, is.ID, ni); err != nil {
+			return err
+		}
+		is.Assignees, err = addIssueAssignees(ctx, tx, is.ID, orgID, ni.Assignees)
+		return err
 	})
 	if err != nil {
 		return Issue{}, err
 	}
 	return is, nil
+}
+
+// addIssueLabels puts the labels on an issue, making those named that the
+// repository does not have yet, and returns them by name, each once.
+func addIssueLabels(ctx context.Context, tx *sql.Tx, issueID int64, ni NewIssue) ([]Label, error) {
+	var out []Label
+	for _, nl := range ni.Labels {
+		var l Label
+		var row *sql.Row
+		if nl.ID != 0 {
+			row = tx.QueryRowContext(ctx, `SELECT id, name, color, description FROM labels WHERE id = ? AND repo_id = ?`, nl.ID, ni.RepoID)
+		} else {
+			row = tx.QueryRowContext(ctx, `INSERT INTO labels (repo_id, name, color, description) VALUES (?, ?, ?, ?)
+				ON CONFLICT (repo_id, name) DO UPDATE SET name = name RETURNING id, name, color, description`,
+				ni.RepoID, nl.Name, nl.Color, nl.Description)
+		}
+		err := row.Scan(&l.ID, &l.Name, &l.Color, &l.Description)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrUnknownLabel
+		}
+		if err != nil {
+			return nil, err
+		}
+		added, err := insertOnce(ctx, tx, `INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)`, issueID, l.ID)
+		if err != nil {
+			return nil, err
+		}
+		if added {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b Label) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out, nil
+}
+
+// addIssueAssignees assigns the issue to those of logins who are members
+// of the organization, and returns them by login, each once.
+func addIssueAssignees(ctx context.Context, tx *sql.Tx, issueID, orgID int64, logins []string) ([]Member, error) {
+	var out []Member
+	for _, login := range logins {
+		var m Member
+		err := tx.QueryRowContext(ctx, `SELECT u.id, u.login FROM users u JOIN memberships m ON m.user_id = u.id
+			WHERE m.org_id = ? AND u.login = ?`, orgID, login).Scan(&m.ID, &m.Login)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		added, err := insertOnce(ctx, tx, `INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)`, issueID, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if added {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(strings.ToLower(a.Login), strings.ToLower(b.Login)) })
+	return out, nil
+}
+
+// insertOnce runs an INSERT OR IGNORE and reports whether it added a row
+// (false: the row was there already).
+func insertOnce(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // nullID stores 0 as NULL.
@@ -404,6 +513,35 @@ func (s *Store) SSHKeysOf(ctx context.Context, userID int64, page, perPage int) 
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// OpenIssueCounts counts the issues of each of the repositories (every
+// issue is open: none is ever closed), counted on the (repo_id, number)
+// index. A repository without issues is not in the map.
+func (s *Store) OpenIssueCounts(ctx context.Context, repoIDs []int64) (map[int64]int, error) {
+	out := make(map[int64]int, len(repoIDs))
+	if len(repoIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(repoIDs))
+	for i, id := range repoIDs {
+		args[i] = id
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT repo_id, count(*) FROM issues WHERE repo_id IN (?`+
+		strings.Repeat(", ?", len(repoIDs)-1)+`) GROUP BY repo_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }
 
 // MembersPage lists a page of an organization's members by login, with the

@@ -461,7 +461,7 @@ func TestCreateIssueNumbersPerRepository(t *testing.T) {
 		Permissions: map[string]policy.Level{"issues": policy.LevelWrite}})
 	create := func(repo int64, title string) Issue {
 		t.Helper()
-		is, err := d.s.CreateIssue(ctx, repo, d.users["mona"], tok, title, "body of "+title)
+		is, err := d.s.CreateIssue(ctx, NewIssue{RepoID: repo, UserID: d.users["mona"], TokenID: tok, Title: title, Body: "body of " + title})
 		if err != nil {
 			t.Fatalf("CreateIssue(%d, %s): %v", repo, title, err)
 		}
@@ -483,12 +483,12 @@ func TestCreateIssueNumbersPerRepository(t *testing.T) {
 		t.Errorf("numbers %v, want %v", got, want)
 	}
 
-	if _, err := d.s.CreateIssue(ctx, 1<<40, d.users["mona"], tok, "x", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := d.s.CreateIssue(ctx, NewIssue{RepoID: 1 << 40, UserID: d.users["mona"], TokenID: tok, Title: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CreateIssue in no repository: %v, want ErrNotFound", err)
 	}
 	// Without a token, and after its token is deleted, an issue stays with
 	// no token.
-	if is, err := d.s.CreateIssue(ctx, api, d.users["hubot"], 0, "no token", ""); err != nil || is.TokenID != 0 || is.Number != 3 || is.UserLogin != "hubot" {
+	if is, err := d.s.CreateIssue(ctx, NewIssue{RepoID: api, UserID: d.users["hubot"], Title: "no token"}); err != nil || is.TokenID != 0 || is.Number != 3 || is.UserLogin != "hubot" {
 		t.Errorf("issue without a token: %+v, %v", is, err)
 	}
 	if err := d.s.DeleteToken(ctx, d.users["mona"], tok); err != nil {
@@ -516,7 +516,7 @@ func TestCreateIssueConcurrentNumbers(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				repo := repos[(w+i)%len(repos)]
-				is, err := d.s.CreateIssue(ctx, repo, d.users["hubot"], 0, fmt.Sprintf("w%d-%d", w, i), "")
+				is, err := d.s.CreateIssue(ctx, NewIssue{RepoID: repo, UserID: d.users["hubot"], Title: fmt.Sprintf("w%d-%d", w, i)})
 				if err != nil {
 					errs <- err
 					continue
@@ -719,5 +719,52 @@ func TestPageWindow(t *testing.T) {
 		if limit != tc.limit || offset != tc.offset || ok != tc.ok {
 			t.Errorf("pageWindow(%d, %d) = %d, %d, %v; want %d, %d, %v", tc.page, tc.per, limit, offset, ok, tc.limit, tc.offset, tc.ok)
 		}
+	}
+}
+
+func TestCreateIssueLabelsAndAssignees(t *testing.T) {
+	ctx := context.Background()
+	d := seededTest(t)
+	octo := tkRepoIDs(t, d.s, d.orgs["octo-org"])
+	web, api := octo["octo-web"], octo["octo-api"]
+	desc := "Something is broken"
+	first, err := d.s.CreateIssue(ctx, NewIssue{RepoID: web, UserID: d.users["mona"], Title: "one",
+		Labels: []NewLabel{{Name: "bug", Color: "d73a4a", Description: &desc}, {Name: "Docs", Color: "ededed"}, {Name: "BUG", Color: "000000"}},
+		Assignees: []string{"hubot", "no-such-user", "ent-admin", "MONA", "hubot"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, l := range first.Labels {
+		labels = append(labels, fmt.Sprintf("%s/%s/%v", l.Name, l.Color, l.Description != nil))
+	}
+	// One label per name in any case, as first made; assignees who are
+	// members of the organization, each once.
+	if want := []string{"bug/d73a4a/true", "Docs/ededed/false"}; !slices.Equal(labels, want) {
+		t.Errorf("labels %v, want %v", labels, want)
+	}
+	var logins []string
+	for _, m := range first.Assignees {
+		logins = append(logins, m.Login)
+	}
+	if want := []string{"hubot", "mona"}; !slices.Equal(logins, want) {
+		t.Errorf("assignees %v, want %v (ent-admin is no member of octo-org)", logins, want)
+	}
+	// A second issue reuses the label, by name or by id; another
+	// repository has labels of its own.
+	bug := first.Labels[0].ID
+	second, err := d.s.CreateIssue(ctx, NewIssue{RepoID: web, UserID: d.users["mona"], Title: "two",
+		Labels: []NewLabel{{ID: bug}, {Name: "bug", Color: "ffffff"}}})
+	if err != nil || len(second.Labels) != 1 || second.Labels[0].ID != bug || second.Labels[0].Color != "d73a4a" {
+		t.Errorf("second issue labels %+v, %v", second.Labels, err)
+	}
+	if _, err := d.s.CreateIssue(ctx, NewIssue{RepoID: api, UserID: d.users["mona"], Title: "three", Labels: []NewLabel{{ID: bug}}}); !errors.Is(err, ErrUnknownLabel) {
+		t.Errorf("another repository's label id: %v, want ErrUnknownLabel", err)
+	}
+	if n := count(t, d.s, `SELECT count(*) FROM issues WHERE title = 'three'`); n != 0 {
+		t.Errorf("a refused issue is stored")
+	}
+	if n := count(t, d.s, `SELECT count(*) FROM labels`); n != 2 {
+		t.Errorf("%d labels, want 2", n)
 	}
 }

@@ -22,6 +22,8 @@ type Repo struct {
 	OrgID   int64
 	Name    string
 	Private bool
+	// CreatedAt is filled by ReposOf only.
+	CreatedAt time.Time
 }
 
 // Token is a personal access token as its owner and the organization's
@@ -85,7 +87,7 @@ func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
 
 func (s *Store) loadRepos(ctx context.Context, orgID int64) ([]Repo, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`, orgID)
+		`SELECT id, org_id, name, private, created_at FROM repositories WHERE org_id = ? ORDER BY name`, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +95,11 @@ func (s *Store) loadRepos(ctx context.Context, orgID int64) ([]Repo, error) {
 	var out []Repo
 	for rows.Next() {
 		var r Repo
-		if err := rows.Scan(&r.ID, &r.OrgID, &r.Name, &r.Private); err != nil {
+		var created string
+		if err := rows.Scan(&r.ID, &r.OrgID, &r.Name, &r.Private, &created); err != nil {
 			return nil, err
 		}
+		r.CreatedAt = parseTime(created)
 		out = append(out, r)
 	}
 	return out, rows.Err()

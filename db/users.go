@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 )
 
 // User is an account.
@@ -17,6 +18,8 @@ type User struct {
 	OwnsEnterprise bool
 	// Unread counts the user's unread notifications, up to UnreadCap.
 	Unread int
+	// CreatedAt is filled by UserByID only.
+	CreatedAt time.Time
 }
 
 // Credentials are what sign-in compares against.
@@ -50,10 +53,13 @@ const UnreadCap = 100
 // UnreadCap (the first parameter).
 const userColumns = `users.id, users.login, users.email, users.name,
 	EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-	min(?1, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0))`
+	min(?1, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0)), users.created_at`
 
 func scanUser(row interface{ Scan(...any) error }, u *User) error {
-	return row.Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread)
+	var created string
+	err := row.Scan(&u.ID, &u.Login, &u.Email, &u.Name, &u.OwnsEnterprise, &u.Unread, &created)
+	u.CreatedAt = parseTime(created)
+	return err
 }
 
 // UserByID loads a user, with their unread count as of the last write to

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,6 +89,10 @@ func APIErrorFrom(err error) *APIError {
 		return ae
 	}
 	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed {
+		// As on GitHub, a method an endpoint does not take is no endpoint.
+		return notFound()
+	}
 	// 503 says "try again later" (see Retry-After), which a client can act on.
 	if errors.As(err, &he) && (he.Code < 500 || he.Code == http.StatusServiceUnavailable) {
 		msg := http.StatusText(he.Code)
@@ -119,8 +124,8 @@ type APIAuth struct {
 	Now   func() time.Time
 }
 
-// Authenticate reads the Authorization header ("Bearer <token>" or
-// "token <token>"). A call without one goes on anonymously. A header naming
+// Authenticate reads the Authorization header ("Bearer <token>",
+// "token <token>", or Basic with the token as the password). A call without one goes on anonymously. A header naming
 // no live token is 401 whatever the call, and says no more than "Bad
 // credentials": malformed, unknown, deleted and expired look the same.
 func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
@@ -131,7 +136,16 @@ func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		scheme, secret, _ := strings.Cut(h, " ")
 		secret = strings.TrimSpace(secret)
-		if !strings.EqualFold(scheme, "bearer") && !strings.EqualFold(scheme, "token") {
+		switch {
+		case strings.EqualFold(scheme, "basic"):
+			// git and older clients send the token as Basic auth's
+			// password, under any username.
+			raw, err := base64.StdEncoding.DecodeString(secret)
+			if err != nil {
+				return errBadCredentials()
+			}
+			_, secret, _ = strings.Cut(string(raw), ":")
+		case !strings.EqualFold(scheme, "bearer") && !strings.EqualFold(scheme, "token"):
 			return errBadCredentials()
 		}
 		if _, err := policy.ParseToken(secret); err != nil {
@@ -150,6 +164,9 @@ func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return &APIError{Status: d.Status, Message: d.Message}
 		}
 		c.Set(keyCaller, &Caller{Token: t})
+		if t.Credential.Kind == policy.KindClassic {
+			c.Response().Header().Set("X-OAuth-Scopes", strings.Join(t.Credential.Scopes, ", "))
+		}
 		return next(c)
 	}
 }
@@ -167,6 +184,7 @@ type apiAccess struct {
 // decide answers whether the call may reach res in org (nil for the
 // caller's own account) and returns the error to answer when it may not.
 func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, res policy.Resource) error {
+	setAcceptedScopes(c, res)
 	d, err := a.decision(c, org, res)
 	if err != nil || d.Allowed {
 		return err
@@ -337,7 +355,7 @@ type Paging struct {
 func (p Paging) Offset() int { return (p.Page - 1) * p.PerPage }
 
 // pagingOf reads page (default 1) and per_page (default 30, at most 100
-// as on GitHub, where a larger value means 100).
+// as on GitHub, where a larger value means 100, and 0 means the default).
 func pagingOf(c echo.Context) (Paging, error) {
 	p := Paging{Page: 1, PerPage: 30}
 	for _, f := range []struct {
@@ -349,10 +367,12 @@ func pagingOf(c echo.Context) (Paging, error) {
 			continue
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1_000_000 {
+		if err != nil || n < 0 || n > 1_000_000 {
 			return p, invalid("Query", FieldProblem{Field: f.name, Code: "invalid", Message: f.name + " must be a whole number from 1"})
 		}
-		*f.dst = n
+		if n > 0 {
+			*f.dst = n
+		}
 	}
 	p.PerPage = min(p.PerPage, 100)
 	return p, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func (h APIGrants) query(c echo.Context, org db.OrgAccess, status policy.GrantSt
 	default:
 		return bad("direction", "direction must be asc or desc")
 	}
-	owners := append(params["owner[]"], params["owner"]...)
+	owners := listParam(params, "owner")
 	if len(owners) > 10 {
 		return bad("owner", "owner takes at most 10 logins")
 	}
@@ -154,7 +155,7 @@ func (h APIGrants) query(c echo.Context, org db.OrgAccess, status policy.GrantSt
 			*b.dst = t
 		}
 	}
-	ids := append(params["token_id[]"], params["token_id"]...)
+	ids := listParam(params, "token_id")
 	if len(ids) > 50 {
 		return bad("token_id", "token_id takes at most 50 ids")
 	}
@@ -166,6 +167,20 @@ func (h APIGrants) query(c echo.Context, org db.OrgAccess, status policy.GrantSt
 		q.TokenIDs = append(q.TokenIDs, id)
 	}
 	return q, none, nil
+}
+
+// listParam reads an array filter in each form clients send it:
+// name[]=a&name[]=b, name=a&name=b, and Octokit's name=a,b.
+func listParam(params url.Values, name string) []string {
+	var out []string
+	for _, v := range append(params[name+"[]"], params[name]...) {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
 }
 
 // permissionFilter splits GitHub's "contents" or "contents_read" into the

@@ -3,7 +3,9 @@ package handlers
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +62,44 @@ func simpleUser(c echo.Context, id int64, login, kind string) SimpleUser {
 	}
 }
 
+// PrivateUser is GitHub's private-user: the caller's own account, with
+// zeros for what this console does not keep (gists, followers, disk use).
+type PrivateUser struct {
+	SimpleUser
+	Name                    *string `json:"name"`
+	Company                 *string `json:"company"`
+	Blog                    *string `json:"blog"`
+	Location                *string `json:"location"`
+	Email                   *string `json:"email"`
+	Hireable                *bool   `json:"hireable"`
+	Bio                     *string `json:"bio"`
+	PublicRepos             int     `json:"public_repos"`
+	PublicGists             int     `json:"public_gists"`
+	Followers               int     `json:"followers"`
+	Following               int     `json:"following"`
+	CreatedAt               *string `json:"created_at"`
+	UpdatedAt               *string `json:"updated_at"`
+	PrivateGists            int     `json:"private_gists"`
+	TotalPrivateRepos       int     `json:"total_private_repos"`
+	OwnedPrivateRepos       int     `json:"owned_private_repos"`
+	DiskUsage               int     `json:"disk_usage"`
+	Collaborators           int     `json:"collaborators"`
+	TwoFactorAuthentication bool    `json:"two_factor_authentication"`
+	UserViewType            string  `json:"user_view_type"`
+}
+
+func privateUser(c echo.Context, u db.User) PrivateUser {
+	out := PrivateUser{SimpleUser: simpleUser(c, u.ID, u.Login, "User"), CreatedAt: apiTime(u.CreatedAt),
+		UpdatedAt: apiTime(u.CreatedAt), UserViewType: "private"}
+	if u.Name != "" {
+		out.Name = &u.Name
+	}
+	if u.Email != "" {
+		out.Email = &u.Email
+	}
+	return out
+}
+
 // Organization is GitHub's organization-full, with the counts this
 // console keeps (repositories) and zeros for those it does not.
 type Organization struct {
@@ -107,8 +147,7 @@ func organizationJSON(c echo.Context, o db.OrgAccess) Organization {
 	}
 }
 
-// Repository is GitHub's minimal-repository, with the few fields of a full
-// repository that clients read.
+// Repository is GitHub's full-repository (a minimal-repository in lists).
 type Repository struct {
 	ID               int64      `json:"id"`
 	NodeID           string     `json:"node_id"`
@@ -157,7 +196,42 @@ type Repository struct {
 	TagsURL          string     `json:"tags_url"`
 	TeamsURL         string     `json:"teams_url"`
 	TreesURL         string     `json:"trees_url"`
+
+	// What a full-repository has besides: the git URLs, the dates, and
+	// zeros and falses for what this console does not keep.
+	CloneURL         string    `json:"clone_url"`
+	GitURL           string    `json:"git_url"`
+	SSHURL           string    `json:"ssh_url"`
+	SVNURL           string    `json:"svn_url"`
+	MirrorURL        *string   `json:"mirror_url"`
+	Homepage         *string   `json:"homepage"`
+	Language         *string   `json:"language"`
+	License          *struct{} `json:"license"`
+	DefaultBranch    string    `json:"default_branch"`
+	Forks            int       `json:"forks"`
+	ForksCount       int       `json:"forks_count"`
+	StargazersCount  int       `json:"stargazers_count"`
+	Watchers         int       `json:"watchers"`
+	WatchersCount    int       `json:"watchers_count"`
+	OpenIssues       int       `json:"open_issues"`
+	OpenIssuesCount  int       `json:"open_issues_count"`
+	Size             int       `json:"size"`
+	NetworkCount     int       `json:"network_count"`
+	SubscribersCount int       `json:"subscribers_count"`
+	HasIssues        bool      `json:"has_issues"`
+	HasProjects      bool      `json:"has_projects"`
+	HasWiki          bool      `json:"has_wiki"`
+	HasPages         bool      `json:"has_pages"`
+	HasDiscussions   bool      `json:"has_discussions"`
+	Archived         bool      `json:"archived"`
+	Disabled         bool      `json:"disabled"`
+	PushedAt         *string   `json:"pushed_at"`
+	CreatedAt        *string   `json:"created_at"`
+	UpdatedAt        *string   `json:"updated_at"`
 }
+
+// DefaultBranch is every repository's default branch.
+const DefaultBranch = "main"
 
 func repositoryJSON(c echo.Context, org db.Org, r db.Repo) Repository {
 	u := apiBase(c) + "/repos/" + org.Login + "/" + r.Name
@@ -165,10 +239,12 @@ func repositoryJSON(c echo.Context, org db.Org, r db.Repo) Repository {
 	if r.Private {
 		visibility = "private"
 	}
+	full := org.Login + "/" + r.Name
+	html := webBase(c) + "/" + full
 	return Repository{
-		ID: r.ID, NodeID: nodeID("Repository", r.ID), Name: r.Name, FullName: org.Login + "/" + r.Name,
+		ID: r.ID, NodeID: nodeID("Repository", r.ID), Name: r.Name, FullName: full,
 		Owner: simpleUser(c, org.ID, org.Login, "Organization"), Private: r.Private, Visibility: visibility,
-		HTMLURL: webBase(c) + "/" + org.Login + "/" + r.Name, URL: u,
+		HTMLURL: html, URL: u,
 		ArchiveURL: u + "/{archive_format}{/ref}", AssigneesURL: u + "/assignees{/user}",
 		BlobsURL: u + "/git/blobs{/sha}", BranchesURL: u + "/branches{/branch}",
 		CollaboratorsURL: u + "/collaborators{/collaborator}", CommentsURL: u + "/comments{/number}",
@@ -184,7 +260,30 @@ func repositoryJSON(c echo.Context, org db.Org, r db.Repo) Repository {
 		ReleasesURL: u + "/releases{/id}", StargazersURL: u + "/stargazers", StatusesURL: u + "/statuses/{sha}",
 		SubscribersURL: u + "/subscribers", SubscriptionURL: u + "/subscription", TagsURL: u + "/tags",
 		TeamsURL: u + "/teams", TreesURL: u + "/git/trees{/sha}",
+		CloneURL: html + ".git", GitURL: "git://" + siteHost(c) + "/" + full + ".git",
+		SSHURL: "git@" + hostname(c) + ":" + full + ".git", SVNURL: html,
+		DefaultBranch: DefaultBranch, HasIssues: true,
+		PushedAt: apiTime(r.CreatedAt), CreatedAt: apiTime(r.CreatedAt), UpdatedAt: apiTime(r.CreatedAt),
 	}
+}
+
+// hostname is the request's host without its port.
+func hostname(c echo.Context) string {
+	host := siteHost(c)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
+}
+
+// siteHost is the host (and port) of webBase: the configured public URL's,
+// or without one the request's.
+func siteHost(c echo.Context) string {
+	base := webBase(c)
+	if _, rest, ok := strings.Cut(base, "://"); ok {
+		return rest
+	}
+	return base
 }
 
 // Permissions is a grant's permissions by kind, as GitHub groups them.

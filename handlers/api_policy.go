@@ -111,6 +111,22 @@ func ifMatch(c echo.Context, version int) bool {
 	return false
 }
 
+// notModified answers 304 to a read whose If-None-Match names the current
+// version, as GitHub answers a conditional request: the client's copy is
+// still good.
+func notModified(c echo.Context, version int) bool {
+	h := c.Request().Header.Get("If-None-Match")
+	if h == "" || (c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead) {
+		return false
+	}
+	for _, tag := range strings.Split(h, ",") {
+		if tag = strings.TrimSpace(tag); tag == "*" || strings.TrimPrefix(tag, "W/") == etag(version) {
+			return true
+		}
+	}
+	return false
+}
+
 func staleVersion() *APIError {
 	return apiErr(http.StatusConflict, "These settings were changed since the version in If-Match. Read them again and reapply your change.")
 }
@@ -149,6 +165,9 @@ func (h APIPolicies) showOrg(c echo.Context, org db.OrgAccess) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	c.Response().Header().Set("ETag", etag(p.Version))
+	if notModified(c, p.Version) {
+		return c.NoContent(http.StatusNotModified)
+	}
 	return render.JSON(c, http.StatusOK, orgPolicyJSON(p, org.Org))
 }
 
@@ -320,6 +339,7 @@ func (h APIPolicies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return ent, err
 	}
+	setAcceptedScopes(c, policy.Resource{Scope: "admin:enterprise"})
 	now := h.Now()
 	d := policy.DecideEnterprise(&caller.Token.Credential, err == nil, now)
 	if d.Status != http.StatusUnauthorized {
@@ -347,6 +367,9 @@ func (h APIPolicies) showEnterprise(c echo.Context, ent db.Enterprise) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	c.Response().Header().Set("ETag", etag(version))
+	if notModified(c, version) {
+		return c.NoContent(http.StatusNotModified)
+	}
 	return render.JSON(c, http.StatusOK, enterprisePolicyJSON(cur))
 }
 

@@ -535,6 +535,40 @@ func TestClientIssues(t *testing.T) {
 	wantErrorResponse(t, err, http.StatusForbidden)
 }
 
+func TestClientIssueWithLabelsAndAssignees(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	c := a.ghClient(a.newFineGrained("octo-owner", "client-labels", fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "issues": policy.LevelWrite}}))
+	is, _, err := c.Issues.Create(ctx, "octo-org", "octo-api", &github.IssueRequest{Title: github.Ptr("Labelled"),
+		Labels: &[]string{"bug", "help wanted"}, Assignees: &[]string{"hubot"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, l := range is.Labels {
+		labels = append(labels, l.GetName()+"/"+l.GetColor())
+		if l.GetID() == 0 || l.GetURL() == "" {
+			t.Errorf("label %+v has no id or url", l)
+		}
+	}
+	if want := []string{"bug/ededed", "help wanted/ededed"}; !slices.Equal(labels, want) {
+		t.Errorf("labels %v, want %v", labels, want)
+	}
+	if len(is.Assignees) != 1 || is.Assignees[0].GetLogin() != "hubot" || is.GetAssignee().GetLogin() != "hubot" {
+		t.Errorf("assignees %+v, assignee %+v", is.Assignees, is.Assignee)
+	}
+	// The account and a repository decode with the fields GitHub has.
+	me, _, err := c.Users.Get(ctx, "")
+	if err != nil || me.GetCreatedAt().IsZero() || me.GetLogin() != "octo-owner" {
+		t.Errorf("Users.Get: %+v, %v", me, err)
+	}
+	repo, _, err := c.Repositories.Get(ctx, "octo-org", "octo-api")
+	if err != nil || repo.GetDefaultBranch() != "main" || repo.GetOpenIssuesCount() != 1 || repo.GetCreatedAt().IsZero() {
+		t.Errorf("Repositories.Get: %+v, %v", repo, err)
+	}
+}
+
 // sshKeyLine is a new ed25519 public key in OpenSSH authorized_keys form,
 // without its comment.
 func sshKeyLine(t *testing.T) string {

@@ -132,6 +132,12 @@ func (a *app) apiWith(method, path, token string, body any, header http.Header) 
 	if host := header.Get("Host"); host != "" {
 		req.Host = host
 	}
+	return a.send(req)
+}
+
+// send makes a request and reads the answer.
+func (a *app) send(req *http.Request) *apiResponse {
+	a.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)

@@ -250,13 +250,13 @@ func mxPrivateStatus(kind policy.Kind, fg, classic policy.Access) int {
 	return http.StatusOK
 }
 
-// mxRepoNames lists the names GET /orgs/{org}/repos answers.
+// mxRepoNames lists the names GET /orgs/{org}/repos answers, by name.
 func mxRepoNames(a *app, org, secret string) []string {
 	a.t.Helper()
 	var repos []struct {
 		Name string `json:"name"`
 	}
-	a.api(http.MethodGet, "/orgs/"+org+"/repos", secret, nil).want(http.StatusOK).decode(&repos)
+	a.api(http.MethodGet, "/orgs/"+org+"/repos?sort=full_name", secret, nil).want(http.StatusOK).decode(&repos)
 	var out []string
 	for _, r := range repos {
 		out = append(out, r.Name)

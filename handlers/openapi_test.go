@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -87,6 +88,33 @@ func loadSpec(t *testing.T) *openAPIDoc {
 	}
 	return specDoc
 }
+
+// loadSpecFile returns another of the package's descriptions (such as
+// ghes-3.19.json, GitHub Enterprise Server's), read once per test binary.
+func loadSpecFile(t *testing.T, name string) *openAPIDoc {
+	t.Helper()
+	loadSpec(t) // skips or fails as loadSpec does when the package is missing
+	otherSpecsMu.Lock()
+	defer otherSpecsMu.Unlock()
+	if d, ok := otherSpecs[name]; ok {
+		return d
+	}
+	b, err := os.ReadFile(filepath.Join(openAPIDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &openAPIDoc{}
+	if err := json.Unmarshal(b, d); err != nil {
+		t.Fatalf("parse %s: %v", name, err)
+	}
+	otherSpecs[name] = d
+	return d
+}
+
+var (
+	otherSpecsMu sync.Mutex
+	otherSpecs   = map[string]*openAPIDoc{}
+)
 
 // resolve follows a local reference such as
 // "#/components/schemas/simple-user".
@@ -776,4 +804,126 @@ func TestOpenAPIResources(t *testing.T) {
 			t.Fatal("GET /orgs/{org} answers less than GitHub's organization-simple (and its operation's organization-full): " + strings.Join(ps, "; "))
 		}
 	})
+}
+
+// The resources answer every field GitHub's schema for their operation
+// requires, as generated clients that check them need.
+func TestOpenAPIResourcesAnswerEveryRequiredField(t *testing.T) {
+	d := loadSpec(t)
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "openapi-required", fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "members": policy.LevelRead}})
+	classic := a.newClassic("mona", "openapi-classic", 30, "repo", "read:org")
+	for _, tc := range []struct{ op, path, token string }{
+		{"/user", "/user", owner},
+		{"/user", "/user", classic},
+		{"/repos/{owner}/{repo}", "/repos/octo-org/octo-web", ""},
+		{"/repos/{owner}/{repo}", "/repos/octo-org/octo-api", owner},
+		{"/orgs/{org}", "/orgs/octo-org", ""},
+		{"/orgs/{org}", "/orgs/octo-org", owner},
+		{"/orgs/{org}/repos", "/orgs/octo-org/repos", owner},
+		{"/orgs/{org}/repos", "/orgs/octo-org/repos?type=public&sort=full_name", ""},
+		{"/orgs/{org}/members", "/orgs/octo-org/members", owner},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			wantSpec(d, t, "GET", tc.op, a.api("GET", tc.path, tc.token, nil), http.StatusOK)
+		})
+	}
+	var u struct {
+		CreatedAt string `json:"created_at"`
+		Email     string `json:"email"`
+	}
+	a.api("GET", "/user", owner, nil).decode(&u)
+	if u.CreatedAt == "" || u.Email != "octo-owner@example.com" {
+		t.Errorf("GET /user: created_at %q email %q, want the account's", u.CreatedAt, u.Email)
+	}
+	var r struct {
+		DefaultBranch string `json:"default_branch"`
+		CloneURL      string `json:"clone_url"`
+		CreatedAt     string `json:"created_at"`
+	}
+	a.api("GET", "/repos/octo-org/octo-web", "", nil).decode(&r)
+	if r.DefaultBranch != "main" || r.CloneURL != a.srv.URL+"/octo-org/octo-web.git" || r.CreatedAt == "" {
+		t.Errorf("GET /repos/octo-org/octo-web: %+v", r)
+	}
+}
+
+// exampleOf builds a value of every property of a request schema (the first
+// branch of a oneOf, one item of an array), so that a body names every
+// field the schema has.
+func (d *openAPIDoc) exampleOf(t *testing.T, s map[string]any) any {
+	t.Helper()
+	s, err := d.deref(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if branches, ok := s["oneOf"].([]any); ok && len(branches) > 0 {
+		return d.exampleOf(t, branches[0].(map[string]any))
+	}
+	if enum, ok := s["enum"].([]any); ok && len(enum) > 0 {
+		return enum[0]
+	}
+	switch types := schemaTypes(s); {
+	case slices.Contains(types, "object"):
+		out := map[string]any{}
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			out[name] = d.exampleOf(t, p.(map[string]any))
+		}
+		return out
+	case slices.Contains(types, "array"):
+		items, _ := s["items"].(map[string]any)
+		return []any{d.exampleOf(t, items)}
+	case slices.Contains(types, "integer"), slices.Contains(types, "number"):
+		return 1
+	case slices.Contains(types, "boolean"):
+		return false
+	}
+	return "example"
+}
+
+// requestSchema is the JSON schema of an operation's request body.
+func (d *openAPIDoc) requestSchema(t *testing.T, method, path string) map[string]any {
+	t.Helper()
+	var op struct {
+		RequestBody struct {
+			Content map[string]struct {
+				Schema map[string]any `json:"schema"`
+			} `json:"content"`
+		} `json:"requestBody"`
+	}
+	if err := json.Unmarshal(d.Paths[path][strings.ToLower(method)], &op); err != nil {
+		t.Fatal(err)
+	}
+	s := op.RequestBody.Content["application/json"].Schema
+	if s == nil {
+		t.Fatalf("%s %s has no JSON request body in the description", method, path)
+	}
+	return s
+}
+
+// Every endpoint that takes a body takes every field GitHub's request
+// schema names: none is refused as unknown (values may still be refused).
+func TestOpenAPIRequestBodiesTakeEveryField(t *testing.T) {
+	d := loadSpec(t)
+	a := newApp(t)
+	owner := a.newFineGrained("octo-owner", "openapi-bodies", fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "issues": policy.LevelWrite, "organization_administration": policy.LevelWrite}})
+	mine := a.newFineGrained("octo-owner", "openapi-bodies-keys", fgSpec{Days: 30})
+	for _, tc := range []struct{ op, path, token string }{
+		{"/repos/{owner}/{repo}/issues", "/repos/octo-org/octo-api/issues", owner},
+		{"/user/keys", "/user/keys", mine},
+		{opRequests, "/orgs/octo-org/personal-access-token-requests", owner},
+		{opRequest, "/orgs/octo-org/personal-access-token-requests/1", owner},
+		{opTokens, "/orgs/octo-org/personal-access-tokens", owner},
+		{opToken, "/orgs/octo-org/personal-access-tokens/1", owner},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			body := d.exampleOf(t, d.requestSchema(t, "POST", tc.op)).(map[string]any)
+			res := a.api("POST", tc.path, tc.token, body)
+			if res.Status >= 500 || strings.Contains(string(res.Body), "is not a field of this request") {
+				t.Errorf("POST %s with every field of its schema (%v): %d %s", tc.path, slices.Sorted(maps.Keys(body)), res.Status, res.Body)
+			}
+		})
+	}
 }

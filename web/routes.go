@@ -69,6 +69,7 @@ type endpoints struct {
 	resources handlers.APIResources
 	admin     handlers.APIGrants
 	policies  handlers.APIPolicies
+	meta      handlers.APIMeta
 }
 
 func newEndpoints(cfg Config) endpoints {
@@ -175,6 +176,9 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodGet, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.PATPolicies),
 		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
 
+		t(http.MethodGet, "", "none (public)", h.meta.Root),
+		t(http.MethodGet, "/", "none (public)", h.meta.Root),
+		t(http.MethodGet, "/meta", "none (public)", h.meta.Meta),
 		t(http.MethodGet, "/user", "any token", h.resources.User),
 		t(http.MethodGet, "/user/keys", "any token", h.resources.SSHKeys),
 		t(http.MethodPost, "/user/keys", "any token", h.resources.AddSSHKey),
@@ -198,5 +202,6 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", "enterprise owner; classic token with admin:enterprise", h.policies.UpdateEnterprisePolicy),
 		// Anything else under the API is a JSON 404, not the site's page.
 		t(echo.RouteNotFound, "/*", "nothing: 404", func(echo.Context) error { return echo.ErrNotFound }),
+		{Rule{Method: echo.RouteNotFound, Path: handlers.APIRoot + "/*", Access: Token, Needs: "nothing: 404"}, func(echo.Context) error { return echo.ErrNotFound }},
 	}
 }

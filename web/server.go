@@ -42,6 +42,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (see forwardedFrom).
 	TrustedProxies []netip.Prefix
+	// APIRateLimit is how many API calls a token may make an hour; 0 is
+	// no limit. Each server instance counts in its own memory.
+	APIRateLimit int
 }
 
 // FormBodyLimit caps a request body.
@@ -61,11 +64,13 @@ func New(cfg Config) *echo.Echo {
 	behindProxy(e, cfg)
 
 	guard := access.Guard{Store: cfg.Store}
+	e.Pre(handlers.APIHead)
 	e.Use(
 		requestLogger(cfg.Logger),
 		middleware.Recover(),
 		consistent(cfg.Store),
 		securityHeaders,
+		handlers.APIHeaders,
 		middleware.BodyLimit(FormBodyLimit),
 		siteOnly(readForm),
 		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
@@ -89,7 +94,8 @@ func New(cfg Config) *echo.Echo {
 		SignedIn:        {guard.SignedIn},
 		OrgOwner:        {guard.OrgOwner},
 		EnterpriseOwner: {guard.EnterpriseOwner},
-		Token:           {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate},
+		Token: {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate,
+			handlers.NewAPIRateLimit(cfg.APIRateLimit, time.Now).Limit},
 	}
 	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()))
 	for _, r := range routeTable(newEndpoints(cfg)) {
@@ -120,10 +126,10 @@ func consistent(store *db.Store) echo.MiddlewareFunc {
 	}
 }
 
-// isAPI reports whether a request is for the REST API.
+// isAPI reports whether a request is for the REST API (or anywhere under
+// /api, which answers in JSON too).
 func isAPI(c echo.Context) bool {
-	p := c.Request().URL.Path
-	return p == handlers.APIPrefix || strings.HasPrefix(p, handlers.APIPrefix+"/")
+	return handlers.IsAPIPath(c.Request().URL.Path)
 }
 
 // siteOnly applies a browser middleware (forms, sessions, CSRF) to the
