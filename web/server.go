@@ -58,18 +58,7 @@ func New(cfg Config) *echo.Echo {
 		siteOnly(readForm),
 		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
 		siteOnly(guard.LoadUser),
-		siteOnly(middleware.CSRFWithConfig(middleware.CSRFConfig{
-			TokenLookup:    "form:_csrf",
-			ContextKey:     handlers.CSRFContextKey,
-			CookieName:     "patpolicy_csrf",
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSecure:   cfg.SecureCookies,
-			CookieSameSite: http.SameSiteLaxMode,
-			ErrorHandler: func(err error, c echo.Context) error {
-				return echo.NewHTTPError(http.StatusForbidden, "This form could not be verified as coming from this site. Reload the page and try again.").SetInternal(err)
-			},
-		})),
+		siteOnly(csrfProtect),
 	)
 
 	guards := map[Access][]echo.MiddlewareFunc{
@@ -100,6 +89,12 @@ func New(cfg Config) *echo.Echo {
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return p == handlers.APIPrefix || strings.HasPrefix(p, handlers.APIPrefix+"/")
+}
+
+// isStatic reports whether a request is for a static file, which needs no
+// CSRF token and is given no cookie.
+func isStatic(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/static/")
 }
 
 // siteOnly applies a browser middleware (forms, sessions, CSRF) to the

@@ -26,7 +26,9 @@ const (
 	keyFlash      = "flash"
 	keyNewToken   = "new_token"
 	keyNewTokenID = "new_token_id"
-	secretLen     = 32
+	// keyCSRF holds a signed-out visitor's CSRF key, hex-encoded.
+	keyCSRF   = "csrf"
+	secretLen = 32
 )
 
 const (
@@ -132,8 +134,8 @@ func ID(c echo.Context) []byte {
 }
 
 // SignIn gives the browser the new session k, dropping everything the old
-// cookie held, so that a cookie fixed before sign-in is worth nothing after
-// it. The caller has stored k.ID with the user, and ended the session the
+// cookie held (the signed-out CSRF key too), so that a cookie fixed before
+// sign-in, and the CSRF token made from it, are worth nothing after it. The caller has stored k.ID with the user, and ended the session the
 // cookie held before (ID(c)).
 func SignIn(c echo.Context, k Key) error {
 	if idOf(k.secret) == nil {
@@ -209,4 +211,34 @@ func TakeNewToken(c echo.Context, tokenID int64) (string, error) {
 		return "", nil
 	}
 	return secret, nil
+}
+
+// CSRFKey is the key the request's CSRF token is made from, nil if there is
+// none yet: for a visitor the server found signed in (signedIn), the
+// session's secret, which only this browser's cookie holds; for anyone
+// else, the signed-out key the cookie keeps until sign-in (NewCSRFKey).
+func CSRFKey(c echo.Context, signedIn bool) []byte {
+	s := get(c)
+	key := keyCSRF
+	if signedIn {
+		key = keySecret
+	}
+	v, _ := s.Values[key].(string)
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != secretLen {
+		return nil
+	}
+	return b
+}
+
+// NewCSRFKey gives a signed-out visitor a CSRF key of 32 random bytes, kept
+// in the cookie until sign-in.
+func NewCSRFKey(c echo.Context) ([]byte, error) {
+	b := make([]byte, secretLen)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	s := get(c)
+	s.Values[keyCSRF] = hex.EncodeToString(b)
+	return b, s.Save(c.Request(), c.Response())
 }
