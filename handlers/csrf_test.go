@@ -7,10 +7,13 @@ package handlers_test
 // cookie is set for it.
 
 import (
+	"database/sql"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"patpolicy/policy"
 )
@@ -152,12 +155,33 @@ func TestNoCSRFCookieIsSet(t *testing.T) {
 	check(c.post("/logout", url.Values{}).status(http.StatusSeeOther))
 }
 
+// Static files are public and cached (a shared cache would hand a cookie
+// set on one to everyone): no response for one sets a cookie, not even the
+// session's renewal, due here since the session was last used two hours
+// ago.
 func TestStaticResponsesSetNoCookie(t *testing.T) {
-	a := newApp(t)
-	for who, c := range map[string]*client{"a new visitor": a.client(), "a signed-in user": a.as("octo-owner")} {
-		p := c.get("/static/app.css").status(http.StatusOK)
-		if set := p.res.Header.Values("Set-Cookie"); len(set) > 0 {
-			t.Errorf("/static/app.css sets cookies for %s: %q", who, set)
+	path := filepath.Join(t.TempDir(), "test.db")
+	a := newAppAt(t, path)
+	owner := a.as("octo-owner")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	twoHoursAgo := time.Now().Add(-2 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z")
+	if _, err := raw.Exec(`UPDATE sessions SET last_seen_at = ?`, twoHoursAgo); err != nil {
+		t.Fatal(err)
+	}
+	for who, c := range map[string]*client{"a new visitor": a.client(), "a signed-in user": owner} {
+		for file, status := range map[string]int{"/static/app.css": http.StatusOK, "/static/missing.css": http.StatusNotFound} {
+			p := c.get(file).status(status)
+			if set := p.res.Header.Values("Set-Cookie"); len(set) > 0 {
+				t.Errorf("%s sets cookies for %s: %q", file, who, set)
+			}
 		}
+	}
+	// The next page renews the session, as it should.
+	if p := owner.get(patPath).status(http.StatusOK); len(p.res.Cookies()) == 0 {
+		t.Error("the session was not renewed on the next page")
 	}
 }

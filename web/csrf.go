@@ -39,9 +39,6 @@ func errForged() error {
 // with it. It runs after the user is loaded.
 func csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isStatic(c) {
-			return next(c)
-		}
 		r := c.Request()
 		safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
 		key := session.CSRFKey(c, access.User(c) != nil)

@@ -91,19 +91,20 @@ func isAPI(c echo.Context) bool {
 	return p == handlers.APIPrefix || strings.HasPrefix(p, handlers.APIPrefix+"/")
 }
 
-// isStatic reports whether a request is for a static file, which needs no
-// CSRF token and is given no cookie.
+// isStatic reports whether a request is for a static file.
 func isStatic(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/static/")
 }
 
 // siteOnly applies a browser middleware (forms, sessions, CSRF) to the
-// site's pages and not to the API, whose calls carry a token instead.
+// site's pages: not to the API, whose calls carry a token instead, nor to
+// static files, which are public and cached, so that no cookie (a session's
+// renewal, a new CSRF key) is ever set on one.
 func siteOnly(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		site := mw(next)
 		return func(c echo.Context) error {
-			if isAPI(c) {
+			if isAPI(c) || isStatic(c) {
 				return next(c)
 			}
 			return site(c)
