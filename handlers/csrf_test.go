@@ -7,6 +7,7 @@ package handlers_test
 // cookie is set for it.
 
 import (
+	"context"
 	"database/sql"
 	"net/http"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/policy"
 )
@@ -85,6 +88,25 @@ func TestCSRFTokenOfAnotherSessionIsRefusedOnASettingsForm(t *testing.T) {
 	if got := a.orgPolicy("octo-org").Own.FineGrained; got != policy.Restrict {
 		t.Fatalf("the owner's own token did not save: fine-grained access %v", got)
 	}
+}
+
+// A form shown before the session ended elsewhere (a new password set from
+// the command line) still gets its submitter to the sign-in page, rather
+// than a refusal: the browser's cookie and the form agree, and signing in
+// is all either can do now.
+func TestAFormOfAnEndedSessionLeadsToSignIn(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	action, values := owner.get(patPath).status(http.StatusOK).formOf("form.settings-form")
+	hash, _ := bcrypt.GenerateFromPassword([]byte("a new password"), bcrypt.MinCost)
+	if err := a.store.SetPassword(context.Background(), "octo-owner", string(hash)); err != nil {
+		t.Fatal(err)
+	}
+	owner.post(action, values).redirectsTo("/login?return_to=" + url.QueryEscape(patPath))
+	owner.post("/login", url.Values{"login": {"octo-owner"}, "password": {"a new password"}, "return_to": {patPath}}).
+		redirectsTo(patPath)
+	// The old form's token went with the old session.
+	owner.post(action, values).status(http.StatusForbidden)
 }
 
 func TestCSRFTokenInTheQueryStringIsRefused(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/handlers"
-	"patpolicy/web/access"
 	"patpolicy/web/session"
 )
 
@@ -36,12 +35,12 @@ func errForged() error {
 // not GET, HEAD or OPTIONS must send it in the form field or the header
 // (never in the query string, which leaks into logs and Referer), and
 // browsers that say the request comes from another site are refused even
-// with it. It runs after the user is loaded.
+// with it.
 func csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
-		key := session.CSRFKey(c, access.User(c) != nil)
+		key := session.CSRFKey(c)
 		if key == nil && safe {
 			// The page about to be shown may hold a form.
 			var err error

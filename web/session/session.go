@@ -49,12 +49,19 @@ type Key struct {
 
 // NewKey makes a session key from 32 random bytes.
 func NewKey() (Key, error) {
-	b := make([]byte, secretLen)
-	if _, err := rand.Read(b); err != nil {
+	b, err := randomSecret()
+	if err != nil {
 		return Key{}, err
 	}
 	id := sha256.Sum256(b)
 	return Key{secret: hex.EncodeToString(b), ID: id[:]}, nil
+}
+
+// randomSecret is secretLen random bytes.
+func randomSecret() ([]byte, error) {
+	b := make([]byte, secretLen)
+	_, err := rand.Read(b)
+	return b, err
 }
 
 // idOf is the ID of a hex-encoded secret, or nil for anything that is not
@@ -135,8 +142,9 @@ func ID(c echo.Context) []byte {
 
 // SignIn gives the browser the new session k, dropping everything the old
 // cookie held (the signed-out CSRF key too), so that a cookie fixed before
-// sign-in, and the CSRF token made from it, are worth nothing after it. The caller has stored k.ID with the user, and ended the session the
-// cookie held before (ID(c)).
+// sign-in, and the CSRF token made from it, are worth nothing after it. The
+// caller has stored k.ID with the user, and ended the session the cookie
+// held before (ID(c)).
 func SignIn(c echo.Context, k Key) error {
 	if idOf(k.secret) == nil {
 		return errors.New("session: SignIn with a key not made by NewKey")
@@ -214,16 +222,17 @@ func TakeNewToken(c echo.Context, tokenID int64) (string, error) {
 }
 
 // CSRFKey is the key the request's CSRF token is made from, nil if there is
-// none yet: for a visitor the server found signed in (signedIn), the
-// session's secret, which only this browser's cookie holds; for anyone
-// else, the signed-out key the cookie keeps until sign-in (NewCSRFKey).
-func CSRFKey(c echo.Context, signedIn bool) []byte {
+// none yet: the secret of the session the cookie holds, which only this
+// browser has; without one, the signed-out key the cookie keeps until
+// sign-in (NewCSRFKey). A session that ended elsewhere keeps its key, so
+// that its forms still lead to the sign-in page; all they can do is sign in,
+// which brings a new key.
+func CSRFKey(c echo.Context) []byte {
 	s := get(c)
-	key := keyCSRF
-	if signedIn {
-		key = keySecret
+	v, ok := s.Values[keySecret].(string)
+	if !ok {
+		v, _ = s.Values[keyCSRF].(string)
 	}
-	v, _ := s.Values[key].(string)
 	b, err := hex.DecodeString(v)
 	if err != nil || len(b) != secretLen {
 		return nil
@@ -234,8 +243,8 @@ func CSRFKey(c echo.Context, signedIn bool) []byte {
 // NewCSRFKey gives a signed-out visitor a CSRF key of 32 random bytes, kept
 // in the cookie until sign-in.
 func NewCSRFKey(c echo.Context) ([]byte, error) {
-	b := make([]byte, secretLen)
-	if _, err := rand.Read(b); err != nil {
+	b, err := randomSecret()
+	if err != nil {
 		return nil, err
 	}
 	s := get(c)
