@@ -230,7 +230,8 @@ const maxDecodings = 3
 // character (browsers drop tabs and newlines, joining what was around
 // them) and no "." or ".." segment (browsers remove them, and "/..//host"
 // becomes "//host"), at every layer. The query and fragment cannot move
-// the page to another host; they are only held to the first two rules.
+// the page to another host: they need only be valid UTF-8 with no
+// backslash or control character, as typed.
 func sitePath(s string) bool {
 	at := strings.IndexAny(s, "?#")
 	if at < 0 {
