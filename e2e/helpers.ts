@@ -321,8 +321,8 @@ export async function createFineGrainedTokensQuickly(page: Page, tokens: FineGra
     const levels: Record<PermissionLevel, string> = { 'No access': 'none', 'Read-only': 'read', 'Read and write': 'write' };
     for (const [p, l] of Object.entries(t.permissions ?? {})) form[`perm_${perms[p]}`] = levels[l];
     expect(t.repos ?? [], 'createFineGrainedTokensQuickly takes no repositories').toHaveLength(0);
-    // As the browser would send it: the CSRF middleware trusts a same-origin
-    // Sec-Fetch-Site (and then renders a placeholder _csrf into the forms).
+    // As the browser would send it: the page's CSRF token (which is the
+    // session's, whatever Sec-Fetch-Site says) and the browser's headers.
     const res = await page.request.post(devTokensPath, {
       form, maxRedirects: 0, headers: { 'Sec-Fetch-Site': 'same-origin', Origin: new URL(page.url()).origin },
     });

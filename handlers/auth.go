@@ -2,17 +2,18 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -129,10 +130,8 @@ func (h Auth) Login(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
+	// The new session has a new CSRF token: one known before is worthless.
 	if err := session.SignIn(c, key); err != nil {
-		return err
-	}
-	if err := rotateCSRF(c); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, returnTo)
@@ -150,37 +149,6 @@ func (h Auth) Logout(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/login?"+signedOutParam+"=1")
-}
-
-// rotateCSRF gives the browser a new CSRF token at sign-in, so that a token
-// known before (planted in the browser, or read over a shoulder) is
-// worthless after it. The CSRF middleware has already set its cookie on
-// this response, with the token it left in the context: the cookie keeps
-// its attributes and gets a new value.
-func rotateCSRF(c echo.Context) error {
-	old, _ := c.Get(CSRFContextKey).(string)
-	if old == "" {
-		return nil
-	}
-	h := c.Response().Header()
-	lines := h.Values(echo.HeaderSetCookie)
-	for i, line := range lines {
-		ck, err := http.ParseSetCookie(line)
-		if err != nil || ck.Value != old {
-			continue
-		}
-		b := make([]byte, 16)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		ck.Value = hex.EncodeToString(b)
-		replaced := append([]string(nil), lines...)
-		replaced[i] = ck.String()
-		h[echo.HeaderSetCookie] = replaced
-		c.Set(CSRFContextKey, ck.Value)
-		return nil
-	}
-	return nil
 }
 
 // accountKey is what failures for one account are counted under: the
@@ -234,21 +202,69 @@ func tooManyAttempts(wait time.Duration) string {
 	return "Too many failed sign-in attempts. Try again " + when + "."
 }
 
-// SafeReturnTo keeps a return_to only when it is a path on this site;
-// anything else (another host, a scheme, "//host", backslashes) goes home.
+// SafeReturnTo keeps a return_to only when it is a path on this site, as
+// a browser (or this server, or the next redirect) reads it after any
+// decoding; anything else (another host, a scheme, "//host", backslashes,
+// control characters, slashes or dots that appear once decoded) goes home.
 func SafeReturnTo(s string) string {
-	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n\t") {
+	if !sitePath(s) {
 		return HomePath
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return HomePath
 	}
 	if u.Path == "/login" || u.Path == "/logout" {
 		return HomePath
 	}
-	return u.RequestURI()
+	// What is sent back is encoded afresh: it must pass too.
+	if out := u.RequestURI(); sitePath(out) {
+		return out
+	}
+	return HomePath
 }
+
+// maxDecodings is how many layers of percent-encoding a return_to may
+// have; real paths have one at most.
+const maxDecodings = 3
+
+// sitePath reports whether s is a path that stays on this site however
+// far its path is percent-decoded: valid UTF-8 starting with exactly one
+// slash, with no backslash (browsers read it as a slash), no control
+// character (browsers drop tabs and newlines, joining what was around
+// them) and no "." or ".." segment (browsers remove them, and "/..//host"
+// becomes "//host"), at every layer. The query and fragment cannot move
+// the page to another host: they need only be valid UTF-8 with no
+// backslash or control character, as typed.
+func sitePath(s string) bool {
+	at := strings.IndexAny(s, "?#")
+	if at < 0 {
+		at = len(s)
+	}
+	path, rest := s[:at], s[at:]
+	if !utf8.ValidString(rest) || strings.ContainsFunc(rest, unsafeInPath) {
+		return false
+	}
+	for range maxDecodings + 1 {
+		if !utf8.ValidString(path) || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") ||
+			strings.ContainsFunc(path, unsafeInPath) ||
+			slices.ContainsFunc(strings.Split(path, "/"), func(seg string) bool { return seg == "." || seg == ".." }) {
+			return false
+		}
+		decoded, err := url.PathUnescape(path)
+		if err != nil {
+			return false
+		}
+		if decoded == path {
+			return true
+		}
+		path = decoded
+	}
+	return false
+}
+
+// unsafeInPath reports a backslash or a control character.
+func unsafeInPath(r rune) bool { return r == '\\' || unicode.IsControl(r) }
 
 // SignInLimits are how many failed sign-ins are allowed in a window.
 type SignInLimits struct {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,6 +59,9 @@ type client struct {
 	http *http.Client
 	// header is added to every request.
 	header http.Header
+	// token is the CSRF token csrf read, until the client signs in or out.
+	tokenMu sync.Mutex
+	token   string
 }
 
 func (a *app) client() *client {
@@ -92,6 +96,9 @@ func (c *client) do(req *http.Request) *page {
 	for k, v := range c.header {
 		req.Header[k] = v
 	}
+	if p := req.URL.Path; req.Method == http.MethodPost && (p == "/login" || p == "/logout") {
+		c.forgetCSRF()
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -105,30 +112,41 @@ func (c *client) do(req *http.Request) *page {
 	return &page{t: c.t, res: res, body: string(b), doc: doc}
 }
 
+// forgetCSRF drops the token csrf read, which signing in or out changes.
+func (c *client) forgetCSRF() {
+	c.tokenMu.Lock()
+	c.token = ""
+	c.tokenMu.Unlock()
+}
+
 func (c *client) get(path string) *page {
 	c.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, c.app.srv.URL+path, nil)
 	return c.do(req)
 }
 
-// csrf is the client's CSRF token (the cookie's value), fetching a page
-// first if the client has none yet.
+// csrf is the CSRF token the client's forms carry: read from the sign-in
+// page, or, for a signed-in client (whom it sends on), from the page it
+// lands on. It is kept until the client signs in or out, which changes it.
 func (c *client) csrf() string {
 	c.t.Helper()
-	u, _ := url.Parse(c.app.srv.URL)
-	for _, ck := range c.http.Jar.Cookies(u) {
-		if ck.Name == "patpolicy_csrf" {
-			return ck.Value
-		}
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	if c.token != "" {
+		return c.token
 	}
-	c.get("/login")
-	for _, ck := range c.http.Jar.Cookies(u) {
-		if ck.Name == "patpolicy_csrf" {
-			return ck.Value
+	p := c.get("/login")
+	// Signed in, /login sends on to the home page, which sends on again.
+	for range 3 {
+		if p.res.StatusCode != http.StatusSeeOther {
+			break
 		}
+		p = c.get(p.location())
 	}
-	c.t.Fatal("no CSRF cookie")
-	return ""
+	if c.token = p.attr(`input[name="_csrf"]`, "value"); c.token == "" {
+		c.t.Fatalf("no CSRF token on %s:\n%s", p.res.Request.URL, p.body)
+	}
+	return c.token
 }
 
 // post submits form with the client's CSRF token unless form sets _csrf.

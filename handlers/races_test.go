@@ -96,25 +96,13 @@ func raceSend(hc *http.Client, req *http.Request) raceAnswer {
 	return raceAnswer{status: res.StatusCode, header: res.Header, body: string(b), err: err}
 }
 
-// raceCSRF is c's CSRF token, from its cookie jar (which is safe for
-// concurrent use).
-func raceCSRF(c *client) string {
-	u, _ := url.Parse(c.app.srv.URL)
-	for _, ck := range c.http.Jar.Cookies(u) {
-		if ck.Name == "patpolicy_csrf" {
-			return ck.Value
-		}
-	}
-	return ""
-}
-
 // racePost is the form submission a browser signed in as c would send.
 func racePost(c *client, path string, form url.Values) *http.Request {
 	f := url.Values{}
 	for k, v := range form {
 		f[k] = v
 	}
-	f.Set("_csrf", raceCSRF(c))
+	f.Set("_csrf", c.csrf())
 	req, _ := http.NewRequest(http.MethodPost, c.app.srv.URL+path, strings.NewReader(f.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req

@@ -178,7 +178,8 @@ func TestOnboardingFlashSaysWhatWasChosen(t *testing.T) {
 func TestConflictInTheSameOwnersOtherTabBlamesNoOtherOwner(t *testing.T) {
 	a := newApp(t)
 	tab1 := a.as("octo-owner")
-	tab2 := *tab1
+	// Another tab: the same browser, so the same cookies.
+	tab2 := &client{t: tab1.t, app: tab1.app, http: tab1.http, header: tab1.header}
 	old := tab1.get(patPath)
 	tab2.submit(tab2.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
 	res := tab1.submit(old, "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).status(http.StatusConflict)

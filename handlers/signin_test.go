@@ -305,18 +305,22 @@ func TestSignInRotatesTheCSRFToken(t *testing.T) {
 	c := a.client()
 	before := c.csrf()
 	signInWith(c, "octo-owner", "demo-password").status(http.StatusSeeOther)
-	after := cookie(c, "patpolicy_csrf")
+	// The form rendered after sign-in carries a new token, and the one
+	// from before is refused.
+	after := c.get(patPath).status(http.StatusOK).attr(`input[name="_csrf"]`, "value")
 	if after == "" || after == before {
 		t.Fatalf("CSRF token %q before sign-in, %q after: want a new one", before, after)
 	}
-	// The form rendered after sign-in carries the new token, and the old
-	// one is refused.
-	p := c.get("/organizations/octo-org/settings/personal-access-tokens").status(http.StatusOK)
-	if v := p.attr(`input[name="_csrf"]`, "value"); v != after {
-		t.Errorf("form token %q, cookie %q", v, after)
-	}
 	c.post("/notifications/read", url.Values{"_csrf": {before}}).status(http.StatusForbidden)
+	// Signing in again in the same browser changes it again.
+	signInWith(c, "octo-owner", "demo-password").status(http.StatusSeeOther)
+	if again := c.csrf(); again == after {
+		t.Fatal("the CSRF token did not change at the second sign-in")
+	}
+	c.post("/notifications/read", url.Values{"_csrf": {after}}).status(http.StatusForbidden)
 	c.post("/logout", url.Values{}).redirectsTo("/login")
+	// Signed out, the session's token is worth nothing either.
+	c.post("/login", url.Values{"_csrf": {after}, "login": {"octo-owner"}, "password": {"demo-password"}}).status(http.StatusForbidden)
 }
 
 func TestChangingThePasswordEndsTheUsersSessions(t *testing.T) {

@@ -136,8 +136,29 @@ func TestSafeReturnTo(t *testing.T) {
 		"javascript:alert(1)":      handlers.HomePath,
 		"evil.example":             handlers.HomePath,
 		"/login":                   handlers.HomePath,
-		"/%0d%0aSet-Cookie:%20x=y": "/%0d%0aSet-Cookie:%20x=y",
+		"/%0d%0aSet-Cookie:%20x=y": handlers.HomePath,
 		"/ok\r\nSet-Cookie: x=y":   handlers.HomePath,
+		// Decoded, these start with "//" or "/\\", hold a backslash or a
+		// control character, or have dot segments a browser removes.
+		"/%2F%2Fevil.example/{":        handlers.HomePath,
+		"/%252F%252Fevil.example":      handlers.HomePath,
+		"/%25252F%25252Fevil.example":  handlers.HomePath,
+		"/%5Cevil.example":             handlers.HomePath,
+		"/a/%5C":                       handlers.HomePath,
+		"/%09/evil.example":            handlers.HomePath,
+		"/..//evil.example":            handlers.HomePath,
+		"/a/%2e%2e//evil.example":      handlers.HomePath,
+		"/a/./b":                       handlers.HomePath,
+		"/%ff":                         handlers.HomePath,
+		"/a?b=\\":                      handlers.HomePath,
+		"/%25252525252F%25252525252Fx": handlers.HomePath,
+		// Encoded characters that decode to nothing dangerous stay, and
+		// the query keeps its own encoding.
+		"/orgs/a%20b":           "/orgs/a%20b",
+		"/a?q=100%25&r=%2F%2Fx": "/a?q=100%25&r=%2F%2Fx",
+		"/a/b/":                 "/a/b/",
+		"/a#//evil.example":     "/a",
+		"/a..b/.c/":             "/a..b/.c/",
 	}
 	for in, want := range cases {
 		if got := handlers.SafeReturnTo(in); got != want {
@@ -236,4 +257,24 @@ func TestStaticFiles(t *testing.T) {
 	}
 	a.client().get("/static/").status(http.StatusNotFound)
 	a.client().get("/static/static.go").status(http.StatusNotFound)
+}
+
+// FuzzSafeReturnTo: whatever is typed, the path kept is one of this site,
+// however far it is decoded, and keeping it again changes nothing.
+func FuzzSafeReturnTo(f *testing.F) {
+	for _, s := range []string{
+		"/organizations/octo-org?x=1", "/%2F%2Fevil.example/{", "/%252F%252Fevil.example", "/%5Cevil.example",
+		"/a/..//evil.example", "/%2e%2e//x", "//evil.example", "/\t/evil.example", "/a?b=%2F%2Fc#d",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := handlers.SafeReturnTo(s)
+		if why := offSite("https://site.example", out); why != "" {
+			t.Fatalf("SafeReturnTo(%q) = %q, which %s", s, out, why)
+		}
+		if again := handlers.SafeReturnTo(out); again != out {
+			t.Fatalf("SafeReturnTo(%q) = %q, but SafeReturnTo(%q) = %q", s, out, out, again)
+		}
+	})
 }

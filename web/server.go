@@ -75,18 +75,7 @@ func New(cfg Config) *echo.Echo {
 		siteOnly(readForm),
 		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
 		siteOnly(guard.LoadUser),
-		siteOnly(middleware.CSRFWithConfig(middleware.CSRFConfig{
-			TokenLookup:    "form:_csrf",
-			ContextKey:     handlers.CSRFContextKey,
-			CookieName:     session.CookieName("patpolicy_csrf", cfg.SecureCookies),
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSecure:   cfg.SecureCookies,
-			CookieSameSite: http.SameSiteLaxMode,
-			ErrorHandler: func(err error, c echo.Context) error {
-				return echo.NewHTTPError(http.StatusForbidden, "This form could not be verified as coming from this site. Reload the page and try again.").SetInternal(err)
-			},
-		})),
+		siteOnly(csrfProtect),
 	)
 
 	guards := map[Access][]echo.MiddlewareFunc{
@@ -132,13 +121,20 @@ func isAPI(c echo.Context) bool {
 	return handlers.IsAPIPath(c.Request().URL.Path)
 }
 
+// isStatic reports whether a request is for a static file.
+func isStatic(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/static/")
+}
+
 // siteOnly applies a browser middleware (forms, sessions, CSRF) to the
-// site's pages and not to the API, whose calls carry a token instead.
+// site's pages: not to the API, whose calls carry a token instead, nor to
+// static files, which are public and cached, so that no cookie (a session's
+// renewal, a new CSRF key) is ever set on one.
 func siteOnly(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		site := mw(next)
 		return func(c echo.Context) error {
-			if isAPI(c) {
+			if isAPI(c) || isStatic(c) {
 				return next(c)
 			}
 			return site(c)

@@ -95,8 +95,8 @@ func (b *browser) post(ctx context.Context, path string, form url.Values) (answe
 	return b.do(ctx, http.MethodPost, path, form, nil)
 }
 
-// signIn signs in through the form: GET /login for the CSRF cookie and
-// token, POST /login, expecting the 303 home.
+// signIn signs in through the form: GET /login for the session cookie and
+// the CSRF token, POST /login, expecting the 303 home.
 func (b *browser) signIn(ctx context.Context, login, password string) error {
 	a, err := b.get(ctx, "/login")
 	if err != nil {
@@ -116,8 +116,8 @@ func (b *browser) signIn(ctx context.Context, login, password string) error {
 		return fmt.Errorf("POST /login as %s: %d, want 303", login, a.status)
 	}
 	b.login = login
-	// The CSRF token stays the cookie's for the session; the next page
-	// confirms it and that the session works.
+	// Signing in changes the CSRF token: the next page gives the new one
+	// and confirms that the session works.
 	a, err = b.get(ctx, "/settings/organizations")
 	if err != nil {
 		return err

@@ -40,10 +40,26 @@ test('return_to keeps the query string', async ({ page }) => {
   await expect(page).toHaveURL(srv.url(target));
 });
 
-for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example/x']) {
+// Some only say "//" once decoded: a redirect to "///evil.example/" is one
+// to evil.example for a browser.
+const evilReturnTos = [
+  'https://evil.example/', '//evil.example/x', '/\\evil.example/x',
+  '/%2F%2Fevil.example/{', '/%252F%252Fevil.example/x', '/%5Cevil.example/x',
+];
+
+for (const evil of evilReturnTos) {
   test(`return_to ${evil} does not leave the site`, async ({ page }) => {
+    // Were the browser sent there, it would land here, not on a DNS error.
+    await page.route((url) => url.hostname === 'evil.example', (route) => route.fulfill({ body: 'evil' }));
     await page.goto(`/login?return_to=${encodeURIComponent(evil)}`);
     await signIn(page, 'octo-owner', { goto: false });
+    expect(new URL(page.url()).origin).toBe(srv.baseURL);
+  });
+
+  test(`return_to ${evil} does not take a signed-in visitor off the site`, async ({ page }) => {
+    await page.route((url) => url.hostname === 'evil.example', (route) => route.fulfill({ body: 'evil' }));
+    await signIn(page, 'octo-owner');
+    await page.goto(`/login?return_to=${encodeURIComponent(evil)}`);
     expect(new URL(page.url()).origin).toBe(srv.baseURL);
   });
 }

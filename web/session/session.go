@@ -26,7 +26,9 @@ const (
 	keyFlash      = "flash"
 	keyNewToken   = "new_token"
 	keyNewTokenID = "new_token_id"
-	secretLen     = 32
+	// keyCSRF holds a signed-out visitor's CSRF key, hex-encoded.
+	keyCSRF   = "csrf"
+	secretLen = 32
 )
 
 const (
@@ -47,12 +49,19 @@ type Key struct {
 
 // NewKey makes a session key from 32 random bytes.
 func NewKey() (Key, error) {
-	b := make([]byte, secretLen)
-	if _, err := rand.Read(b); err != nil {
+	b, err := randomSecret()
+	if err != nil {
 		return Key{}, err
 	}
 	id := sha256.Sum256(b)
 	return Key{secret: hex.EncodeToString(b), ID: id[:]}, nil
+}
+
+// randomSecret is secretLen random bytes.
+func randomSecret() ([]byte, error) {
+	b := make([]byte, secretLen)
+	_, err := rand.Read(b)
+	return b, err
 }
 
 // idOf is the ID of a hex-encoded secret, or nil for anything that is not
@@ -155,9 +164,10 @@ func ID(c echo.Context) []byte {
 }
 
 // SignIn gives the browser the new session k, dropping everything the old
-// cookie held, so that a cookie fixed before sign-in is worth nothing after
-// it. The caller has stored k.ID with the user, and ended the session the
-// cookie held before (ID(c)).
+// cookie held (the signed-out CSRF key too), so that a cookie fixed before
+// sign-in, and the CSRF token made from it, are worth nothing after it. The
+// caller has stored k.ID with the user, and ended the session the cookie
+// held before (ID(c)).
 func SignIn(c echo.Context, k Key) error {
 	if idOf(k.secret) == nil {
 		return errors.New("session: SignIn with a key not made by NewKey")
@@ -232,4 +242,35 @@ func TakeNewToken(c echo.Context, tokenID int64) (string, error) {
 		return "", nil
 	}
 	return secret, nil
+}
+
+// CSRFKey is the key the request's CSRF token is made from, nil if there is
+// none yet: the secret of the session the cookie holds, which only this
+// browser has; without one, the signed-out key the cookie keeps until
+// sign-in (NewCSRFKey). A session that ended elsewhere keeps its key, so
+// that its forms still lead to the sign-in page; all they can do is sign in,
+// which brings a new key.
+func CSRFKey(c echo.Context) []byte {
+	s := get(c)
+	v, ok := s.Values[keySecret].(string)
+	if !ok {
+		v, _ = s.Values[keyCSRF].(string)
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != secretLen {
+		return nil
+	}
+	return b
+}
+
+// NewCSRFKey gives a signed-out visitor a CSRF key of 32 random bytes, kept
+// in the cookie until sign-in.
+func NewCSRFKey(c echo.Context) ([]byte, error) {
+	b, err := randomSecret()
+	if err != nil {
+		return nil, err
+	}
+	s := get(c)
+	s.Values[keyCSRF] = hex.EncodeToString(b)
+	return b, s.Save(c.Request(), c.Response())
 }
