@@ -284,7 +284,7 @@ func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 		return t, err
 	}
 	t.Scopes = strings.Fields(scopes)
-	t.ExpiresAt, t.CreatedAt, t.LastUsedAt = parseTime(expires), parseTime(created), parseTime(used)
+	t.ExpiresAt, t.CreatedAt, t.LastUsedAt = parseExpiry(expires), parseTime(created), parseTime(used)
 	if g.ID != 0 {
 		g.Status, g.CreatedAt, g.DecidedAt = policy.GrantStatus(st), parseTime(gc), parseTime(gd)
 		t.Grant = &g
