@@ -541,7 +541,7 @@ func FuzzCheckTokenRequest(f *testing.F) {
 			if p.Org && tt == nil {
 				t.Fatalf("organization permission %s on a user's own token", name)
 			}
-			repoPerm = repoPerm || !p.Org
+			repoPerm = repoPerm || p.Repository()
 		}
 		if repoPerm && !req.Permissions[Metadata].Covers(LevelRead) {
 			t.Fatal("a repository permission without metadata read")

@@ -49,16 +49,26 @@ func (l Level) rank() int {
 type Permission struct {
 	Name  string // as the API spells it
 	Label string // as the form names its combobox
-	// Org marks an organization permission; the others are repository
+	// Org marks an organization permission, Account one over the token
+	// owner's own account (its SSH keys, say); the others are repository
 	// permissions.
-	Org bool
+	Org     bool
+	Account bool
 }
+
+// Repository reports whether p is a repository permission.
+func (p Permission) Repository() bool { return !p.Org && !p.Account }
+
+// GitSSHKeys is the account permission to list and add the owner's SSH
+// keys.
+const GitSSHKeys = "git_ssh_keys"
 
 // Metadata is the repository permission every token with any repository
 // permission holds at least read-only.
 const Metadata = "metadata"
 
-// Permissions lists the permissions, repository ones first, in form order.
+// Permissions lists the permissions in form order: repository ones, then
+// organization ones, then account ones.
 func Permissions() []Permission {
 	return []Permission{
 		{Name: "contents", Label: "Contents"},
@@ -68,6 +78,7 @@ func Permissions() []Permission {
 		{Name: "administration", Label: "Administration"},
 		{Name: "members", Label: "Members", Org: true},
 		{Name: "organization_administration", Label: "Organization administration", Org: true},
+		{Name: GitSSHKeys, Label: "Git SSH keys", Account: true},
 	}
 }
 
@@ -83,7 +94,8 @@ func PermissionByName(name string) (Permission, bool) {
 
 // Scopes lists the scopes a classic token can hold.
 func Scopes() []string {
-	return []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise"}
+	return []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise",
+		"admin:public_key", "write:public_key", "read:public_key"}
 }
 
 // ScopeHelp explains a scope in a few words.
@@ -101,6 +113,12 @@ func ScopeHelp(scope string) string {
 		return "Read and change profile data"
 	case "admin:enterprise":
 		return "Full control of enterprises you own"
+	case "admin:public_key":
+		return "Full control of your SSH keys"
+	case "write:public_key":
+		return "Read and add your SSH keys"
+	case "read:public_key":
+		return "Read your SSH keys"
 	}
 	return ""
 }
@@ -288,7 +306,7 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 			continue
 		}
 		req.Permissions[name] = level
-		anyRepoPermission = anyRepoPermission || !p.Org
+		anyRepoPermission = anyRepoPermission || p.Repository()
 	}
 	// Every repository permission implies reading repository metadata.
 	if anyRepoPermission && !req.Permissions[Metadata].Covers(LevelRead) {

@@ -173,8 +173,8 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
 
 		t(http.MethodGet, "/user", "any token", h.resources.User),
-		t(http.MethodGet, "/user/keys", "any token", h.resources.SSHKeys),
-		t(http.MethodPost, "/user/keys", "any token", h.resources.AddSSHKey),
+		t(http.MethodGet, "/user/keys", "Git SSH keys read, or read:public_key", h.resources.SSHKeys),
+		t(http.MethodPost, "/user/keys", "Git SSH keys read and write, or write:public_key", h.resources.AddSSHKey),
 		t(http.MethodGet, "/users/:user/keys", "none (public)", h.resources.UserSSHKeys),
 		t(http.MethodGet, "/orgs/:org", "none (public)", h.resources.Org),
 		t(http.MethodGet, "/orgs/:org/repos", "none (public); private repositories: Metadata read, or repo", h.resources.OrgRepos),
