@@ -389,6 +389,10 @@ func (h Developer) CreateClassic(c echo.Context) error {
 		return err
 	}
 	id, err := h.Store.CreateToken(c.Request().Context(), nt)
+	if errors.Is(err, db.ErrDuplicateNote) {
+		errs := policy.Errors{{Field: policy.FieldNote, Message: "Note has already been taken: you have a classic token noted “" + req.Note + "”. Choose another note."}}
+		return h.renderClassic(c, http.StatusUnprocessableEntity, in, errs)
+	}
 	if err != nil {
 		return err
 	}

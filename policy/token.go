@@ -6,7 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Level is a permission's level.
@@ -259,9 +262,9 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}
 	req := TokenRequest{
-		Name:          strings.TrimSpace(in.Name),
-		Description:   strings.TrimSpace(in.Description),
-		Justification: strings.TrimSpace(in.Justification),
+		Name:          cleanText(in.Name),
+		Description:   cleanText(in.Description),
+		Justification: cleanText(in.Justification),
 		Permissions:   map[string]Level{},
 	}
 	checkLine(add, FieldTokenName, "Token name", req.Name, MaxTokenName)
@@ -361,14 +364,44 @@ func checkRepos(add func(Field, string, ...any), raw []string, target *TokenTarg
 	return ids
 }
 
+// cleanText is typed text as it is checked and stored: without the spaces
+// around it, and in Unicode normal form C, so that two texts that look the
+// same (an accented letter typed as one character, or as a letter and a
+// combining accent) are the same.
+func cleanText(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return s // refused by checkText, as typed
+	}
+	return norm.NFC.String(s)
+}
+
+// Misleading reports a character that shows as nothing, or changes how
+// the text around it is shown, so that text holding it can read as
+// something other than what it is: the format characters (Unicode category
+// Cf: bidirectional embeddings, overrides and isolates, zero-width spaces
+// and joiners, direction marks, the byte order mark, the soft hyphen...),
+// the line and paragraph separators, and the fillers that draw nothing.
+func Misleading(r rune) bool {
+	switch r {
+	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0:
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
 // checkText validates a free-text field: valid UTF-8, no control
-// characters other than line breaks and tabs, at most max characters.
+// characters other than line breaks and tabs, no misleading characters,
+// at most max characters.
 func checkText(add func(Field, string, ...any), f Field, label, s string, max int, required bool) {
 	switch {
 	case !utf8.ValidString(s):
 		add(f, "%s contains characters that are not valid text.", label)
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
 		add(f, "%s contains control characters.", label)
+	case strings.ContainsFunc(s, Misleading):
+		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, Misleading):])
+		add(f, "%s contains an invisible or formatting character (U+%04X), which could make it read as something it is not. Remove it.", label, r)
 	case required && s == "":
 		add(f, "%s can't be blank.", label)
 	case utf8.RuneCountInString(s) > max:
@@ -417,7 +450,7 @@ func CheckClassicRequest(in ClassicInput) (ClassicRequest, Errors) {
 	add := func(f Field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}
-	req := ClassicRequest{Note: strings.TrimSpace(in.Note)}
+	req := ClassicRequest{Note: cleanText(in.Note)}
 	checkLine(add, FieldNote, "Note", req.Note, MaxNote)
 	days, ok := parseExpiration(in.Expiration)
 	if !ok {
@@ -464,7 +497,7 @@ func ApprovalTurnedOff(before, after Effective) bool {
 // CheckReason validates an owner's optional reason for a decision.
 func CheckReason(s string) (string, Errors) {
 	var errs Errors
-	s = strings.TrimSpace(s)
+	s = cleanText(s)
 	checkText(func(f Field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}, FieldReason, "Reason", s, MaxReason, false)
