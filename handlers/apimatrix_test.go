@@ -404,7 +404,7 @@ func TestMatrixEnforcePolicyChangeOnNextCall(t *testing.T) {
 				// ...so the owner changes it with a classic admin:org
 				// token (a fine-grained token restricting its own kind is
 				// TestMatrixEnforcePolicyPATCHAnswersWhatItDid's case).
-				fgAdmin = a.newClassic("octo-owner", "admin", 7, "admin:org")
+				fgAdmin = a.newClassic("octo-owner", "admin-"+rand.Text()[:8], 7, "admin:org")
 			}
 			var got map[string]any
 			a.api(http.MethodPatch, mxPolicyAPI, fgAdmin, body).want(http.StatusOK).decode(&got)
