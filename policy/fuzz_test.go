@@ -453,7 +453,7 @@ func fzText(t *testing.T, label, s string, max int, oneLine bool) {
 		t.Fatalf("%s accepted with %d characters, over %d", label, utf8.RuneCountInString(s), max)
 	case s != strings.TrimSpace(s):
 		t.Fatalf("%s %q accepted untrimmed", label, s)
-	case strings.ContainsFunc(s, Misleading):
+	case strings.ContainsFunc(s, misleading):
 		t.Fatalf("%s %q accepted with an invisible or formatting character", label, s)
 	case !norm.NFC.IsNormalString(s):
 		t.Fatalf("%s %q accepted outside normal form C", label, s)

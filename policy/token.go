@@ -376,13 +376,13 @@ func cleanText(s string) string {
 	return norm.NFC.String(s)
 }
 
-// Misleading reports a character that shows as nothing, or changes how
+// misleading reports a character that shows as nothing, or changes how
 // the text around it is shown, so that text holding it can read as
 // something other than what it is: the format characters (Unicode category
 // Cf: bidirectional embeddings, overrides and isolates, zero-width spaces
 // and joiners, direction marks, the byte order mark, the soft hyphen...),
 // the line and paragraph separators, and the fillers that draw nothing.
-func Misleading(r rune) bool {
+func misleading(r rune) bool {
 	switch r {
 	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0:
 		return true
@@ -399,8 +399,8 @@ func checkText(add func(Field, string, ...any), f Field, label, s string, max in
 		add(f, "%s contains characters that are not valid text.", label)
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
 		add(f, "%s contains control characters.", label)
-	case strings.ContainsFunc(s, Misleading):
-		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, Misleading):])
+	case strings.ContainsFunc(s, misleading):
+		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, misleading):])
 		add(f, "%s contains an invisible or formatting character (U+%04X), which could make it read as something it is not. Remove it.", label, r)
 	case required && s == "":
 		add(f, "%s can't be blank.", label)
