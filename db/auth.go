@@ -296,7 +296,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 		return t, err
 	}
 	c.Scopes = strings.Fields(scopes)
-	c.ExpiresAt, c.CreatedAt = parseTime(expires), parseTime(created)
+	c.ExpiresAt, c.CreatedAt = parseExpiry(expires), parseTime(created)
 	if c.Kind != policy.KindFineGrained {
 		return t, nil
 	}

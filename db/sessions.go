@@ -106,7 +106,7 @@ func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return ses, ErrNotFound
 	}
-	ses.CreatedAt, ses.LastSeenAt, ses.ExpiresAt = parseTime(created), parseTime(seen), parseTime(expires)
+	ses.CreatedAt, ses.LastSeenAt, ses.ExpiresAt = parseTime(created), parseTime(seen), parseExpiry(expires)
 	return ses, err
 }
 

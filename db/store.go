@@ -160,15 +160,40 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
+// timeLayout is how every table stores times: UTC, sortable.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
 // timestamp formats t the way every table stores times: UTC, sortable.
 func timestamp(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
+	return t.UTC().Format(timeLayout)
 }
 
+// parseTime reads a time stored by timestamp; one that does not parse
+// reads as the zero time, which suits times only shown (created, last
+// used). Expiry times are read with parseExpiry instead.
 func parseTime(s string) time.Time {
-	t, _ := time.Parse("2006-01-02T15:04:05.000000Z", s)
+	t, _ := time.Parse(timeLayout, s)
 	return t
 }
+
+// parseExpiry reads an expiry time: "" (none stored) is the zero time,
+// which means "never expires". A stored value that does not parse must not
+// read as "never": it reads as unreadableExpiry, long past, so whatever it
+// belongs to counts as expired.
+func parseExpiry(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return unreadableExpiry()
+	}
+	return t
+}
+
+// unreadableExpiry is the expiry an unreadable stored value stands for:
+// the Unix epoch, before anything this program stored.
+func unreadableExpiry() time.Time { return time.Unix(0, 0).UTC() }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, through the DSN) and
 // commits it when fn returns nil. Every cached read is set aside from the

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var wantTables = []string{
@@ -220,5 +221,24 @@ func TestSettingOrCreate(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Errorf("make called %d times, want 1", calls)
+	}
+}
+
+// An expiry that is absent means "never"; one that cannot be read means
+// "long ago", never "never".
+func TestParseExpiryUnreadableIsPast(t *testing.T) {
+	now := time.Now()
+	if got := parseExpiry(""); !got.IsZero() {
+		t.Errorf(`parseExpiry("") = %v, want the zero time (no expiration)`, got)
+	}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	if got := parseExpiry(timestamp(at)); !got.Equal(at) {
+		t.Errorf("parseExpiry(%q) = %v, want %v", timestamp(at), got, at)
+	}
+	for _, s := range []string{"not a time", "2030-01-02", "9999-99-99T99:99:99.000000Z"} {
+		got := parseExpiry(s)
+		if got.IsZero() || !got.Before(now) {
+			t.Errorf("parseExpiry(%q) = %v, want a time in the past", s, got)
+		}
 	}
 }

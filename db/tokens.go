@@ -16,6 +16,10 @@ import (
 // of that name.
 var ErrDuplicateName = errors.New("token name taken")
 
+// ErrDuplicateNote is returned when a user already has a classic token with
+// that note.
+var ErrDuplicateNote = errors.New("token note taken")
+
 // Repo is a repository.
 type Repo struct {
 	ID      int64
@@ -141,6 +145,17 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64
 		}
 		if at := policy.ExpiresAt(now, days); !at.IsZero() {
 			expires = timestamp(at)
+		}
+		if nt.Kind == policy.KindClassic {
+			// A note tells a user's classic tokens apart: no two alike.
+			var taken bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE user_id = ? AND kind = 'classic' AND name = ?)`,
+				nt.UserID, name).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				return ErrDuplicateNote
+			}
 		}
 		var org any
 		if nt.OrgID != 0 {
@@ -288,7 +303,7 @@ func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 		return t, err
 	}
 	t.Scopes = strings.Fields(scopes)
-	t.ExpiresAt, t.CreatedAt, t.LastUsedAt = parseTime(expires), parseTime(created), parseTime(used)
+	t.ExpiresAt, t.CreatedAt, t.LastUsedAt = parseExpiry(expires), parseTime(created), parseTime(used)
 	if g.ID != 0 {
 		g.Status, g.CreatedAt, g.DecidedAt = policy.GrantStatus(st), parseTime(gc), parseTime(gd)
 		t.Grant = &g

@@ -59,6 +59,16 @@ func tkCreate(t *testing.T, d demo, user, org string, req policy.TokenRequest) (
 
 func tkClassic(t *testing.T, d demo, user, note string, scopes ...string) (int64, string) {
 	t.Helper()
+	id, secret, err := tkTryClassic(t, d, user, note, scopes...)
+	if err != nil {
+		t.Fatalf("CreateToken(classic %s): %v", note, err)
+	}
+	return id, secret
+}
+
+// tkTryClassic stores a classic token of user, and says why it could not.
+func tkTryClassic(t *testing.T, d demo, user, note string, scopes ...string) (int64, string, error) {
+	t.Helper()
 	secret, err := policy.GenerateToken(policy.KindClassic, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -66,10 +76,7 @@ func tkClassic(t *testing.T, d demo, user, note string, scopes ...string) (int64
 	id, err := d.s.CreateToken(context.Background(), NewToken{UserID: d.users[user], Hash: policy.HashToken(secret),
 		Prefix: policy.DisplayPrefix(secret), Kind: policy.KindClassic,
 		Classic: policy.ClassicRequest{Note: note, ExpiresInDays: 30, Scopes: scopes}})
-	if err != nil {
-		t.Fatalf("CreateToken(classic %s): %v", note, err)
-	}
-	return id, secret
+	return id, secret, err
 }
 
 // tkInt64 runs a query for one integer on the writer; 0 when there is no
@@ -470,11 +477,16 @@ func TestCreateTokenDuplicateName(t *testing.T) {
 	}
 	// Another user may use the name.
 	tkCreate(t, d, "octo-owner", "", policy.TokenRequest{Name: "deploy-bot", ExpiresInDays: 7, Selection: policy.SelectPublic})
-	// Classic notes may repeat, and may match a fine-grained name.
-	a, _ := tkClassic(t, d, "mona", "deploy-bot", "repo")
-	b, _ := tkClassic(t, d, "mona", "deploy-bot", "repo")
-	if a == b {
-		t.Error("two classic tokens share an id")
+	// A classic note may match a fine-grained name, and another user's
+	// note, but not a note of the same user's classic tokens.
+	tkClassic(t, d, "mona", "deploy-bot", "repo")
+	tkClassic(t, d, "octo-owner", "deploy-bot", "repo")
+	before = dump(t, d.s)
+	if _, _, err := tkTryClassic(t, d, "mona", "deploy-bot", "workflow"); !errors.Is(err, ErrDuplicateNote) {
+		t.Errorf("mona's second classic deploy-bot: %v, want ErrDuplicateNote", err)
+	}
+	if after := dump(t, d.s); after != before {
+		t.Errorf("a refused classic duplicate wrote:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	// Once deleted, the name is free again.
 	if err := d.s.DeleteToken(ctx, d.users["mona"], tkTokenID(t, d, "mona", "deploy-bot")); err != nil {

@@ -298,7 +298,7 @@ func permissionsJSON(perms map[string]policy.Level) Permissions {
 	for name, level := range perms {
 		p, ok := policy.PermissionByName(name)
 		switch {
-		case !ok:
+		case !ok || p.Account:
 			out.Other[name] = string(level)
 		case p.Org:
 			out.Organization[name] = string(level)

@@ -544,10 +544,12 @@ func sshKeyJSON(c echo.Context, k db.SSHKey) SSHKeyJSON {
 		CreatedAt: apiTime(k.CreatedAt), Verified: true}
 }
 
-// AddSSHKey is POST /user/keys. The key remembers the token that added it,
-// and outlives it.
+// AddSSHKey is POST /user/keys: needs Git SSH keys read and write, or the
+// write:public_key scope. The key remembers the token that added it, and
+// outlives it.
 func (h APIResources) AddSSHKey(c echo.Context) error {
-	if err := h.access().decide(c, nil, policy.Resource{Write: true}); err != nil {
+	res := policy.Resource{Write: true, Permission: policy.GitSSHKeys, Level: policy.LevelWrite, Scope: "write:public_key"}
+	if err := h.access().decide(c, nil, res); err != nil {
 		return err
 	}
 	var in SSHKeyInput
@@ -589,13 +591,15 @@ func (h APIResources) AddSSHKey(c echo.Context) error {
 	return render.JSON(c, http.StatusCreated, out)
 }
 
-// SSHKeys is GET /user/keys: the caller's keys.
+// SSHKeys is GET /user/keys: the caller's keys. Needs Git SSH keys
+// read-only, or the read:public_key scope.
 func (h APIResources) SSHKeys(c echo.Context) error {
 	p, err := pagingOf(c)
 	if err != nil {
 		return err
 	}
-	if err := h.access().decide(c, nil, policy.Resource{}); err != nil {
+	res := policy.Resource{Permission: policy.GitSSHKeys, Level: policy.LevelRead, Scope: "read:public_key"}
+	if err := h.access().decide(c, nil, res); err != nil {
 		return err
 	}
 	keys, total, err := h.Store.SSHKeysOf(c.Request().Context(), callerOf(c).Token.UserID, p.Page, p.PerPage)

@@ -587,7 +587,8 @@ func sshKeyLine(t *testing.T) string {
 func TestClientSSHKeys(t *testing.T) {
 	a := newApp(t)
 	ctx := context.Background()
-	c := a.ghClient(a.newFineGrained("mona", "client-keys", fgSpec{Days: 30}))
+	c := a.ghClient(a.newFineGrained("mona", "client-keys", fgSpec{Days: 30,
+		Permissions: map[string]policy.Level{policy.GitSSHKeys: policy.LevelWrite}}))
 	line := sshKeyLine(t)
 	k, resp, err := c.Users.CreateKey(ctx, &github.Key{Title: github.Ptr("laptop"), Key: github.Ptr(line + " mona@laptop")})
 	if err != nil {

@@ -404,7 +404,7 @@ func TestMatrixEnforcePolicyChangeOnNextCall(t *testing.T) {
 				// ...so the owner changes it with a classic admin:org
 				// token (a fine-grained token restricting its own kind is
 				// TestMatrixEnforcePolicyPATCHAnswersWhatItDid's case).
-				fgAdmin = a.newClassic("octo-owner", "admin", 7, "admin:org")
+				fgAdmin = a.newClassic("octo-owner", "admin-"+rand.Text()[:8], 7, "admin:org")
 			}
 			var got map[string]any
 			a.api(http.MethodPatch, mxPolicyAPI, fgAdmin, body).want(http.StatusOK).decode(&got)
@@ -984,10 +984,17 @@ func TestMatrixEnforceCredentials(t *testing.T) {
 
 // ---- 8. SSH keys ------------------------------------------------------------
 
+// mxKeysRW lets a fine-grained token add SSH keys (with Metadata read, to
+// read repositories too).
+var mxKeysRW = map[string]policy.Level{policy.Metadata: policy.LevelRead, policy.GitSSHKeys: policy.LevelWrite}
+
+// What the product keeps on purpose: a key that a token allowed to add it
+// added stays when the token is restricted, revoked or deleted. The token
+// itself loses the keys with its grant.
 func TestMatrixEnforceSSHKeysOutliveTheirToken(t *testing.T) {
 	a := newApp(t)
-	secret := a.newFineGrained("mona", "keys", fgSpec{Org: "octo-org", Permissions: mxMetadata})
-	other := a.newFineGrained("mona", "other", fgSpec{Permissions: mxMetadata})
+	secret := a.newFineGrained("mona", "keys", fgSpec{Org: "octo-org", Permissions: mxKeysRW})
+	other := a.newFineGrained("mona", "other", fgSpec{Permissions: map[string]policy.Level{policy.GitSSHKeys: policy.LevelRead}})
 	key := mxSSHKey(t)
 	var created struct {
 		ID  int64  `json:"id"`
@@ -1014,13 +1021,66 @@ func TestMatrixEnforceSSHKeysOutliveTheirToken(t *testing.T) {
 	mxSetOrg(a, "octo-org", func(s *policy.OrgSettings) { s.FineGrained = policy.Allow })
 	mxDecide(a, mxGrant(a, "mona", "keys"), policy.GrantApproved, policy.GrantRevoked)
 	mxGet(a, mxPrivate, secret, http.StatusForbidden, "octo-org")
-	listed("after revocation", secret)
+	listed("after revocation", other)
+	mxGet(a, "/user/keys", secret, http.StatusForbidden, "octo-org")
+	a.api(http.MethodPost, "/user/keys", secret, map[string]string{"title": "again", "key": mxSSHKey(t)}).want(http.StatusForbidden)
 	mxDeleteToken(a, "mona", "keys")
 	mxGet(a, "/user/keys", secret, http.StatusUnauthorized, "")
 	listed("after deletion", other)
 	// Other users do not see it as theirs.
 	if got := mxKeys(a, "/users/hubot/keys", ""); slices.Contains(got, key) {
 		t.Errorf("hubot's keys %v", got)
+	}
+}
+
+// Adding an SSH key takes the classic scope write:public_key (or
+// admin:public_key), or the fine-grained account permission "Git SSH keys"
+// read and write on a token whose grant, if it has one, is approved; listing
+// them takes read:public_key or that permission read-only. No other token
+// may add a key that would outlive it.
+func TestMatrixEnforceSSHKeysNeedThePermissionOrTheScope(t *testing.T) {
+	a := newApp(t)
+	ro := map[string]policy.Level{policy.GitSSHKeys: policy.LevelRead}
+	pending := a.newFineGrained("mona", "keys-pending", fgSpec{Org: "octo-org", Status: policy.GrantPending, Permissions: mxKeysRW})
+	denied := a.newFineGrained("mona", "keys-denied", fgSpec{Org: "octo-org", Status: policy.GrantPending, Permissions: mxKeysRW})
+	mxDecide(a, mxGrant(a, "mona", "keys-denied"), policy.GrantPending, policy.GrantDenied)
+	revoked := a.newFineGrained("mona", "keys-revoked", fgSpec{Org: "octo-org", Permissions: mxKeysRW})
+	mxDecide(a, mxGrant(a, "mona", "keys-revoked"), policy.GrantApproved, policy.GrantRevoked)
+	cases := []struct {
+		name       string
+		secret     string
+		add, list  int
+		wantInText string
+	}{
+		{"classic without scopes", a.newClassic("mona", "no-scopes", 30), 403, 403, "public_key"},
+		{"classic with repo, admin:org and user", a.newClassic("mona", "broad", 30, "repo", "admin:org", "user"), 403, 403, "public_key"},
+		{"classic read:public_key", a.newClassic("mona", "key-reader", 30, "read:public_key"), 403, 200, "write:public_key"},
+		{"classic write:public_key", a.newClassic("mona", "key-writer", 30, "write:public_key"), 201, 200, ""},
+		{"classic admin:public_key", a.newClassic("mona", "key-admin", 30, "admin:public_key"), 201, 200, ""},
+		{"fine-grained without the permission", a.newFineGrained("mona", "keys-none", fgSpec{Days: 30}), 403, 403, policy.MsgNotAccessible},
+		{"fine-grained read-only", a.newFineGrained("mona", "keys-ro", fgSpec{Days: 30, Permissions: ro}), 403, 200, policy.MsgNotAccessible},
+		{"fine-grained read and write", a.newFineGrained("mona", "keys-rw", fgSpec{Days: 30, Permissions: mxKeysRW}), 201, 200, ""},
+		{"organization's, approved", a.newFineGrained("mona", "keys-approved", fgSpec{Org: "octo-org", Permissions: mxKeysRW}), 201, 200, ""},
+		{"organization's, pending", pending, 403, 403, "octo-org"},
+		{"organization's, denied", denied, 403, 403, "octo-org"},
+		{"organization's, revoked", revoked, 403, 403, "octo-org"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := mxSSHKey(t)
+			r := a.api(http.MethodPost, "/user/keys", c.secret, map[string]string{"title": c.name, "key": key})
+			if r.Status != c.add {
+				t.Errorf("POST /user/keys: %d %s, want %d", r.Status, r.Body, c.add)
+			} else if c.add != http.StatusCreated && !strings.Contains(r.message(), c.wantInText) {
+				t.Errorf("POST /user/keys refused with %q, want it to name %q", r.message(), c.wantInText)
+			}
+			if got := mxKeys(a, "/users/mona/keys", ""); slices.Contains(got, key) != (c.add == http.StatusCreated) {
+				t.Errorf("after a %d, mona's public keys are %v", r.Status, got)
+			}
+			if r := a.api(http.MethodGet, "/user/keys", c.secret, nil); r.Status != c.list {
+				t.Errorf("GET /user/keys: %d %s, want %d", r.Status, r.Body, c.list)
+			}
+		})
 	}
 }
 

@@ -333,9 +333,12 @@ func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, ow
 			pc.Options = append(pc.Options, views.Option{Value: string(l), Label: l.Label(),
 				Selected: string(l) == chosen || chosen == "" && l == policy.LevelNone})
 		}
-		if p.Org {
+		switch {
+		case p.Org:
 			f.OrgPerms = append(f.OrgPerms, pc)
-		} else {
+		case p.Account:
+			f.AccountPerms = append(f.AccountPerms, pc)
+		default:
 			f.RepoPerms = append(f.RepoPerms, pc)
 		}
 	}
@@ -358,6 +361,8 @@ func permissionHelp(p policy.Permission) string {
 		return "The organization's members and teams."
 	case "organization_administration":
 		return "The organization's profile and settings, including its token requests."
+	case policy.GitSSHKeys:
+		return "Your account's SSH keys: read-only lists them, read and write also adds them."
 	}
 	return ""
 }
@@ -384,6 +389,10 @@ func (h Developer) CreateClassic(c echo.Context) error {
 		return err
 	}
 	id, err := h.Store.CreateToken(c.Request().Context(), nt)
+	if errors.Is(err, db.ErrDuplicateNote) {
+		errs := policy.Errors{{Field: policy.FieldNote, Message: "Note has already been taken: you have a classic token noted “" + req.Note + "”. Choose another note."}}
+		return h.renderClassic(c, http.StatusUnprocessableEntity, in, errs)
+	}
 	if err != nil {
 		return err
 	}

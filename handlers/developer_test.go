@@ -672,6 +672,7 @@ func TestNewTokenFormNames(t *testing.T) {
 		"selection-selected": "Only select repositories", "perm-contents": "Contents", "perm-issues": "Issues",
 		"perm-metadata": "Metadata", "perm-pull_requests": "Pull requests", "perm-administration": "Administration",
 		"perm-members": "Members", "perm-organization_administration": "Organization administration",
+		"perm-git_ssh_keys": "Git SSH keys",
 	}
 	for id, want := range labels {
 		if form.doc.Find("#"+id).Length() != 1 {
@@ -689,6 +690,7 @@ func TestNewTokenFormNames(t *testing.T) {
 		{"Repository access", []string{"selection-public", "selection-all", "selection-selected"}},
 		{"Repository permissions", []string{"perm-contents", "perm-issues", "perm-metadata", "perm-pull_requests", "perm-administration"}},
 		{"Organization permissions", []string{"perm-members", "perm-organization_administration"}},
+		{"Account permissions", []string{"perm-git_ssh_keys"}},
 	} {
 		set := form.doc.Find("fieldset").FilterFunction(func(_ int, s *goquery.Selection) bool {
 			return strings.TrimSpace(s.ChildrenFiltered("legend").Text()) == fs.legend

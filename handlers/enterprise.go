@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,7 +38,16 @@ func (h EnterpriseSettings) PATPolicies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, ent, views.EnterpriseForm(enterprisePATURL(ent), version, enterpriseValues(cur)))
+	return h.render(c, http.StatusOK, ent, entForm(ent, cur, version, enterpriseValues(cur)))
+}
+
+// entForm is the policy form at version, whose policies are cur, showing
+// v, and carrying the values of cur as those it was built on.
+func entForm(ent db.Enterprise, cur policy.Enterprise, version int, v views.EnterprisePolicyValues) views.PolicyForm {
+	action := enterprisePATURL(ent)
+	form := views.EnterpriseForm(action, version, v)
+	form.Original = views.EnterpriseForm(action, version, enterpriseValues(cur)).Values()
+	return form
 }
 
 // SavePATPolicies applies a submitted policy change, with the same 422 and
@@ -60,22 +70,22 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	// The same order as an organization's form: stale, invalid, unversioned.
 	submitted, known := formVersion(form)
 	if known && submitted != version {
-		return h.conflict(c, ent, cur, version, attempted)
+		return h.conflict(c, ent, cur, version, form)
 	}
 	next, errs := policy.ApplyEnterpriseChange(cur, change)
 	if len(errs) > 0 {
 		attempted.Errors = errs.ByField()
-		return h.render(c, http.StatusUnprocessableEntity, ent, views.EnterpriseForm(action, version, attempted))
+		return h.render(c, http.StatusUnprocessableEntity, ent, entForm(ent, cur, version, attempted))
 	}
 	if !known {
-		return h.conflict(c, ent, cur, version, attempted)
+		return h.conflict(c, ent, cur, version, form)
 	}
 	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))
 	if errors.Is(err, db.ErrStale) {
 		if cur, version, err = h.Store.EnterprisePolicy(ctx, ent.ID); err != nil {
 			return err
 		}
-		return h.conflict(c, ent, cur, version, attempted)
+		return h.conflict(c, ent, cur, version, form)
 	}
 	if err != nil {
 		return err
@@ -86,10 +96,12 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, action)
 }
 
-func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur policy.Enterprise, version int, attempted views.EnterprisePolicyValues) error {
-	action := enterprisePATURL(ent)
-	form := views.EnterpriseForm(action, version, attempted)
-	cmp := views.Compare(views.EnterpriseForm(action, version, enterpriseValues(cur)), form)
+// conflict answers 409 as an organization's form does: the policies now in
+// force (cur, at version) with just the user's edits on top.
+func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur policy.Enterprise, version int, submitted url.Values) error {
+	saved := enterpriseValues(cur)
+	form := entForm(ent, cur, version, enterpriseWithSubmitted(saved, enterpriseEdits(submitted)))
+	cmp := views.Compare(entForm(ent, cur, version, saved), form)
 	form.Conflict = &cmp
 	return h.render(c, http.StatusConflict, ent, form)
 }

@@ -798,7 +798,7 @@ func TestHostileHTMLIsEscapedEverywhere(t *testing.T) {
 			// The API keeps the text and answers it as JSON text.
 			issues := a.newFineGrained("mona", "html-issues-"+strconv.Itoa(i), fgSpec{Org: "octo-org",
 				Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "issues": policy.LevelWrite}})
-			user := a.newFineGrained("mona", "html-user-"+strconv.Itoa(i), fgSpec{Days: 30})
+			user := a.newFineGrained("mona", "html-user-"+strconv.Itoa(i), fgSpec{Days: 30, Permissions: map[string]policy.Level{policy.GitSSHKeys: policy.LevelWrite}})
 			for _, r := range []*apiResponse{
 				a.api(http.MethodPost, "/repos/octo-org/octo-api/issues", issues, map[string]string{"title": payload, "body": payload}).want(http.StatusCreated),
 				a.api(http.MethodPost, "/user/keys", user, map[string]string{"title": payload, "key": sshKeyLine(t)}).want(http.StatusCreated),
@@ -831,7 +831,7 @@ type apiRoute struct {
 // apiTokens makes the tokens the routes are called with.
 func apiTokens(a *app) map[string]string {
 	return map[string]string{
-		"user": a.newFineGrained("mona", "hostile-user", fgSpec{Days: 30}),
+		"user": a.newFineGrained("mona", "hostile-user", fgSpec{Days: 30, Permissions: map[string]policy.Level{policy.GitSSHKeys: policy.LevelWrite}}),
 		"issues": a.newFineGrained("mona", "hostile-issues", fgSpec{Org: "octo-org",
 			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "issues": policy.LevelWrite}}),
 		"admin": a.newFineGrained("octo-owner", "hostile-admin", fgSpec{Org: "octo-org", Days: 30, Permissions: map[string]policy.Level{

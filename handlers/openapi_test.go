@@ -776,7 +776,7 @@ func TestOpenAPIResources(t *testing.T) {
 	// The other resource endpoints against their operations.
 	reader := a.newFineGrained("octo-owner", "openapi-reader", fgSpec{Org: "octo-org", Days: 30,
 		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "members": policy.LevelRead, "issues": policy.LevelWrite}})
-	mine := a.newFineGrained("mona", "openapi-keys", fgSpec{Days: 30})
+	mine := a.newFineGrained("mona", "openapi-keys", fgSpec{Days: 30, Permissions: map[string]policy.Level{policy.GitSSHKeys: policy.LevelWrite}})
 	t.Run("lists and keys", func(t *testing.T) {
 		wantSpec(d, t, "GET", "/orgs/{org}/repos", a.api("GET", "/orgs/octo-org/repos?per_page=2", reader, nil), 200)
 		wantSpec(d, t, "GET", "/orgs/{org}/members", a.api("GET", "/orgs/octo-org/members", reader, nil), 200)

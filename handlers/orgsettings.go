@@ -69,8 +69,16 @@ func (h OrgSettings) PATSettings(c echo.Context) error {
 	if !eff.OptedIn {
 		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
 	}
-	form := views.OrgForm(patSettingsURL(org), p.Version, orgValues(eff, org.EnterpriseName))
-	return h.renderPAT(c, http.StatusOK, org, form)
+	return h.renderPAT(c, http.StatusOK, org, patForm(org, p, orgValues(eff, org.EnterpriseName)))
+}
+
+// patForm is the settings form at the version of p, showing v, and
+// carrying the values of p as those it was built on.
+func patForm(org db.Org, p db.OrgPolicy, v views.OrgPolicyValues) views.PolicyForm {
+	action := patSettingsURL(org)
+	form := views.OrgForm(action, p.Version, v)
+	form.Original = views.OrgForm(action, p.Version, orgValues(p.Effective(), org.EnterpriseName)).Values()
+	return form
 }
 
 func (h OrgSettings) renderPAT(c echo.Context, status int, org db.Org, form views.PolicyForm) error {
@@ -115,15 +123,15 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	// date, just crafted: check it, then ask for a fresh one.
 	version, known := formVersion(form)
 	if known && version != p.Version {
-		return h.conflict(c, org, p, saved, attempted)
+		return h.conflict(c, org, p, form)
 	}
 	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
 	if len(errs) > 0 {
 		attempted.Errors = errs.ByField()
-		return h.renderPAT(c, http.StatusUnprocessableEntity, org, views.OrgForm(patSettingsURL(org), p.Version, attempted))
+		return h.renderPAT(c, http.StatusUnprocessableEntity, org, patForm(org, p, attempted))
 	}
 	if !known {
-		return h.conflict(c, org, p, saved, attempted)
+		return h.conflict(c, org, p, form)
 	}
 	msg := "Personal access token settings saved."
 	if policy.ApprovalTurnedOff(eff, policy.Resolve(next, p.OptedIn, p.Enterprise)) {
@@ -140,7 +148,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 		if p, err = h.Store.OrgPolicy(ctx, org.ID); err != nil {
 			return err
 		}
-		return h.conflict(c, org, p, orgValues(p.Effective(), org.EnterpriseName), attempted)
+		return h.conflict(c, org, p, form)
 	}
 	if err != nil {
 		return err
@@ -151,12 +159,14 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
 }
 
-// conflict answers 409 with the user's choices in a form at the current
-// version and a comparison with what is now saved.
-func (h OrgSettings) conflict(c echo.Context, org db.Org, p db.OrgPolicy, saved, attempted views.OrgPolicyValues) error {
-	action := patSettingsURL(org)
-	form := views.OrgForm(action, p.Version, attempted)
-	cmp := views.Compare(views.OrgForm(action, p.Version, saved), form)
+// conflict answers 409 to a submission built on settings other than p,
+// now in force: a form at p's version showing p's values with just the
+// user's edits on top (the values the old form merely showed would undo
+// what was saved since), and the settings where they differ.
+func (h OrgSettings) conflict(c echo.Context, org db.Org, p db.OrgPolicy, submitted url.Values) error {
+	saved := orgValues(p.Effective(), org.EnterpriseName)
+	form := patForm(org, p, withSubmitted(saved, orgChangeFromForm(userEdits(submitted))))
+	cmp := views.Compare(patForm(org, p, saved), form)
 	form.Conflict = &cmp
 	return h.renderPAT(c, http.StatusConflict, org, form)
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/url"
 	"strconv"
+	"strings"
 
 	"patpolicy/policy"
 	"patpolicy/views"
@@ -54,6 +55,59 @@ func enterpriseChangeFromForm(form url.Values) policy.EnterpriseChange {
 		ClassicLifetime:     formLifetime(form, policy.FieldClassicLifetime),
 		ExemptAdmins:        &exempt,
 	}
+}
+
+// userEdits keeps of a submitted settings form only the fields the user
+// changed: those whose value differs from the one the form was built on,
+// which it carries in hidden fields (views.OriginalPrefix). A form that
+// carries none counts as changed everywhere it was sent. A field left out
+// (a locked one, whose inputs are disabled) is never an edit.
+//
+// A form built on an older version must not send back, as if chosen, the
+// values it merely showed: they would undo what another owner saved since.
+func userEdits(form url.Values) url.Values {
+	was := url.Values{}
+	for name, vs := range form {
+		if n, ok := strings.CutPrefix(name, views.OriginalPrefix); ok {
+			was[n] = vs
+		}
+	}
+	if len(was) == 0 {
+		return form
+	}
+	edits := url.Values{}
+	for _, f := range []policy.Field{policy.FieldFineGrained, policy.FieldApproval, policy.FieldClassic} {
+		if vs, sent := form[string(f)]; sent && form.Get(string(f)) != was.Get(string(f)) {
+			edits[string(f)] = vs
+		}
+	}
+	for _, f := range []policy.Field{policy.FieldFineGrainedLifetime, policy.FieldClassicLifetime} {
+		check, days := string(f)+"_expires", string(f)+"_days"
+		if form[check] == nil && form[days] == nil {
+			continue
+		}
+		on := form.Get(check) == "on"
+		if on != (was.Get(check) == "on") || on && strings.TrimSpace(form.Get(days)) != strings.TrimSpace(was.Get(days)) {
+			edits[check], edits[days] = []string{form.Get(check)}, []string{form.Get(days)}
+		}
+	}
+	// An unticked checkbox is not sent: compare ticked with ticked.
+	if exempt := string(policy.FieldExemptAdmins); was[exempt] != nil && (form.Get(exempt) == "on") != (was.Get(exempt) == "on") {
+		edits[exempt] = []string{form.Get(exempt)}
+	}
+	return edits
+}
+
+// enterpriseEdits is the change the user made on an enterprise form: its
+// userEdits, where an unchanged exempt checkbox is no change at all (not
+// "unticked").
+func enterpriseEdits(form url.Values) policy.EnterpriseChange {
+	edits := userEdits(form)
+	ch := enterpriseChangeFromForm(edits)
+	if _, edited := edits[string(policy.FieldExemptAdmins)]; !edited && form[views.OriginalPrefix+string(policy.FieldExemptAdmins)] != nil {
+		ch.ExemptAdmins = nil
+	}
+	return ch
 }
 
 // formVersion reads the settings version a form was built on.

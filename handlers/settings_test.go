@@ -134,9 +134,13 @@ func TestStaleFormIsRefusedWithConflict(t *testing.T) {
 	res := alice.submit(aliceForm, "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).
 		status(http.StatusConflict)
 	res.contains(`[role="alert"]`, "These settings were changed since you opened this page")
-	res.contains(`[role="alert"] table`, "Do not require administrator approval")
-	if res.checked("fine_grained_access") != "restrict" {
-		t.Error("the user's attempted choice is not kept")
+	// Only what the user changed is listed, and carried over.
+	res.contains(`[role="alert"] table`, "Restrict access via fine-grained personal access tokens")
+	if strings.Contains(res.text(`[role="alert"] table`), "administrator approval") {
+		t.Error("the conflict lists approval, which the user did not change")
+	}
+	if res.checked("fine_grained_access") != "restrict" || res.checked("approval") != "not_required" {
+		t.Error("the 409 form is not the settings in force with the user's choice on top")
 	}
 	p := a.orgPolicy("octo-org")
 	if p.Own.FineGrained != policy.Allow || p.Own.Approval != policy.ApprovalNotRequired {
@@ -144,8 +148,8 @@ func TestStaleFormIsRefusedWithConflict(t *testing.T) {
 	}
 	// The re-rendered form carries the new version: saving it again works.
 	alice.submit(res, "form.settings-form", nil).redirectsTo(patPath)
-	if p := a.orgPolicy("octo-org"); p.Own.FineGrained != policy.Restrict {
-		t.Fatalf("second save not applied: %+v", p.Own)
+	if p := a.orgPolicy("octo-org"); p.Own.FineGrained != policy.Restrict || p.Own.Approval != policy.ApprovalNotRequired {
+		t.Fatalf("second save: %+v", p.Own)
 	}
 }
 

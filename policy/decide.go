@@ -146,7 +146,7 @@ func Decide(req AccessRequest) Decision {
 	}
 	if res.Org == "" {
 		// The caller's own account: no organization's policy applies.
-		return allow(ReasonAllowed)
+		return decideAccount(req)
 	}
 	var d Decision
 	if t.Kind == KindFineGrained {
@@ -176,12 +176,8 @@ func decideFineGrained(req AccessRequest) Decision {
 			return hide(ReasonOtherOwner)
 		}
 		return forbid(ReasonOtherOwner, "This token's resource owner is not %s.", org)
-	case t.Grant == GrantPending:
-		return forbid(ReasonPending, "This token's request for access to %s is waiting for an owner's approval.", org)
-	case t.Grant == GrantDenied:
-		return forbid(ReasonDenied, "An owner of %s denied this token's request for access.", org)
 	case t.Grant != GrantApproved:
-		return forbid(ReasonRevoked, "An owner of %s revoked this token's access.", org)
+		return grantRefusal(t.Grant, org)
 	}
 	exempt := eff.ExemptAdmins && req.Membership == Owner
 	if max := eff.FineGrainedLifetime; !exempt && lifetimeOver(t, max) {
@@ -202,6 +198,44 @@ func decideFineGrained(req AccessRequest) Decision {
 		}
 	}
 	if res.Permission != "" && !t.Permissions[res.Permission].Covers(res.Level) {
+		return forbid(ReasonPermission, MsgNotAccessible)
+	}
+	return allow(ReasonAllowed)
+}
+
+// grantRefusal is the answer for a fine-grained token whose grant on org
+// is not approved.
+func grantRefusal(g GrantStatus, org string) Decision {
+	switch g {
+	case GrantPending:
+		return forbid(ReasonPending, "This token's request for access to %s is waiting for an owner's approval.", org)
+	case GrantDenied:
+		return forbid(ReasonDenied, "An owner of %s denied this token's request for access.", org)
+	}
+	return forbid(ReasonRevoked, "An owner of %s revoked this token's access.", org)
+}
+
+// decideAccount decides a call to the token owner's own account. No
+// organization's policy governs it, but the token must hold what the call
+// needs: the scope of a classic token, the account permission of a
+// fine-grained one. A fine-grained token made for an organization holds its
+// permissions only once an owner of it has approved them: one that is
+// pending, denied or revoked holds none.
+func decideAccount(req AccessRequest) Decision {
+	t, res := req.Token, req.Resource
+	if t.Kind != KindFineGrained {
+		if res.Scope != "" && !HasScope(t.Scopes, res.Scope) {
+			return forbid(ReasonScope, "This token needs the %s scope.", res.Scope)
+		}
+		return allow(ReasonAllowed)
+	}
+	if res.Permission == "" {
+		return allow(ReasonAllowed)
+	}
+	if t.OrgLogin != "" && t.Grant != GrantApproved {
+		return grantRefusal(t.Grant, t.OrgLogin)
+	}
+	if !t.Permissions[res.Permission].Covers(res.Level) {
 		return forbid(ReasonPermission, MsgNotAccessible)
 	}
 	return allow(ReasonAllowed)
@@ -248,9 +282,21 @@ func decideClassic(req AccessRequest) Decision {
 }
 
 // HasScope reports whether scopes grant want, counting admin:org as
-// covering read:org.
+// covering read:org, and admin:public_key as covering write:public_key,
+// which covers read:public_key.
 func HasScope(scopes []string, want string) bool {
-	return slices.Contains(scopes, want) || want == "read:org" && slices.Contains(scopes, "admin:org")
+	if slices.Contains(scopes, want) {
+		return true
+	}
+	switch want {
+	case "read:org":
+		return slices.Contains(scopes, "admin:org")
+	case "write:public_key":
+		return slices.Contains(scopes, "admin:public_key")
+	case "read:public_key":
+		return HasScope(scopes, "write:public_key")
+	}
+	return false
 }
 
 // lifetimeOver reports whether a token lives longer than max days (0: no

@@ -117,8 +117,17 @@ func orgMembers() Resource {
 	return Resource{Org: dOrg, Permission: "members", Level: LevelRead, Scope: "read:org"}
 }
 
-// ownAccount reaches the caller's own account.
-func ownAccount() Resource { return Resource{Permission: "", Level: LevelNone, Scope: "user"} }
+// ownAccount reaches the caller's own account, needing nothing more (the
+// caller's profile).
+func ownAccount() Resource { return Resource{} }
+
+// addKey adds an SSH key to the caller's account; listKeys lists them.
+func addKey() Resource {
+	return Resource{Write: true, Permission: GitSSHKeys, Level: LevelWrite, Scope: "write:public_key"}
+}
+func listKeys() Resource {
+	return Resource{Permission: GitSSHKeys, Level: LevelRead, Scope: "read:public_key"}
+}
 
 func ownersOnly(r Resource) Resource { r.OwnersOnly = true; return r }
 
@@ -393,6 +402,79 @@ func TestDecidePublicWriteIsNotShortCircuited(t *testing.T) {
 
 // ---- the caller's own account -------------------------------------------
 
+// SSH keys outlive the token that added them, so only a token that holds
+// the permission, or the scope, may add them: not any token at all.
+func TestDecideSSHKeysNeedThePermissionOrTheScope(t *testing.T) {
+	everything := []reqOpt{notOptedIn, fgRestricted, classicRestricted, fgMax(1), classicMax(1), as(NotMember)}
+	keysRW, keysRO := perm(GitSSHKeys, LevelWrite), perm(GitSSHKeys, LevelRead)
+	cases := []decideCase{
+		{name: "classic without scopes adds", req: accessReq(classicToken(nil), addKey()),
+			want: denied(403, ReasonScope), msg: []string{"write:public_key"}},
+		{name: "classic without scopes lists", req: accessReq(classicToken(nil), listKeys()),
+			want: denied(403, ReasonScope), msg: []string{"read:public_key"}},
+		{name: "classic with repo and admin:org adds", req: accessReq(classicToken([]string{"repo", "admin:org", "user"}), addKey()),
+			want: denied(403, ReasonScope)},
+		{name: "classic read:public_key adds", req: accessReq(classicToken([]string{"read:public_key"}), addKey()),
+			want: denied(403, ReasonScope)},
+		{name: "classic read:public_key lists", req: accessReq(classicToken([]string{"read:public_key"}), listKeys()),
+			want: allowed(ReasonAllowed)},
+		{name: "classic write:public_key adds", req: accessReq(classicToken([]string{"write:public_key"}), addKey()),
+			want: allowed(ReasonAllowed)},
+		{name: "classic write:public_key lists", req: accessReq(classicToken([]string{"write:public_key"}), listKeys()),
+			want: allowed(ReasonAllowed)},
+		{name: "classic admin:public_key adds", req: accessReq(classicToken([]string{"admin:public_key"}), addKey(), everything...),
+			want: allowed(ReasonAllowed)},
+		{name: "classic admin:public_key lists", req: accessReq(classicToken([]string{"admin:public_key"}), listKeys()),
+			want: allowed(ReasonAllowed)},
+
+		{name: "user-owned fine-grained without the permission adds", req: accessReq(fgToken(owner(""), grant("")), addKey()),
+			want: notAccessible(ReasonPermission)},
+		{name: "user-owned fine-grained without the permission lists", req: accessReq(fgToken(owner(""), grant("")), listKeys()),
+			want: notAccessible(ReasonPermission)},
+		{name: "user-owned fine-grained read-only adds", req: accessReq(fgToken(owner(""), grant(""), keysRO), addKey()),
+			want: notAccessible(ReasonPermission)},
+		{name: "user-owned fine-grained read-only lists", req: accessReq(fgToken(owner(""), grant(""), keysRO), listKeys()),
+			want: allowed(ReasonAllowed)},
+		{name: "user-owned fine-grained read and write adds", req: accessReq(fgToken(owner(""), grant(""), keysRW), addKey(), everything...),
+			want: allowed(ReasonAllowed)},
+
+		{name: "org-owned fine-grained, approved, adds", req: accessReq(fgToken(keysRW), addKey()),
+			want: allowed(ReasonAllowed)},
+		{name: "org-owned fine-grained, pending, adds", req: accessReq(fgToken(keysRW, grant(GrantPending)), addKey()),
+			want: denied(403, ReasonPending), msg: []string{dOrg}},
+		{name: "org-owned fine-grained, denied, adds", req: accessReq(fgToken(keysRW, grant(GrantDenied)), addKey()),
+			want: denied(403, ReasonDenied), msg: []string{dOrg}},
+		{name: "org-owned fine-grained, revoked, adds", req: accessReq(fgToken(keysRW, grant(GrantRevoked)), addKey()),
+			want: denied(403, ReasonRevoked), msg: []string{dOrg}},
+		{name: "org-owned fine-grained, revoked, lists", req: accessReq(fgToken(keysRW, grant(GrantRevoked)), listKeys()),
+			want: denied(403, ReasonRevoked)},
+		{name: "org-owned fine-grained, approved, without the permission", req: accessReq(fgToken(), addKey()),
+			want: notAccessible(ReasonPermission)},
+		{name: "expired, with the permission", req: accessReq(fgToken(keysRW, expiresAt(dNow)), addKey()),
+			want: badCredentials},
+	}
+	runDecideCases(t, cases)
+}
+
+func TestHasScopePublicKeyLevels(t *testing.T) {
+	for _, c := range []struct {
+		have []string
+		want string
+		ok   bool
+	}{
+		{[]string{"admin:public_key"}, "write:public_key", true},
+		{[]string{"admin:public_key"}, "read:public_key", true},
+		{[]string{"write:public_key"}, "read:public_key", true},
+		{[]string{"write:public_key"}, "admin:public_key", false},
+		{[]string{"read:public_key"}, "write:public_key", false},
+		{[]string{"user", "admin:org"}, "read:public_key", false},
+	} {
+		if got := HasScope(c.have, c.want); got != c.ok {
+			t.Errorf("HasScope(%v, %q) = %v, want %v", c.have, c.want, got, c.ok)
+		}
+	}
+}
+
 func TestDecideOwnAccount(t *testing.T) {
 	everything := []reqOpt{notOptedIn, fgRestricted, classicRestricted, fgMax(1), classicMax(1), as(NotMember)}
 	cases := []decideCase{
@@ -400,7 +482,7 @@ func TestDecideOwnAccount(t *testing.T) {
 		{name: "user-owned fine-grained, every org rule failing", req: accessReq(fgToken(owner(""), grant(""), neverExpires()), ownAccount(), everything...), want: allowed(ReasonAllowed)},
 		{name: "org-owned fine-grained, revoked", req: accessReq(fgToken(grant(GrantRevoked)), ownAccount(), everything...), want: allowed(ReasonAllowed)},
 		{name: "classic without scopes", req: accessReq(classicToken(nil), ownAccount(), everything...), want: allowed(ReasonAllowed)},
-		{name: "classic, write", req: accessReq(classicToken(nil), Resource{Write: true, Scope: "user"}, everything...), want: allowed(ReasonAllowed)},
+		{name: "classic, write needing no scope", req: accessReq(classicToken(nil), Resource{Write: true}, everything...), want: allowed(ReasonAllowed)},
 		{name: "expired classic", req: accessReq(classicFull(expiresAt(dNow)), ownAccount()), want: badCredentials},
 		{name: "expired fine-grained", req: accessReq(fgToken(owner(""), expiresAt(dNow)), ownAccount()), want: badCredentials},
 	}

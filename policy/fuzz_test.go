@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // fzStream is a deterministic byte stream drawn from a seed, for
@@ -451,6 +453,10 @@ func fzText(t *testing.T, label, s string, max int, oneLine bool) {
 		t.Fatalf("%s accepted with %d characters, over %d", label, utf8.RuneCountInString(s), max)
 	case s != strings.TrimSpace(s):
 		t.Fatalf("%s %q accepted untrimmed", label, s)
+	case strings.ContainsFunc(s, misleading):
+		t.Fatalf("%s %q accepted with an invisible or formatting character", label, s)
+	case !norm.NFC.IsNormalString(s):
+		t.Fatalf("%s %q accepted outside normal form C", label, s)
 	}
 }
 
@@ -541,7 +547,7 @@ func FuzzCheckTokenRequest(f *testing.F) {
 			if p.Org && tt == nil {
 				t.Fatalf("organization permission %s on a user's own token", name)
 			}
-			repoPerm = repoPerm || !p.Org
+			repoPerm = repoPerm || p.Repository()
 		}
 		if repoPerm && !req.Permissions[Metadata].Covers(LevelRead) {
 			t.Fatal("a repository permission without metadata read")
@@ -615,7 +621,7 @@ func FuzzCheckReason(f *testing.F) {
 			return
 		}
 		fzText(t, "reason", got, MaxReason, false)
-		if got != strings.TrimSpace(s) {
+		if got != norm.NFC.String(strings.TrimSpace(s)) {
 			t.Fatalf("reason %q stored as %q", s, got)
 		}
 	})

@@ -6,7 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Level is a permission's level.
@@ -49,16 +52,26 @@ func (l Level) rank() int {
 type Permission struct {
 	Name  string // as the API spells it
 	Label string // as the form names its combobox
-	// Org marks an organization permission; the others are repository
+	// Org marks an organization permission, Account one over the token
+	// owner's own account (its SSH keys, say); the others are repository
 	// permissions.
-	Org bool
+	Org     bool
+	Account bool
 }
+
+// Repository reports whether p is a repository permission.
+func (p Permission) Repository() bool { return !p.Org && !p.Account }
+
+// GitSSHKeys is the account permission to list and add the owner's SSH
+// keys.
+const GitSSHKeys = "git_ssh_keys"
 
 // Metadata is the repository permission every token with any repository
 // permission holds at least read-only.
 const Metadata = "metadata"
 
-// Permissions lists the permissions, repository ones first, in form order.
+// Permissions lists the permissions in form order: repository ones, then
+// organization ones, then account ones.
 func Permissions() []Permission {
 	return []Permission{
 		{Name: "contents", Label: "Contents"},
@@ -68,6 +81,7 @@ func Permissions() []Permission {
 		{Name: "administration", Label: "Administration"},
 		{Name: "members", Label: "Members", Org: true},
 		{Name: "organization_administration", Label: "Organization administration", Org: true},
+		{Name: GitSSHKeys, Label: "Git SSH keys", Account: true},
 	}
 }
 
@@ -83,7 +97,8 @@ func PermissionByName(name string) (Permission, bool) {
 
 // Scopes lists the scopes a classic token can hold.
 func Scopes() []string {
-	return []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise"}
+	return []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise",
+		"admin:public_key", "write:public_key", "read:public_key"}
 }
 
 // ScopeHelp explains a scope in a few words.
@@ -101,6 +116,12 @@ func ScopeHelp(scope string) string {
 		return "Read and change profile data"
 	case "admin:enterprise":
 		return "Full control of enterprises you own"
+	case "admin:public_key":
+		return "Full control of your SSH keys"
+	case "write:public_key":
+		return "Read and add your SSH keys"
+	case "read:public_key":
+		return "Read your SSH keys"
 	}
 	return ""
 }
@@ -241,9 +262,9 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}
 	req := TokenRequest{
-		Name:          strings.TrimSpace(in.Name),
-		Description:   strings.TrimSpace(in.Description),
-		Justification: strings.TrimSpace(in.Justification),
+		Name:          cleanText(in.Name),
+		Description:   cleanText(in.Description),
+		Justification: cleanText(in.Justification),
 		Permissions:   map[string]Level{},
 	}
 	checkLine(add, FieldTokenName, "Token name", req.Name, MaxTokenName)
@@ -288,7 +309,7 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 			continue
 		}
 		req.Permissions[name] = level
-		anyRepoPermission = anyRepoPermission || !p.Org
+		anyRepoPermission = anyRepoPermission || p.Repository()
 	}
 	// Every repository permission implies reading repository metadata.
 	if anyRepoPermission && !req.Permissions[Metadata].Covers(LevelRead) {
@@ -343,14 +364,44 @@ func checkRepos(add func(Field, string, ...any), raw []string, target *TokenTarg
 	return ids
 }
 
+// cleanText is typed text as it is checked and stored: without the spaces
+// around it, and in Unicode normal form C, so that two texts that look the
+// same (an accented letter typed as one character, or as a letter and a
+// combining accent) are the same.
+func cleanText(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return s // refused by checkText, as typed
+	}
+	return norm.NFC.String(s)
+}
+
+// misleading reports a character that shows as nothing, or changes how
+// the text around it is shown, so that text holding it can read as
+// something other than what it is: the format characters (Unicode category
+// Cf: bidirectional embeddings, overrides and isolates, zero-width spaces
+// and joiners, direction marks, the byte order mark, the soft hyphen...),
+// the line and paragraph separators, and the fillers that draw nothing.
+func misleading(r rune) bool {
+	switch r {
+	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0:
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
 // checkText validates a free-text field: valid UTF-8, no control
-// characters other than line breaks and tabs, at most max characters.
+// characters other than line breaks and tabs, no misleading characters,
+// at most max characters.
 func checkText(add func(Field, string, ...any), f Field, label, s string, max int, required bool) {
 	switch {
 	case !utf8.ValidString(s):
 		add(f, "%s contains characters that are not valid text.", label)
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
 		add(f, "%s contains control characters.", label)
+	case strings.ContainsFunc(s, misleading):
+		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, misleading):])
+		add(f, "%s contains an invisible or formatting character (U+%04X), which could make it read as something it is not. Remove it.", label, r)
 	case required && s == "":
 		add(f, "%s can't be blank.", label)
 	case utf8.RuneCountInString(s) > max:
@@ -399,7 +450,7 @@ func CheckClassicRequest(in ClassicInput) (ClassicRequest, Errors) {
 	add := func(f Field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}
-	req := ClassicRequest{Note: strings.TrimSpace(in.Note)}
+	req := ClassicRequest{Note: cleanText(in.Note)}
 	checkLine(add, FieldNote, "Note", req.Note, MaxNote)
 	days, ok := parseExpiration(in.Expiration)
 	if !ok {
@@ -446,7 +497,7 @@ func ApprovalTurnedOff(before, after Effective) bool {
 // CheckReason validates an owner's optional reason for a decision.
 func CheckReason(s string) (string, Errors) {
 	var errs Errors
-	s = strings.TrimSpace(s)
+	s = cleanText(s)
 	checkText(func(f Field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: f, Message: fmt.Sprintf(format, args...)})
 	}, FieldReason, "Reason", s, MaxReason, false)

@@ -479,8 +479,9 @@ func TestCheckClassicRequest(t *testing.T) {
 	if errs != nil || req.Scopes != nil {
 		t.Errorf("no scopes: %+v, %v", req, errs)
 	}
-	if !slices.Equal(Scopes(), []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise"}) {
-		t.Errorf("Scopes() = %v, want product.md's list", Scopes())
+	if !slices.Equal(Scopes(), []string{"repo", "read:org", "admin:org", "workflow", "user", "admin:enterprise",
+		"admin:public_key", "write:public_key", "read:public_key"}) {
+		t.Errorf("Scopes() = %v, want the classic form's scopes", Scopes())
 	}
 
 	for name, tc := range map[string]struct {

@@ -117,4 +117,18 @@ type PolicyForm struct {
 	// Errors lists every problem, shown in a summary above the form.
 	Errors   []string
 	Conflict *Conflict
+	// Original holds the values the form was built on (those of Version),
+	// sent back in hidden fields so that a save can tell what the user
+	// changed from what the form merely showed.
+	Original []FormValue
+}
+
+// OriginalPrefix starts the names of the hidden fields that carry a
+// form's Original values.
+const OriginalPrefix = "was_"
+
+// FormValue is one field of a form with its value.
+type FormValue struct {
+	Name  string
+	Value string
 }

@@ -212,6 +212,36 @@ func EnterpriseForm(action string, version int, v EnterprisePolicyValues) Policy
 	return f
 }
 
+// Values lists the form's fields with the values they show, as a browser
+// submits them, except that a checkbox left unticked is there with "".
+func (f PolicyForm) Values() []FormValue {
+	var out []FormValue
+	for _, g := range f.Groups {
+		v := FormValue{Name: g.Name}
+		for _, o := range g.Options {
+			if o.Checked {
+				v.Value = o.Value
+			}
+		}
+		out = append(out, v)
+	}
+	for _, r := range f.Lifetime.Rows {
+		out = append(out, FormValue{Name: r.Name + "_expires", Value: onOff(r.MustExpire)},
+			FormValue{Name: r.Name + "_days", Value: r.Days})
+	}
+	if f.Lifetime.ShowExempt {
+		out = append(out, FormValue{Name: string(policy.FieldExemptAdmins), Value: onOff(f.Lifetime.Exempt)})
+	}
+	return out
+}
+
+func onOff(ticked bool) string {
+	if ticked {
+		return "on"
+	}
+	return ""
+}
+
 // SummaryRow is one setting described in words.
 type SummaryRow struct {
 	Setting string

@@ -110,6 +110,7 @@ type NewTokenForm struct {
 	RepoGroups    []RepoGroup
 	RepoPerms     []PermissionChoice
 	OrgPerms      []PermissionChoice
+	AccountPerms  []PermissionChoice
 	Errors        map[string]string
 	Summary       []string
 }

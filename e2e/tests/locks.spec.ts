@@ -69,12 +69,17 @@ test('a submission built on an out-of-date form is refused with 409', async ({ b
   await expect(b.getByRole('alert')).toBeVisible();
 
   // B's attempt changed nothing; A's save stands.
-  await b.goto(patSettingsPath('octo-org'));
+  await a.goto(patSettingsPath('octo-org'));
+  await expect(radio(a, FG.legend, FG.restrict)).toBeChecked();
+  await expect(radio(a, APPROVAL.legend, APPROVAL.require)).toBeChecked();
+  // The 409 form is A's settings with only B's change on top, and lists
+  // only that change; saving it keeps A's restriction.
   await expect(radio(b, FG.legend, FG.restrict)).toBeChecked();
-  await expect(radio(b, APPROVAL.legend, APPROVAL.require)).toBeChecked();
-  // Saving again from the fresh form works.
-  await radio(b, APPROVAL.legend, APPROVAL.noRequire).check();
+  await expect(radio(b, APPROVAL.legend, APPROVAL.noRequire)).toBeChecked();
+  await expect(b.getByRole('alert').getByRole('row')).toHaveCount(2);
   await saveAndExpectSaved(b);
+  await expect(radio(b, FG.legend, FG.restrict)).toBeChecked();
+  await expect(radio(b, APPROVAL.legend, APPROVAL.noRequire)).toBeChecked();
   await ctxA.close();
   await ctxB.close();
 });

@@ -66,6 +66,9 @@ test('new token form: defaults and choices as §4 lists them', async ({ page }) 
   for (const p of ['Members', 'Organization administration']) {
     await expect(orgPerms.getByRole('combobox', { name: p, exact: true }).locator('option:checked')).toHaveText('No access');
   }
+  const sshKeys = group(page, 'Account permissions').getByRole('combobox', { name: 'Git SSH keys', exact: true });
+  await expect(sshKeys.getByRole('option')).toHaveText(['No access', 'Read-only', 'Read and write']);
+  await expect(sshKeys.locator('option:checked')).toHaveText('No access');
   // With JS, only the chosen owner's repositories show: mona has none, octo-org three.
   await expect(page.getByRole('checkbox', { name: 'octo-api', exact: true })).toBeHidden();
   await owner.selectOption('octo-org');
@@ -204,7 +207,8 @@ test('a classic token: 422 without a note, then shown once', async ({ page }) =>
   await expect(page.getByRole('heading', { name: 'Personal access tokens (classic)', exact: true })).toBeVisible();
   await page.getByRole('link', { name: 'Generate new token', exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`${classicTokensPath}/new$`));
-  for (const s of ['repo', 'read:org', 'admin:org', 'workflow', 'user', 'admin:enterprise']) {
+  for (const s of ['repo', 'read:org', 'admin:org', 'workflow', 'user', 'admin:enterprise',
+    'admin:public_key', 'write:public_key', 'read:public_key']) {
     await expect(page.getByRole('checkbox', { name: s, exact: true })).not.toBeChecked();
   }
   await expect(page.getByRole('combobox', { name: 'Expiration', exact: true }).locator('option:checked')).toHaveText('30 days');
