@@ -79,7 +79,7 @@ func New(cfg Config) *echo.Echo {
 		EnterpriseOwner: {guard.EnterpriseOwner},
 		Token:           {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate},
 	}
-	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()))
+	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()), heavyKey)
 	for _, r := range routeTable(newEndpoints(cfg)) {
 		mw, ok := guards[r.Access]
 		if !ok {
