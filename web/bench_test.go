@@ -33,6 +33,7 @@ const benchScale = 100_000
 var (
 	benchOnce sync.Once
 	benchEnv  struct {
+		store   *db.Store
 		handler http.Handler
 		cookies []*http.Cookie
 		org     string
@@ -73,6 +74,7 @@ func benchServer(b *testing.B) {
 			benchEnv.err = err
 			return
 		}
+		benchEnv.store = store
 		benchEnv.org = "scale-org-01"
 		benchEnv.user = "scale-user-00100"
 		benchEnv.repo = info.Repos[len(info.Repos)/2].Name
