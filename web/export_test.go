@@ -8,3 +8,13 @@ import "github.com/labstack/echo/v4"
 func NewFirstComeFirstServed(cfg Config) *echo.Echo {
 	return newServer(cfg, func(echo.Context) (string, string) { return "", "" })
 }
+
+// NewSeeingHeavyKeys builds the server as New does, telling seen the keys
+// of each heavy request.
+func NewSeeingHeavyKeys(cfg Config, seen func(group, user string)) *echo.Echo {
+	return newServer(cfg, func(c echo.Context) (string, string) {
+		group, user := heavyKey(c)
+		seen(group, user)
+		return group, user
+	})
+}
