@@ -42,18 +42,18 @@ func DemoScale(n int) ScaleSpec {
 
 // ScaleInfo tells what SeedScale made, for tests and benchmarks.
 type ScaleInfo struct {
-	OwnerID int64 // scale-owner, owner of every scale organization
-	// SecondOwnerID is scale-owner-02, an owner of scale-org-02 only, for
-	// measuring one organization's pages while another's owner is busy;
-	// 0 with a single organization.
-	SecondOwnerID int64
-	OrgIDs        []int64 // scale-org-01 first
+	OwnerID int64   // scale-owner, owner of every scale organization
+	OrgIDs  []int64 // scale-org-01 first
 	// UserIDs are the members in login order. Owners are drawn with a skew:
 	// the lower the number, the more tokens (scale-user-00001 holds about
 	// 3% of them, the median user a tenth of a percent).
 	UserIDs []int64
 	Repos   []Repo // the first organization's repositories, by id
 	Tokens  int
+	// SecondOwnerID is scale-owner-02, an owner of scale-org-02 only, for
+	// measuring one organization's pages while another's owner is busy;
+	// 0 with a single organization.
+	SecondOwnerID int64
 }
 
 // ScaleOwnerLogin is the login of the scale dataset's owner.
