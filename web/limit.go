@@ -68,11 +68,12 @@ func heavyKey(c echo.Context) (group, user string) {
 // waiting takes it; otherwise it waits in its group's queue, and within it
 // in its user's. Each freed slot goes straight to the next waiter, picked
 // at both levels by start-time fair queuing with every request counted as
-// one unit of work: a queue's turn is numbered one after its previous
-// turn, or after the turn being served now if it has had none lately, and
-// the lowest number goes first (the earliest queue among equals). A
-// newcomer thus goes ahead of a flood that has just had its turn, and
-// taking turns in a row never earns a later newcomer a place ahead.
+// one unit of work: a queue's next turn is numbered one after its
+// previous turn, but never below the number of the turn given last, and
+// the lowest number goes first (the queue that started waiting first among
+// equals). A newcomer thus goes ahead of a flood that has just had its
+// turn, and no stream of new keys can starve a waiting one: their numbers
+// start at the latest turn given, which only grows.
 type fairLimiter struct {
 	mu     sync.Mutex
 	free   int
