@@ -50,10 +50,17 @@ type ScaleInfo struct {
 	UserIDs []int64
 	Repos   []Repo // the first organization's repositories, by id
 	Tokens  int
+	// SecondOwnerID is scale-owner-02, an owner of scale-org-02 only, for
+	// measuring one organization's pages while another's owner is busy;
+	// 0 with a single organization.
+	SecondOwnerID int64
 }
 
 // ScaleOwnerLogin is the login of the scale dataset's owner.
 const ScaleOwnerLogin = "scale-owner"
+
+// ScaleSecondOwnerLogin is the login of scale-org-02's own owner.
+const ScaleSecondOwnerLogin = "scale-owner-02"
 
 // ErrScaleExists is returned by SeedScale when the database already holds
 // a scale dataset.
@@ -165,6 +172,7 @@ type scaleGen struct {
 	now  time.Time
 
 	owner  int64
+	second int64 // ScaleSecondOwnerLogin, 0 without a second organization
 	users  []int64
 	logins map[int64]string
 	orgs   []scaleOrg
@@ -245,7 +253,7 @@ func (g *scaleGen) run() (ScaleInfo, error) {
 	if err := rebuild(); err != nil {
 		return ScaleInfo{}, err
 	}
-	info := ScaleInfo{OwnerID: g.owner, UserIDs: g.users, Repos: g.orgs[0].repos, Tokens: tokens}
+	info := ScaleInfo{OwnerID: g.owner, SecondOwnerID: g.second, UserIDs: g.users, Repos: g.orgs[0].repos, Tokens: tokens}
 	for _, o := range g.orgs {
 		info.OrgIDs = append(info.OrgIDs, o.id)
 	}
@@ -303,6 +311,9 @@ func (g *scaleGen) accounts() error {
 	created := timestamp(g.now.AddDate(-1, 0, -7))
 	users := newBulk(ctx, tx, `INSERT OR FAIL INTO users (login, email, name, password_hash, created_at)`, 5)
 	users.add(ScaleOwnerLogin, ScaleOwnerLogin+"@example.com", "Scale Owner", g.hash, created)
+	if g.spec.Orgs > 1 {
+		users.add(ScaleSecondOwnerLogin, ScaleSecondOwnerLogin+"@example.com", "Scale Owner 2", g.hash, created)
+	}
 	for i := 1; i <= g.spec.Users; i++ {
 		login := fmt.Sprintf("scale-user-%05d", i)
 		users.add(login, login+"@example.com", fmt.Sprintf("Scale User %d", i), g.hash, created)
@@ -310,7 +321,8 @@ func (g *scaleGen) accounts() error {
 	if err := users.close(); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, login FROM users WHERE login = ? OR login BETWEEN 'scale-user-' AND 'scale-user-~' ORDER BY login`, ScaleOwnerLogin)
+	rows, err := tx.QueryContext(ctx, `SELECT id, login FROM users WHERE login IN (?, ?) OR login BETWEEN 'scale-user-' AND 'scale-user-~' ORDER BY login`,
+		ScaleOwnerLogin, ScaleSecondOwnerLogin)
 	if err != nil {
 		return err
 	}
@@ -323,9 +335,12 @@ func (g *scaleGen) accounts() error {
 			return err
 		}
 		g.logins[id] = login
-		if login == ScaleOwnerLogin {
+		switch login {
+		case ScaleOwnerLogin:
 			g.owner = id
-		} else {
+		case ScaleSecondOwnerLogin:
+			g.second = id
+		default:
 			g.users = append(g.users, id)
 		}
 	}
@@ -333,7 +348,7 @@ func (g *scaleGen) accounts() error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(g.users) != g.spec.Users || g.owner == 0 {
+	if len(g.users) != g.spec.Users || g.owner == 0 || (g.second == 0) != (g.spec.Orgs == 1) {
 		return fmt.Errorf("scale users: found %d of %d", len(g.users), g.spec.Users)
 	}
 
@@ -347,6 +362,9 @@ func (g *scaleGen) accounts() error {
 		}
 		g.orgs = append(g.orgs, scaleOrg{id: id, login: login})
 		members.add(id, g.owner, RoleOwner)
+		if i == 2 {
+			members.add(id, g.second, RoleOwner)
+		}
 		for _, u := range g.users {
 			members.add(id, u, RoleMember)
 		}

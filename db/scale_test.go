@@ -164,6 +164,9 @@ func TestSeedScale(t *testing.T) {
 		if err != nil || c.User.ID != info.OwnerID || c.PasswordHash != demoHash {
 			t.Fatalf("scale-owner: %+v, %v", c, err)
 		}
+		if c, err := s.CredentialsFor(ctx, ScaleSecondOwnerLogin); err != nil || c.User.ID != info.SecondOwnerID || c.User.ID == 0 || c.PasswordHash != demoHash {
+			t.Errorf("scale-owner-02: %+v, %v", c, err)
+		}
 		if c, err := s.CredentialsFor(ctx, "scale-user-00001"); err != nil || c.User.ID != info.UserIDs[0] {
 			t.Errorf("scale-user-00001: %+v, %v", c, err)
 		}
@@ -179,8 +182,16 @@ func TestSeedScale(t *testing.T) {
 			if role, _ := s.RoleIn(ctx, org, info.OwnerID); role != RoleOwner {
 				t.Errorf("org %d: scale-owner is %q", i, role)
 			}
+			// scale-org-02 has an owner of its own besides.
+			owners := 1
+			if i == 1 {
+				owners = 2
+			}
+			if role, _ := s.RoleIn(ctx, org, info.SecondOwnerID); (role == RoleOwner) != (i == 1) {
+				t.Errorf("org %d: scale-owner-02 is %q", i, role)
+			}
 			members, err := s.MembersOf(ctx, org)
-			if err != nil || len(members) != smallScale.Users+1 {
+			if err != nil || len(members) != smallScale.Users+owners {
 				t.Errorf("org %d: %d members, %v", i, len(members), err)
 			}
 			repos, err := s.ReposOf(ctx, org)

@@ -240,6 +240,10 @@ func nocase(s string) string {
 	}, s)
 }
 
+// FoldLogin folds a login as the database compares logins (NOCASE), so
+// that two spellings of one login give one key.
+func FoldLogin(login string) string { return nocase(login) }
+
 // pointRead is the context of a read of a few rows by key. It runs to its
 // end even if the request is cancelled: that takes microseconds, and a
 // context that cannot be cancelled spares modernc a goroutine per statement

@@ -118,6 +118,15 @@ func callerOf(c echo.Context) *Caller {
 	return caller
 }
 
+// APICallerID is the user whose token makes the API call, 0 for an
+// anonymous call.
+func APICallerID(c echo.Context) int64 {
+	if caller := callerOf(c); caller != nil {
+		return caller.Token.UserID
+	}
+	return 0
+}
+
 // APIAuth authenticates API calls.
 type APIAuth struct {
 	Store TokenChecker

@@ -55,7 +55,11 @@ const FormBodyLimit = "64K"
 const formMemory = 64 << 10
 
 // New builds the server.
-func New(cfg Config) *echo.Echo {
+func New(cfg Config) *echo.Echo { return newServer(cfg, heavyKey) }
+
+// newServer builds the server, its heavy lane fair between the keys that
+// heavyKey gives.
+func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -86,7 +90,7 @@ func New(cfg Config) *echo.Echo {
 		Token: {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate,
 			handlers.NewAPIRateLimit(cfg.APIRateLimit, time.Now).Limit},
 	}
-	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()))
+	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()), heavyKey)
 	for _, r := range routeTable(newEndpoints(cfg)) {
 		mw, ok := guards[r.Access]
 		if !ok {
