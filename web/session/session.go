@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	echosession "github.com/labstack/echo-contrib/session"
 	"github.com/labstack/echo/v4"
@@ -85,6 +86,11 @@ func NewStore(secrets []string, secure bool) *sessions.CookieStore {
 		pairs = append(pairs, hashKey[:], blockKey[:])
 	}
 	store := sessions.NewCookieStore(pairs...)
+	for _, codec := range store.Codecs {
+		if sc, ok := codec.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(serializer{})
+		}
+	}
 	store.Options = &sessions.Options{
 		Path:     "/",
 		MaxAge:   int(IdleTimeout.Seconds()),
