@@ -235,7 +235,7 @@ func waitHealthy(base string) error {
 
 var (
 	csrfRe     = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-	newTokenRe = regexp.MustCompile(`id="new-token" value="([^"]*)"`)
+	newTokenRe = regexp.MustCompile(`id="new-token"[^>]*>([^<]*)</textarea>`)
 )
 
 // signInAndCreateToken signs octo-owner in and creates, through the form, a
