@@ -19,6 +19,7 @@ import (
 type EnterpriseStore interface {
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
 	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
+	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
 }
 
 // EnterpriseSettings serves an enterprise's policies to its owners.
@@ -95,6 +96,21 @@ func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur poli
 }
 
 func (h EnterpriseSettings) render(c echo.Context, status int, ent db.Enterprise, form views.PolicyForm) error {
+	// Saying how many requests, in which organizations, "Disable the
+	// approval flow in all organizations" would approve, before saving.
+	counts, err := h.Store.CountGrantsInEnterprise(c.Request().Context(), ent.ID, policy.GrantPending)
+	if err != nil {
+		return err
+	}
+	var notice []views.OrgCount
+	for _, n := range counts {
+		notice = append(notice, views.OrgCount{Org: n.Login, N: n.N})
+	}
+	for i, o := range form.Groups[1].Options {
+		if o.Value == string(policy.EnterpriseApprovalDisabled) {
+			form.Groups[1].Options[i].Notice = views.EnterprisePendingNotice(notice)
+		}
+	}
 	return render.Page(c, status, views.EnterprisePATView(Chrome(c, "Personal access tokens · "+ent.Name),
 		views.EnterprisePATPage{Slug: ent.Slug, Name: ent.Name, Form: form}))
 }

@@ -756,16 +756,15 @@ func TestRevokingAPendingRequestIsRefused(t *testing.T) {
 	}
 }
 
-func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
-	a := newApp(t)
-	owner := a.as("octo-owner")
-	form := owner.get(patPath).status(http.StatusOK)
-	radio := form.doc.Find(`input[name="approval"][value="not_required"]`)
+// optionDescribedBy checks that the approval radio of value is labelled
+// label and described by notice, and returns its id.
+func optionDescribedBy(t *testing.T, form *page, value, label, notice string) string {
+	t.Helper()
+	radio := form.doc.Find(`input[name="approval"][value="` + value + `"]`)
 	id, _ := radio.Attr("id")
-	if got := form.text(`label[for="` + id + `"]`); got != "Do not require administrator approval" {
+	if got := form.text(`label[for="` + id + `"]`); got != label {
 		t.Fatalf("the option is labelled %q", got)
 	}
-	const notice = "Saving this choice approves all 2 pending requests."
 	var described []string
 	describedBy, _ := radio.Attr("aria-describedby")
 	for _, ref := range strings.Fields(describedBy) {
@@ -774,6 +773,14 @@ func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
 	if !slices.Contains(described, notice) {
 		t.Fatalf("the option is described by %q, want the notice %q", described, notice)
 	}
+	return id
+}
+
+func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	form := owner.get(patPath).status(http.StatusOK)
+	id := optionDescribedBy(t, form, "not_required", "Do not require administrator approval", "Saving this choice approves all 2 pending requests.")
 	if n := strings.Count(form.text("main"), "Saving this choice"); n != 1 {
 		t.Errorf("%d notices on the page", n)
 	}
@@ -836,4 +843,32 @@ func TestNoNoticeWhenTheEnterpriseLocksApproval(t *testing.T) {
 	if grantStatus(a, "mona", "deploy-bot") != policy.GrantPending {
 		t.Fatal("the enterprise requiring approval changed a request")
 	}
+}
+
+func TestEnterpriseSettingsSayWhichOrganizationsDisablingApprovalApproves(t *testing.T) {
+	a := newApp(t)
+	admin := a.as("ent-admin")
+	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
+	form := admin.get(entPath).status(http.StatusOK)
+	optionDescribedBy(t, form, "disabled", "Disable the approval flow in all organizations", "Saving this choice approves 2 pending requests in octo-org.")
+	if n := strings.Count(form.text("main"), "Saving this choice"); n != 1 {
+		t.Errorf("%d notices on the page", n)
+	}
+
+	// Once nothing waits, nothing is said.
+	owner := a.as("octo-owner")
+	owner.post(requestsPath+"/"+a.grantID("mona", "deploy-bot")+"/approve", url.Values{}).redirectsTo(requestsPath)
+	admin.get(entPath).contains("main", "Saving this choice approves 1 pending request in octo-org.")
+	owner.post(requestsPath+"/"+a.grantID("hubot", "ci-reader")+"/deny", url.Values{}).redirectsTo(requestsPath)
+	if strings.Contains(admin.get(entPath).text("main"), "Saving this choice") {
+		t.Error("a notice with no pending request")
+	}
+}
+
+func TestEnterprisePendingNoticeNamesEachOrganization(t *testing.T) {
+	a := newApp(t)
+	a.addOrgInEnterprise("zed-owner", "zed-org")
+	a.addRequest("zed-owner", "zed-org", "zed-request", nil)
+	page := a.as("ent-admin").get("/enterprises/octo-ent/settings/personal-access-tokens").status(http.StatusOK)
+	page.contains("main", "Saving this choice approves 3 pending requests: 2 in octo-org, 1 in zed-org.")
 }
