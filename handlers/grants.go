@@ -28,6 +28,7 @@ type GrantStore interface {
 	MembersOf(ctx context.Context, orgID int64) ([]db.Member, error)
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
 	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
+	WithdrawalOf(ctx context.Context, orgID, grantID int64) (db.Withdrawal, error)
 }
 
 // OrgTokens serves an organization's Pending requests and Active tokens to
@@ -218,8 +219,18 @@ func (h OrgTokens) grant(c echo.Context) (db.Token, error) {
 }
 
 func (h OrgTokens) detail(c echo.Context, l grantList) error {
+	return h.detailWith(c, l, http.StatusOK, "")
+}
+
+// detailWith shows one grant with status and problem, a refusal to show
+// above it. A grant whose token its owner deleted (a cancelled request) is
+// shown as such, not as missing.
+func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem string) error {
 	org := access.Org(c)
 	t, err := h.grant(c)
+	if errors.Is(err, echo.ErrNotFound) {
+		return h.withdrawn(c, l, status, problem)
+	}
 	if err != nil {
 		return err
 	}
@@ -228,7 +239,7 @@ func (h OrgTokens) detail(c echo.Context, l grantList) error {
 	url := grantURL(org, l, g.ID)
 	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
 		Row: grantRow(org, l, t, now), Status: grantStatus(g.Status), Access: tokenAccess(t),
-		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path}
+		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path, Error: problem}
 	if g.Status != policy.GrantPending && !g.DecidedAt.IsZero() {
 		p.Decided = grantStatus(g.Status).Label + " on " + date(g.DecidedAt)
 		if g.Reviewer != "" {
@@ -241,7 +252,42 @@ func (h OrgTokens) detail(c echo.Context, l grantList) error {
 	case g.Status == policy.GrantApproved && l.status == policy.GrantApproved:
 		p.RevokeURL = url + "/revoke"
 	}
-	return render.Page(c, http.StatusOK, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
+	return render.Page(c, status, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
+}
+
+// withdrawn shows a grant whose token its owner deleted: who and when.
+func (h OrgTokens) withdrawn(c echo.Context, l grantList, status int, problem string) error {
+	org := access.Org(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	w, err := h.Store.WithdrawalOf(c.Request().Context(), org.ID, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
+		Row: views.GrantRow{Name: w.Name, Owner: w.Owner}, BackURL: orgBase(org) + l.path, Error: problem,
+		Status: views.Status{Label: "Deleted", Class: "revoked"}}
+	p.Withdrawn = "The token was deleted by its owner, " + w.Owner + ", on " + date(w.At) + "."
+	if w.Status == policy.GrantPending {
+		p.Status.Label = "Cancelled"
+		p.Withdrawn = "The request was cancelled by its requester, " + w.Owner + ", on " + date(w.At) + "."
+	}
+	return render.Page(c, status, views.GrantView(Chrome(c, w.Name+" · "+org.Login), p))
+}
+
+// refused shows a decision refused because the grant moved on (409) on the
+// grant's own page, with what became of it; other errors pass through.
+func (h OrgTokens) refused(c echo.Context, l grantList, err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusConflict {
+		return h.detailWith(c, l, http.StatusConflict, fmt.Sprint(he.Message))
+	}
+	return err
 }
 
 func grantStatus(s policy.GrantStatus) views.Status {
@@ -268,7 +314,7 @@ func (h OrgTokens) DenyForm(c echo.Context) error {
 		return err
 	}
 	if t.Grant.Status != policy.GrantPending {
-		return notPending(t)
+		return h.refused(c, pendingList, notPending(t))
 	}
 	return h.renderDeny(c, http.StatusOK, t, "", "")
 }
@@ -310,7 +356,7 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, From: l.status, To: to, Reason: reason,
 	})
 	if err != nil {
-		return err
+		return h.refused(c, l, err)
 	}
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err

@@ -872,3 +872,65 @@ func TestEnterprisePendingNoticeNamesEachOrganization(t *testing.T) {
 	page := a.as("ent-admin").get("/enterprises/octo-ent/settings/personal-access-tokens").status(http.StatusOK)
 	page.contains("main", "Saving this choice approves 3 pending requests: 2 in octo-org, 1 in zed-org.")
 }
+
+// settingsNav is the organization settings navigation of p, which a
+// request's own page has and a bare error page has not.
+func settingsNav(p *page) *goquery.Selection {
+	return p.doc.Find(`nav[aria-label="Organization settings"]`)
+}
+
+func TestDecisionOnARequestDecidedMeanwhileShowsTheRequestsPage(t *testing.T) {
+	a := newApp(t)
+	first, second := a.as("octo-owner"), a.as("octo-owner")
+	id := a.grantID("hubot", "ci-reader")
+	stale := second.get(requestsPath + "/" + id)
+	first.post(requestsPath+"/"+id+"/approve", url.Values{}).redirectsTo(requestsPath)
+	p := second.submit(stale, `form[action$="/deny"], form[action$="/approve"]`, nil).status(http.StatusConflict)
+	if settingsNav(p).Length() != 1 {
+		t.Fatal("the refusal is not shown within the organization settings")
+	}
+	if got := p.text("main h1"); got != "ci-reader" {
+		t.Errorf("heading %q, want the request's name", got)
+	}
+	p.contains(`main [role="alert"]`, "already approved by octo-owner")
+	p.contains("main .facts", "Approved on")
+	p.contains("main .facts", "by octo-owner")
+	if p.doc.Find(`form[action$="/approve"]`).Length() != 0 {
+		t.Error("a decided request still offers Approve")
+	}
+	// The deny confirmation of a decided request says the same.
+	second.get(requestsPath + "/" + id + "/deny").status(http.StatusConflict).contains("main .facts", "Approved on")
+}
+
+func TestCancelledRequestsPageSaysWhoCancelledItAndWhen(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	mona := a.as("mona")
+	// mona's new request notifies the owner with a link to its page.
+	mona.newToken(url.Values{"name": {"to-cancel"}, "resource_owner": {"octo-org"},
+		"repository_selection": {"all"}, "justification": {"Needed"}}).createdID(fgPath)
+	var link string
+	for _, n := range a.notifications("octo-owner") {
+		if strings.Contains(n.Message, "to-cancel") {
+			link = n.Link
+		}
+	}
+	if link == "" {
+		t.Fatalf("no notification about the request: %+v", a.notifications("octo-owner"))
+	}
+	mona.post(fgPath+"/"+a.tokenID("mona", "to-cancel")+"/cancel", url.Values{}).redirectsTo(fgPath)
+
+	p := owner.get(link).status(http.StatusOK)
+	if settingsNav(p).Length() != 1 {
+		t.Fatal("the page is not within the organization settings")
+	}
+	if got := p.text("main h1"); got != "to-cancel" {
+		t.Errorf("heading %q", got)
+	}
+	p.contains("main .facts", "cancelled by its requester, mona, on ")
+	p.contains("main", "Cancelled")
+	// Deciding it now is refused on the same page.
+	p = owner.post(link+"/approve", url.Values{}).status(http.StatusConflict)
+	p.contains(`main [role="alert"]`, "no longer pending")
+	p.contains("main .facts", "cancelled by its requester, mona")
+}

@@ -182,6 +182,11 @@ type GrantPage struct {
 	DenyURL    string
 	RevokeURL  string
 	BackURL    string
+	// Error says why a decision just made was refused.
+	Error string
+	// Withdrawn says who cancelled the request (or deleted the token) and
+	// when; the grant's details are gone with its token.
+	Withdrawn string
 }
 
 // DenyPage confirms denying a request, with an optional reason.
