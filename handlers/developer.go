@@ -157,6 +157,10 @@ func (h Developer) DeleteToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !h.confirmed(c) {
+		return h.confirm(c, t, "Delete “"+t.Name+"”?",
+			"The token stops working at once, everywhere it is used. This cannot be undone.", "Delete token")
+	}
 	err = h.Store.DeleteToken(c.Request().Context(), t.UserID, t.ID)
 	if errors.Is(err, db.ErrNotFound) {
 		return echo.ErrNotFound
@@ -170,11 +174,29 @@ func (h Developer) DeleteToken(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, tokenBase(kind))
 }
 
+// confirmed reports whether the action posted was confirmed.
+func (h Developer) confirmed(c echo.Context) bool {
+	form, err := c.FormParams()
+	return err == nil && confirmed(form)
+}
+
+// confirm asks before an action on token t, with the token's page to go
+// back to.
+func (h Developer) confirm(c echo.Context, t db.Token, title, message, button string) error {
+	back := tokenBase(t.Kind) + "/" + idString(t.ID)
+	return render.Page(c, http.StatusOK, views.DeveloperConfirmView(Chrome(c, title),
+		t.Kind == policy.KindClassic, confirmation(c, title, message, button, back)))
+}
+
 // CancelRequest withdraws the user's pending request.
 func (h Developer) CancelRequest(c echo.Context) error {
 	t, err := h.ownToken(c, policy.KindFineGrained)
 	if err != nil {
 		return err
+	}
+	if t.Grant != nil && t.Grant.Status == policy.GrantPending && !h.confirmed(c) {
+		return h.confirm(c, t, "Cancel the request for “"+t.Name+"”?",
+			"The request is withdrawn and the token deleted: owners of "+t.OrgLogin+" can no longer approve it.", "Cancel request")
 	}
 	err = h.Store.CancelRequest(c.Request().Context(), t.UserID, t.ID)
 	switch {

@@ -301,7 +301,7 @@ func TestOwnerNeedsNoJustification(t *testing.T) {
 func TestNoJustificationWhereApprovalIsOff(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	mona := a.as("mona")
 	id := mona.newToken(url.Values{"name": {"free"}, "resource_owner": {"octo-org"}, "justification": {""}}).createdID(fgPath)
 	mona.get(fgPath+"/"+id).status(http.StatusOK).contains("main .page-title-row", "Active")
@@ -441,7 +441,7 @@ func TestCancelRequest(t *testing.T) {
 	if p.doc.Find(`button:contains("Cancel request")`).Length() != 1 {
 		t.Fatal("a pending request has no Cancel request button")
 	}
-	mona.submit(p, `form[action$="/cancel"]`, nil).redirectsTo(fgPath)
+	mona.confirm(mona.submit(p, `form[action$="/cancel"]`, nil)).redirectsTo(fgPath)
 	mona.get(fgPath).contains(`[role="status"]`, "cancelled")
 	mona.get(fgPath + "/" + id).status(http.StatusNotFound)
 	if _, ok := a.findToken("mona", "deploy-bot"); ok {
@@ -491,7 +491,7 @@ func TestDeleteToken(t *testing.T) {
 	owner := a.as("octo-owner")
 	id := a.tokenID("octo-owner", "owner-automation")
 	p := owner.get(fgPath + "/" + id).status(http.StatusOK)
-	owner.submit(p, `form[action$="/delete"]`, nil).redirectsTo(fgPath)
+	owner.confirm(owner.submit(p, `form[action$="/delete"]`, nil)).redirectsTo(fgPath)
 	list := owner.get(fgPath).status(http.StatusOK)
 	list.contains(`[role="status"]`, "deleted")
 	if list.doc.Find(`main li:contains("owner-automation")`).Length() != 0 {
@@ -509,7 +509,7 @@ func TestDeleteToken(t *testing.T) {
 
 	// Deleting a pending request cancels it.
 	mona := a.as("mona")
-	mona.post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/delete", url.Values{}).redirectsTo(fgPath)
+	mona.confirm(mona.post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/delete", url.Values{})).redirectsTo(fgPath)
 	if evs := a.audit("octo-org", policy.ActionRequestCancelled); len(evs) != 1 || !strings.Contains(evs[0].Details, "deploy-bot") {
 		t.Fatalf("request_cancelled events %+v", evs)
 	}
@@ -581,7 +581,7 @@ func TestClassicTokens(t *testing.T) {
 	if strings.Contains(mona.get(fgPath).text("main"), "laptop") {
 		t.Error("a classic token is listed with the fine-grained ones")
 	}
-	mona.post(classicPath+"/"+id+"/delete", url.Values{}).redirectsTo(classicPath)
+	mona.confirm(mona.post(classicPath+"/"+id+"/delete", url.Values{})).redirectsTo(classicPath)
 	mona.get(classicPath + "/" + id).status(http.StatusNotFound)
 }
 

@@ -71,6 +71,17 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	if !known {
 		return h.conflict(c, ent, cur, version, attempted)
 	}
+	if next.Approval == policy.EnterpriseApprovalDisabled && cur.Approval != policy.EnterpriseApprovalDisabled && !confirmed(form) {
+		notice, n, err := h.pendingNotice(ctx, ent)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			title := "Approve " + views.PendingCount(n) + "?"
+			return render.Page(c, http.StatusOK, views.EnterpriseConfirmView(Chrome(c, title+" · "+ent.Name), ent.Slug, ent.Name,
+				confirmation(c, title, notice, "Save and approve requests", action)))
+		}
+	}
 	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))
 	if errors.Is(err, db.ErrStale) {
 		if cur, version, err = h.Store.EnterprisePolicy(ctx, ent.ID); err != nil {
@@ -98,19 +109,31 @@ func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur poli
 func (h EnterpriseSettings) render(c echo.Context, status int, ent db.Enterprise, form views.PolicyForm) error {
 	// Saying how many requests, in which organizations, "Disable the
 	// approval flow in all organizations" would approve, before saving.
-	counts, err := h.Store.CountGrantsInEnterprise(c.Request().Context(), ent.ID, policy.GrantPending)
+	notice, _, err := h.pendingNotice(c.Request().Context(), ent)
 	if err != nil {
 		return err
 	}
-	var notice []views.OrgCount
-	for _, n := range counts {
-		notice = append(notice, views.OrgCount{Org: n.Login, N: n.N})
-	}
 	for i, o := range form.Groups[1].Options {
 		if o.Value == string(policy.EnterpriseApprovalDisabled) {
-			form.Groups[1].Options[i].Notice = views.EnterprisePendingNotice(notice)
+			form.Groups[1].Options[i].Notice = notice
 		}
 	}
 	return render.Page(c, status, views.EnterprisePATView(Chrome(c, "Personal access tokens · "+ent.Name),
 		views.EnterprisePATPage{Slug: ent.Slug, Name: ent.Name, Form: form}))
+}
+
+// pendingNotice says how many pending requests, in which organizations,
+// disabling the approval flow would approve, and how many in all.
+func (h EnterpriseSettings) pendingNotice(ctx context.Context, ent db.Enterprise) (string, int, error) {
+	counts, err := h.Store.CountGrantsInEnterprise(ctx, ent.ID, policy.GrantPending)
+	if err != nil {
+		return "", 0, err
+	}
+	var per []views.OrgCount
+	total := 0
+	for _, n := range counts {
+		per = append(per, views.OrgCount{Org: n.Login, N: n.N})
+		total += n.N
+	}
+	return views.EnterprisePendingNotice(per), total, nil
 }

@@ -341,9 +341,30 @@ func (h OrgTokens) Deny(c echo.Context) error {
 	return h.decideOne(c, pendingList, policy.GrantDenied, reason)
 }
 
-// Revoke revokes one active token, for good.
+// Revoke revokes one active token, for good, once confirmed.
 func (h OrgTokens) Revoke(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	if !confirmed(form) {
+		// Only a token still active is asked about; anything else gets
+		// decideOne's answer at once.
+		if t, err := h.grant(c); err == nil && t.Grant.Status == policy.GrantApproved {
+			org := access.Org(c)
+			return h.confirm(c, activeList, "Revoke “"+t.Name+"”?",
+				"Revoking is final: "+t.OwnerLogin+"'s token never reaches "+org.Login+"'s private resources again.",
+				"Revoke token", grantURL(org, activeList, t.Grant.ID))
+		}
+	}
 	return h.decideOne(c, activeList, policy.GrantRevoked, "")
+}
+
+// confirm asks before a decision on the list l, with back to return to.
+func (h OrgTokens) confirm(c echo.Context, l grantList, title, message, button, back string) error {
+	org := access.Org(c)
+	return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login),
+		nav(org, orgBase(org)+l.path), confirmation(c, title, message, button, back)))
 }
 
 func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
@@ -516,6 +537,14 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if to != policy.GrantDenied {
 		reason = ""
 	}
+	back := orgBase(org) + l.path
+	if q := c.QueryString(); q != "" {
+		back += "?" + q
+	}
+	if !confirmed(form) {
+		title, message, button := bulkQuestion(org, to, len(ids))
+		return h.confirm(c, l, title, message, button, back)
+	}
 	res, err := h.Store.Decide(c.Request().Context(), db.Decision{
 		OrgID: org.ID, ActorID: access.User(c).ID, IDs: ids, From: l.status, To: to, Reason: reason,
 	})
@@ -525,9 +554,29 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err
 	}
-	back := orgBase(org) + l.path
-	if q := c.QueryString(); q != "" {
-		back += "?" + q
-	}
 	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// bulkQuestion is what a bulk decision's confirmation asks, says and
+// names its button.
+func bulkQuestion(org db.Org, to policy.GrantStatus, n int) (title, message, button string) {
+	count := func(noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return strconv.Itoa(n) + " " + noun + "s"
+	}
+	switch to {
+	case policy.GrantApproved:
+		return "Approve " + count("request") + "?",
+			"The selected tokens reach " + org.Login + "'s resources at once, within what each requested.",
+			"Approve selected requests"
+	case policy.GrantDenied:
+		return "Deny " + count("request") + "?",
+			"The selected tokens never reach " + org.Login + "'s private resources; their owners see that they were denied, with your reason if you gave one.",
+			"Deny selected requests"
+	}
+	return "Revoke " + count("token") + "?",
+		"Revoking is final: the selected tokens never reach " + org.Login + "'s private resources again.",
+		"Revoke selected tokens"
 }

@@ -139,7 +139,7 @@ func TestEmptyQueue(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	q := owner.get(requestsPath)
-	owner.decide(q, "deny", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "deny", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "")).redirectsTo(requestsPath)
 	empty := owner.get(requestsPath).status(http.StatusOK)
 	empty.contains("main", "No pending requests")
 	if empty.doc.Find("main table").Length() != 0 || empty.doc.Find(`main button:contains("Approve selected")`).Length() != 0 {
@@ -317,7 +317,7 @@ func TestQueuePagination(t *testing.T) {
 
 	// A bulk decision from page 2 keeps the filters and the page's rows.
 	second := owner.get(pageLink(t, owner.get(requestsPath+"?owner=mona"), "Next", url.Values{"owner": {"mona"}}))
-	res := owner.decide(second, "approve", []string{a.grantID("mona", "req-00")}, "")
+	res := owner.confirm(owner.decide(second, "approve", []string{a.grantID("mona", "req-00")}, ""))
 	res.redirectsTo(requestsPath + "?")
 	if loc, _ := url.Parse(res.location()); loc.Query().Get("owner") != "mona" {
 		t.Errorf("bulk decision redirects to %q, losing the filter", res.location())
@@ -423,7 +423,8 @@ func TestTwoOwnersDecideTheSameRequest(t *testing.T) {
 	// pending, though its id is gone; an id that never was stays a 404.
 	cancelled := a.grantID("mona", "deploy-bot")
 	stale = first.get(requestsPath + "/" + cancelled)
-	a.as("mona").post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/cancel", url.Values{}).redirectsTo(fgPath)
+	mona := a.as("mona")
+	mona.confirm(mona.post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/cancel", url.Values{})).redirectsTo(fgPath)
 	first.submit(stale, `form[action$="/approve"]`, nil).status(http.StatusConflict).contains("main", "no longer pending")
 	first.post(requestsPath+"/"+cancelled+"/deny", url.Values{"reason": {"late"}}).status(http.StatusConflict)
 	first.post(requestsPath+"/999999/approve", url.Values{}).status(http.StatusNotFound)
@@ -542,7 +543,7 @@ func TestBulkDecisions(t *testing.T) {
 	if q.doc.Find(`input[type="checkbox"][name="id"]`).Length() != 2 {
 		t.Fatal("no checkboxes")
 	}
-	owner.decide(q, "approve", []string{deploy, ci}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
 	after := owner.get(requestsPath)
 	after.contains(`[role="status"]`, "Approved 2 requests.")
 	after.contains("main", "No pending requests")
@@ -559,7 +560,7 @@ func TestBulkDecisions(t *testing.T) {
 	g1 := strconv.FormatInt(a.addRequest("mona", "octo-org", "bulk-one", nil), 10)
 	g2 := strconv.FormatInt(a.addRequest("hubot", "octo-org", "bulk-two", nil), 10)
 	q = owner.get(requestsPath)
-	owner.decide(q, "deny", []string{g1, g2, deploy}, "Too broad").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "deny", []string{g1, g2, deploy}, "Too broad")).redirectsTo(requestsPath)
 	flash := owner.get(requestsPath).text(`[role="status"]`)
 	if !strings.Contains(flash, "Denied 2 requests.") || !strings.Contains(flash, "1 selected item had already been decided or withdrawn and was left as it was.") {
 		t.Fatalf("flash %q", flash)
@@ -576,14 +577,14 @@ func TestBulkDecisions(t *testing.T) {
 		t.Fatal("the skipped request got an event")
 	}
 	// Only already decided rows: nothing happens, and the flash says so.
-	owner.decide(q, "approve", []string{g1}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "approve", []string{g1}, "")).redirectsTo(requestsPath)
 	owner.get(requestsPath).contains(`[role="status"]`, "left as it was")
 	if grantStatus(a, "mona", "bulk-one") != policy.GrantDenied {
 		t.Fatal("a denied request was approved in bulk")
 	}
 	// An approval carries no reason even if one was typed.
 	g3 := strconv.FormatInt(a.addRequest("mona", "octo-org", "bulk-three", nil), 10)
-	owner.decide(owner.get(requestsPath), "approve", []string{g3}, "typed but not for approvals").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(owner.get(requestsPath), "approve", []string{g3}, "typed but not for approvals")).redirectsTo(requestsPath)
 	if g := a.token("mona", "bulk-three").Grant; g.Status != policy.GrantApproved || g.Reason != "" {
 		t.Fatalf("bulk-three %+v", g)
 	}
@@ -624,10 +625,10 @@ func TestOwnerCannotDecideAnotherOrganizationsGrants(t *testing.T) {
 	side.post("/organizations/side-org/settings/personal-access-tokens/"+a.grantID("octo-owner", "owner-automation")+"/revoke", url.Values{}).
 		status(http.StatusNotFound)
 	// In bulk: left alone, and reported as such.
-	side.post(sideRequests, url.Values{"decision": {"approve"}, "id": {deploy, sideGrant}}).redirectsTo(sideRequests)
+	side.confirm(side.post(sideRequests, url.Values{"decision": {"approve"}, "id": {deploy, sideGrant}})).redirectsTo(sideRequests)
 	side.get(sideRequests).contains(`[role="status"]`, "left as it was")
-	side.post("/organizations/side-org/settings/personal-access-tokens/active",
-		url.Values{"decision": {"revoke"}, "id": {a.grantID("octo-owner", "owner-automation")}}).redirectsTo("/organizations/side-org/settings/personal-access-tokens/active")
+	side.confirm(side.post("/organizations/side-org/settings/personal-access-tokens/active",
+		url.Values{"decision": {"revoke"}, "id": {a.grantID("octo-owner", "owner-automation")}})).redirectsTo("/organizations/side-org/settings/personal-access-tokens/active")
 	if grantStatus(a, "mona", "deploy-bot") != policy.GrantPending || grantStatus(a, "octo-owner", "owner-automation") != policy.GrantApproved {
 		t.Fatal("an owner of another organization decided octo-org's grants")
 	}
@@ -678,7 +679,7 @@ func TestActiveTokens(t *testing.T) {
 	detail := owner.link(list, "owner-automation").status(http.StatusOK)
 	detail.contains("main", "Never used")
 	detail.contains("main", "Organization administration: Read and write")
-	owner.submit(detail, `form[action$="/revoke"]`, nil).redirectsTo(activePath)
+	owner.confirm(owner.submit(detail, `form[action$="/revoke"]`, nil)).redirectsTo(activePath)
 	after := owner.get(activePath)
 	after.contains(`[role="status"]`, "Revoked “owner-automation”.")
 	after.contains("main", "No active tokens")
@@ -710,7 +711,7 @@ func TestBulkRevoke(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	deploy, ci := a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")
-	owner.decide(owner.get(requestsPath), "approve", []string{deploy, ci}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(owner.get(requestsPath), "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
 	list := owner.get(activePath)
 	// Newest request first, as in the queue.
 	if got := rowNames(list); !slices.Equal(got, []string{"owner-automation", "ci-reader", "deploy-bot"}) {
@@ -721,7 +722,7 @@ func TestBulkRevoke(t *testing.T) {
 	owner.decide(list, "revoke", nil, "").status(http.StatusUnprocessableEntity).contains(`[role="alert"]`, "Select at least one row first.")
 	owner.decide(list, "revoke", []string{"x"}, "").status(http.StatusUnprocessableEntity)
 
-	owner.decide(list, "revoke", []string{deploy, ci}, "").redirectsTo(activePath)
+	owner.confirm(owner.decide(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
 	after := owner.get(activePath)
 	after.contains(`[role="status"]`, "Revoked 2 tokens.")
 	if got := rowNames(after); !slices.Equal(got, []string{"owner-automation"}) {
@@ -736,7 +737,7 @@ func TestBulkRevoke(t *testing.T) {
 		t.Errorf("mona's notifications %+v", ns)
 	}
 	// Revoking them again in bulk: left as they were.
-	owner.decide(list, "revoke", []string{deploy, ci}, "").redirectsTo(activePath)
+	owner.confirm(owner.decide(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
 	owner.get(activePath).contains(`[role="status"]`, "2 selected items had already been decided or withdrawn and were left as they were.")
 	if n := len(a.audit("octo-org", policy.ActionAccessRevoked)); n != 2 {
 		t.Fatalf("%d access_revoked events, want 2", n)
@@ -800,7 +801,7 @@ func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
 func TestSavingApprovalOffApprovesPendingRequests(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	flash := owner.get(patPath).text(`[role="status"]`)
 	if !strings.Contains(flash, "saved") || !strings.Contains(flash, "approved") {
 		t.Fatalf("flash %q does not mention the approvals", flash)
@@ -899,7 +900,7 @@ func TestDecisionOnARequestDecidedMeanwhileShowsTheRequestsPage(t *testing.T) {
 		t.Error("a decided request still offers Approve")
 	}
 	// The deny confirmation of a decided request says the same.
-	second.get(requestsPath + "/" + id + "/deny").status(http.StatusConflict).contains("main .facts", "Approved on")
+	second.get(requestsPath+"/"+id+"/deny").status(http.StatusConflict).contains("main .facts", "Approved on")
 }
 
 func TestCancelledRequestsPageSaysWhoCancelledItAndWhen(t *testing.T) {
@@ -918,7 +919,7 @@ func TestCancelledRequestsPageSaysWhoCancelledItAndWhen(t *testing.T) {
 	if link == "" {
 		t.Fatalf("no notification about the request: %+v", a.notifications("octo-owner"))
 	}
-	mona.post(fgPath+"/"+a.tokenID("mona", "to-cancel")+"/cancel", url.Values{}).redirectsTo(fgPath)
+	mona.confirm(mona.post(fgPath+"/"+a.tokenID("mona", "to-cancel")+"/cancel", url.Values{})).redirectsTo(fgPath)
 
 	p := owner.get(link).status(http.StatusOK)
 	if settingsNav(p).Length() != 1 {

@@ -130,6 +130,12 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if n > 0 && !confirmed(form) {
+			title := "Approve " + views.PendingCount(n) + "?"
+			return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, patSettingsURL(org)),
+				confirmation(c, title, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
+					"Save and approve requests", patSettingsURL(org))))
+		}
 		if n > 0 {
 			msg += " Pending requests were approved, as approval is no longer required."
 		}

@@ -420,6 +420,8 @@ func (s *raceSaver) load(a *app, version int, form func(url.Values), body map[st
 	}
 	action, values := p.formOf("form.settings-form")
 	form(values)
+	// Saving may approve pending requests: the owner has confirmed it.
+	values.Set("confirm", "yes")
 	return racePost(s.web, action, values)
 }
 
@@ -689,6 +691,9 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 	t.Logf("an organization save beat the enterprise's in %d of 6 rounds", orgWins)
 }
 
+// confirmedForm is an action's form once its confirmation was answered.
+var confirmedForm = url.Values{"confirm": {"yes"}}
+
 // ---- 2. decisions ----------------------------------------------------------
 
 // raceDecider is one client deciding requests: an owner's browser or an
@@ -735,7 +740,7 @@ func (d *raceDecider) run(a *app, hc *http.Client, reqs []raceRequest, op *raceO
 	var req *http.Request
 	switch {
 	case d.web != nil && op.bulk:
-		form := url.Values{"decision": {action}}
+		form := url.Values{"decision": {action}, "confirm": {"yes"}}
 		for _, id := range ids {
 			form.Add("id", strconv.FormatInt(id, 10))
 		}
@@ -1185,8 +1190,8 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 		}
 		revokePath := fmt.Sprintf("%s/%d/revoke", raceSettings, grant)
 		cutters := []func() raceAnswer{
-			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, url.Values{})) },
-			func() raceAnswer { return raceSend(u.admin.http, racePost(u.admin, revokePath, url.Values{})) },
+			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(u.admin.http, racePost(u.admin, revokePath, confirmedForm)) },
 			func() raceAnswer {
 				return raceSend(http.DefaultClient, raceAPIRequest(a, http.MethodPost, fmt.Sprintf("%s/%d", raceAPITokens, grant),
 					u.botToken, map[string]any{"action": "revoke"}, ""))
@@ -1301,8 +1306,8 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 		deletePath := fmt.Sprintf("%s/%d/delete", raceDev, tok.ID)
 		revokePath := fmt.Sprintf("%s/%d/revoke", raceSettings, tok.Grant.ID)
 		cutters := []func() raceAnswer{
-			func() raceAnswer { return raceSend(u.mona.http, racePost(u.mona, deletePath, url.Values{})) },
-			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, url.Values{})) },
+			func() raceAnswer { return raceSend(u.mona.http, racePost(u.mona, deletePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, confirmedForm)) },
 		}
 		calls, answers := raceHammer(a, secret, eps, cutters)
 

@@ -34,12 +34,12 @@ func TestSaveSettingsShowsFlashAndAudits(t *testing.T) {
 	if form.checked("fine_grained_access") != "allow" {
 		t.Fatalf("fine-grained starts as %q", form.checked("fine_grained_access"))
 	}
-	c.submit(form, "form.settings-form", map[string]string{
+	c.confirm(c.submit(form, "form.settings-form", map[string]string{
 		"fine_grained_access":                    "restrict",
 		"approval":                               "not_required",
 		"fine_grained_max_lifetime_days_expires": "on",
 		"fine_grained_max_lifetime_days_days":    "90",
-	}).redirectsTo(patPath)
+	})).redirectsTo(patPath)
 
 	after := c.get(patPath).status(http.StatusOK)
 	if n := after.doc.Find(`[role="status"]`).Length(); n != 1 {
@@ -129,7 +129,7 @@ func TestStaleFormIsRefusedWithConflict(t *testing.T) {
 	alice, bob := a.as("octo-owner"), a.as("octo-owner")
 	aliceForm := alice.get(patPath)
 	bobForm := bob.get(patPath)
-	bob.submit(bobForm, "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	bob.confirm(bob.submit(bobForm, "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 
 	res := alice.submit(aliceForm, "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).
 		status(http.StatusConflict)
@@ -293,7 +293,7 @@ func TestEnterpriseChangeMakesOpenFormsStale(t *testing.T) {
 	if res.checked("fine_grained_access") != "restrict" || res.doc.Find(`input[name="fine_grained_access"][disabled]`).Length() != 2 {
 		t.Fatal("the 409 page does not show the new lock")
 	}
-	owner.submit(res, "form.settings-form", nil).redirectsTo(patPath)
+	owner.confirm(owner.submit(res, "form.settings-form", nil)).redirectsTo(patPath)
 	if p := a.orgPolicy("octo-org"); p.Own.Approval != policy.ApprovalNotRequired {
 		t.Fatalf("stored %+v", p.Own)
 	}
@@ -315,7 +315,7 @@ func TestLifetimeShownIsTheOneInForce(t *testing.T) {
 		t.Fatalf("page shows %q days, want the 30 in force", v)
 	}
 	// Saving something else is not blocked by the lifetime.
-	owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	p := a.orgPolicy("octo-org")
 	if p.Own.Approval != policy.ApprovalNotRequired || p.Effective().FineGrainedLifetime != 30 {
 		t.Fatalf("stored %+v, effective %d", p.Own, p.Effective().FineGrainedLifetime)

@@ -296,12 +296,13 @@ func EnterprisePendingNotice(counts []OrgCount) string {
 	case total == 0:
 		return ""
 	case len(counts) == 1:
-		return fmt.Sprintf("Saving this choice approves %s in %s.", requests(total), counts[0].Org)
+		return fmt.Sprintf("Saving this choice approves %s in %s.", PendingCount(total), counts[0].Org)
 	}
-	return fmt.Sprintf("Saving this choice approves %s: %s.", requests(total), strings.Join(parts, ", "))
+	return fmt.Sprintf("Saving this choice approves %s: %s.", PendingCount(total), strings.Join(parts, ", "))
 }
 
-func requests(n int) string {
+// PendingCount is "1 pending request" or "n pending requests".
+func PendingCount(n int) string {
 	if n == 1 {
 		return "1 pending request"
 	}
