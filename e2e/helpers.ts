@@ -107,8 +107,25 @@ export function saveButton(page: Page): Locator {
 }
 
 /** Clicks Save and expects the single role=status flash containing "saved". */
-export async function saveAndExpectSaved(page: Page) {
+/**
+ * Goes ahead with an action the app asks about: in the dialog app.js shows,
+ * or on the confirmation page the server answers with when script is off.
+ */
+export async function confirmAction(page: Page, button: string) {
+  const asking = page.getByRole('dialog').or(page.locator('main form:has(input[name="confirm"][value="yes"])'));
+  await expect(asking).toBeVisible();
+  await asking.getByRole('button', { name: button, exact: true }).click();
+}
+
+/** Presses "Save", going ahead when saving would approve pending requests (a checked option that asks first). */
+export async function clickSave(page: Page) {
+  const asks = await page.locator('input:checked[data-confirm]').count();
   await saveButton(page).click();
+  if (asks > 0) await confirmAction(page, 'Save and approve requests');
+}
+
+export async function saveAndExpectSaved(page: Page) {
+  await clickSave(page);
   const status = page.getByRole('status');
   await expect(status).toHaveCount(1);
   await expect(status).toContainText('saved');

@@ -5,9 +5,28 @@ import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
   signedInPages,
-  LIFETIME, REPO_ACCESS, auditLog, patSettingsPath, saveAndExpectSaved, classicTokensPath, createClassicToken, createFineGrainedToken, devTokensPath,
-  expectTokenStatus, fillFineGrainedForm, flash, grantRow, group, openUserMenu, queuePath, radio,
-  readNotifications, signIn, statusOf, tokenListItem,
+  LIFETIME,
+  REPO_ACCESS,
+  auditLog,
+  patSettingsPath,
+  saveAndExpectSaved,
+  classicTokensPath,
+  createClassicToken,
+  createFineGrainedToken,
+  devTokensPath,
+  expectTokenStatus,
+  fillFineGrainedForm,
+  flash,
+  grantRow,
+  group,
+  openUserMenu,
+  queuePath,
+  radio,
+  readNotifications,
+  signIn,
+  statusOf,
+  tokenListItem,
+  confirmAction,
 } from '../helpers';
 
 // Tests run in order on one server but do not depend on each other: a failure
@@ -316,6 +335,7 @@ test('cancelling a pending request removes it from the queue, audited', async ({
 
   await page.reload();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await confirmAction(page, 'Cancel request');
   await expect(page).toHaveURL(new RegExp(`${devTokensPath}$`));
   await expect(flash(page)).toHaveText('Request for “short-lived” cancelled.');
   await expect(page.getByRole('link', { name: 'short-lived', exact: true })).toHaveCount(0);
@@ -341,6 +361,7 @@ test('an owner approving a request its requester has just cancelled gets 409 "no
   // mona cancels while the owner looks at the request.
   await page.reload();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await confirmAction(page, 'Cancel request');
   await expect(flash(page)).toHaveText('Request for “changed-my-mind” cancelled.');
 
   try {
@@ -362,6 +383,7 @@ test('an owner approving a cancelled request does not make it active', async ({ 
   await owner.getByRole('link', { name: 'gone-bot', exact: true }).click();
   await page.reload();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await confirmAction(page, 'Cancel request');
   await expect(flash(page)).toContainText('cancelled');
   const status = await statusOf(owner, () => owner.getByRole('button', { name: 'Approve', exact: true }).click());
   expect(status).toBeGreaterThanOrEqual(400);
@@ -377,6 +399,7 @@ test('deleting a token: gone from the list, its page 404', async ({ page, browse
   const t = await createFineGrainedToken(page, { name: 'throwaway' });
   await page.reload();
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await confirmAction(page, 'Delete token');
   await expect(page).toHaveURL(new RegExp(`${devTokensPath}$`));
   await expect(flash(page)).toContainText('“throwaway” deleted');
   await expect(page.getByRole('link', { name: 'throwaway', exact: true })).toHaveCount(0);
@@ -439,6 +462,7 @@ test('a deleted token leaves the organization\'s lists: approved from Active tok
     await owner.goto(queuePath('octo-org'));
     await owner.getByRole('checkbox', { name: 'Select to-delete-active', exact: true }).check();
     await owner.getByRole('button', { name: 'Approve selected', exact: true }).click();
+    await confirmAction(owner, 'Approve selected requests');
     await expect(flash(owner)).toHaveText('Approved “to-delete-active”.');
     await owner.goto('/organizations/octo-org/settings/personal-access-tokens/active');
     await expect(grantRow(owner, 'to-delete-active')).toHaveCount(1);
@@ -446,6 +470,7 @@ test('a deleted token leaves the organization\'s lists: approved from Active tok
     for (const t of [approved, pending]) {
       await page.goto(t.path);
       await page.getByRole('button', { name: 'Delete', exact: true }).click();
+      await confirmAction(page, 'Delete token');
       await expect(flash(page)).toContainText('deleted');
     }
     await owner.reload();
