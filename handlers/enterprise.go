@@ -20,6 +20,7 @@ type EnterpriseStore interface {
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
 	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
 	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
+	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
 }
 
 // EnterpriseSettings serves an enterprise's policies to its owners.
@@ -136,4 +137,14 @@ func (h EnterpriseSettings) pendingNotice(ctx context.Context, ent db.Enterprise
 		total += n.N
 	}
 	return views.EnterprisePendingNotice(per), total, nil
+}
+
+// AuditLog lists the enterprise's audit events as an organization's are.
+func (h EnterpriseSettings) AuditLog(c echo.Context) error {
+	ent := access.Enterprise(c)
+	page, status, err := auditLog(c, h.Store, db.AuditQuery{EnterpriseID: ent.ID}, "/enterprises/"+ent.Slug+"/settings/audit-log")
+	if err != nil {
+		return err
+	}
+	return render.Page(c, status, views.EnterpriseAuditLogView(Chrome(c, "Audit log · "+ent.Name), ent.Slug, ent.Name, page))
 }

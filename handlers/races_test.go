@@ -499,18 +499,23 @@ func raceAddPending(a *app, p db.OrgPolicy, prefix string, n int) {
 // save's events (none if no save applied), by its author, then or around
 // them one access_granted per pending request that a change of approval
 // approved, and nothing else.
-func raceCheckOrgEvents(t *testing.T, a *app, what string, last int64, want []policy.Event, actor string, pendingBefore int) {
+func raceCheckOrgEvents(t *testing.T, a *app, what string, last int64, want []policy.Event, actor string, pendingBefore int, enforced ...policy.Event) {
 	t.Helper()
-	var got []raceEvent
+	var got, gotEnforced []raceEvent
 	granted := 0
 	for _, e := range raceEventsSince(a, last) {
-		if e.Action == policy.ActionAccessGranted && strings.HasSuffix(e.Details, "approval is no longer required") {
+		switch {
+		case e.Action == policy.ActionAccessGranted && strings.HasSuffix(e.Details, "approval is no longer required"):
 			granted++
-			continue
+		case strings.HasSuffix(e.Details, " enterprise)"):
+			// The enterprise's change, recorded in the organization's log.
+			gotEnforced = append(gotEnforced, raceEvent{e.Action, e.Details, e.ActorLogin})
+		default:
+			got = append(got, raceEvent{e.Action, e.Details, e.ActorLogin})
 		}
-		got = append(got, raceEvent{e.Action, e.Details, e.ActorLogin})
 	}
 	raceCheckEvents(t, what, got, want, actor)
+	raceCheckEvents(t, what+" (set by the enterprise)", gotEnforced, enforced, "ent-admin")
 	pendingAfter := racePending(a)
 	if pendingAfter != 0 && pendingAfter != pendingBefore {
 		t.Errorf("%s: %d pending requests, from %d: some approved, some not", what, pendingAfter, pendingBefore)
@@ -685,7 +690,8 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 			t.Fatalf("round %d: octo-org stored %+v v%d from v%d, want %+v v%d (%s applied, then the enterprise's save)",
 				round, after.Own, after.Version, before.Version, orgWant, before.Version+len(orgApplied)+1, winner)
 		}
-		raceCheckOrgEvents(t, a, fmt.Sprintf("round %d: octo-org", round), last, orgEvents, orgActor, pendingBefore)
+		raceCheckOrgEvents(t, a, fmt.Sprintf("round %d: octo-org", round), last, orgEvents, orgActor, pendingBefore,
+			policy.EnforcedBy(policy.EnterpriseEvents(entBefore, entWant), "Octo Enterprise")...)
 		t.Logf("round %d: %s and %s applied, in %v", round, entSavers[j].name, winner, time.Since(began).Round(time.Millisecond))
 	}
 	t.Logf("an organization save beat the enterprise's in %d of 6 rounds", orgWins)

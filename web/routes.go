@@ -171,6 +171,7 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodGet, ents, EnterpriseOwner, redirectTo("personal-access-tokens")),
 		r(http.MethodGet, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.PATPolicies),
 		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
+		r(http.MethodGet, ents+"/audit-log", EnterpriseOwner, h.ent.AuditLog),
 
 		t(http.MethodGet, "/user", "any token", h.resources.User),
 		t(http.MethodGet, "/user/keys", "any token", h.resources.SSHKeys),

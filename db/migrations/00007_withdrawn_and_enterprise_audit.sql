@@ -7,7 +7,11 @@ ALTER TABLE withdrawn_grants ADD COLUMN owner_login TEXT NOT NULL DEFAULT '';
 ALTER TABLE withdrawn_grants ADD COLUMN status TEXT NOT NULL DEFAULT '';
 ALTER TABLE withdrawn_grants ADD COLUMN withdrawn_at TEXT NOT NULL DEFAULT '';
 
+-- An enterprise's audit log filtered by action, as an organization's is.
+CREATE INDEX audit_events_by_enterprise_action ON audit_events(enterprise_id, action, id);
+
 -- +goose Down
+DROP INDEX audit_events_by_enterprise_action;
 ALTER TABLE withdrawn_grants DROP COLUMN withdrawn_at;
 ALTER TABLE withdrawn_grants DROP COLUMN status;
 ALTER TABLE withdrawn_grants DROP COLUMN owner_login;
