@@ -23,9 +23,9 @@ type AuditQuery struct {
 	OrgID int64
 	// EnterpriseID, when set instead of OrgID, selects the enterprise's log.
 	EnterpriseID int64
-	Action   string // "" for every action
-	BeforeID int64  // 0 for the newest page; else events older than this id
-	Limit    int
+	Action       string // "" for every action
+	BeforeID     int64  // 0 for the newest page; else events older than this id
+	Limit        int
 }
 
 // recordEvents writes audit events in the transaction of the change they

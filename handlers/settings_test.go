@@ -369,7 +369,7 @@ func TestEnterpriseAuditLogListsItsPolicyChanges(t *testing.T) {
 	if n := filtered.doc.Find("main tbody tr").Length(); n != 0 {
 		t.Errorf("%d rows for an action never taken", n)
 	}
-	admin.get(logPath + "?action=nonsense").status(http.StatusBadRequest).contains(`[role="alert"]`, "no action named")
+	admin.get(logPath+"?action=nonsense").status(http.StatusBadRequest).contains(`[role="alert"]`, "no action named")
 	// Others never see it.
 	a.as("octo-owner").get(logPath).status(http.StatusNotFound)
 }
