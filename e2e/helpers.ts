@@ -383,7 +383,9 @@ export async function readGrantTable(page: Page): Promise<GrantTableRow[]> {
   const out: GrantTableRow[] = [];
   for (const row of await table.getByRole('row').filter({ has: page.getByRole('cell') }).all()) {
     const cells = (await row.locator(':scope > th, :scope > td').allInnerTexts()).map((s) => s.trim());
-    out.push({ name: cells[iName], owner: cells[iOwner], access: cells[iAccess], permissions: cells[iPerms], fifth: cells[iFifth], cells });
+    // The token's name is its link's; a label may follow it ("Blocked by …").
+    const name = (await row.locator(':scope > th, :scope > td').nth(iName).getByRole('link').innerText()).trim();
+    out.push({ name, owner: cells[iOwner], access: cells[iAccess], permissions: cells[iPerms], fifth: cells[iFifth], cells });
   }
   return out;
 }

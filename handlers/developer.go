@@ -29,6 +29,45 @@ type DeveloperStore interface {
 	CreateToken(ctx context.Context, nt db.NewToken) (int64, error)
 	DeleteToken(ctx context.Context, userID, tokenID int64) error
 	CancelRequest(ctx context.Context, userID, tokenID int64) error
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
+}
+
+// policyStatus is a token's status on its owner's pages, saying when the
+// policy in force in its organization blocks it; blocks caches what was
+// read of each organization (nil: read afresh).
+func (h Developer) policyStatus(c echo.Context, t db.Token, now time.Time, blocks map[int64]orgStanding) (views.Status, error) {
+	s := tokenStatus(t, now)
+	if t.OrgID == 0 || s.Label != string(policy.StateActive) {
+		return s, nil
+	}
+	st, ok := blocks[t.OrgID]
+	if !ok {
+		ctx := c.Request().Context()
+		p, err := h.Store.OrgPolicy(ctx, t.OrgID)
+		if err != nil {
+			return s, err
+		}
+		role, err := h.Store.RoleIn(ctx, t.OrgID, t.UserID)
+		if err != nil {
+			return s, err
+		}
+		st = orgStanding{eff: p.Effective(), owner: role == db.RoleOwner}
+		if blocks != nil {
+			blocks[t.OrgID] = st
+		}
+	}
+	if blockedByPolicy(t, st.eff, st.owner) {
+		return blockedStatus(t.OrgLogin), nil
+	}
+	return s, nil
+}
+
+// orgStanding is the policy in force in an organization and whether the
+// user owns it.
+type orgStanding struct {
+	eff   policy.Effective
+	owner bool
 }
 
 // Developer serves every user's Developer settings: their fine-grained and
@@ -84,8 +123,13 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		ts = ts[:tokenPageSize]
 		p.OlderURL = tokenBase(kind) + "?before=" + idString(ts[len(ts)-1].ID)
 	}
+	blocks := map[int64]orgStanding{}
 	for _, t := range ts {
-		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: tokenStatus(t, now),
+		status, err := h.policyStatus(c, t, now, blocks)
+		if err != nil {
+			return err
+		}
+		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: status,
 			Expires: expiresText(t.ExpiresAt, now)}
 		if !p.Classic {
 			item.Owner = t.OwnerLogin
@@ -111,9 +155,13 @@ func (h Developer) Token(c echo.Context) error {
 		return err
 	}
 	now := h.Now()
+	status, err := h.policyStatus(c, t, now, nil)
+	if err != nil {
+		return err
+	}
 	p := views.TokenPage{
 		Classic: kind == policy.KindClassic, ListURL: tokenBase(kind), Name: t.Name, Description: t.Description,
-		Owner: t.OwnerLogin, Status: tokenStatus(t, now), NewToken: secret,
+		Owner: t.OwnerLogin, Status: status, NewToken: secret,
 		Created: date(t.CreatedAt), Expires: expiresText(t.ExpiresAt, now), LastUsed: lastUsedText(t.LastUsedAt, now),
 		Access: tokenAccess(t), DeleteURL: tokenBase(kind) + "/" + idString(t.ID) + "/delete",
 	}

@@ -807,3 +807,51 @@ func TestLongTokenListIsPaged(t *testing.T) {
 	}
 	mona.get("/settings/tokens?before=x").status(http.StatusBadRequest)
 }
+
+// devStatus is the status shown for the token named name in a Developer
+// settings list.
+func devStatus(p *page, name string) string {
+	return strings.TrimSpace(p.doc.Find(`main li.list-row:has(a:contains("` + name + `")) .label`).First().Text())
+}
+
+func TestTokenListsSayWhenPolicyBlocksAToken(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	const blocked = "Blocked by octo-org's policy"
+	id := a.tokenID("octo-owner", "owner-automation")
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != "Active" {
+		t.Fatalf("before any restriction: %q", got)
+	}
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != blocked {
+		t.Errorf("Developer settings list: %q, want %q", got, blocked)
+	}
+	owner.get(fgPath+"/"+id).contains("main .page-title-row .label", blocked)
+	active := owner.get(activePath).status(http.StatusOK)
+	row(active, "owner-automation").Find(".label").Each(func(_ int, s *goquery.Selection) {
+		if s.Text() != blocked {
+			t.Errorf("Active tokens row label %q", s.Text())
+		}
+	})
+	if row(active, "owner-automation").Find(".label").Length() != 1 {
+		t.Error("the Active tokens row does not say the token is blocked")
+	}
+	owner.get(orgTokenPath+"/"+a.grantID("octo-owner", "owner-automation")).contains("main .page-title-row .label", blocked)
+
+	// Allowed again: active again.
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "allow"}).redirectsTo(patPath)
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != "Active" {
+		t.Errorf("after allowing again: %q", got)
+	}
+	// A maximum lifetime shorter than the token's: blocked, by lifetime.
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "1",
+	}).redirectsTo(patPath)
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != blocked {
+		t.Errorf("over the maximum lifetime: %q, want %q", got, blocked)
+	}
+	if row(owner.get(activePath), "owner-automation").Find(".label").Length() != 1 {
+		t.Error("the Active tokens row does not say the token is over the lifetime")
+	}
+}

@@ -29,6 +29,42 @@ type GrantStore interface {
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
 	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 	WithdrawalOf(ctx context.Context, orgID, grantID int64) (db.Withdrawal, error)
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
+}
+
+// blocking tells which active tokens the policy in force in an
+// organization shuts out, reading each owner's role at most once and only
+// when it matters (administrators exempt from the maxima).
+type blocking struct {
+	store  GrantStore
+	eff    policy.Effective
+	owners map[int64]bool
+}
+
+func (h OrgTokens) blocking(ctx context.Context, orgID int64) (*blocking, error) {
+	p, err := h.Store.OrgPolicy(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return &blocking{store: h.Store, eff: p.Effective(), owners: map[int64]bool{}}, nil
+}
+
+// blocked reports whether the policy shuts active token t out.
+func (b *blocking) blocked(ctx context.Context, t db.Token) (bool, error) {
+	owner := false
+	if b.eff.ExemptAdmins {
+		var ok bool
+		if owner, ok = b.owners[t.UserID]; !ok {
+			role, err := b.store.RoleIn(ctx, t.OrgID, t.UserID)
+			if err != nil {
+				return false, err
+			}
+			owner = role == db.RoleOwner
+			b.owners[t.UserID] = owner
+		}
+	}
+	return blockedByPolicy(t, b.eff, owner), nil
 }
 
 // OrgTokens serves an organization's Pending requests and Active tokens to
@@ -150,8 +186,24 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 		return err
 	}
 	now := h.Now()
+	var blocks *blocking
+	if l.status == policy.GrantApproved {
+		if blocks, err = h.blocking(ctx, org.ID); err != nil {
+			return err
+		}
+	}
 	for _, t := range page.Tokens {
-		p.Rows = append(p.Rows, grantRow(org, l, t, now))
+		row := grantRow(org, l, t, now)
+		if blocks != nil && !row.Expired {
+			blocked, err := blocks.blocked(ctx, t)
+			if err != nil {
+				return err
+			}
+			if blocked {
+				row.Blocked = blockedStatus(org.Login).Label
+			}
+		}
+		p.Rows = append(p.Rows, row)
 	}
 	if len(page.Tokens) > 0 {
 		pageURL := func(key string, id int64) string {
@@ -240,6 +292,19 @@ func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem s
 	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
 		Row: grantRow(org, l, t, now), Status: grantStatus(g.Status), Access: tokenAccess(t),
 		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path, Error: problem}
+	if g.Status == policy.GrantApproved && !p.Row.Expired {
+		blocks, err := h.blocking(c.Request().Context(), org.ID)
+		if err != nil {
+			return err
+		}
+		blocked, err := blocks.blocked(c.Request().Context(), t)
+		if err != nil {
+			return err
+		}
+		if blocked {
+			p.Status = blockedStatus(org.Login)
+		}
+	}
 	if g.Status != policy.GrantPending && !g.DecidedAt.IsZero() {
 		p.Decided = grantStatus(g.Status).Label + " on " + date(g.DecidedAt)
 		if g.Reviewer != "" {

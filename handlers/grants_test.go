@@ -27,7 +27,7 @@ const (
 func rowNames(p *page) []string {
 	var out []string
 	p.doc.Find("main table tbody tr").Each(func(_ int, s *goquery.Selection) {
-		out = append(out, strings.TrimSpace(s.Find("td").Eq(1).Text()))
+		out = append(out, strings.TrimSpace(s.Find("td").Eq(1).Find("a").Text()))
 	})
 	return out
 }
@@ -35,7 +35,7 @@ func rowNames(p *page) []string {
 // row is the table row of the token named name.
 func row(p *page, name string) *goquery.Selection {
 	return p.doc.Find("main table tbody tr").FilterFunction(func(_ int, s *goquery.Selection) bool {
-		return strings.TrimSpace(s.Find("td").Eq(1).Text()) == name
+		return strings.TrimSpace(s.Find("td").Eq(1).Find("a").Text()) == name
 	})
 }
 

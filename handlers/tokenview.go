@@ -22,6 +22,19 @@ func tokenStatus(t db.Token, now time.Time) views.Status {
 	return views.Status{Label: string(state), Class: strings.ToLower(string(state))}
 }
 
+// blockedStatus is the status of a token the policy in force in org shuts
+// out.
+func blockedStatus(org string) views.Status {
+	return views.Status{Label: "Blocked by " + org + "'s policy", Class: "denied"}
+}
+
+// blockedByPolicy reports whether the policy in force in its organization
+// shuts token t out (isOwner: its owner owns the organization).
+func blockedByPolicy(t db.Token, eff policy.Effective, isOwner bool) bool {
+	c := policy.Credential{Kind: t.Kind, OrgLogin: t.OrgLogin, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+	return policy.BlockedByPolicy(&c, eff, isOwner)
+}
+
 // tokenAccess lists what a token may reach, for reading.
 func tokenAccess(t db.Token) views.TokenAccess {
 	a := views.TokenAccess{Scopes: t.Scopes}

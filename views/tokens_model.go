@@ -144,6 +144,8 @@ type GrantRow struct {
 	Age           string
 	LastUsed      string
 	Expired       bool
+	// Blocked says that the policy in force shuts the token out, "" if not.
+	Blocked string
 }
 
 // GrantListPage is the Pending requests or the Active tokens page.
