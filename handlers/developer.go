@@ -371,11 +371,18 @@ func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, ow
 		owner = selfOwner
 	}
 	f.Owners = append(f.Owners, views.OwnerOption{Value: selfOwner, Label: user.Login, Selected: owner == selfOwner})
+	var limits []string
 	for _, t := range targets {
 		if !t.Rules.Offered() {
 			continue
 		}
-		o := views.OwnerOption{Value: t.Rules.Login, Label: t.Rules.Login, Selected: owner == t.Rules.Login}
+		o := views.OwnerOption{Value: t.Rules.Login, Label: t.Rules.Login, Selected: owner == t.Rules.Login, MaxDays: t.Rules.MaxLifetime()}
+		if max := t.Rules.MaxLifetime(); max > 0 {
+			limits = append(limits, t.Rules.Login+" (at most "+strconv.Itoa(max)+" days)")
+			if o.Selected {
+				limitExpirations(f.Expirations, max)
+			}
+		}
 		switch {
 		case t.Rules.NeedsApproval() && t.Rules.MaxLifetime() > 0:
 			o.Note = "an owner approves requests; tokens expire within " + strconv.Itoa(t.Rules.MaxLifetime()) + " days"
@@ -392,6 +399,9 @@ func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, ow
 				Checked: owner == t.Rules.Login && slices.Contains(in.Repos, id)})
 		}
 		f.RepoGroups = append(f.RepoGroups, g)
+	}
+	if len(limits) > 0 {
+		f.ExpirationHelp = "Longer expirations are not available for " + strings.Join(limits, ", ") + "."
 	}
 	for _, s := range policy.Selections() {
 		f.Selections = append(f.Selections, views.Option{Value: string(s), Label: s.Label(), Selected: string(s) == in.Selection})

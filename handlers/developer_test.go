@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -853,5 +854,42 @@ func TestTokenListsSayWhenPolicyBlocksAToken(t *testing.T) {
 	}
 	if row(owner.get(activePath), "owner-automation").Find(".label").Length() != 1 {
 		t.Error("the Active tokens row does not say the token is over the lifetime")
+	}
+}
+
+func TestExpirationsBeyondTheMaximumAreMarkedUnavailable(t *testing.T) {
+	a := newApp(t)
+	a.setOrgLifetime("30")
+	mona := a.as("mona")
+	form := mona.get(fgPath + "/new").status(http.StatusOK)
+	// Said beside the field, and tied to it.
+	help := "Longer expirations are not available for octo-org (at most 30 days)."
+	form.contains("#expiration-help", help)
+	if d := form.attr("select#expiration", "aria-describedby"); !strings.Contains(d, "expiration-help") {
+		t.Errorf("Expiration is described by %q", d)
+	}
+	// The script reads each owner's maximum from its option.
+	if got := form.attr(`select#resource_owner option[value="octo-org"]`, "data-max-days"); got != "30" {
+		t.Errorf("octo-org's data-max-days %q", got)
+	}
+	// The user's own tokens have no maximum: nothing is unavailable yet.
+	if n := form.doc.Find(`select#expiration option[disabled]`).Length(); n != 0 {
+		t.Errorf("%d expirations unavailable for the user's own token", n)
+	}
+
+	// Refused after submit, the form comes back with octo-org chosen: the
+	// refused choice stays shown, the others beyond 30 days are unavailable.
+	p := mona.newToken(url.Values{"name": {"too-long"}, "resource_owner": {"octo-org"}, "justification": {"x"}, "expiration": {"90"}}).
+		status(http.StatusUnprocessableEntity)
+	if p.selected("expiration") != "90" {
+		t.Errorf("the refused choice is not kept: %q", p.selected("expiration"))
+	}
+	var unavailable []string
+	p.doc.Find(`select#expiration option[disabled]`).Each(func(_ int, s *goquery.Selection) {
+		v, _ := s.Attr("value")
+		unavailable = append(unavailable, v)
+	})
+	if want := []string{"60", "366", "none"}; !slices.Equal(unavailable, want) {
+		t.Errorf("unavailable expirations %v, want %v", unavailable, want)
 	}
 }

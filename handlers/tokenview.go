@@ -137,6 +137,16 @@ func expirationOptions(chosen string) []views.Option {
 	return opts
 }
 
+// limitExpirations marks unavailable the expirations beyond a maximum
+// lifetime of limit days, but for the one chosen: a refused choice stays
+// shown, with its error.
+func limitExpirations(opts []views.Option, limit int) {
+	for i, o := range opts {
+		days, _ := strconv.Atoi(o.Value) // "none": 0, never
+		opts[i].Disabled = !o.Selected && !policy.ExpirationFits(days, limit)
+	}
+}
+
 // errorMap keys field errors by field name for the templates, and lists
 // them for the summary.
 func errorMap(errs policy.Errors) (map[string]string, []string) {

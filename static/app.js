@@ -32,6 +32,23 @@
     };
     owner.addEventListener("change", showRepos);
     showRepos();
+
+    // Expirations beyond the chosen owner's maximum lifetime are not
+    // available; a choice that no longer fits moves to the longest that does.
+    var expiration = document.getElementById("expiration");
+    var limitExpirations = function () {
+      var chosen = owner.options[owner.selectedIndex];
+      var max = parseInt(chosen && chosen.getAttribute("data-max-days"), 10) || 0;
+      var longest = null;
+      Array.prototype.forEach.call(expiration.options, function (o) {
+        var days = o.value === "none" ? 0 : parseInt(o.value, 10);
+        o.disabled = max > 0 && (days === 0 || days > max);
+        if (!o.disabled && days > 0 && (!longest || days > parseInt(longest.value, 10))) longest = o;
+      });
+      var sel = expiration.options[expiration.selectedIndex];
+      if (sel && sel.disabled && longest) longest.selected = true;
+    };
+    if (expiration) owner.addEventListener("change", limitExpirations);
   }
 
   // Destructive and bulk actions: ask in a dialog instead of the server's

@@ -5,6 +5,8 @@ type Option struct {
 	Value    string
 	Label    string
 	Selected bool
+	// Disabled options are shown but cannot be chosen.
+	Disabled bool
 }
 
 // Status is a token's or request's state as a badge.
@@ -74,6 +76,8 @@ type OwnerOption struct {
 	Selected bool
 	// Note says what applies there: approval, a maximum lifetime.
 	Note string
+	// MaxDays is the maximum lifetime of tokens there, 0 for none.
+	MaxDays int
 }
 
 // RepoGroup is the repositories of one resource owner, as checkboxes.
@@ -105,7 +109,10 @@ type NewTokenForm struct {
 	Description   string
 	Justification string
 	Expirations   []Option
-	Owners        []OwnerOption
+	// ExpirationHelp names the resource owners whose maximum lifetime rules
+	// out the longer expirations, "" where none does.
+	ExpirationHelp string
+	Owners         []OwnerOption
 	Selections    []Option
 	RepoGroups    []RepoGroup
 	RepoPerms     []PermissionChoice
