@@ -31,6 +31,41 @@ type DeveloperStore interface {
 	CancelRequest(ctx context.Context, userID, tokenID int64) error
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
 	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
+	MembershipsOf(ctx context.Context, userID int64) ([]db.Membership, error)
+}
+
+// memberStandings reads the policy in force in each organization the user
+// belongs to, for deciding where classic tokens are blocked.
+func (h Developer) memberStandings(c echo.Context, userID int64) ([]orgStanding, error) {
+	ctx := c.Request().Context()
+	ms, err := h.Store.MembershipsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]orgStanding, 0, len(ms))
+	for _, m := range ms {
+		p, err := h.Store.OrgPolicy(ctx, m.Org.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, orgStanding{login: m.Org.Login, eff: p.Effective(), owner: m.Role == db.RoleOwner})
+	}
+	return out, nil
+}
+
+// blockedIn names the organizations whose policy shuts active classic
+// token t out.
+func blockedIn(t db.Token, s views.Status, orgs []orgStanding) []string {
+	if s.Label != string(policy.StateActive) {
+		return nil
+	}
+	var out []string
+	for _, o := range orgs {
+		if blockedByPolicy(t, o.eff, o.owner) {
+			out = append(out, o.login)
+		}
+	}
+	return out
 }
 
 // policyStatus is a token's status on its owner's pages, saying when the
@@ -66,6 +101,7 @@ func (h Developer) policyStatus(c echo.Context, t db.Token, now time.Time, block
 // orgStanding is the policy in force in an organization and whether the
 // user owns it.
 type orgStanding struct {
+	login string
 	eff   policy.Effective
 	owner bool
 }
@@ -124,6 +160,12 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		p.OlderURL = tokenBase(kind) + "?before=" + idString(ts[len(ts)-1].ID)
 	}
 	blocks := map[int64]orgStanding{}
+	var member []orgStanding
+	if p.Classic {
+		if member, err = h.memberStandings(c, access.User(c).ID); err != nil {
+			return err
+		}
+	}
 	for _, t := range ts {
 		status, err := h.policyStatus(c, t, now, blocks)
 		if err != nil {
@@ -131,7 +173,9 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		}
 		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: status,
 			Expires: expiresText(t.ExpiresAt, now)}
-		if !p.Classic {
+		if p.Classic {
+			item.BlockedIn = blockedIn(t, status, member)
+		} else {
 			item.Owner = t.OwnerLogin
 			if t.OrgID != 0 {
 				item.Owner = t.OrgLogin
@@ -167,6 +211,13 @@ func (h Developer) Token(c echo.Context) error {
 	}
 	if t.OrgID != 0 {
 		p.Owner = t.OrgLogin
+	}
+	if p.Classic {
+		member, err := h.memberStandings(c, t.UserID)
+		if err != nil {
+			return err
+		}
+		p.BlockedIn = blockedIn(t, status, member)
 	}
 	if g := t.Grant; g != nil {
 		p.Justification, p.Reason = g.Justification, g.Reason

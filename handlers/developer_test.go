@@ -893,3 +893,24 @@ func TestExpirationsBeyondTheMaximumAreMarkedUnavailable(t *testing.T) {
 		t.Errorf("unavailable expirations %v, want %v", unavailable, want)
 	}
 }
+
+// A classic token has no resource owner: it says which of the user's
+// organizations shut it out (octo-org's enterprise restricts classic
+// tokens; solo-org does not).
+func TestClassicTokenSaysWhichOrganizationsBlockIt(t *testing.T) {
+	a := newApp(t)
+	id := a.addClassic("mona", "old-classic")
+	mona := a.as("mona")
+	labels := func(p *page, scope string) []string {
+		var out []string
+		p.doc.Find(scope + " .label").Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
+		return out
+	}
+	want := []string{"Active", "Blocked by octo-org's policy"}
+	if got := labels(mona.get(classicPath), `main li.list-row:has(a:contains("old-classic"))`); !slices.Equal(got, want) {
+		t.Errorf("classic list labels %q, want %q", got, want)
+	}
+	if got := labels(mona.get(classicPath+"/"+id), "main .page-title-row"); !slices.Equal(got, want) {
+		t.Errorf("classic token page labels %q, want %q", got, want)
+	}
+}

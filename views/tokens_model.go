@@ -22,6 +22,9 @@ type TokenItem struct {
 	Owner   string // the resource owner, "" for classic tokens
 	Status  Status
 	Expires string
+	// BlockedIn names the organizations whose policy shuts a classic
+	// token out.
+	BlockedIn []string
 }
 
 // TokenListPage is a user's fine-grained or classic token list.
@@ -51,7 +54,10 @@ type TokenAccess struct {
 
 // TokenPage is one of the user's tokens.
 type TokenPage struct {
-	Classic     bool
+	Classic bool
+	// BlockedIn names the organizations whose policy shuts a classic
+	// token out.
+	BlockedIn   []string
 	ListURL     string
 	Name        string
 	Description string
