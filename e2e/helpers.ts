@@ -346,7 +346,7 @@ export function tokenListItem(page: Page, name: string): Locator {
 }
 
 /** Expects the user's token list (current page) to show `name` with status `status`. */
-export async function expectTokenStatus(page: Page, name: string, status: 'Active' | 'Pending' | 'Denied' | 'Revoked' | 'Expired') {
+export async function expectTokenStatus(page: Page, name: string, status: 'Active' | 'Pending' | 'Denied' | 'Revoked' | 'Expired' | `Blocked by ${string}'s policy`) {
   const item = tokenListItem(page, name);
   await expect(item).toHaveCount(1);
   // The status badge is its own element (its text runs into the expiry in textContent).
