@@ -128,7 +128,7 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		if !ok || m == nil {
 			t.Fatalf("%s: no form on %s", what, page)
 		}
-		code, loc, _, err := owner.post(ctx, what, action, url.Values{"_csrf": {m[1]}})
+		code, loc, _, err := owner.post(ctx, what, action, url.Values{"_csrf": {m[1]}, "confirm": {"yes"}})
 		if err != nil || code != http.StatusSeeOther {
 			t.Fatalf("%s: %d to %q, %v", what, code, loc, err)
 		}

@@ -20,10 +20,12 @@ type AuditEvent struct {
 
 // AuditQuery selects a page of an organization's audit log, newest first.
 type AuditQuery struct {
-	OrgID    int64
-	Action   string // "" for every action
-	BeforeID int64  // 0 for the newest page; else events older than this id
-	Limit    int
+	OrgID int64
+	// EnterpriseID, when set instead of OrgID, selects the enterprise's log.
+	EnterpriseID int64
+	Action       string // "" for every action
+	BeforeID     int64  // 0 for the newest page; else events older than this id
+	Limit        int
 }
 
 // recordEvents writes audit events in the transaction of the change they
@@ -46,10 +48,14 @@ func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, scope string, id, 
 
 // auditQuery builds the listing query so that each filter combination is a
 // plain range on one index: audit_events_by_org, or audit_events_by_org_action
-// when filtering by action.
+// when filtering by action (for an enterprise: audit_events_by_enterprise and
+// audit_events_by_enterprise_action).
 func auditQuery(q AuditQuery) (string, []any) {
 	where := "a.org_id = ?"
 	args := []any{q.OrgID}
+	if q.EnterpriseID > 0 {
+		where, args = "a.enterprise_id = ?", []any{q.EnterpriseID}
+	}
 	if q.Action != "" {
 		where += " AND a.action = ?"
 		args = append(args, q.Action)
@@ -64,7 +70,8 @@ func auditQuery(q AuditQuery) (string, []any) {
 		WHERE ` + where + ` ORDER BY a.id DESC LIMIT ?`, args
 }
 
-// AuditEvents lists a page of an organization's audit log.
+// AuditEvents lists a page of an organization's (or an enterprise's) audit
+// log.
 func (s *Store) AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50

@@ -281,6 +281,33 @@ type grantCountKey struct {
 	status policy.GrantStatus
 }
 
+// OrgCount is how many grants one organization has in some status.
+type OrgCount struct {
+	Login string
+	N     int
+}
+
+// CountGrantsInEnterprise counts, per organization of an enterprise, the
+// grants in a status, leaving out organizations with none; by login.
+func (s *Store) CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]OrgCount, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT o.login, gc.n FROM organizations o JOIN grant_counts gc ON gc.org_id = o.id
+		 WHERE o.enterprise_id = ? AND gc.status = ? AND gc.n > 0 ORDER BY o.login`, entID, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OrgCount
+	for rows.Next() {
+		var c OrgCount
+		if err := rows.Scan(&c.Login, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // Decision moves grants of an organization from one status to another.
 type Decision struct {
 	OrgID   int64

@@ -634,8 +634,12 @@ func TestEnterpriseDisablingApproval(t *testing.T) {
 	if grStatus(t, d.s, sideGrant) != policy.GrantPending {
 		t.Error("side-org's request was approved though approval was already off there")
 	}
-	if got := tkEvents(t, d.s, side); !slices.Equal(got, sideEvents) {
-		t.Errorf("side-org's log changed: %q", got[len(sideEvents):])
+	// Its log gains the enterprise's policy change, naming the enterprise,
+	// and no approval.
+	want := append(slices.Clone(sideEvents),
+		policy.ActionAutoApproveEnable+"|Enterprise approval policy: disabled (set by the Octo Enterprise enterprise)|ent-admin")
+	if got := tkEvents(t, d.s, side); !slices.Equal(got, want) {
+		t.Errorf("side-org's log gained %q", got[len(sideEvents):])
 	}
 	if grStatus(t, d.s, soloGrant) != policy.GrantPending {
 		t.Error("solo-org (outside the enterprise) was touched")

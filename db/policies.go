@@ -234,6 +234,33 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 		if err := s.recordEvents(ctx, tx, "enterprise_id", entID, actorID, events); err != nil {
 			return err
 		}
+		if err := s.recordInOrganizations(ctx, tx, entID, actorID, events); err != nil {
+			return err
+		}
 		return s.approveWhereTurnedOff(ctx, tx, "o.enterprise_id = ?", entID, actorID, before)
 	})
+}
+
+// recordInOrganizations writes an enterprise's policy events into the audit
+// log of each of its organizations too, naming the enterprise, in the
+// transaction of the change.
+func (s *Store) recordInOrganizations(ctx context.Context, tx *sql.Tx, entID, actorID int64, events []policy.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var name string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM enterprises WHERE id = ?`, entID).Scan(&name); err != nil {
+		return err
+	}
+	orgs, err := int64s(ctx, tx, `SELECT id FROM organizations WHERE enterprise_id = ? ORDER BY id`, entID)
+	if err != nil {
+		return err
+	}
+	enforced := policy.EnforcedBy(events, name)
+	for _, org := range orgs {
+		if err := s.recordEvents(ctx, tx, "org_id", org, actorID, enforced); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -365,18 +365,23 @@ func TestSaveEnterprisePolicy(t *testing.T) {
 	if rows != want.String() {
 		t.Errorf("enterprise audit rows:\n%s\nwant:\n%s", rows, want.String())
 	}
-	// Disabling the approval flow approved octo-org's two pending requests,
-	// each recorded in octo-org's log, by the same actor.
-	got2 := dumpQuery(t, d.s.write, `SELECT action, actor_id FROM audit_events WHERE org_id = ? ORDER BY id`, d.orgs["octo-org"])
+	// octo-org's log has the same changes, naming the enterprise; then
+	// disabling the approval flow approved its two pending requests, each
+	// recorded there, by the same actor.
+	got2 := dumpQuery(t, d.s.write, `SELECT action, details, actor_id FROM audit_events WHERE org_id = ? ORDER BY id`, d.orgs["octo-org"])
 	a := strconv.FormatInt(actor, 10)
-	if want := "personal_access_token.access_granted " + a + "\npersonal_access_token.access_granted " + a + "\n"; got2 != want {
-		t.Errorf("octo-org audit rows:\n%s\nwant:\n%s", got2, want)
+	want.Reset()
+	for _, e := range events {
+		want.WriteString(e.Action + " " + e.Details + " (set by the Octo Enterprise enterprise) " + a + "\n")
+	}
+	if !strings.HasPrefix(got2, want.String()) || strings.Count(got2[want.Len():], "personal_access_token.access_granted ") != 2 {
+		t.Errorf("octo-org audit rows:\n%s\nwant:\n%s and two access_granted", got2, want.String())
 	}
 	if n := count(t, d.s, `SELECT count(*) FROM grants WHERE status = 'pending'`); n != 0 {
 		t.Errorf("%d requests still pending after the enterprise disabled approval", n)
 	}
-	if n := count(t, d.s, `SELECT count(*) FROM audit_events`); n != len(events)+2 {
-		t.Errorf("%d audit rows in all, want %d", n, len(events)+2)
+	if n := count(t, d.s, `SELECT count(*) FROM audit_events`); n != 2*len(events)+2 {
+		t.Errorf("%d audit rows in all, want %d", n, 2*len(events)+2)
 	}
 
 	// Stale.

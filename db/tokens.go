@@ -436,7 +436,7 @@ func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) error {
 					return err
 				}
 			}
-			if err := withdraw(ctx, tx, grantID, orgID); err != nil {
+			if err := s.withdraw(ctx, tx, grantID, orgID, subject, policy.GrantStatus(status)); err != nil {
 				return err
 			}
 		}
@@ -474,7 +474,7 @@ func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error 
 			[]policy.Event{policy.GrantEvent(policy.ActionRequestCancelled, subject, "")}); err != nil {
 			return err
 		}
-		if err := withdraw(ctx, tx, grantID, orgID); err != nil {
+		if err := s.withdraw(ctx, tx, grantID, orgID, subject, policy.GrantPending); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, tokenID)
@@ -482,10 +482,37 @@ func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error 
 	})
 }
 
-// withdraw remembers a grant whose token is being deleted.
-func withdraw(ctx context.Context, tx *sql.Tx, grantID, orgID int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO withdrawn_grants (grant_id, org_id) VALUES (?, ?)`, grantID, orgID)
+// withdraw remembers a grant whose token is being deleted, what it was and
+// in which status.
+func (s *Store) withdraw(ctx context.Context, tx *sql.Tx, grantID, orgID int64, t policy.TokenSubject, status policy.GrantStatus) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO withdrawn_grants (grant_id, org_id, name, owner_login, status, withdrawn_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		grantID, orgID, t.Name, t.Owner, status, timestamp(s.now()))
 	return err
+}
+
+// Withdrawal is a grant whose token its owner deleted: a request cancelled
+// (Status pending) or an approved token deleted.
+type Withdrawal struct {
+	Name   string
+	Owner  string
+	Status policy.GrantStatus
+	At     time.Time
+}
+
+// WithdrawalOf tells what an organization's withdrawn grant was, or
+// ErrNotFound when the grant was never withdrawn.
+func (s *Store) WithdrawalOf(ctx context.Context, orgID, grantID int64) (Withdrawal, error) {
+	var w Withdrawal
+	var at string
+	err := s.read.QueryRowContext(ctx,
+		`SELECT name, owner_login, status, withdrawn_at FROM withdrawn_grants WHERE grant_id = ? AND org_id = ?`,
+		grantID, orgID).Scan(&w.Name, &w.Owner, &w.Status, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, ErrNotFound
+	}
+	w.At = parseTime(at)
+	return w, err
 }
 
 // Withdrawn reports whether an organization's grant existed and its token

@@ -116,8 +116,25 @@ export function saveButton(page: Page): Locator {
 }
 
 /** Clicks Save and expects the single role=status flash containing "saved". */
-export async function saveAndExpectSaved(page: Page) {
+/**
+ * Goes ahead with an action the app asks about: in the dialog app.js shows,
+ * or on the confirmation page the server answers with when script is off.
+ */
+export async function confirmAction(page: Page, button: string) {
+  const asking = page.getByRole('dialog').or(page.locator('main form:has(input[name="confirm"][value="yes"])'));
+  await expect(asking).toBeVisible();
+  await asking.getByRole('button', { name: button, exact: true }).click();
+}
+
+/** Presses "Save", going ahead when saving would approve pending requests (a checked option that asks first). */
+export async function clickSave(page: Page) {
+  const asks = await page.locator('input:checked[data-confirm]').count();
   await saveButton(page).click();
+  if (asks > 0) await confirmAction(page, 'Save and approve requests');
+}
+
+export async function saveAndExpectSaved(page: Page) {
+  await clickSave(page);
   const status = page.getByRole('status');
   await expect(status).toHaveCount(1);
   await expect(status).toContainText('saved');
@@ -338,7 +355,7 @@ export function tokenListItem(page: Page, name: string): Locator {
 }
 
 /** Expects the user's token list (current page) to show `name` with status `status`. */
-export async function expectTokenStatus(page: Page, name: string, status: 'Active' | 'Pending' | 'Denied' | 'Revoked' | 'Expired') {
+export async function expectTokenStatus(page: Page, name: string, status: 'Active' | 'Pending' | 'Denied' | 'Revoked' | 'Expired' | `Blocked by ${string}'s policy`) {
   const item = tokenListItem(page, name);
   await expect(item).toHaveCount(1);
   // The status badge is its own element (its text runs into the expiry in textContent).
@@ -375,7 +392,9 @@ export async function readGrantTable(page: Page): Promise<GrantTableRow[]> {
   const out: GrantTableRow[] = [];
   for (const row of await table.getByRole('row').filter({ has: page.getByRole('cell') }).all()) {
     const cells = (await row.locator(':scope > th, :scope > td').allInnerTexts()).map((s) => s.trim());
-    out.push({ name: cells[iName], owner: cells[iOwner], access: cells[iAccess], permissions: cells[iPerms], fifth: cells[iFifth], cells });
+    // The token's name is its link's; a label may follow it ("Blocked by …").
+    const name = (await row.locator(':scope > th, :scope > td').nth(iName).getByRole('link').innerText()).trim();
+    out.push({ name, owner: cells[iOwner], access: cells[iAccess], permissions: cells[iPerms], fifth: cells[iFifth], cells });
   }
   return out;
 }

@@ -632,7 +632,8 @@ func mxGrantWays() []mxGrantOps {
 				a.as("octo-owner").post(mxRequests+"/"+id(g)+"/deny", url.Values{"reason": {"not now"}}).status(http.StatusSeeOther)
 			},
 			func(a *app, g int64) {
-				a.as("octo-owner").post(mxOrgSettings+"/"+id(g)+"/revoke", url.Values{}).status(http.StatusSeeOther)
+				owner := a.as("octo-owner")
+				owner.confirm(owner.post(mxOrgSettings+"/"+id(g)+"/revoke", url.Values{})).status(http.StatusSeeOther)
 			}},
 		{"API",
 			func(a *app, g int64) {
@@ -702,7 +703,7 @@ func TestMatrixEnforceGrants(t *testing.T) {
 		}},
 		{"organization, settings page", func(a *app) {
 			c := a.as("octo-owner")
-			c.submit(c.get(mxOrgSettings).status(http.StatusOK), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(mxOrgSettings)
+			c.confirm(c.submit(c.get(mxOrgSettings).status(http.StatusOK), "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(mxOrgSettings)
 		}},
 		{"organization, API", func(a *app) {
 			admin := a.newFineGrained("octo-owner", "admin", fgSpec{Org: "octo-org", Permissions: mxOrgAdmin, Days: 7})

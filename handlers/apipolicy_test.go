@@ -387,7 +387,7 @@ func TestPolicyAPIApprovalOffApprovesPendingRequests(t *testing.T) {
 	web := newApp(t)
 	owner := web.as("octo-owner")
 	n := len(web.audit("octo-org", ""))
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	webEvents := polEventsSince(web, "octo-org", n)
 
 	a := newApp(t)

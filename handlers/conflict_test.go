@@ -28,7 +28,7 @@ func staleForm(a *app, path, login string, set map[string]string) (*client, *pag
 func TestOrgConflictKeepsTheOtherOwnersChange(t *testing.T) {
 	a := newApp(t)
 	ownerA, formA := staleForm(a, patPath, "octo-owner", map[string]string{
-		"fine_grained_access": "restrict", "approval": "not_required",
+		"fine_grained_access": "restrict", "approval": "not_required", "confirm": "yes",
 	})
 
 	res := ownerA.submit(formA, "form.settings-form", map[string]string{
@@ -108,7 +108,7 @@ func TestOrgConflictCarriesAnUntickedBox(t *testing.T) {
 		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30",
 	}).redirectsTo(patPath)
 	formA := owner.get(patPath)
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required", "confirm": "yes"}).redirectsTo(patPath)
 
 	res := owner.submit(formA, "form.settings-form", map[string]string{"fine_grained_max_lifetime_days_expires": "\x00"}).
 		status(http.StatusConflict)

@@ -29,6 +29,81 @@ type DeveloperStore interface {
 	CreateToken(ctx context.Context, nt db.NewToken) (int64, error)
 	DeleteToken(ctx context.Context, userID, tokenID int64) error
 	CancelRequest(ctx context.Context, userID, tokenID int64) error
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
+	MembershipsOf(ctx context.Context, userID int64) ([]db.Membership, error)
+}
+
+// memberStandings reads the policy in force in each organization the user
+// belongs to, for deciding where classic tokens are blocked.
+func (h Developer) memberStandings(c echo.Context, userID int64) ([]orgStanding, error) {
+	ctx := c.Request().Context()
+	ms, err := h.Store.MembershipsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]orgStanding, 0, len(ms))
+	for _, m := range ms {
+		p, err := h.Store.OrgPolicy(ctx, m.Org.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, orgStanding{login: m.Org.Login, eff: p.Effective(), owner: m.Role == db.RoleOwner})
+	}
+	return out, nil
+}
+
+// blockedIn names the organizations whose policy shuts active classic
+// token t out.
+func blockedIn(t db.Token, s views.Status, orgs []orgStanding) []string {
+	if s.Label != string(policy.StateActive) {
+		return nil
+	}
+	var out []string
+	for _, o := range orgs {
+		if blockedByPolicy(t, o.eff, o.owner) {
+			out = append(out, o.login)
+		}
+	}
+	return out
+}
+
+// policyStatus is a token's status on its owner's pages, saying when the
+// policy in force in its organization blocks it; blocks caches what was
+// read of each organization (nil: read afresh).
+func (h Developer) policyStatus(c echo.Context, t db.Token, now time.Time, blocks map[int64]orgStanding) (views.Status, error) {
+	s := tokenStatus(t, now)
+	if t.OrgID == 0 || s.Label != string(policy.StateActive) {
+		return s, nil
+	}
+	st, ok := blocks[t.OrgID]
+	if !ok {
+		ctx := c.Request().Context()
+		p, err := h.Store.OrgPolicy(ctx, t.OrgID)
+		if err != nil {
+			return s, err
+		}
+		role, err := h.Store.RoleIn(ctx, t.OrgID, t.UserID)
+		if err != nil {
+			return s, err
+		}
+		st = orgStanding{eff: p.Effective(), owner: role == db.RoleOwner}
+		if blocks != nil {
+			blocks[t.OrgID] = st
+		}
+	}
+	if blockedByPolicy(t, st.eff, st.owner) {
+		return blockedStatus(t.OrgLogin), nil
+	}
+	return s, nil
+}
+
+// orgStanding is the policy in force in an organization and whether the
+// user owns it.
+type orgStanding struct {
+	login string
+	eff   policy.Effective
+	owner bool
 }
 
 // Developer serves every user's Developer settings: their fine-grained and
@@ -84,10 +159,23 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		ts = ts[:tokenPageSize]
 		p.OlderURL = tokenBase(kind) + "?before=" + idString(ts[len(ts)-1].ID)
 	}
+	blocks := map[int64]orgStanding{}
+	var member []orgStanding
+	if p.Classic {
+		if member, err = h.memberStandings(c, access.User(c).ID); err != nil {
+			return err
+		}
+	}
 	for _, t := range ts {
-		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: tokenStatus(t, now),
+		status, err := h.policyStatus(c, t, now, blocks)
+		if err != nil {
+			return err
+		}
+		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: status,
 			Expires: expiresText(t.ExpiresAt, now)}
-		if !p.Classic {
+		if p.Classic {
+			item.BlockedIn = blockedIn(t, status, member)
+		} else {
 			item.Owner = t.OwnerLogin
 			if t.OrgID != 0 {
 				item.Owner = t.OrgLogin
@@ -111,14 +199,25 @@ func (h Developer) Token(c echo.Context) error {
 		return err
 	}
 	now := h.Now()
+	status, err := h.policyStatus(c, t, now, nil)
+	if err != nil {
+		return err
+	}
 	p := views.TokenPage{
 		Classic: kind == policy.KindClassic, ListURL: tokenBase(kind), Name: t.Name, Description: t.Description,
-		Owner: t.OwnerLogin, Status: tokenStatus(t, now), NewToken: secret,
+		Owner: t.OwnerLogin, Status: status, NewToken: secret,
 		Created: date(t.CreatedAt), Expires: expiresText(t.ExpiresAt, now), LastUsed: lastUsedText(t.LastUsedAt, now),
 		Access: tokenAccess(t), DeleteURL: tokenBase(kind) + "/" + idString(t.ID) + "/delete",
 	}
 	if t.OrgID != 0 {
 		p.Owner = t.OrgLogin
+	}
+	if p.Classic {
+		member, err := h.memberStandings(c, t.UserID)
+		if err != nil {
+			return err
+		}
+		p.BlockedIn = blockedIn(t, status, member)
 	}
 	if g := t.Grant; g != nil {
 		p.Justification, p.Reason = g.Justification, g.Reason
@@ -157,6 +256,10 @@ func (h Developer) DeleteToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !h.confirmed(c) {
+		return h.confirm(c, t, "Delete “"+t.Name+"”?",
+			"The token stops working at once, everywhere it is used. This cannot be undone.", "Delete token")
+	}
 	err = h.Store.DeleteToken(c.Request().Context(), t.UserID, t.ID)
 	if errors.Is(err, db.ErrNotFound) {
 		return echo.ErrNotFound
@@ -170,11 +273,29 @@ func (h Developer) DeleteToken(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, tokenBase(kind))
 }
 
+// confirmed reports whether the action posted was confirmed.
+func (h Developer) confirmed(c echo.Context) bool {
+	form, err := c.FormParams()
+	return err == nil && confirmed(form)
+}
+
+// confirm asks before an action on token t, with the token's page to go
+// back to.
+func (h Developer) confirm(c echo.Context, t db.Token, title, message, button string) error {
+	back := tokenBase(t.Kind) + "/" + idString(t.ID)
+	return render.Page(c, http.StatusOK, views.DeveloperConfirmView(Chrome(c, title),
+		t.Kind == policy.KindClassic, confirmation(c, title, message, button, back)))
+}
+
 // CancelRequest withdraws the user's pending request.
 func (h Developer) CancelRequest(c echo.Context) error {
 	t, err := h.ownToken(c, policy.KindFineGrained)
 	if err != nil {
 		return err
+	}
+	if t.Grant != nil && t.Grant.Status == policy.GrantPending && !h.confirmed(c) {
+		return h.confirm(c, t, "Cancel the request for “"+t.Name+"”?",
+			"The request is withdrawn and the token deleted: owners of "+t.OrgLogin+" can no longer approve it.", "Cancel request")
 	}
 	err = h.Store.CancelRequest(c.Request().Context(), t.UserID, t.ID)
 	switch {
@@ -301,11 +422,18 @@ func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, ow
 		owner = selfOwner
 	}
 	f.Owners = append(f.Owners, views.OwnerOption{Value: selfOwner, Label: user.Login, Selected: owner == selfOwner})
+	var limits []string
 	for _, t := range targets {
 		if !t.Rules.Offered() {
 			continue
 		}
-		o := views.OwnerOption{Value: t.Rules.Login, Label: t.Rules.Login, Selected: owner == t.Rules.Login}
+		o := views.OwnerOption{Value: t.Rules.Login, Label: t.Rules.Login, Selected: owner == t.Rules.Login, MaxDays: t.Rules.MaxLifetime()}
+		if max := t.Rules.MaxLifetime(); max > 0 {
+			limits = append(limits, t.Rules.Login+" (at most "+strconv.Itoa(max)+" days)")
+			if o.Selected {
+				limitExpirations(f.Expirations, max)
+			}
+		}
 		switch {
 		case t.Rules.NeedsApproval() && t.Rules.MaxLifetime() > 0:
 			o.Note = "an owner approves requests; tokens expire within " + strconv.Itoa(t.Rules.MaxLifetime()) + " days"
@@ -322,6 +450,9 @@ func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, ow
 				Checked: owner == t.Rules.Login && slices.Contains(in.Repos, id)})
 		}
 		f.RepoGroups = append(f.RepoGroups, g)
+	}
+	if len(limits) > 0 {
+		f.ExpirationHelp = "Longer expirations are not available for " + strings.Join(limits, ", ") + "."
 	}
 	for _, s := range policy.Selections() {
 		f.Selections = append(f.Selections, views.Option{Value: string(s), Label: s.Label(), Selected: string(s) == in.Selection})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -301,7 +302,7 @@ func TestOwnerNeedsNoJustification(t *testing.T) {
 func TestNoJustificationWhereApprovalIsOff(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	mona := a.as("mona")
 	id := mona.newToken(url.Values{"name": {"free"}, "resource_owner": {"octo-org"}, "justification": {""}}).createdID(fgPath)
 	mona.get(fgPath+"/"+id).status(http.StatusOK).contains("main .page-title-row", "Active")
@@ -441,7 +442,7 @@ func TestCancelRequest(t *testing.T) {
 	if p.doc.Find(`button:contains("Cancel request")`).Length() != 1 {
 		t.Fatal("a pending request has no Cancel request button")
 	}
-	mona.submit(p, `form[action$="/cancel"]`, nil).redirectsTo(fgPath)
+	mona.confirm(mona.submit(p, `form[action$="/cancel"]`, nil)).redirectsTo(fgPath)
 	mona.get(fgPath).contains(`[role="status"]`, "cancelled")
 	mona.get(fgPath + "/" + id).status(http.StatusNotFound)
 	if _, ok := a.findToken("mona", "deploy-bot"); ok {
@@ -491,7 +492,7 @@ func TestDeleteToken(t *testing.T) {
 	owner := a.as("octo-owner")
 	id := a.tokenID("octo-owner", "owner-automation")
 	p := owner.get(fgPath + "/" + id).status(http.StatusOK)
-	owner.submit(p, `form[action$="/delete"]`, nil).redirectsTo(fgPath)
+	owner.confirm(owner.submit(p, `form[action$="/delete"]`, nil)).redirectsTo(fgPath)
 	list := owner.get(fgPath).status(http.StatusOK)
 	list.contains(`[role="status"]`, "deleted")
 	if list.doc.Find(`main li:contains("owner-automation")`).Length() != 0 {
@@ -509,7 +510,7 @@ func TestDeleteToken(t *testing.T) {
 
 	// Deleting a pending request cancels it.
 	mona := a.as("mona")
-	mona.post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/delete", url.Values{}).redirectsTo(fgPath)
+	mona.confirm(mona.post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/delete", url.Values{})).redirectsTo(fgPath)
 	if evs := a.audit("octo-org", policy.ActionRequestCancelled); len(evs) != 1 || !strings.Contains(evs[0].Details, "deploy-bot") {
 		t.Fatalf("request_cancelled events %+v", evs)
 	}
@@ -581,7 +582,7 @@ func TestClassicTokens(t *testing.T) {
 	if strings.Contains(mona.get(fgPath).text("main"), "laptop") {
 		t.Error("a classic token is listed with the fine-grained ones")
 	}
-	mona.post(classicPath+"/"+id+"/delete", url.Values{}).redirectsTo(classicPath)
+	mona.confirm(mona.post(classicPath+"/"+id+"/delete", url.Values{})).redirectsTo(classicPath)
 	mona.get(classicPath + "/" + id).status(http.StatusNotFound)
 }
 
@@ -808,4 +809,110 @@ func TestLongTokenListIsPaged(t *testing.T) {
 		t.Error("last page: want a Newest link and no Older one")
 	}
 	mona.get("/settings/tokens?before=x").status(http.StatusBadRequest)
+}
+
+// devStatus is the status shown for the token named name in a Developer
+// settings list.
+func devStatus(p *page, name string) string {
+	return strings.TrimSpace(p.doc.Find(`main li.list-row:has(a:contains("` + name + `")) .label`).First().Text())
+}
+
+func TestTokenListsSayWhenPolicyBlocksAToken(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	const blocked = "Blocked by octo-org's policy"
+	id := a.tokenID("octo-owner", "owner-automation")
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != "Active" {
+		t.Fatalf("before any restriction: %q", got)
+	}
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != blocked {
+		t.Errorf("Developer settings list: %q, want %q", got, blocked)
+	}
+	owner.get(fgPath+"/"+id).contains("main .page-title-row .label", blocked)
+	active := owner.get(activePath).status(http.StatusOK)
+	row(active, "owner-automation").Find(".label").Each(func(_ int, s *goquery.Selection) {
+		if s.Text() != blocked {
+			t.Errorf("Active tokens row label %q", s.Text())
+		}
+	})
+	if row(active, "owner-automation").Find(".label").Length() != 1 {
+		t.Error("the Active tokens row does not say the token is blocked")
+	}
+	owner.get(orgTokenPath+"/"+a.grantID("octo-owner", "owner-automation")).contains("main .page-title-row .label", blocked)
+
+	// Allowed again: active again.
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "allow"}).redirectsTo(patPath)
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != "Active" {
+		t.Errorf("after allowing again: %q", got)
+	}
+	// A maximum lifetime shorter than the token's: blocked, by lifetime.
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "1",
+	}).redirectsTo(patPath)
+	if got := devStatus(owner.get(fgPath), "owner-automation"); got != blocked {
+		t.Errorf("over the maximum lifetime: %q, want %q", got, blocked)
+	}
+	if row(owner.get(activePath), "owner-automation").Find(".label").Length() != 1 {
+		t.Error("the Active tokens row does not say the token is over the lifetime")
+	}
+}
+
+func TestExpirationsBeyondTheMaximumAreMarkedUnavailable(t *testing.T) {
+	a := newApp(t)
+	a.setOrgLifetime("30")
+	mona := a.as("mona")
+	form := mona.get(fgPath + "/new").status(http.StatusOK)
+	// Said beside the field, and tied to it.
+	help := "Longer expirations are not available for octo-org (at most 30 days)."
+	form.contains("#expiration-help", help)
+	if d := form.attr("select#expiration", "aria-describedby"); !strings.Contains(d, "expiration-help") {
+		t.Errorf("Expiration is described by %q", d)
+	}
+	// The script reads each owner's maximum from its option.
+	if got := form.attr(`select#resource_owner option[value="octo-org"]`, "data-max-days"); got != "30" {
+		t.Errorf("octo-org's data-max-days %q", got)
+	}
+	// The user's own tokens have no maximum: nothing is unavailable yet.
+	if n := form.doc.Find(`select#expiration option[disabled]`).Length(); n != 0 {
+		t.Errorf("%d expirations unavailable for the user's own token", n)
+	}
+
+	// Refused after submit, the form comes back with octo-org chosen: the
+	// refused choice stays shown, the others beyond 30 days are unavailable.
+	p := mona.newToken(url.Values{"name": {"too-long"}, "resource_owner": {"octo-org"}, "justification": {"x"}, "expiration": {"90"}}).
+		status(http.StatusUnprocessableEntity)
+	if p.selected("expiration") != "90" {
+		t.Errorf("the refused choice is not kept: %q", p.selected("expiration"))
+	}
+	var unavailable []string
+	p.doc.Find(`select#expiration option[disabled]`).Each(func(_ int, s *goquery.Selection) {
+		v, _ := s.Attr("value")
+		unavailable = append(unavailable, v)
+	})
+	if want := []string{"60", "366", "none"}; !slices.Equal(unavailable, want) {
+		t.Errorf("unavailable expirations %v, want %v", unavailable, want)
+	}
+}
+
+// A classic token has no resource owner: it says which of the user's
+// organizations shut it out (octo-org's enterprise restricts classic
+// tokens; solo-org does not).
+func TestClassicTokenSaysWhichOrganizationsBlockIt(t *testing.T) {
+	a := newApp(t)
+	id := a.addClassic("mona", "old-classic")
+	mona := a.as("mona")
+	labels := func(p *page, scope string) []string {
+		var out []string
+		p.doc.Find(scope + " .label").Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
+		return out
+	}
+	want := []string{"Active", "Blocked by octo-org's policy"}
+	if got := labels(mona.get(classicPath), `main li.list-row:has(a:contains("old-classic"))`); !slices.Equal(got, want) {
+		t.Errorf("classic list labels %q, want %q", got, want)
+	}
+	if got := labels(mona.get(classicPath+"/"+id), "main .page-title-row"); !slices.Equal(got, want) {
+		t.Errorf("classic token page labels %q, want %q", got, want)
+	}
 }

@@ -20,6 +20,8 @@ import (
 type EnterpriseStore interface {
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
 	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
+	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
+	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
 }
 
 // EnterpriseSettings serves an enterprise's policies to its owners.
@@ -80,6 +82,17 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	if !known {
 		return h.conflict(c, ent, cur, version, form)
 	}
+	if next.Approval == policy.EnterpriseApprovalDisabled && cur.Approval != policy.EnterpriseApprovalDisabled && !confirmed(form) {
+		notice, n, err := h.pendingNotice(ctx, ent)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			title := "Approve " + views.PendingCount(n) + "?"
+			return render.Page(c, http.StatusOK, views.EnterpriseConfirmView(Chrome(c, title+" · "+ent.Name), ent.Slug, ent.Name,
+				confirmation(c, title, notice, "Save and approve requests", action)))
+		}
+	}
 	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))
 	if errors.Is(err, db.ErrStale) {
 		if cur, version, err = h.Store.EnterprisePolicy(ctx, ent.ID); err != nil {
@@ -107,6 +120,43 @@ func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur poli
 }
 
 func (h EnterpriseSettings) render(c echo.Context, status int, ent db.Enterprise, form views.PolicyForm) error {
+	// Saying how many requests, in which organizations, "Disable the
+	// approval flow in all organizations" would approve, before saving.
+	notice, _, err := h.pendingNotice(c.Request().Context(), ent)
+	if err != nil {
+		return err
+	}
+	for i, o := range form.Groups[1].Options {
+		if o.Value == string(policy.EnterpriseApprovalDisabled) {
+			form.Groups[1].Options[i].Notice = notice
+		}
+	}
 	return render.Page(c, status, views.EnterprisePATView(Chrome(c, "Personal access tokens · "+ent.Name),
 		views.EnterprisePATPage{Slug: ent.Slug, Name: ent.Name, Form: form}))
+}
+
+// pendingNotice says how many pending requests, in which organizations,
+// disabling the approval flow would approve, and how many in all.
+func (h EnterpriseSettings) pendingNotice(ctx context.Context, ent db.Enterprise) (string, int, error) {
+	counts, err := h.Store.CountGrantsInEnterprise(ctx, ent.ID, policy.GrantPending)
+	if err != nil {
+		return "", 0, err
+	}
+	var per []views.OrgCount
+	total := 0
+	for _, n := range counts {
+		per = append(per, views.OrgCount{Org: n.Login, N: n.N})
+		total += n.N
+	}
+	return views.EnterprisePendingNotice(per), total, nil
+}
+
+// AuditLog lists the enterprise's audit events as an organization's are.
+func (h EnterpriseSettings) AuditLog(c echo.Context) error {
+	ent := access.Enterprise(c)
+	page, status, err := auditLog(c, h.Store, db.AuditQuery{EnterpriseID: ent.ID}, "/enterprises/"+ent.Slug+"/settings/audit-log")
+	if err != nil {
+		return err
+	}
+	return render.Page(c, status, views.EnterpriseAuditLogView(Chrome(c, "Audit log · "+ent.Name), ent.Slug, ent.Name, page))
 }

@@ -30,6 +30,43 @@ type GrantStore interface {
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
 	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
+	WithdrawalOf(ctx context.Context, orgID, grantID int64) (db.Withdrawal, error)
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
+}
+
+// blocking tells which active tokens the policy in force in an
+// organization shuts out, reading each owner's role at most once and only
+// when it matters (administrators exempt from the maxima).
+type blocking struct {
+	store  GrantStore
+	eff    policy.Effective
+	owners map[int64]bool
+}
+
+func (h OrgTokens) blocking(ctx context.Context, orgID int64) (*blocking, error) {
+	p, err := h.Store.OrgPolicy(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return &blocking{store: h.Store, eff: p.Effective(), owners: map[int64]bool{}}, nil
+}
+
+// blocked reports whether the policy shuts active token t out.
+func (b *blocking) blocked(ctx context.Context, t db.Token) (bool, error) {
+	owner := false
+	if b.eff.ExemptAdmins {
+		var ok bool
+		if owner, ok = b.owners[t.UserID]; !ok {
+			role, err := b.store.RoleIn(ctx, t.OrgID, t.UserID)
+			if err != nil {
+				return false, err
+			}
+			owner = role == db.RoleOwner
+			b.owners[t.UserID] = owner
+		}
+	}
+	return blockedByPolicy(t, b.eff, owner), nil
 }
 
 // OrgTokens serves an organization's Pending requests and Active tokens to
@@ -163,8 +200,24 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 		return err
 	}
 	now := h.Now()
+	var blocks *blocking
+	if l.status == policy.GrantApproved {
+		if blocks, err = h.blocking(ctx, org.ID); err != nil {
+			return err
+		}
+	}
 	for _, t := range page.Tokens {
-		p.Rows = append(p.Rows, grantRow(org, l, t, now))
+		row := grantRow(org, l, t, now)
+		if blocks != nil && !row.Expired {
+			blocked, err := blocks.blocked(ctx, t)
+			if err != nil {
+				return err
+			}
+			if blocked {
+				row.Blocked = blockedStatus(org.Login).Label
+			}
+		}
+		p.Rows = append(p.Rows, row)
 	}
 	if len(page.Tokens) > 0 {
 		pageURL := func(key string, id int64) string {
@@ -281,8 +334,18 @@ func (h OrgTokens) grant(c echo.Context) (db.Token, error) {
 }
 
 func (h OrgTokens) detail(c echo.Context, l grantList) error {
+	return h.detailWith(c, l, http.StatusOK, "")
+}
+
+// detailWith shows one grant with status and problem, a refusal to show
+// above it. A grant whose token its owner deleted (a cancelled request) is
+// shown as such, not as missing.
+func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem string) error {
 	org := access.Org(c)
 	t, err := h.grant(c)
+	if errors.Is(err, echo.ErrNotFound) {
+		return h.withdrawn(c, l, status, problem)
+	}
 	if err != nil {
 		return err
 	}
@@ -291,7 +354,20 @@ func (h OrgTokens) detail(c echo.Context, l grantList) error {
 	url := grantURL(org, l, g.ID)
 	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
 		Row: grantRow(org, l, t, now), Status: grantStatus(g.Status), Access: tokenAccess(t),
-		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path}
+		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path, Error: problem}
+	if g.Status == policy.GrantApproved && !p.Row.Expired {
+		blocks, err := h.blocking(c.Request().Context(), org.ID)
+		if err != nil {
+			return err
+		}
+		blocked, err := blocks.blocked(c.Request().Context(), t)
+		if err != nil {
+			return err
+		}
+		if blocked {
+			p.Status = blockedStatus(org.Login)
+		}
+	}
 	if g.Status != policy.GrantPending && !g.DecidedAt.IsZero() {
 		p.Decided = grantStatus(g.Status).Label + " on " + date(g.DecidedAt)
 		if g.Reviewer != "" {
@@ -304,7 +380,42 @@ func (h OrgTokens) detail(c echo.Context, l grantList) error {
 	case g.Status == policy.GrantApproved && l.status == policy.GrantApproved:
 		p.RevokeURL = url + "/revoke"
 	}
-	return render.Page(c, http.StatusOK, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
+	return render.Page(c, status, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
+}
+
+// withdrawn shows a grant whose token its owner deleted: who and when.
+func (h OrgTokens) withdrawn(c echo.Context, l grantList, status int, problem string) error {
+	org := access.Org(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	w, err := h.Store.WithdrawalOf(c.Request().Context(), org.ID, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
+		Row: views.GrantRow{Name: w.Name, Owner: w.Owner}, BackURL: orgBase(org) + l.path, Error: problem,
+		Status: views.Status{Label: "Deleted", Class: "revoked"}}
+	p.Withdrawn = "The token was deleted by its owner, " + w.Owner + ", on " + date(w.At) + "."
+	if w.Status == policy.GrantPending {
+		p.Status.Label = "Cancelled"
+		p.Withdrawn = "The request was cancelled by its requester, " + w.Owner + ", on " + date(w.At) + "."
+	}
+	return render.Page(c, status, views.GrantView(Chrome(c, w.Name+" · "+org.Login), p))
+}
+
+// refused shows a decision refused because the grant moved on (409) on the
+// grant's own page, with what became of it; other errors pass through.
+func (h OrgTokens) refused(c echo.Context, l grantList, err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusConflict {
+		return h.detailWith(c, l, http.StatusConflict, fmt.Sprint(he.Message))
+	}
+	return err
 }
 
 func grantStatus(s policy.GrantStatus) views.Status {
@@ -331,7 +442,7 @@ func (h OrgTokens) DenyForm(c echo.Context) error {
 		return err
 	}
 	if t.Grant.Status != policy.GrantPending {
-		return notPending(t)
+		return h.refused(c, pendingList, notPending(t))
 	}
 	return h.renderDeny(c, http.StatusOK, t, "", "")
 }
@@ -358,9 +469,30 @@ func (h OrgTokens) Deny(c echo.Context) error {
 	return h.decideOne(c, pendingList, policy.GrantDenied, reason)
 }
 
-// Revoke revokes one active token, for good.
+// Revoke revokes one active token, for good, once confirmed.
 func (h OrgTokens) Revoke(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	if !confirmed(form) {
+		// Only a token still active is asked about; anything else gets
+		// decideOne's answer at once.
+		if t, err := h.grant(c); err == nil && t.Grant.Status == policy.GrantApproved {
+			org := access.Org(c)
+			return h.confirm(c, activeList, "Revoke “"+t.Name+"”?",
+				"Revoking is final: "+t.OwnerLogin+"'s token never reaches "+org.Login+"'s private resources again.",
+				"Revoke token", grantURL(org, activeList, t.Grant.ID))
+		}
+	}
 	return h.decideOne(c, activeList, policy.GrantRevoked, "")
+}
+
+// confirm asks before a decision on the list l, with back to return to.
+func (h OrgTokens) confirm(c echo.Context, l grantList, title, message, button, back string) error {
+	org := access.Org(c)
+	return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login),
+		nav(org, orgBase(org)+l.path), confirmation(c, title, message, button, back)))
 }
 
 func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
@@ -373,7 +505,7 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, From: l.status, To: to, Reason: reason,
 	})
 	if err != nil {
-		return err
+		return h.refused(c, l, err)
 	}
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err
@@ -533,6 +665,14 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if to != policy.GrantDenied {
 		reason = ""
 	}
+	back := orgBase(org) + l.path
+	if q := c.QueryString(); q != "" {
+		back += "?" + q
+	}
+	if !confirmed(form) {
+		title, message, button := bulkQuestion(org, to, len(ids))
+		return h.confirm(c, l, title, message, button, back)
+	}
 	res, err := h.Store.Decide(c.Request().Context(), db.Decision{
 		OrgID: org.ID, ActorID: access.User(c).ID, IDs: ids, From: l.status, To: to, Reason: reason,
 	})
@@ -542,9 +682,29 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err
 	}
-	back := orgBase(org) + l.path
-	if q := c.QueryString(); q != "" {
-		back += "?" + q
-	}
 	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// bulkQuestion is what a bulk decision's confirmation asks, says and
+// names its button.
+func bulkQuestion(org db.Org, to policy.GrantStatus, n int) (title, message, button string) {
+	count := func(noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return strconv.Itoa(n) + " " + noun + "s"
+	}
+	switch to {
+	case policy.GrantApproved:
+		return "Approve " + count("request") + "?",
+			"The selected tokens reach " + org.Login + "'s resources at once, within what each requested.",
+			"Approve selected requests"
+	case policy.GrantDenied:
+		return "Deny " + count("request") + "?",
+			"The selected tokens never reach " + org.Login + "'s private resources; their owners see that they were denied, with your reason if you gave one.",
+			"Deny selected requests"
+	}
+	return "Revoke " + count("token") + "?",
+		"Revoking is final: the selected tokens never reach " + org.Login + "'s private resources again.",
+		"Revoke selected tokens"
 }

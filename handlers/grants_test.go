@@ -27,7 +27,7 @@ const (
 func rowNames(p *page) []string {
 	var out []string
 	p.doc.Find("main table tbody tr").Each(func(_ int, s *goquery.Selection) {
-		out = append(out, strings.TrimSpace(s.Find("td").Eq(1).Text()))
+		out = append(out, strings.TrimSpace(s.Find("td").Eq(1).Find("a").Text()))
 	})
 	return out
 }
@@ -35,7 +35,7 @@ func rowNames(p *page) []string {
 // row is the table row of the token named name.
 func row(p *page, name string) *goquery.Selection {
 	return p.doc.Find("main table tbody tr").FilterFunction(func(_ int, s *goquery.Selection) bool {
-		return strings.TrimSpace(s.Find("td").Eq(1).Text()) == name
+		return strings.TrimSpace(s.Find("td").Eq(1).Find("a").Text()) == name
 	})
 }
 
@@ -139,7 +139,7 @@ func TestEmptyQueue(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	q := owner.get(requestsPath)
-	owner.decide(q, "deny", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "deny", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "")).redirectsTo(requestsPath)
 	empty := owner.get(requestsPath).status(http.StatusOK)
 	empty.contains("main", "No pending requests")
 	if empty.doc.Find("main table").Length() != 0 || empty.doc.Find(`main button:contains("Approve selected")`).Length() != 0 {
@@ -311,7 +311,7 @@ func TestQueuePagination(t *testing.T) {
 
 	// A bulk decision from page 2 keeps the filters and the page's rows.
 	second := owner.get(pageLink(t, owner.get(requestsPath+"?owner=mona"), "Next", url.Values{"owner": {"mona"}}))
-	res := owner.decide(second, "approve", []string{a.grantID("mona", "req-00")}, "")
+	res := owner.confirm(owner.decide(second, "approve", []string{a.grantID("mona", "req-00")}, ""))
 	res.redirectsTo(requestsPath + "?")
 	if loc, _ := url.Parse(res.location()); loc.Query().Get("owner") != "mona" {
 		t.Errorf("bulk decision redirects to %q, losing the filter", res.location())
@@ -417,7 +417,8 @@ func TestTwoOwnersDecideTheSameRequest(t *testing.T) {
 	// pending, though its id is gone; an id that never was stays a 404.
 	cancelled := a.grantID("mona", "deploy-bot")
 	stale = first.get(requestsPath + "/" + cancelled)
-	a.as("mona").post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/cancel", url.Values{}).redirectsTo(fgPath)
+	mona := a.as("mona")
+	mona.confirm(mona.post(fgPath+"/"+a.tokenID("mona", "deploy-bot")+"/cancel", url.Values{})).redirectsTo(fgPath)
 	first.submit(stale, `form[action$="/approve"]`, nil).status(http.StatusConflict).contains("main", "no longer pending")
 	first.post(requestsPath+"/"+cancelled+"/deny", url.Values{"reason": {"late"}}).status(http.StatusConflict)
 	first.post(requestsPath+"/999999/approve", url.Values{}).status(http.StatusNotFound)
@@ -536,7 +537,7 @@ func TestBulkDecisions(t *testing.T) {
 	if q.doc.Find(`input[type="checkbox"][name="id"]`).Length() != 2 {
 		t.Fatal("no checkboxes")
 	}
-	owner.decide(q, "approve", []string{deploy, ci}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
 	after := owner.get(requestsPath)
 	after.contains(`[role="status"]`, "Approved 2 requests.")
 	after.contains("main", "No pending requests")
@@ -553,7 +554,7 @@ func TestBulkDecisions(t *testing.T) {
 	g1 := strconv.FormatInt(a.addRequest("mona", "octo-org", "bulk-one", nil), 10)
 	g2 := strconv.FormatInt(a.addRequest("hubot", "octo-org", "bulk-two", nil), 10)
 	q = owner.get(requestsPath)
-	owner.decide(q, "deny", []string{g1, g2, deploy}, "Too broad").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "deny", []string{g1, g2, deploy}, "Too broad")).redirectsTo(requestsPath)
 	flash := owner.get(requestsPath).text(`[role="status"]`)
 	if !strings.Contains(flash, "Denied 2 requests.") || !strings.Contains(flash, "1 selected item had already been decided or withdrawn and was left as it was.") {
 		t.Fatalf("flash %q", flash)
@@ -570,14 +571,14 @@ func TestBulkDecisions(t *testing.T) {
 		t.Fatal("the skipped request got an event")
 	}
 	// Only already decided rows: nothing happens, and the flash says so.
-	owner.decide(q, "approve", []string{g1}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(q, "approve", []string{g1}, "")).redirectsTo(requestsPath)
 	owner.get(requestsPath).contains(`[role="status"]`, "left as it was")
 	if grantStatus(a, "mona", "bulk-one") != policy.GrantDenied {
 		t.Fatal("a denied request was approved in bulk")
 	}
 	// An approval carries no reason even if one was typed.
 	g3 := strconv.FormatInt(a.addRequest("mona", "octo-org", "bulk-three", nil), 10)
-	owner.decide(owner.get(requestsPath), "approve", []string{g3}, "typed but not for approvals").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(owner.get(requestsPath), "approve", []string{g3}, "typed but not for approvals")).redirectsTo(requestsPath)
 	if g := a.token("mona", "bulk-three").Grant; g.Status != policy.GrantApproved || g.Reason != "" {
 		t.Fatalf("bulk-three %+v", g)
 	}
@@ -618,10 +619,10 @@ func TestOwnerCannotDecideAnotherOrganizationsGrants(t *testing.T) {
 	side.post("/organizations/side-org/settings/personal-access-tokens/"+a.grantID("octo-owner", "owner-automation")+"/revoke", url.Values{}).
 		status(http.StatusNotFound)
 	// In bulk: left alone, and reported as such.
-	side.post(sideRequests, url.Values{"decision": {"approve"}, "id": {deploy, sideGrant}}).redirectsTo(sideRequests)
+	side.confirm(side.post(sideRequests, url.Values{"decision": {"approve"}, "id": {deploy, sideGrant}})).redirectsTo(sideRequests)
 	side.get(sideRequests).contains(`[role="status"]`, "left as it was")
-	side.post("/organizations/side-org/settings/personal-access-tokens/active",
-		url.Values{"decision": {"revoke"}, "id": {a.grantID("octo-owner", "owner-automation")}}).redirectsTo("/organizations/side-org/settings/personal-access-tokens/active")
+	side.confirm(side.post("/organizations/side-org/settings/personal-access-tokens/active",
+		url.Values{"decision": {"revoke"}, "id": {a.grantID("octo-owner", "owner-automation")}})).redirectsTo("/organizations/side-org/settings/personal-access-tokens/active")
 	if grantStatus(a, "mona", "deploy-bot") != policy.GrantPending || grantStatus(a, "octo-owner", "owner-automation") != policy.GrantApproved {
 		t.Fatal("an owner of another organization decided octo-org's grants")
 	}
@@ -672,7 +673,7 @@ func TestActiveTokens(t *testing.T) {
 	detail := owner.link(list, "owner-automation").status(http.StatusOK)
 	detail.contains("main", "Never used")
 	detail.contains("main", "Organization administration: Read and write")
-	owner.submit(detail, `form[action$="/revoke"]`, nil).redirectsTo(activePath)
+	owner.confirm(owner.submit(detail, `form[action$="/revoke"]`, nil)).redirectsTo(activePath)
 	after := owner.get(activePath)
 	after.contains(`[role="status"]`, "Revoked “owner-automation”.")
 	after.contains("main", "No active tokens")
@@ -704,7 +705,7 @@ func TestBulkRevoke(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	deploy, ci := a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")
-	owner.decide(owner.get(requestsPath), "approve", []string{deploy, ci}, "").redirectsTo(requestsPath)
+	owner.confirm(owner.decide(owner.get(requestsPath), "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
 	list := owner.get(activePath)
 	// Newest request first, as in the queue.
 	if got := rowNames(list); !slices.Equal(got, []string{"owner-automation", "ci-reader", "deploy-bot"}) {
@@ -715,7 +716,7 @@ func TestBulkRevoke(t *testing.T) {
 	owner.decide(list, "revoke", nil, "").status(http.StatusUnprocessableEntity).contains(`[role="alert"]`, "Select at least one row first.")
 	owner.decide(list, "revoke", []string{"x"}, "").status(http.StatusUnprocessableEntity)
 
-	owner.decide(list, "revoke", []string{deploy, ci}, "").redirectsTo(activePath)
+	owner.confirm(owner.decide(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
 	after := owner.get(activePath)
 	after.contains(`[role="status"]`, "Revoked 2 tokens.")
 	if got := rowNames(after); !slices.Equal(got, []string{"owner-automation"}) {
@@ -730,7 +731,7 @@ func TestBulkRevoke(t *testing.T) {
 		t.Errorf("mona's notifications %+v", ns)
 	}
 	// Revoking them again in bulk: left as they were.
-	owner.decide(list, "revoke", []string{deploy, ci}, "").redirectsTo(activePath)
+	owner.confirm(owner.decide(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
 	owner.get(activePath).contains(`[role="status"]`, "2 selected items had already been decided or withdrawn and were left as they were.")
 	if n := len(a.audit("octo-org", policy.ActionAccessRevoked)); n != 2 {
 		t.Fatalf("%d access_revoked events, want 2", n)
@@ -750,16 +751,15 @@ func TestRevokingAPendingRequestIsRefused(t *testing.T) {
 	}
 }
 
-func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
-	a := newApp(t)
-	owner := a.as("octo-owner")
-	form := owner.get(patPath).status(http.StatusOK)
-	radio := form.doc.Find(`input[name="approval"][value="not_required"]`)
+// optionDescribedBy checks that the approval radio of value is labelled
+// label and described by notice, and returns its id.
+func optionDescribedBy(t *testing.T, form *page, value, label, notice string) string {
+	t.Helper()
+	radio := form.doc.Find(`input[name="approval"][value="` + value + `"]`)
 	id, _ := radio.Attr("id")
-	if got := form.text(`label[for="` + id + `"]`); got != "Do not require administrator approval" {
+	if got := form.text(`label[for="` + id + `"]`); got != label {
 		t.Fatalf("the option is labelled %q", got)
 	}
-	const notice = "Saving this choice approves all 2 pending requests."
 	var described []string
 	describedBy, _ := radio.Attr("aria-describedby")
 	for _, ref := range strings.Fields(describedBy) {
@@ -768,6 +768,14 @@ func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
 	if !slices.Contains(described, notice) {
 		t.Fatalf("the option is described by %q, want the notice %q", described, notice)
 	}
+	return id
+}
+
+func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	form := owner.get(patPath).status(http.StatusOK)
+	id := optionDescribedBy(t, form, "not_required", "Do not require administrator approval", "Saving this choice approves all 2 pending requests.")
 	if n := strings.Count(form.text("main"), "Saving this choice"); n != 1 {
 		t.Errorf("%d notices on the page", n)
 	}
@@ -787,7 +795,7 @@ func TestSettingsSayHowManyRequestsTurningApprovalOffApproves(t *testing.T) {
 func TestSavingApprovalOffApprovesPendingRequests(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	flash := owner.get(patPath).text(`[role="status"]`)
 	if !strings.Contains(flash, "saved") || !strings.Contains(flash, "approved") {
 		t.Fatalf("flash %q does not mention the approvals", flash)
@@ -830,4 +838,94 @@ func TestNoNoticeWhenTheEnterpriseLocksApproval(t *testing.T) {
 	if grantStatus(a, "mona", "deploy-bot") != policy.GrantPending {
 		t.Fatal("the enterprise requiring approval changed a request")
 	}
+}
+
+func TestEnterpriseSettingsSayWhichOrganizationsDisablingApprovalApproves(t *testing.T) {
+	a := newApp(t)
+	admin := a.as("ent-admin")
+	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
+	form := admin.get(entPath).status(http.StatusOK)
+	optionDescribedBy(t, form, "disabled", "Disable the approval flow in all organizations", "Saving this choice approves 2 pending requests in octo-org.")
+	if n := strings.Count(form.text("main"), "Saving this choice"); n != 1 {
+		t.Errorf("%d notices on the page", n)
+	}
+
+	// Once nothing waits, nothing is said.
+	owner := a.as("octo-owner")
+	owner.post(requestsPath+"/"+a.grantID("mona", "deploy-bot")+"/approve", url.Values{}).redirectsTo(requestsPath)
+	admin.get(entPath).contains("main", "Saving this choice approves 1 pending request in octo-org.")
+	owner.post(requestsPath+"/"+a.grantID("hubot", "ci-reader")+"/deny", url.Values{}).redirectsTo(requestsPath)
+	if strings.Contains(admin.get(entPath).text("main"), "Saving this choice") {
+		t.Error("a notice with no pending request")
+	}
+}
+
+func TestEnterprisePendingNoticeNamesEachOrganization(t *testing.T) {
+	a := newApp(t)
+	a.addOrgInEnterprise("zed-owner", "zed-org")
+	a.addRequest("zed-owner", "zed-org", "zed-request", nil)
+	page := a.as("ent-admin").get("/enterprises/octo-ent/settings/personal-access-tokens").status(http.StatusOK)
+	page.contains("main", "Saving this choice approves 3 pending requests: 2 in octo-org, 1 in zed-org.")
+}
+
+// settingsNav is the organization settings navigation of p, which a
+// request's own page has and a bare error page has not.
+func settingsNav(p *page) *goquery.Selection {
+	return p.doc.Find(`nav[aria-label="Organization settings"]`)
+}
+
+func TestDecisionOnARequestDecidedMeanwhileShowsTheRequestsPage(t *testing.T) {
+	a := newApp(t)
+	first, second := a.as("octo-owner"), a.as("octo-owner")
+	id := a.grantID("hubot", "ci-reader")
+	stale := second.get(requestsPath + "/" + id)
+	first.post(requestsPath+"/"+id+"/approve", url.Values{}).redirectsTo(requestsPath)
+	p := second.submit(stale, `form[action$="/deny"], form[action$="/approve"]`, nil).status(http.StatusConflict)
+	if settingsNav(p).Length() != 1 {
+		t.Fatal("the refusal is not shown within the organization settings")
+	}
+	if got := p.text("main h1"); got != "ci-reader" {
+		t.Errorf("heading %q, want the request's name", got)
+	}
+	p.contains(`main [role="alert"]`, "already approved by octo-owner")
+	p.contains("main .facts", "Approved on")
+	p.contains("main .facts", "by octo-owner")
+	if p.doc.Find(`form[action$="/approve"]`).Length() != 0 {
+		t.Error("a decided request still offers Approve")
+	}
+	// The deny confirmation of a decided request says the same.
+	second.get(requestsPath+"/"+id+"/deny").status(http.StatusConflict).contains("main .facts", "Approved on")
+}
+
+func TestCancelledRequestsPageSaysWhoCancelledItAndWhen(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	mona := a.as("mona")
+	// mona's new request notifies the owner with a link to its page.
+	mona.newToken(url.Values{"name": {"to-cancel"}, "resource_owner": {"octo-org"},
+		"repository_selection": {"all"}, "justification": {"Needed"}}).createdID(fgPath)
+	var link string
+	for _, n := range a.notifications("octo-owner") {
+		if strings.Contains(n.Message, "to-cancel") {
+			link = n.Link
+		}
+	}
+	if link == "" {
+		t.Fatalf("no notification about the request: %+v", a.notifications("octo-owner"))
+	}
+	mona.confirm(mona.post(fgPath+"/"+a.tokenID("mona", "to-cancel")+"/cancel", url.Values{})).redirectsTo(fgPath)
+
+	p := owner.get(link).status(http.StatusOK)
+	if settingsNav(p).Length() != 1 {
+		t.Fatal("the page is not within the organization settings")
+	}
+	if got := p.text("main h1"); got != "to-cancel" {
+		t.Errorf("heading %q", got)
+	}
+	p.contains("main .facts", "cancelled by its requester, mona, on ")
+	p.contains("main", "Cancelled")
+	// Deciding it now is refused on the same page.
+	p = owner.post(link+"/approve", url.Values{}).status(http.StatusConflict)
+	p.contains(`main [role="alert"]`, "no longer pending")
+	p.contains("main .facts", "cancelled by its requester, mona")
 }

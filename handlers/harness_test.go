@@ -202,6 +202,17 @@ func (p *page) formOf(selector string) (action string, values url.Values) {
 	return action, values
 }
 
+// confirm answers a confirmation page as a browser without script does:
+// it checks that p asks, then presses the page's button.
+func (c *client) confirm(p *page) *page {
+	c.t.Helper()
+	p.status(http.StatusOK)
+	if p.doc.Find(`main form input[name="confirm"][value="yes"]`).Length() != 1 {
+		c.t.Fatalf("%s: not a confirmation page:\n%s", p.res.Request.URL.Path, p.body)
+	}
+	return c.submit(p, "main form", nil)
+}
+
 // submit posts the page's form with some values replaced.
 func (c *client) submit(p *page, selector string, set map[string]string) *page {
 	c.t.Helper()

@@ -305,13 +305,13 @@ func siteForms() []siteForm {
 		{
 			name: "cancel a request", login: "mona", writes: true,
 			build: func(a *app) (string, url.Values) {
-				return fgPath + "/" + a.tokenID("mona", "deploy-bot") + "/cancel", url.Values{}
+				return fgPath + "/" + a.tokenID("mona", "deploy-bot") + "/cancel", url.Values{"confirm": {"yes"}}
 			},
 		},
 		{
 			name: "delete a fine-grained token", login: "mona", writes: true,
 			build: func(a *app) (string, url.Values) {
-				return fgPath + "/" + a.tokenID("mona", "deploy-bot") + "/delete", url.Values{}
+				return fgPath + "/" + a.tokenID("mona", "deploy-bot") + "/delete", url.Values{"confirm": {"yes"}}
 			},
 		},
 		{
@@ -320,7 +320,7 @@ func siteForms() []siteForm {
 				if _, ok := a.findToken("mona", "old-classic"); !ok {
 					a.addClassic("mona", "old-classic")
 				}
-				return classicPath + "/" + a.tokenID("mona", "old-classic") + "/delete", url.Values{}
+				return classicPath + "/" + a.tokenID("mona", "old-classic") + "/delete", url.Values{"confirm": {"yes"}}
 			},
 		},
 		{
@@ -339,7 +339,7 @@ func siteForms() []siteForm {
 		{
 			name: "bulk decision on requests", login: "octo-owner", writes: true,
 			build: func(a *app) (string, url.Values) {
-				return requestsPath, url.Values{"decision": {"deny"}, "reason": {"Too broad"},
+				return requestsPath, url.Values{"decision": {"deny"}, "reason": {"Too broad"}, "confirm": {"yes"},
 					"id": {grant(a, "mona", "deploy-bot"), grant(a, "hubot", "ci-reader")}}
 			},
 			text:  []string{"reason"},
@@ -349,13 +349,13 @@ func siteForms() []siteForm {
 		{
 			name: "revoke a token", login: "octo-owner", writes: true,
 			build: func(a *app) (string, url.Values) {
-				return orgTokenPath + "/" + grant(a, "octo-owner", "owner-automation") + "/revoke", url.Values{}
+				return orgTokenPath + "/" + grant(a, "octo-owner", "owner-automation") + "/revoke", url.Values{"confirm": {"yes"}}
 			},
 		},
 		{
 			name: "bulk revoke", login: "octo-owner", writes: true,
 			build: func(a *app) (string, url.Values) {
-				return activePath, url.Values{"decision": {"revoke"}, "id": {grant(a, "octo-owner", "owner-automation")}}
+				return activePath, url.Values{"decision": {"revoke"}, "id": {grant(a, "octo-owner", "owner-automation")}, "confirm": {"yes"}}
 			},
 			enums: []string{"decision"},
 			nums:  []string{"id"},

@@ -172,7 +172,7 @@ func TestRequesterIsNotifiedOfDecisions(t *testing.T) {
 		status(http.StatusOK).contains("main", "Reason: Too broad")
 
 	// Revocation too.
-	owner.post(orgTokenPath+"/"+a.grantID("mona", "deploy-bot")+"/revoke", url.Values{}).redirectsTo(activePath)
+	owner.confirm(owner.post(orgTokenPath+"/"+a.grantID("mona", "deploy-bot")+"/revoke", url.Values{})).redirectsTo(activePath)
 	mona.get("/notifications").contains("main", "Your token “deploy-bot” was revoked by octo-org.")
 	if got := headerLink(mona.get(fgPath)); got != "Notifications (2 unread)" {
 		t.Errorf("mona's header after revocation %q", got)

@@ -139,6 +139,12 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if n > 0 && !confirmed(form) {
+			title := "Approve " + views.PendingCount(n) + "?"
+			return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, patSettingsURL(org)),
+				confirmation(c, title, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
+					"Save and approve requests", patSettingsURL(org))))
+		}
 		if n > 0 {
 			msg += " Pending requests were approved, as approval is no longer required."
 		}
@@ -285,14 +291,30 @@ const auditPageSize = 50
 // filtered by action, 50 a page.
 func (h OrgSettings) AuditLog(c echo.Context) error {
 	org := access.Org(c)
-	action := c.QueryParam("action")
-	page := views.AuditPage{Nav: nav(org, orgBase(org)+"/audit-log"), Action: action, Actions: policy.Actions()}
-	status := http.StatusOK
-	if action != "" && !slices.Contains(page.Actions, action) {
-		status = http.StatusBadRequest
-		page.Error = "There is no action named “" + action + "”. Choose one from the list."
-		return render.Page(c, status, views.AuditLogView(Chrome(c, "Audit log · "+org.Login), page))
+	page, status, err := auditLog(c, h.Store, db.AuditQuery{OrgID: org.ID}, orgBase(org)+"/audit-log")
+	if err != nil {
+		return err
 	}
+	page.Nav = nav(org, page.Base)
+	return render.Page(c, status, views.AuditLogView(Chrome(c, "Audit log · "+org.Login), page))
+}
+
+// auditReader reads audit logs.
+type auditReader interface {
+	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
+}
+
+// auditLog reads the page of the log q selects (by organization or
+// enterprise) that the request's filter and cursor ask for, and the status
+// to answer it with: 400 for a filter or cursor that is not valid.
+func auditLog(c echo.Context, store auditReader, q db.AuditQuery, base string) (views.AuditPage, int, error) {
+	action := c.QueryParam("action")
+	page := views.AuditPage{Base: base, Action: action, Actions: policy.Actions()}
+	if action != "" && !slices.Contains(page.Actions, action) {
+		page.Error = "There is no action named “" + action + "”. Choose one from the list."
+		return page, http.StatusBadRequest, nil
+	}
+	status := http.StatusOK
 	var before int64
 	if s := c.QueryParam("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -303,25 +325,25 @@ func (h OrgSettings) AuditLog(c echo.Context) error {
 			before = n
 		}
 	}
-	events, err := h.Store.AuditEvents(c.Request().Context(), db.AuditQuery{OrgID: org.ID, Action: action, BeforeID: before, Limit: auditPageSize + 1})
+	q.Action, q.BeforeID, q.Limit = action, before, auditPageSize+1
+	events, err := store.AuditEvents(c.Request().Context(), q)
 	if err != nil {
-		return err
+		return page, 0, err
 	}
-	base := orgBase(org) + "/audit-log"
-	q := url.Values{}
+	v := url.Values{}
 	if action != "" {
-		q.Set("action", action)
+		v.Set("action", action)
 	}
 	if before > 0 {
-		page.NewestURL = base + "?" + q.Encode()
+		page.NewestURL = base + "?" + v.Encode()
 	}
 	if len(events) > auditPageSize {
 		events = events[:auditPageSize]
-		q.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
-		page.OlderURL = base + "?" + q.Encode()
+		v.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
+		page.OlderURL = base + "?" + v.Encode()
 	}
 	for _, e := range events {
 		page.Rows = append(page.Rows, views.AuditRow{Action: e.Action, Actor: e.ActorLogin, Details: e.Details, Time: e.CreatedAt})
 	}
-	return render.Page(c, status, views.AuditLogView(Chrome(c, "Audit log · "+org.Login), page))
+	return page, status, nil
 }

@@ -408,6 +408,8 @@ func (s *raceSaver) load(a *app, version int, form func(url.Values), body map[st
 	}
 	action, values := p.formOf("form.settings-form")
 	form(values)
+	// Saving may approve pending requests: the owner has confirmed it.
+	values.Set("confirm", "yes")
 	return racePost(s.web, action, values)
 }
 
@@ -485,18 +487,23 @@ func raceAddPending(a *app, p db.OrgPolicy, prefix string, n int) {
 // save's events (none if no save applied), by its author, then or around
 // them one access_granted per pending request that a change of approval
 // approved, and nothing else.
-func raceCheckOrgEvents(t *testing.T, a *app, what string, last int64, want []policy.Event, actor string, pendingBefore int) {
+func raceCheckOrgEvents(t *testing.T, a *app, what string, last int64, want []policy.Event, actor string, pendingBefore int, enforced ...policy.Event) {
 	t.Helper()
-	var got []raceEvent
+	var got, gotEnforced []raceEvent
 	granted := 0
 	for _, e := range raceEventsSince(a, last) {
-		if e.Action == policy.ActionAccessGranted && strings.HasSuffix(e.Details, "approval is no longer required") {
+		switch {
+		case e.Action == policy.ActionAccessGranted && strings.HasSuffix(e.Details, "approval is no longer required"):
 			granted++
-			continue
+		case strings.HasSuffix(e.Details, " enterprise)"):
+			// The enterprise's change, recorded in the organization's log.
+			gotEnforced = append(gotEnforced, raceEvent{e.Action, e.Details, e.ActorLogin})
+		default:
+			got = append(got, raceEvent{e.Action, e.Details, e.ActorLogin})
 		}
-		got = append(got, raceEvent{e.Action, e.Details, e.ActorLogin})
 	}
 	raceCheckEvents(t, what, got, want, actor)
+	raceCheckEvents(t, what+" (set by the enterprise)", gotEnforced, enforced, "ent-admin")
 	pendingAfter := racePending(a)
 	if pendingAfter != 0 && pendingAfter != pendingBefore {
 		t.Errorf("%s: %d pending requests, from %d: some approved, some not", what, pendingAfter, pendingBefore)
@@ -671,11 +678,15 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 			t.Fatalf("round %d: octo-org stored %+v v%d from v%d, want %+v v%d (%s applied, then the enterprise's save)",
 				round, after.Own, after.Version, before.Version, orgWant, before.Version+len(orgApplied)+1, winner)
 		}
-		raceCheckOrgEvents(t, a, fmt.Sprintf("round %d: octo-org", round), last, orgEvents, orgActor, pendingBefore)
+		raceCheckOrgEvents(t, a, fmt.Sprintf("round %d: octo-org", round), last, orgEvents, orgActor, pendingBefore,
+			policy.EnforcedBy(policy.EnterpriseEvents(entBefore, entWant), "Octo Enterprise")...)
 		t.Logf("round %d: %s and %s applied, in %v", round, entSavers[j].name, winner, time.Since(began).Round(time.Millisecond))
 	}
 	t.Logf("an organization save beat the enterprise's in %d of 6 rounds", orgWins)
 }
+
+// confirmedForm is an action's form once its confirmation was answered.
+var confirmedForm = url.Values{"confirm": {"yes"}}
 
 // ---- 2. decisions ----------------------------------------------------------
 
@@ -723,7 +734,7 @@ func (d *raceDecider) run(a *app, hc *http.Client, reqs []raceRequest, op *raceO
 	var req *http.Request
 	switch {
 	case d.web != nil && op.bulk:
-		form := url.Values{"decision": {action}}
+		form := url.Values{"decision": {action}, "confirm": {"yes"}}
 		for _, id := range ids {
 			form.Add("id", strconv.FormatInt(id, 10))
 		}
@@ -1173,8 +1184,8 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 		}
 		revokePath := fmt.Sprintf("%s/%d/revoke", raceSettings, grant)
 		cutters := []func() raceAnswer{
-			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, url.Values{})) },
-			func() raceAnswer { return raceSend(u.admin.http, racePost(u.admin, revokePath, url.Values{})) },
+			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(u.admin.http, racePost(u.admin, revokePath, confirmedForm)) },
 			func() raceAnswer {
 				return raceSend(http.DefaultClient, raceAPIRequest(a, http.MethodPost, fmt.Sprintf("%s/%d", raceAPITokens, grant),
 					u.botToken, map[string]any{"action": "revoke"}, ""))
@@ -1289,8 +1300,8 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 		deletePath := fmt.Sprintf("%s/%d/delete", raceDev, tok.ID)
 		revokePath := fmt.Sprintf("%s/%d/revoke", raceSettings, tok.Grant.ID)
 		cutters := []func() raceAnswer{
-			func() raceAnswer { return raceSend(u.mona.http, racePost(u.mona, deletePath, url.Values{})) },
-			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, url.Values{})) },
+			func() raceAnswer { return raceSend(u.mona.http, racePost(u.mona, deletePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, confirmedForm)) },
 		}
 		calls, answers := raceHammer(a, secret, eps, cutters)
 

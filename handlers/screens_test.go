@@ -98,7 +98,7 @@ func TestFilteredEmptyListSaysTheFiltersMatchNothing(t *testing.T) {
 	owner.get(activePath+"?owner=mona").status(http.StatusOK).contains("main .blankslate", "No active tokens match these filters")
 
 	// An empty queue with no filters is just empty.
-	owner.post(requestsPath, url.Values{"decision": {"approve"},
+	owner.post(requestsPath, url.Values{"decision": {"approve"}, "confirm": {"yes"},
 		"id": {a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}}).status(http.StatusSeeOther)
 	empty := owner.get(requestsPath).status(http.StatusOK)
 	if got := empty.text("main .blankslate"); got != "No pending requests" {
@@ -181,7 +181,7 @@ func TestConflictInTheSameOwnersOtherTabBlamesNoOtherOwner(t *testing.T) {
 	// Another tab: the same browser, so the same cookies.
 	tab2 := &client{t: tab1.t, app: tab1.app, http: tab1.http, header: tab1.header}
 	old := tab1.get(patPath)
-	tab2.submit(tab2.get(patPath), "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	tab2.submit(tab2.get(patPath), "form.settings-form", map[string]string{"approval": "not_required", "confirm": "yes"}).redirectsTo(patPath)
 	res := tab1.submit(old, "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).status(http.StatusConflict)
 	res.contains(`[role="alert"]`, "These settings were changed since you opened this page.")
 	if strings.Contains(res.text(`[role="alert"]`), "Another owner") {

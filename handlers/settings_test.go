@@ -34,12 +34,12 @@ func TestSaveSettingsShowsFlashAndAudits(t *testing.T) {
 	if form.checked("fine_grained_access") != "allow" {
 		t.Fatalf("fine-grained starts as %q", form.checked("fine_grained_access"))
 	}
-	c.submit(form, "form.settings-form", map[string]string{
+	c.confirm(c.submit(form, "form.settings-form", map[string]string{
 		"fine_grained_access":                    "restrict",
 		"approval":                               "not_required",
 		"fine_grained_max_lifetime_days_expires": "on",
 		"fine_grained_max_lifetime_days_days":    "90",
-	}).redirectsTo(patPath)
+	})).redirectsTo(patPath)
 
 	after := c.get(patPath).status(http.StatusOK)
 	if n := after.doc.Find(`[role="status"]`).Length(); n != 1 {
@@ -129,7 +129,7 @@ func TestStaleFormIsRefusedWithConflict(t *testing.T) {
 	alice, bob := a.as("octo-owner"), a.as("octo-owner")
 	aliceForm := alice.get(patPath)
 	bobForm := bob.get(patPath)
-	bob.submit(bobForm, "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	bob.confirm(bob.submit(bobForm, "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 
 	res := alice.submit(aliceForm, "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).
 		status(http.StatusConflict)
@@ -297,7 +297,7 @@ func TestEnterpriseChangeMakesOpenFormsStale(t *testing.T) {
 	if res.checked("fine_grained_access") != "restrict" || res.doc.Find(`input[name="fine_grained_access"][disabled]`).Length() != 2 {
 		t.Fatal("the 409 page does not show the new lock")
 	}
-	owner.submit(res, "form.settings-form", nil).redirectsTo(patPath)
+	owner.confirm(owner.submit(res, "form.settings-form", nil)).redirectsTo(patPath)
 	if p := a.orgPolicy("octo-org"); p.Own.Approval != policy.ApprovalNotRequired {
 		t.Fatalf("stored %+v", p.Own)
 	}
@@ -319,7 +319,7 @@ func TestLifetimeShownIsTheOneInForce(t *testing.T) {
 		t.Fatalf("page shows %q days, want the 30 in force", v)
 	}
 	// Saving something else is not blocked by the lifetime.
-	owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"}).redirectsTo(patPath)
+	owner.confirm(owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"})).redirectsTo(patPath)
 	p := a.orgPolicy("octo-org")
 	if p.Own.Approval != policy.ApprovalNotRequired || p.Effective().FineGrainedLifetime != 30 {
 		t.Fatalf("stored %+v, effective %d", p.Own, p.Effective().FineGrainedLifetime)
@@ -340,4 +340,56 @@ func TestUnversionedForm(t *testing.T) {
 	if p := a.orgPolicy("octo-org"); p.Version != 1 {
 		t.Fatalf("an unversioned form changed the settings: %+v", p)
 	}
+}
+
+func TestEnterpriseAuditLogListsItsPolicyChanges(t *testing.T) {
+	a := newApp(t)
+	admin := a.as("ent-admin")
+	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
+	logPath := "/enterprises/octo-ent/settings/audit-log"
+	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"approval": "required"}).redirectsTo(entPath)
+
+	p := admin.get(logPath).status(http.StatusOK)
+	nav := p.doc.Find(`nav[aria-label="Enterprise settings"]`)
+	link := nav.Find(`a:contains("Audit log")`)
+	if href, _ := link.Attr("href"); href != logPath {
+		t.Fatalf("Audit log link %q", href)
+	}
+	if cur, _ := link.Attr("aria-current"); cur != "page" {
+		t.Error("the Audit log link is not marked current")
+	}
+	if got := p.text("main h1"); got != "Audit log" {
+		t.Errorf("heading %q", got)
+	}
+	row := p.doc.Find(`main tbody tr`).First()
+	if got := row.Find("td").Eq(0).Text(); got != policy.ActionAutoApproveDisable {
+		t.Errorf("newest action %q", got)
+	}
+	if got := row.Find("td").Eq(1).Text(); got != "ent-admin" {
+		t.Errorf("actor %q", got)
+	}
+	// The same filter as an organization's log.
+	filtered := admin.get(logPath + "?action=" + policy.ActionAccessRestrictionEnabled).status(http.StatusOK)
+	if n := filtered.doc.Find("main tbody tr").Length(); n != 0 {
+		t.Errorf("%d rows for an action never taken", n)
+	}
+	admin.get(logPath+"?action=nonsense").status(http.StatusBadRequest).contains(`[role="alert"]`, "no action named")
+	// Others never see it.
+	a.as("octo-owner").get(logPath).status(http.StatusNotFound)
+}
+
+func TestEnterprisePolicyChangeIsInItsOrganizationsAuditLogs(t *testing.T) {
+	a := newApp(t)
+	a.addOrgInEnterprise("zed-owner", "zed-org")
+	admin := a.as("ent-admin")
+	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
+	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(entPath)
+	for _, org := range []string{"octo-org", "zed-org"} {
+		evs := a.audit(org, policy.ActionAccessRestrictionEnabled)
+		if len(evs) != 1 || evs[0].ActorLogin != "ent-admin" || !strings.Contains(evs[0].Details, "Octo Enterprise") {
+			t.Errorf("%s: access_restriction_enabled events %+v", org, evs)
+		}
+	}
+	// And on the organization's own page.
+	a.as("octo-owner").get("/organizations/octo-org/settings/audit-log").contains("main tbody", "set by the Octo Enterprise enterprise")
 }

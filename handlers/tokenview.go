@@ -22,6 +22,19 @@ func tokenStatus(t db.Token, now time.Time) views.Status {
 	return views.Status{Label: string(state), Class: strings.ToLower(string(state))}
 }
 
+// blockedStatus is the status of a token the policy in force in org shuts
+// out.
+func blockedStatus(org string) views.Status {
+	return views.Status{Label: "Blocked by " + org + "'s policy", Class: "denied"}
+}
+
+// blockedByPolicy reports whether the policy in force in its organization
+// shuts token t out (isOwner: its owner owns the organization).
+func blockedByPolicy(t db.Token, eff policy.Effective, isOwner bool) bool {
+	c := policy.Credential{Kind: t.Kind, OrgLogin: t.OrgLogin, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+	return policy.BlockedByPolicy(&c, eff, isOwner)
+}
+
 // tokenAccess lists what a token may reach, for reading.
 func tokenAccess(t db.Token) views.TokenAccess {
 	a := views.TokenAccess{Scopes: t.Scopes}
@@ -122,6 +135,16 @@ func expirationOptions(chosen string) []views.Option {
 		opts = append(opts, views.Option{Value: v, Label: policy.ExpirationLabel(d), Selected: v == chosen})
 	}
 	return opts
+}
+
+// limitExpirations marks unavailable the expirations beyond a maximum
+// lifetime of limit days, but for the one chosen: a refused choice stays
+// shown, with its error.
+func limitExpirations(opts []views.Option, limit int) {
+	for i, o := range opts {
+		days, _ := strconv.Atoi(o.Value) // "none": 0, never
+		opts[i].Disabled = !o.Selected && !policy.ExpirationFits(days, limit)
+	}
 }
 
 // errorMap keys field errors by field name for the templates, and lists

@@ -111,6 +111,16 @@ func EnterpriseEvents(old, next Enterprise) []Event {
 	return evs
 }
 
+// EnforcedBy is what an organization's audit log records of an enterprise's
+// policy change: the same events, their details naming the enterprise.
+func EnforcedBy(events []Event, enterprise string) []Event {
+	out := make([]Event, len(events))
+	for i, ev := range events {
+		out[i] = Event{Action: ev.Action, Details: ev.Details + " (set by the " + enterprise + " enterprise)"}
+	}
+	return out
+}
+
 func accessEvent(restricted, classic bool, details string) Event {
 	switch {
 	case classic && restricted:

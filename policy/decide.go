@@ -299,6 +299,21 @@ func HasScope(scopes []string, want string) bool {
 	return false
 }
 
+// BlockedByPolicy reports whether the policy in force in an organization
+// shuts a token out of it whatever the call: for a fine-grained token, the
+// organization not opted in, fine-grained access restricted, or a lifetime
+// above its maximum; for a classic token, classic access restricted or a
+// lifetime above the classic maximum. An owner's token is not held to the
+// maxima where administrators are exempt. These are the checks Decide makes
+// of the policy alone, in the same order.
+func BlockedByPolicy(t *Credential, eff Effective, isOwner bool) bool {
+	exempt := eff.ExemptAdmins && isOwner
+	if t.Kind == KindClassic {
+		return eff.Classic == Restrict || !exempt && lifetimeOver(t, eff.ClassicLifetime)
+	}
+	return !eff.OptedIn || eff.FineGrained == Restrict || !exempt && lifetimeOver(t, eff.FineGrainedLifetime)
+}
+
 // lifetimeOver reports whether a token lives longer than max days (0: no
 // maximum). A token that never expires is over any maximum.
 func lifetimeOver(t *Credential, max int) bool {

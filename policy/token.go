@@ -129,6 +129,12 @@ func ScopeHelp(scope string) string {
 // Expirations lists the expiration choices in days; 0 is "No expiration".
 func Expirations() []int { return []int{7, 30, 60, 90, 366, 0} }
 
+// ExpirationFits reports whether an expiration of days (0: never) is
+// within a maximum lifetime of limit days (0: no maximum).
+func ExpirationFits(days, limit int) bool {
+	return limit == 0 || days > 0 && days <= limit
+}
+
 // DefaultExpiration is the preselected expiration.
 const DefaultExpiration = 30
 
@@ -278,7 +284,7 @@ func CheckTokenRequest(in TokenInput, target *TokenTarget) (TokenRequest, Errors
 	if target != nil && !target.Offered() {
 		add(FieldResourceOwner, "%s does not accept fine-grained personal access tokens.", target.Login)
 	}
-	if limit := maxLifetime(target); ok && limit > 0 && (days == 0 || days > limit) {
+	if limit := maxLifetime(target); ok && !ExpirationFits(days, limit) {
 		add(FieldExpiration, "%s requires fine-grained personal access tokens to expire within %d days. Choose %d days or fewer.", target.Login, limit, limit)
 	}
 

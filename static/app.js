@@ -32,6 +32,23 @@
     };
     owner.addEventListener("change", showRepos);
     showRepos();
+
+    // Expirations beyond the chosen owner's maximum lifetime are not
+    // available; a choice that no longer fits moves to the longest that does.
+    var expiration = document.getElementById("expiration");
+    var limitExpirations = function () {
+      var chosen = owner.options[owner.selectedIndex];
+      var max = parseInt(chosen && chosen.getAttribute("data-max-days"), 10) || 0;
+      var longest = null;
+      Array.prototype.forEach.call(expiration.options, function (o) {
+        var days = o.value === "none" ? 0 : parseInt(o.value, 10);
+        o.disabled = max > 0 && (days === 0 || days > max);
+        if (!o.disabled && days > 0 && (!longest || days > parseInt(longest.value, 10))) longest = o;
+      });
+      var sel = expiration.options[expiration.selectedIndex];
+      if (sel && sel.disabled && longest) longest.selected = true;
+    };
+    if (expiration) owner.addEventListener("change", limitExpirations);
   }
 
   // Lists: a "Select all" box in the table's head ticks every row of its
@@ -84,5 +101,64 @@
     });
     box.insertAdjacentElement("afterend", button);
     button.insertAdjacentElement("afterend", said);
+  });
+
+  // Destructive and bulk actions: ask in a dialog instead of the server's
+  // confirmation page. The element asking is the clicked button, or a
+  // checked option, carrying data-confirm (the question), optionally
+  // data-confirm-detail, and data-confirm-button (the going-ahead button's
+  // name). Going ahead posts the form with confirm=yes, as that page does.
+  var hidden = function (form, name, value) {
+    var i = document.createElement("input");
+    i.type = "hidden";
+    i.name = name;
+    i.value = value;
+    form.appendChild(i);
+  };
+  var ask = function (src, proceed) {
+    var dlg = document.createElement("dialog");
+    dlg.className = "confirm-dialog";
+    dlg.setAttribute("aria-labelledby", "confirm-dialog-title");
+    var h = document.createElement("h2");
+    h.id = "confirm-dialog-title";
+    h.textContent = src.getAttribute("data-confirm");
+    dlg.appendChild(h);
+    if (src.hasAttribute("data-confirm-detail")) {
+      var p = document.createElement("p");
+      p.textContent = src.getAttribute("data-confirm-detail");
+      dlg.appendChild(p);
+    }
+    var actions = document.createElement("div");
+    actions.className = "form-actions";
+    var back = document.createElement("button");
+    back.type = "button";
+    back.className = "btn";
+    back.textContent = "Back";
+    back.addEventListener("click", function () { dlg.close(); });
+    var go = document.createElement("button");
+    go.type = "button";
+    go.className = "btn btn-danger";
+    go.textContent = src.getAttribute("data-confirm-button");
+    go.addEventListener("click", function () { dlg.close(); proceed(); });
+    actions.appendChild(back);
+    actions.appendChild(go);
+    dlg.appendChild(actions);
+    dlg.addEventListener("close", function () { dlg.remove(); });
+    document.body.appendChild(dlg);
+    dlg.showModal();
+  };
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var by = ev.submitter;
+    var src = by && by.hasAttribute("data-confirm") ? by : form.querySelector("input:checked[data-confirm]");
+    if (!src) return;
+    // A bulk form with nothing selected: the server says so, no question.
+    if (form.querySelector("input[name=id]") && !form.querySelector("input[name=id]:checked")) return;
+    ev.preventDefault();
+    ask(src, function () {
+      hidden(form, "confirm", "yes");
+      if (by && by.name) hidden(form, by.name, by.value);
+      form.submit();
+    });
   });
 })();

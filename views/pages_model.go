@@ -61,7 +61,9 @@ type EnterprisePATPage struct {
 
 // AuditPage is an organization's audit log.
 type AuditPage struct {
-	Nav     SettingsNav
+	Nav SettingsNav
+	// Base is the log's own address, where its filter goes.
+	Base    string
 	Action  string
 	Actions []string
 	Rows    []AuditRow

@@ -306,3 +306,35 @@ func PendingNotice(n int) string {
 	}
 	return fmt.Sprintf("Saving this choice approves all %d pending requests.", n)
 }
+
+// OrgCount is a number of things in one organization, for notices.
+type OrgCount struct {
+	Org string
+	N   int
+}
+
+// EnterprisePendingNotice tells how many pending requests, in which
+// organizations, disabling the approval flow would approve.
+func EnterprisePendingNotice(counts []OrgCount) string {
+	total := 0
+	var parts []string
+	for _, c := range counts {
+		total += c.N
+		parts = append(parts, fmt.Sprintf("%d in %s", c.N, c.Org))
+	}
+	switch {
+	case total == 0:
+		return ""
+	case len(counts) == 1:
+		return fmt.Sprintf("Saving this choice approves %s in %s.", PendingCount(total), counts[0].Org)
+	}
+	return fmt.Sprintf("Saving this choice approves %s: %s.", PendingCount(total), strings.Join(parts, ", "))
+}
+
+// PendingCount is "1 pending request" or "n pending requests".
+func PendingCount(n int) string {
+	if n == 1 {
+		return "1 pending request"
+	}
+	return fmt.Sprintf("%d pending requests", n)
+}

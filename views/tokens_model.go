@@ -5,6 +5,8 @@ type Option struct {
 	Value    string
 	Label    string
 	Selected bool
+	// Disabled options are shown but cannot be chosen.
+	Disabled bool
 }
 
 // Status is a token's or request's state as a badge.
@@ -20,6 +22,9 @@ type TokenItem struct {
 	Owner   string // the resource owner, "" for classic tokens
 	Status  Status
 	Expires string
+	// BlockedIn names the organizations whose policy shuts a classic
+	// token out.
+	BlockedIn []string
 }
 
 // TokenListPage is a user's fine-grained or classic token list.
@@ -49,7 +54,10 @@ type TokenAccess struct {
 
 // TokenPage is one of the user's tokens.
 type TokenPage struct {
-	Classic     bool
+	Classic bool
+	// BlockedIn names the organizations whose policy shuts a classic
+	// token out.
+	BlockedIn   []string
 	ListURL     string
 	Name        string
 	Description string
@@ -74,6 +82,8 @@ type OwnerOption struct {
 	Selected bool
 	// Note says what applies there: approval, a maximum lifetime.
 	Note string
+	// MaxDays is the maximum lifetime of tokens there, 0 for none.
+	MaxDays int
 }
 
 // RepoGroup is the repositories of one resource owner, as checkboxes.
@@ -105,7 +115,10 @@ type NewTokenForm struct {
 	Description   string
 	Justification string
 	Expirations   []Option
-	Owners        []OwnerOption
+	// ExpirationHelp names the resource owners whose maximum lifetime rules
+	// out the longer expirations, "" where none does.
+	ExpirationHelp string
+	Owners         []OwnerOption
 	Selections    []Option
 	RepoGroups    []RepoGroup
 	RepoPerms     []PermissionChoice
@@ -149,6 +162,8 @@ type GrantRow struct {
 	Age      string
 	LastUsed string
 	Expired  bool
+	// Blocked says that the policy in force shuts the token out, "" if not.
+	Blocked string
 }
 
 // GrantListPage is the Pending requests or the Active tokens page.
@@ -191,6 +206,11 @@ type GrantPage struct {
 	DenyURL    string
 	RevokeURL  string
 	BackURL    string
+	// Error says why a decision just made was refused.
+	Error string
+	// Withdrawn says who cancelled the request (or deleted the token) and
+	// when; the grant's details are gone with its token.
+	Withdrawn string
 }
 
 // DenyPage confirms denying a request, with an optional reason.

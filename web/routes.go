@@ -175,6 +175,7 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodGet, ents, EnterpriseOwner, redirectTo("personal-access-tokens")),
 		r(http.MethodGet, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.PATPolicies),
 		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
+		r(http.MethodGet, ents+"/audit-log", EnterpriseOwner, h.ent.AuditLog),
 
 		t(http.MethodGet, "", "none (public)", h.meta.Root),
 		t(http.MethodGet, "/", "none (public)", h.meta.Root),

@@ -6,8 +6,18 @@
 import { APIRequestContext, expect, request, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
-  FG, REPO_ACCESS, activeTokensPath, createFineGrainedToken, grantRow, patSettingsPath, queuePath, radio,
-  saveAndExpectSaved, signIn, signedInPages,
+  FG,
+  REPO_ACCESS,
+  activeTokensPath,
+  createFineGrainedToken,
+  grantRow,
+  patSettingsPath,
+  queuePath,
+  radio,
+  saveAndExpectSaved,
+  signIn,
+  signedInPages,
+  confirmAction,
 } from '../helpers';
 
 const srv = useFreshServer();
@@ -96,6 +106,7 @@ test('a revoked token never works on the organization again', async ({ browser }
   await owner.goto(activeTokensPath(ORG));
   await grantRow(owner, 'api-reader').getByRole('link', { name: 'api-reader', exact: true }).click();
   await owner.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await confirmAction(owner, 'Revoke token');
   await expect(owner).toHaveURL(new RegExp(`${activeTokensPath(ORG)}$`));
 
   const r = await call();

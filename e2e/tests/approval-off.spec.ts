@@ -5,9 +5,25 @@ import { expect, Page, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
   signedInPages,
-  APPROVAL, FG, REPO_ACCESS, activeTokensPath, auditLog, createFineGrainedToken, devTokensPath, expectTokenStatus,
-  fillFineGrainedForm, grantNames, grantRow, patSettingsPath, queuePath, radio, readNotifications, saveAndExpectSaved,
-  signIn, statusOf,
+  APPROVAL,
+  FG,
+  REPO_ACCESS,
+  activeTokensPath,
+  auditLog,
+  createFineGrainedToken,
+  devTokensPath,
+  expectTokenStatus,
+  fillFineGrainedForm,
+  grantNames,
+  grantRow,
+  patSettingsPath,
+  queuePath,
+  radio,
+  readNotifications,
+  saveAndExpectSaved,
+  signIn,
+  statusOf,
+  confirmAction,
 } from '../helpers';
 
 const srv = useFreshServer();
@@ -34,6 +50,7 @@ test('the settings page says how many pending requests turning approval off woul
   await page.goto(queuePath(ORG));
   await page.getByRole('checkbox', { name: 'Select deploy-bot', exact: true }).check();
   await page.getByRole('button', { name: 'Approve selected', exact: true }).click();
+  await confirmAction(page, 'Approve selected requests');
   await expect(page.getByRole('status')).toHaveText('Approved “deploy-bot”.');
   await page.goto(patSettingsPath(ORG));
   const one = 'Saving this choice approves the 1 pending request.';

@@ -3,7 +3,16 @@
 import { expect, Page, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
-  APPROVAL, CLASSIC, FG, auditLog, patSettingsPath, radio, saveAndExpectSaved, saveButton, signIn,
+  APPROVAL,
+  CLASSIC,
+  FG,
+  auditLog,
+  patSettingsPath,
+  radio,
+  saveAndExpectSaved,
+  saveButton,
+  signIn,
+  clickSave,
 } from '../helpers';
 
 const srv = useFreshServer();
@@ -12,7 +21,7 @@ test.describe.configure({ mode: 'serial' });
 async function submitAndGetStatus(page: Page, org: string): Promise<number> {
   const [resp] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === patSettingsPath(org)),
-    saveButton(page).click(),
+    clickSave(page),
   ]);
   await page.waitForLoadState();
   return resp.status();

@@ -2,10 +2,31 @@
 import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
-  APPROVAL, CLASSIC, FG, goToPatSettingsLikeTheDoc, onboardingPath, openUserMenu, patSettingsPath, radio,
-  saveAndExpectSaved, signIn,
-  REPO_ACCESS, activeTokensPath, classicTokensPath, devTokensPath, expectTokenStatus, expectUnread, fillFineGrainedForm,
-  filterGrants, flash, grantNames, group, queuePath, readNotifications, statusOf,
+  APPROVAL,
+  CLASSIC,
+  FG,
+  goToPatSettingsLikeTheDoc,
+  onboardingPath,
+  openUserMenu,
+  patSettingsPath,
+  radio,
+  saveAndExpectSaved,
+  signIn,
+  REPO_ACCESS,
+  activeTokensPath,
+  classicTokensPath,
+  devTokensPath,
+  expectTokenStatus,
+  expectUnread,
+  fillFineGrainedForm,
+  filterGrants,
+  flash,
+  grantNames,
+  group,
+  queuePath,
+  readNotifications,
+  statusOf,
+  confirmAction,
 } from '../helpers';
 
 const srv = useFreshServer();
@@ -91,6 +112,9 @@ test('request a token, have it approved, denied and revoked, read the notificati
   expect(await grantNames(page)).toEqual(['nojs-bot', 'deploy-bot']);
   await page.getByRole('checkbox', { name: 'Select nojs-bot', exact: true }).check();
   await page.getByRole('button', { name: 'Approve selected', exact: true }).click();
+  // Without script the server asks on a page of its own.
+  await expect(page.getByRole('heading', { name: 'Approve 1 request?', exact: true, level: 1 })).toBeVisible();
+  await confirmAction(page, 'Approve selected requests');
   await expect(flash(page)).toHaveText('Approved “nojs-bot”.');
   // Deny deploy-bot from its page, through the confirmation.
   await page.getByRole('link', { name: 'deploy-bot', exact: true }).click();
@@ -102,10 +126,13 @@ test('request a token, have it approved, denied and revoked, read the notificati
   await page.goto(activeTokensPath('octo-org'));
   await page.getByRole('link', { name: 'nojs-bot', exact: true }).click();
   await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Revoke “nojs-bot”?', exact: true, level: 1 })).toBeVisible();
+  await confirmAction(page, 'Revoke token');
   await expect(flash(page)).toHaveText('Revoked “nojs-bot”.');
   // Bulk revoke.
   await page.getByRole('checkbox', { name: 'Select owner-automation', exact: true }).check();
   await page.getByRole('button', { name: 'Revoke selected', exact: true }).click();
+  await confirmAction(page, 'Revoke selected tokens');
   await expect(flash(page)).toHaveText('Revoked “owner-automation”.');
 
   await mona.goto(devTokensPath);
@@ -125,6 +152,8 @@ test('cancel a request, delete a token, and a classic token shown once (no JS)',
   await page.goto(devTokensPath);
   await page.getByRole('link', { name: 'ci-reader', exact: true }).click();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Cancel the request for “ci-reader”?', exact: true, level: 1 })).toBeVisible();
+  await confirmAction(page, 'Cancel request');
   await expect(flash(page)).toHaveText('Request for “ci-reader” cancelled.');
   await expect(page.getByRole('link', { name: 'ci-reader', exact: true })).toHaveCount(0);
 
@@ -136,6 +165,11 @@ test('cancel a request, delete a token, and a classic token shown once (no JS)',
   await page.reload();
   await expect(page.getByRole('textbox', { name: 'New token', exact: true })).toHaveCount(0);
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  // Back leaves the token as it was.
+  await page.getByRole('link', { name: 'Back', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'nojs classic', exact: true, level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await confirmAction(page, 'Delete token');
   await expect(flash(page)).toContainText('“nojs classic” deleted');
   await expect(page).toHaveURL(new RegExp(`${classicTokensPath}$`));
 });

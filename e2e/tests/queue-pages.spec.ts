@@ -3,7 +3,7 @@
 // form's own POST to keep this quick.
 import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';
-import { REPO_ACCESS, createFineGrainedTokensQuickly, flash, grantNames, queuePath, signIn } from '../helpers';
+import { REPO_ACCESS, createFineGrainedTokensQuickly, flash, grantNames, queuePath, signIn, confirmAction } from '../helpers';
 
 useFreshServer();
 test.describe.configure({ mode: 'serial' });
@@ -49,6 +49,7 @@ test('50 requests a page, newest first, with Previous and Next', async ({ page, 
   // Deciding on the second page keeps the filter and leaves the first page alone.
   await owner.getByRole('checkbox', { name: 'Select deploy-bot', exact: true }).check();
   await owner.getByRole('button', { name: 'Approve selected', exact: true }).click();
+  await confirmAction(owner, 'Approve selected requests');
   await expect(flash(owner)).toHaveText('Approved “deploy-bot”.');
   expect(new URL(owner.url()).searchParams.get('owner')).toBe('mona');
   await owner.goto(`${queuePath(ORG)}?owner=mona`);
@@ -61,6 +62,7 @@ test('50 requests a page, newest first, with Previous and Next', async ({ page, 
     await owner.getByRole('checkbox', { name: `Select ${n}`, exact: true }).check();
   }
   await owner.getByRole('button', { name: 'Approve selected', exact: true }).click();
+  await confirmAction(owner, 'Approve selected requests');
   await expect(flash(owner)).toHaveText('Approved 10 requests.');
   expect(await grantNames(owner)).toHaveLength(41); // 51 - 10 left
   await expect(pager).toHaveCount(0);

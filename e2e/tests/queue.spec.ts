@@ -7,9 +7,25 @@ import { expect, Page, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
   signedInPages,
-  REPO_ACCESS, activeTokensPath, auditLog, createFineGrainedToken, devTokensPath, expectTokenStatus, expectUnread,
-  filterGrants, flash, grantNames, grantRow, notificationsLink, orgSettingsNav, queuePath, readGrantTable,
-  readNotifications, signIn, statusOf,
+  REPO_ACCESS,
+  activeTokensPath,
+  auditLog,
+  createFineGrainedToken,
+  devTokensPath,
+  expectTokenStatus,
+  expectUnread,
+  filterGrants,
+  flash,
+  grantNames,
+  grantRow,
+  notificationsLink,
+  orgSettingsNav,
+  queuePath,
+  readGrantTable,
+  readNotifications,
+  signIn,
+  statusOf,
+  confirmAction,
 } from '../helpers';
 
 const srv = useFreshServer();
@@ -231,6 +247,7 @@ test('bulk approve of the selected rows, keeping the filter', async ({ page, bro
   await page.getByRole('checkbox', { name: 'Select infra-reader', exact: true }).check();
   await page.getByRole('checkbox', { name: 'Select ci-reader', exact: true }).check();
   await page.getByRole('button', { name: 'Approve selected', exact: true }).click();
+  await confirmAction(page, 'Approve selected requests');
   await expect(flash(page)).toHaveText('Approved 2 requests.');
   expect(new URL(page.url()).searchParams.get('repository')).toBe('octo-infra');
   await expect(page.getByRole('main')).toContainText('No pending requests');
@@ -262,6 +279,7 @@ test('bulk deny of the selected rows, with a reason', async ({ page, browser }) 
   await page.getByRole('checkbox', { name: 'Select api-issues', exact: true }).check();
   await page.getByRole('textbox', { name: 'Reason', exact: true }).fill('Too broad');
   await page.getByRole('button', { name: 'Deny selected', exact: true }).click();
+  await confirmAction(page, 'Deny selected requests');
   await expect(flash(page)).toHaveText('Denied 2 requests.');
   await expect(page.getByRole('table')).toHaveCount(0);
   await expect(page.getByRole('main')).toContainText('No pending requests');
@@ -310,6 +328,7 @@ test('deciding a request another owner tab already decided answers 409 "no longe
   // A bulk decision from a stale list skips it and says so.
   await stale.getByRole('checkbox', { name: 'Select race-bot', exact: true }).check();
   await stale.getByRole('button', { name: 'Deny selected', exact: true }).click();
+  await confirmAction(stale, 'Deny selected requests');
   await expect(flash(stale)).toContainText('1 selected item had already been decided or withdrawn');
   await stale.goto(activeTokensPath(ORG));
   await expect(grantRow(stale, 'race-bot')).toHaveCount(1);
@@ -337,6 +356,7 @@ test('the owner revokes one active token from its page', async ({ page, browser 
   await expect(main).toContainText('Last used');
   await expect(main).toContainText('octo-api');
   await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await confirmAction(page, 'Revoke token');
   await expect(page).toHaveURL(new RegExp(`${activeTokensPath(ORG)}$`));
   await expect(flash(page)).toHaveText('Revoked “deploy-bot”.');
   await expect(page.getByRole('link', { name: 'deploy-bot', exact: true })).toHaveCount(0);
@@ -369,12 +389,14 @@ test('the owner filters active tokens and revokes the selected ones', async ({ p
   await page.getByRole('checkbox', { name: 'Select infra-reader', exact: true }).check();
   await page.getByRole('checkbox', { name: 'Select ci-reader', exact: true }).check();
   await page.getByRole('button', { name: 'Revoke selected', exact: true }).click();
+  await confirmAction(page, 'Revoke selected tokens');
   await expect(flash(page)).toHaveText('Revoked 2 tokens.');
   expect(await grantNames(page)).toEqual(['race-bot', 'owner-automation']);
 
   await page.getByRole('checkbox', { name: 'Select race-bot', exact: true }).check();
   await page.getByRole('checkbox', { name: 'Select owner-automation', exact: true }).check();
   await page.getByRole('button', { name: 'Revoke selected', exact: true }).click();
+  await confirmAction(page, 'Revoke selected tokens');
   await expect(flash(page)).toHaveText('Revoked 2 tokens.');
   await expect(page.getByRole('table')).toHaveCount(0);
   await expect(page.getByRole('main')).toContainText('No active tokens');

@@ -4,8 +4,17 @@ import { Page, test } from '@playwright/test';
 import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
-  REPO_ACCESS, activeTokensPath, classicTokensPath, createClassicToken, createFineGrainedToken, devTokensPath,
-  fillFineGrainedForm, patSettingsPath, queuePath, signIn,
+  REPO_ACCESS,
+  activeTokensPath,
+  classicTokensPath,
+  createClassicToken,
+  createFineGrainedToken,
+  devTokensPath,
+  fillFineGrainedForm,
+  patSettingsPath,
+  queuePath,
+  signIn,
+  confirmAction,
 } from '../helpers';
 
 useFreshServer();
@@ -57,6 +66,7 @@ test('screenshots of the token pages', async ({ page, browser, baseURL }) => {
   await shot(owner, '34-queue-after-deny');
   await owner.getByRole('checkbox', { name: 'Select deploy-bot', exact: true }).check();
   await owner.getByRole('button', { name: 'Approve selected', exact: true }).click();
+  await confirmAction(owner, 'Approve selected requests');
   await owner.goto(activeTokensPath('octo-org'));
   await shot(owner, '35-active-tokens');
   await owner.getByRole('link', { name: 'deploy-bot', exact: true }).click();

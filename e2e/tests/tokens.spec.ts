@@ -5,9 +5,28 @@ import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';
 import {
   signedInPages,
-  LIFETIME, REPO_ACCESS, auditLog, patSettingsPath, saveAndExpectSaved, classicTokensPath, createClassicToken, createFineGrainedToken, devTokensPath,
-  expectTokenStatus, fillFineGrainedForm, flash, grantRow, group, openUserMenu, queuePath, radio,
-  readNotifications, signIn, statusOf, tokenListItem,
+  LIFETIME,
+  REPO_ACCESS,
+  auditLog,
+  patSettingsPath,
+  saveAndExpectSaved,
+  classicTokensPath,
+  createClassicToken,
+  createFineGrainedToken,
+  devTokensPath,
+  expectTokenStatus,
+  fillFineGrainedForm,
+  flash,
+  grantRow,
+  group,
+  openUserMenu,
+  queuePath,
+  radio,
+  readNotifications,
+  signIn,
+  statusOf,
+  tokenListItem,
+  confirmAction,
 } from '../helpers';
 
 // Tests run in order on one server but do not depend on each other: a failure
@@ -320,6 +339,7 @@ test('cancelling a pending request removes it from the queue, audited', async ({
 
   await page.reload();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await confirmAction(page, 'Cancel request');
   await expect(page).toHaveURL(new RegExp(`${devTokensPath}$`));
   await expect(flash(page)).toHaveText('Request for “short-lived” cancelled.');
   await expect(page.getByRole('link', { name: 'short-lived', exact: true })).toHaveCount(0);
@@ -345,6 +365,7 @@ test('an owner approving a request its requester has just cancelled gets 409 "no
   // mona cancels while the owner looks at the request.
   await page.reload();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await confirmAction(page, 'Cancel request');
   await expect(flash(page)).toHaveText('Request for “changed-my-mind” cancelled.');
 
   try {
@@ -366,6 +387,7 @@ test('an owner approving a cancelled request does not make it active', async ({ 
   await owner.getByRole('link', { name: 'gone-bot', exact: true }).click();
   await page.reload();
   await page.getByRole('button', { name: 'Cancel request', exact: true }).click();
+  await confirmAction(page, 'Cancel request');
   await expect(flash(page)).toContainText('cancelled');
   const status = await statusOf(owner, () => owner.getByRole('button', { name: 'Approve', exact: true }).click());
   expect(status).toBeGreaterThanOrEqual(400);
@@ -381,6 +403,7 @@ test('deleting a token: gone from the list, its page 404', async ({ page, browse
   const t = await createFineGrainedToken(page, { name: 'throwaway' });
   await page.reload();
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await confirmAction(page, 'Delete token');
   await expect(page).toHaveURL(new RegExp(`${devTokensPath}$`));
   await expect(flash(page)).toContainText('“throwaway” deleted');
   await expect(page.getByRole('link', { name: 'throwaway', exact: true })).toHaveCount(0);
@@ -417,6 +440,13 @@ test('an expiration beyond octo-org\'s maximum lifetime is refused, naming the l
     for (const expiration of ['60 days', 'No expiration']) {
       await page.goto(`${devTokensPath}/new`);
       await fillFineGrainedForm(page, { name: 'long-lived', owner: 'octo-org', justification: 'Long job', expiration });
+      // The form no longer offers it for octo-org...
+      const select = page.getByRole('combobox', { name: 'Expiration', exact: true });
+      await expect(select.getByRole('option', { name: expiration, exact: true })).toBeDisabled();
+      // ...and the server refuses it all the same when a crafted form sends it.
+      await select.evaluate((s: HTMLSelectElement, label) => {
+        for (const o of Array.from(s.options)) if (o.text === label) { o.disabled = false; o.selected = true; }
+      }, expiration);
       expect(await statusOf(page, () => page.getByRole('button', { name: 'Generate token', exact: true }).click()), expiration).toBe(422);
       await expect(page.getByRole('alert')).toContainText('30 days');
       await expect(page.getByRole('combobox', { name: 'Expiration', exact: true }).locator('option:checked')).toHaveText(expiration);
@@ -443,6 +473,7 @@ test('a deleted token leaves the organization\'s lists: approved from Active tok
     await owner.goto(queuePath('octo-org'));
     await owner.getByRole('checkbox', { name: 'Select to-delete-active', exact: true }).check();
     await owner.getByRole('button', { name: 'Approve selected', exact: true }).click();
+    await confirmAction(owner, 'Approve selected requests');
     await expect(flash(owner)).toHaveText('Approved “to-delete-active”.');
     await owner.goto('/organizations/octo-org/settings/personal-access-tokens/active');
     await expect(grantRow(owner, 'to-delete-active')).toHaveCount(1);
@@ -450,6 +481,7 @@ test('a deleted token leaves the organization\'s lists: approved from Active tok
     for (const t of [approved, pending]) {
       await page.goto(t.path);
       await page.getByRole('button', { name: 'Delete', exact: true }).click();
+      await confirmAction(page, 'Delete token');
       await expect(flash(page)).toContainText('deleted');
     }
     await owner.reload();

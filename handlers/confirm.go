@@ -1,0 +1,35 @@
+package handlers
+
+import (
+	"net/url"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/views"
+)
+
+// confirmed reports whether a form says its action was confirmed, on the
+// confirmation page or in the dialog the script shows in its place.
+func confirmed(form url.Values) bool { return form.Get(views.ConfirmField) == "yes" }
+
+// confirmation asks again for the action c posted: the same path and the
+// same fields (bar the CSRF token, which the page adds afresh). The form
+// must have been read already.
+func confirmation(c echo.Context, title, message, button, back string) views.Confirm {
+	p := views.Confirm{Title: title, Message: message, Action: c.Request().URL.RequestURI(), Button: button, BackURL: back}
+	posted := c.Request().PostForm
+	names := make([]string, 0, len(posted))
+	for name := range posted {
+		if name != "_csrf" && name != views.ConfirmField {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, v := range posted[name] {
+			p.Fields = append(p.Fields, views.Field{Name: name, Value: v})
+		}
+	}
+	return p
+}

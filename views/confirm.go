@@ -1,0 +1,34 @@
+package views
+
+import "github.com/a-h/templ"
+
+// Confirm asks before a destructive or bulk action. Its form posts the
+// same fields again to the same action, with confirm=yes.
+type Confirm struct {
+	// Title is the page's heading: the question.
+	Title   string
+	Message string
+	Action  string
+	Fields  []Field
+	// Button names the button that goes ahead ("Revoke token").
+	Button  string
+	BackURL string
+}
+
+// Field is a hidden form field carried over.
+type Field struct {
+	Name, Value string
+}
+
+// ConfirmField is the field that says an action was confirmed.
+const ConfirmField = "confirm"
+
+// confirmAttrs makes the script ask before saving an option with a notice
+// (one that approves pending requests).
+func confirmAttrs(o RadioOption) templ.Attributes {
+	if o.Notice == "" {
+		return nil
+	}
+	return templ.Attributes{"data-confirm": "Approve pending requests?", "data-confirm-detail": o.Notice,
+		"data-confirm-button": "Save and approve requests"}
+}
