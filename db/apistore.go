@@ -322,8 +322,8 @@ const nextIssueSQL = `INSERT INTO issues (repo_id, number, title, body, user_id,
 // label id is not one of its labels.
 func (s *Store) CreateIssue(ctx context.Context, ni NewIssue) (Issue, error) {
 	is := Issue{RepoID: ni.RepoID, UserID: ni.UserID, TokenID: ni.TokenID, Title: ni.Title, Body: ni.Body}
-	// Issues and keys are in none of the API's cached reads.
-	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	// Only repositories' issue counts are cached from issues.
+	err := s.writeTx(ctx, changesIssues, func(tx *sql.Tx) error {
 		var orgID int64
 		err := tx.QueryRowContext(ctx, `SELECT org_id FROM repositories WHERE id = ?`, ni.RepoID).Scan(&orgID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -515,34 +515,29 @@ func (s *Store) SSHKeysOf(ctx context.Context, userID int64, page, perPage int) 
 	return out, total, nil
 }
 
-// OpenIssueCounts counts the issues of each of the repositories (every
-// issue is open: none is ever closed), counted on the (repo_id, number)
-// index. A repository without issues is not in the map.
+// OpenIssueCounts tells how many issues each of the repositories has
+// (every issue is open: none is ever closed), from the counts the issues
+// table's triggers keep, cached until issues change. A repository without
+// issues is not in the map.
 func (s *Store) OpenIssueCounts(ctx context.Context, repoIDs []int64) (map[int64]int, error) {
 	out := make(map[int64]int, len(repoIDs))
-	if len(repoIDs) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(repoIDs))
-	for i, id := range repoIDs {
-		args[i] = id
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT repo_id, count(*) FROM issues WHERE repo_id IN (?`+
-		strings.Repeat(", ?", len(repoIDs)-1)+`) GROUP BY repo_id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
+	for _, id := range repoIDs {
+		n, err := through(ctx, s, &s.auth.issues, s.auth.issueCounts, id, func(ctx context.Context) (int, error) {
+			var n int
+			err := s.read.QueryRowContext(ctx, issueCountQuery, id).Scan(&n)
+			return n, err
+		})
+		if err != nil {
 			return nil, err
 		}
-		out[id] = n
+		if n > 0 {
+			out[id] = n
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
+
+const issueCountQuery = `SELECT COALESCE((SELECT n FROM issue_counts WHERE repo_id = ?), 0)`
 
 // MembersPage lists a page of an organization's members by login, with the
 // number of all of them.

@@ -729,7 +729,7 @@ func TestCreateIssueLabelsAndAssignees(t *testing.T) {
 	web, api := octo["octo-web"], octo["octo-api"]
 	desc := "Something is broken"
 	first, err := d.s.CreateIssue(ctx, NewIssue{RepoID: web, UserID: d.users["mona"], Title: "one",
-		Labels: []NewLabel{{Name: "bug", Color: "d73a4a", Description: &desc}, {Name: "Docs", Color: "ededed"}, {Name: "BUG", Color: "000000"}},
+		Labels:    []NewLabel{{Name: "bug", Color: "d73a4a", Description: &desc}, {Name: "Docs", Color: "ededed"}, {Name: "BUG", Color: "000000"}},
 		Assignees: []string{"hubot", "no-such-user", "ent-admin", "MONA", "hubot"}})
 	if err != nil {
 		t.Fatal(err)

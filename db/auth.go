@@ -76,12 +76,15 @@ type authCache struct {
 	access    generation
 	tokenRows generation
 	sessions  generation
+	issues    generation
 	directory generation
 	mu        sync.RWMutex
 	// Under tokenRows.
 	tokens map[string]cached[APIToken]
 	// Under sessions.
 	sessionRows map[string]cached[Session]
+	// Under issues.
+	issueCounts map[int64]cached[int]
 	// Under access.
 	grants      map[int64]cached[policy.GrantStatus]
 	orgs        map[string]cached[OrgAccess]
@@ -120,6 +123,7 @@ func newAuthCache() *authCache {
 	c := &authCache{
 		tokens:      map[string]cached[APIToken]{},
 		sessionRows: map[string]cached[Session]{},
+		issueCounts: map[int64]cached[int]{},
 		grants:      map[int64]cached[policy.GrantStatus]{},
 		orgs:        map[string]cached[OrgAccess]{},
 		users:       map[int64]cached[User]{},
@@ -133,6 +137,7 @@ func newAuthCache() *authCache {
 	c.access.tag = func(n counters) uint64 { return n.access + n.directory }
 	c.tokenRows.tag = func(n counters) uint64 { return n.tokenRows + n.directory }
 	c.sessions.tag = func(n counters) uint64 { return n.sessions + n.directory }
+	c.issues.tag = func(n counters) uint64 { return n.issues + n.directory }
 	c.directory.tag = func(n counters) uint64 { return n.directory }
 	return c
 }
@@ -147,14 +152,16 @@ const (
 	changesTokenRows
 	// changesSessions: sessions started or ended.
 	changesSessions
+	// changesIssues: issues created.
+	changesIssues
 	// changesDirectory: users, organizations, memberships, repositories.
 	// Everything under access, tokenRows and sessions depends on them too.
 	changesDirectory
 
-	// changesNothingCached: session touches, last uses, issues, SSH keys.
+	// changesNothingCached: session touches, last uses, SSH keys.
 	changesNothingCached cacheScope = 0
 	// changesEverything is the default of inTx.
-	changesEverything = changesAccess | changesTokenRows | changesSessions | changesDirectory
+	changesEverything = changesAccess | changesTokenRows | changesSessions | changesIssues | changesDirectory
 )
 
 // generations lists the generations a write in scope ends.
@@ -168,6 +175,9 @@ func (c *authCache) generations(scope cacheScope) []*generation {
 	}
 	if scope&(changesSessions|changesDirectory) != 0 {
 		gs = append(gs, &c.sessions)
+	}
+	if scope&(changesIssues|changesDirectory) != 0 {
+		gs = append(gs, &c.issues)
 	}
 	if scope&changesDirectory != 0 {
 		gs = append(gs, &c.directory)

@@ -15,10 +15,10 @@ import (
 // writes: this process, another server on the same database, the
 // 'patpolicy user' commands or a shell.
 type counters struct {
-	directory, access, tokenRows, sessions uint64
+	directory, access, tokenRows, sessions, issues uint64
 }
 
-const changeCountersQuery = `SELECT directory, access, token_rows, sessions FROM change_counters WHERE id = 1`
+const changeCountersQuery = `SELECT directory, access, token_rows, sessions, issues FROM change_counters WHERE id = 1`
 
 // changeReader reads the counters on a connection of its own, so that the
 // read never waits behind list pages in the reader pool, and lets callers
@@ -103,7 +103,7 @@ func (r *changeReader) read(ctx context.Context) (counters, error) {
 		)
 		// Shared with other callers: it runs to its end whatever ctx does.
 		err := r.stmt.QueryRowContext(pointRead(ctx)).
-			Scan(&c.directory, &c.access, &c.tokenRows, &c.sessions)
+			Scan(&c.directory, &c.access, &c.tokenRows, &c.sessions, &c.issues)
 		if err == nil && quiet {
 			r.quiet.Store(&quietRead{header: h, at: began, c: c})
 		}

@@ -54,6 +54,7 @@ func TestChangeCountersMoveWithWhatCachesHold(t *testing.T) {
 		{"a token expired", `UPDATE tokens SET expires_at = ? WHERE id = ?`, []any{now, tokenID}, func(c counters) uint64 { return c.tokenRows }},
 		{"a token's permission changed", `UPDATE token_permissions SET level = 'write' WHERE token_id = ?`, []any{tokenID}, func(c counters) uint64 { return c.tokenRows }},
 		{"a session ended", `DELETE FROM sessions WHERE id = ?`, []any{id}, func(c counters) uint64 { return c.sessions }},
+		{"an issue created", `INSERT INTO issues (repo_id, number, title, user_id, created_at) SELECT id, 1, 't', ?, ? FROM repositories LIMIT 1`, []any{d.users["mona"], now}, func(c counters) uint64 { return c.issues }},
 		{"a token used", `UPDATE tokens SET last_used_at = ? WHERE id = ?`, []any{now, tokenID}, nil},
 		{"an audit event", `INSERT INTO audit_events (org_id, action, actor_id, details, created_at) VALUES (?, 'x', ?, '', ?)`, []any{d.orgs["octo-org"], d.users["mona"], now}, nil},
 	} {
@@ -226,4 +227,41 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Repositories' issue counts are cached; an issue created here or by
+// another process shows in the next count.
+func TestOpenIssueCountsFollowNewIssues(t *testing.T) {
+	d := seededTest(t)
+	other := otherProcess(t, d.s)
+	ctx := context.Background()
+	repos, err := d.s.ReposOf(ctx, d.orgs["octo-org"])
+	if err != nil || len(repos) == 0 {
+		t.Fatal(repos, err)
+	}
+	repo := repos[0].ID
+	count := func() int {
+		t.Helper()
+		m, err := d.s.OpenIssueCounts(ctx, []int64{repo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[repo]
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a new repository has %d issues", n)
+	}
+	if _, err := d.s.CreateIssue(ctx, NewIssue{RepoID: repo, UserID: d.users["mona"], Title: "here"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("after an issue created here: %d issues, want 1", n)
+	}
+	if _, err := other.Exec(`INSERT INTO issues (repo_id, number, title, user_id, created_at) VALUES (?, 2, 'there', ?, ?)`,
+		repo, d.users["mona"], timestamp(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("after an issue created by another process: %d issues, want 2", n)
+	}
 }
