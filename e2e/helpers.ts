@@ -1,5 +1,6 @@
 import { Browser, BrowserContext, expect, Locator, Page, test } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
+import * as path from 'node:path';
 
 export const PASSWORD = 'demo-password';
 
@@ -462,4 +463,17 @@ export function signedInPages(server: { readonly baseURL: string }) {
     await signIn(page, login);
     return page;
   };
+}
+
+/**
+ * Saves full-page screenshots of the page at 1280 and 390 px wide, as
+ * e2e/.tmp/shots/{name}-{width}.png, for a person to look at; the page is
+ * left at 1280 px.
+ */
+export async function screenshotsAt(page: Page, name: string) {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: path.join(__dirname, '.tmp', 'shots', `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 }

@@ -1,7 +1,6 @@
 // Destructive and bulk actions ask first: a dialog where script runs (Back
 // leaves everything as it was), a page of the server's own without script.
 import { expect, Page, test } from '@playwright/test';
-import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
   APPROVAL,
@@ -17,19 +16,13 @@ import {
   radio,
   saveButton,
   signIn,
+  screenshotsAt,
 } from '../helpers';
 
 useFreshServer();
 test.describe.configure({ mode: 'serial' });
 
-const SHOTS = path.join(__dirname, '..', '.tmp', 'shots');
-async function shots(page: Page, name: string) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: path.join(SHOTS, `confirm-${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shots = (page: Page, name: string) => screenshotsAt(page, 'confirm-' + name);
 
 test('the dialog asks before a bulk approval; Back changes nothing', async ({ page }) => {
   await signIn(page, 'octo-owner');

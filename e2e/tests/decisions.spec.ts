@@ -2,7 +2,6 @@
 // a request's own page when a decision came too late, and a cancelled
 // request's page reached from the owner's notification.
 import { expect, Page, test } from '@playwright/test';
-import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
   ENT,
@@ -20,20 +19,14 @@ import {
   saveAndExpectSaved,
   signedInPages,
   signIn,
+  screenshotsAt,
 } from '../helpers';
 
 const srv = useFreshServer();
 const signedInPage = signedInPages(srv);
 test.describe.configure({ mode: 'serial' });
 
-const SHOTS = path.join(__dirname, '..', '.tmp', 'shots');
-async function shots(page: Page, name: string) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: path.join(SHOTS, `decisions-${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shots = (page: Page, name: string) => screenshotsAt(page, 'decisions-' + name);
 
 test('a decision another owner made first is shown on the request page, 409', async ({ page, browser }) => {
   await signIn(page, 'octo-owner');

@@ -2,7 +2,6 @@
 // "Blocked by <org>'s policy", and expirations beyond an organization's
 // maximum lifetime unavailable on the new-token form.
 import { expect, Page, test } from '@playwright/test';
-import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
   FG,
@@ -17,20 +16,14 @@ import {
   saveAndExpectSaved,
   signedInPages,
   signIn,
+  screenshotsAt,
 } from '../helpers';
 
 const srv = useFreshServer();
 const signedInPage = signedInPages(srv);
 test.describe.configure({ mode: 'serial' });
 
-const SHOTS = path.join(__dirname, '..', '.tmp', 'shots');
-async function shots(page: Page, name: string) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: path.join(SHOTS, `limits-${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shots = (page: Page, name: string) => screenshotsAt(page, 'limits-' + name);
 
 const expiration = (page: Page) => page.getByRole('combobox', { name: 'Expiration', exact: true });
 const expOption = (page: Page, label: string) => expiration(page).getByRole('option', { name: label, exact: true });

@@ -6,10 +6,11 @@ import { expect, Page, test } from '@playwright/test';
 import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
-  APPROVAL, CLASSIC, FG, enrollWith, radio,
+  APPROVAL, CLASSIC, FG, confirmAction, enrollWith, radio,
   activeTokensPath, auditLogPath, createFineGrainedToken, createFineGrainedTokensQuickly, devTokensPath, classicTokensPath,
   entPatPath, expectNoAxeViolations, flash, grantRow, onboardingPath, openUserMenu, orgProfilePath, patSettingsPath,
   queuePath, REPO_ACCESS, signedInPages, signIn,
+  screenshotsAt,
 } from '../helpers';
 
 const srv = useFreshServer();
@@ -29,14 +30,7 @@ const LONG_JUSTIFICATION = (
   'More words follow to fill the box. '.repeat(40)
 ).slice(0, 1024);
 
-const SHOTS = path.join(__dirname, '..', '.tmp', 'shots', 'screens');
-async function shots(page: Page, name: string) {
-  for (const size of [DESKTOP, PHONE]) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${size.width}.png`), fullPage: true });
-  }
-  await page.setViewportSize(DESKTOP);
-}
+const shots = (page: Page, name: string) => screenshotsAt(page, 'screens/' + name);
 
 /** How far the page reaches past a 390 px viewport, for each path; empty when none does. */
 async function overflowing(page: Page, paths: string[]): Promise<string[]> {
@@ -131,7 +125,7 @@ test('the new token is all in view at any width, and Copy copies it', async ({ p
     await page.setViewportSize(size);
     const fits = await box.evaluate((el) => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight);
     expect(fits, `the whole token shows at ${size.width} px`).toBe(true);
-    await page.screenshot({ path: path.join(SHOTS, `new-token-${size.width}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(__dirname, '..', '.tmp', 'shots', 'screens', `new-token-${size.width}.png`), fullPage: true });
   }
   await page.setViewportSize(DESKTOP);
   await page.getByRole('button', { name: 'Copy', exact: true }).click();
@@ -153,6 +147,7 @@ test('Select all ticks every row, and a row unticked unticks it', async ({ page 
   await page.getByRole('textbox', { name: 'Reason', exact: true }).fill('Tidying up');
   const n = await rows.count();
   await page.getByRole('button', { name: 'Deny selected', exact: true }).click();
+  await confirmAction(page, 'Deny selected requests');
   await expect(flash(page)).toHaveText(`Denied ${n} requests.`);
   await expect(page.getByText('No pending requests', { exact: true })).toBeVisible();
 });
