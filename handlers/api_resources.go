@@ -39,6 +39,8 @@ type ResourceStore interface {
 type APIResources struct {
 	Store ResourceStore
 	Now   func() time.Time
+	// Answers keeps encoded repositories; nil keeps none.
+	Answers *Answers
 }
 
 func (h APIResources) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
@@ -215,11 +217,16 @@ func (h APIResources) Repo(c echo.Context) error {
 	if err := h.access().decide(c, &org, repoResource(repo)); err != nil {
 		return err
 	}
-	out, err := h.repositories(c, org.Org, []db.Repo{repo})
+	open, err := h.Store.OpenIssueCounts(c.Request().Context(), []int64{repo.ID})
 	if err != nil {
 		return err
 	}
-	return render.JSON(c, http.StatusOK, out[0])
+	n := open[repo.ID]
+	return h.Answers.JSON(c, repositoryKey(c, org.Org, repo, n), func() any {
+		j := repositoryJSON(c, org.Org, repo)
+		j.OpenIssues, j.OpenIssuesCount = n, n
+		return j
+	})
 }
 
 func (h APIResources) repo(c echo.Context) (db.OrgAccess, db.Repo, error) {

@@ -498,4 +498,18 @@ func TestAPIRepositoriesCountTheirOpenIssues(t *testing.T) {
 	if got["octo-web"] != 2 || got["octo-api"] != 0 || len(got) != 3 {
 		t.Errorf("GET /orgs/octo-org/repos counts %v, want octo-web 2 and the others 0", got)
 	}
+	// The answer is kept encoded: a new issue, and another site address
+	// (without --base-url, the request's Host), each give a new one.
+	a.api(http.MethodPost, "/repos/octo-org/octo-web/issues", tok, map[string]any{"title": "three"}).want(http.StatusCreated)
+	a.api(http.MethodGet, "/repos/octo-org/octo-web", tok, nil).want(http.StatusOK).decode(&one)
+	if one.OpenIssues != 3 {
+		t.Errorf("after a third issue, GET /repos/octo-org/octo-web says %d open issues", one.OpenIssues)
+	}
+	var there struct {
+		URL string
+	}
+	a.apiWith(http.MethodGet, "/repos/octo-org/octo-web", tok, nil, http.Header{"Host": {"elsewhere.example"}}).want(http.StatusOK).decode(&there)
+	if !strings.HasPrefix(there.URL, "http://elsewhere.example/") {
+		t.Errorf("asked at elsewhere.example, the repository's url is %q", there.URL)
+	}
 }

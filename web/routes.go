@@ -94,7 +94,7 @@ func newEndpoints(cfg Config) endpoints {
 		org:       handlers.OrgSettings{Store: s},
 		grants:    handlers.OrgTokens{Store: s, Now: time.Now},
 		ent:       handlers.EnterpriseSettings{Store: s},
-		resources: handlers.APIResources{Store: s, Now: time.Now},
+		resources: handlers.APIResources{Store: s, Now: time.Now, Answers: handlers.NewAnswers(4096)},
 		admin:     handlers.APIGrants{Store: s, Now: time.Now},
 		policies:  handlers.APIPolicies{Store: s, Now: time.Now},
 	}
