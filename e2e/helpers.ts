@@ -410,7 +410,9 @@ export async function filterGrants(page: Page, f: { owner?: string; repository?:
   if (f.owner !== undefined) await page.getByRole('combobox', { name: 'Owner', exact: true }).selectOption(f.owner);
   if (f.repository !== undefined) await page.getByRole('combobox', { name: 'Repository', exact: true }).selectOption(f.repository);
   if (f.permission !== undefined) await page.getByRole('combobox', { name: 'Permission', exact: true }).selectOption(f.permission);
-  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  // Wait for the filtered page itself: the URL may already hold a query
+  // (a second filter), and a new URL shows before its page has loaded.
+  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Filter', exact: true }).click()]);
   await expect(page).toHaveURL(/\?/);
 }
 

@@ -235,7 +235,8 @@ func waitHealthy(base string) error {
 
 var (
 	csrfRe     = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-	newTokenRe = regexp.MustCompile(`id="new-token"[^>]*>([^<]*)</textarea>`)
+	// The box is a textarea; before 2026-12-03 it was an input.
+	newTokenRe = regexp.MustCompile(`id="new-token"(?:[^>]*value="([^"]+)"|[^>]*>([^<]+)</textarea>)`)
 )
 
 // signInAndCreateToken signs octo-owner in and creates, through the form, a
@@ -288,12 +289,13 @@ func signInAndCreateToken(base string) (cookie, token string, err error) {
 	if m == nil {
 		return "", "", errors.New("the new token's page shows no token")
 	}
+	secret := string(m[1]) + string(m[2])
 	u, _ := url.Parse(base)
 	var parts []string
 	for _, ck := range jar.Cookies(u) {
 		parts = append(parts, ck.Name+"="+ck.Value)
 	}
-	return strings.Join(parts, "; "), string(m[1]), nil
+	return strings.Join(parts, "; "), secret, nil
 }
 
 // capture GETs path once with the given header and keeps the answer.
