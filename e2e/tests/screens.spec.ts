@@ -72,7 +72,7 @@ test('long names and justifications: every signed-in page fits a 390 px screen',
       `${queuePath(ORG)}?owner=mona`, requestPath, `${requestPath}/deny`, activeTokensPath(ORG), activePath, auditLogPath(ORG),
     ]),
     ...await overflowing(page, [...mine, monaTokenPath]),
-    ...await overflowing(await signedInPage(browser, 'ent-admin'), ['/settings/enterprises', entPatPath('octo-ent'), ...mine]),
+    ...await overflowing(await signedInPage(browser, 'ent-admin'), ['/settings/enterprises', entPatPath('octo-ent'), '/enterprises/octo-ent/settings/audit-log', ...mine]),
   ];
   expect(problems, 'pages wider than the 390 px viewport').toEqual([]);
 });
