@@ -154,6 +154,8 @@ func TestAPITokenQueriesUseIndexes(t *testing.T) {
 					uses: []string{"PRIMARY KEY (token_id=?)"}},
 				{name: "repositories", query: apiTokenReposQuery, args: []any{1}, ordered: true,
 					uses: []string{"PRIMARY KEY (token_id=?)"}},
+				{name: "grant of a token", query: grantOfTokenQuery, args: []any{1},
+					uses: []string{"sqlite_autoindex_grants_1 (token_id=?)"}},
 				{name: "issue count", query: issueCountQuery, args: []any{1},
 					uses: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 				// Read by every request that uses a cache.

@@ -86,7 +86,7 @@ type authCache struct {
 	// Under issues.
 	issueCounts map[int64]cached[int]
 	// Under access.
-	grants      map[int64]cached[policy.GrantStatus]
+	grants      map[int64]cached[grantRef] // by token
 	orgs        map[string]cached[OrgAccess]
 	users       map[int64]cached[User]
 	policies    map[int64]cached[OrgPolicy]
@@ -124,7 +124,7 @@ func newAuthCache() *authCache {
 		tokens:      map[string]cached[APIToken]{},
 		sessionRows: map[string]cached[Session]{},
 		issueCounts: map[int64]cached[int]{},
-		grants:      map[int64]cached[policy.GrantStatus]{},
+		grants:      map[int64]cached[grantRef]{},
 		orgs:        map[string]cached[OrgAccess]{},
 		users:       map[int64]cached[User]{},
 		policies:    map[int64]cached[OrgPolicy]{},
@@ -208,11 +208,13 @@ func (c *authCache) end(scope cacheScope) {
 // it runs on pointRead(ctx).
 func through[K comparable, V any](ctx context.Context, s *Store, g *generation, m map[K]cached[V], key K, load func(context.Context) (V, error)) (V, error) {
 	c := s.auth
-	gen := g.n.Load()
+	// The counters first: reading them may set every generation aside
+	// (counters that went back).
 	n, err := s.counters(ctx)
 	if err != nil {
 		return load(pointRead(ctx))
 	}
+	gen := g.n.Load()
 	tag := g.tag(n)
 	if gen%2 == 0 {
 		c.mu.RLock()
@@ -239,43 +241,50 @@ func through[K comparable, V any](ctx context.Context, s *Store, g *generation, 
 
 // TokenByHash finds the token whose SHA-256 hash is hash: ErrNotFound when
 // there is none (never issued, or deleted). The token is cached until
-// tokens are deleted, its grant's status until the next approval, denial,
-// revocation or policy change: after those, only the status is read again.
+// tokens' rows change; its grant (which one, and its status) until the
+// next approval, denial, revocation or policy change: after those, only
+// the grant is read again.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
 	t, err := through(ctx, s, &s.auth.tokenRows, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
-	if err != nil || t.GrantID == 0 {
+	if err != nil || t.OrgID == 0 {
 		return t, err
 	}
-	status, err := through(ctx, s, &s.auth.access, s.auth.grants, t.GrantID, func(ctx context.Context) (policy.GrantStatus, error) {
-		var st policy.GrantStatus
-		err := s.read.QueryRowContext(ctx, grantStatusQuery, t.GrantID).Scan(&st)
+	g, err := through(ctx, s, &s.auth.access, s.auth.grants, t.ID, func(ctx context.Context) (grantRef, error) {
+		var g grantRef
+		err := s.read.QueryRowContext(ctx, grantOfTokenQuery, t.ID).Scan(&g.id, &g.status)
 		if errors.Is(err, sql.ErrNoRows) {
-			// Deleted with its token since the token was read.
-			return st, ErrNotFound
+			// A fine-grained token for an organization without a grant
+			// (its grant deleted by hand, or the token deleted since it
+			// was read): it reaches nothing of the organization.
+			return g, nil
 		}
-		return st, err
+		return g, err
 	})
 	if err != nil {
 		return APIToken{}, err
 	}
-	t.Credential.Grant = status
+	t.GrantID, t.Credential.Grant = g.id, g.status
 	return t, nil
+}
+
+// grantRef is a token's grant as the cache keeps it: 0 and "" for none.
+type grantRef struct {
+	id     int64
+	status policy.GrantStatus
 }
 
 // The queries of an API call's token: each a point lookup by index.
 const (
 	apiTokenQuery = `SELECT t.id, t.user_id, u.login, t.kind, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
-	        t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at,
-	        COALESCE(g.id, 0), COALESCE(g.status, '')
+	        t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at
 	 FROM tokens t JOIN users u ON u.id = t.user_id
 	 LEFT JOIN organizations o ON o.id = t.org_id
-	 LEFT JOIN grants g ON g.token_id = t.id
 	 WHERE t.hash = ?`
 	apiTokenPermissionsQuery = `SELECT name, level FROM token_permissions WHERE token_id = ?`
 	apiTokenReposQuery       = `SELECT repo_id FROM token_repositories WHERE token_id = ? ORDER BY repo_id`
-	grantStatusQuery         = `SELECT status FROM grants WHERE id = ?`
+	grantOfTokenQuery        = `SELECT id, status FROM grants WHERE token_id = ?`
 )
 
 // loadAPIToken reads a token, its permissions and its repositories from
@@ -298,7 +307,7 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 	)
 	err := tx.QueryRowContext(ctx, apiTokenQuery, hash).Scan(
 		&t.ID, &t.UserID, &t.UserLogin, &c.Kind, &t.OrgID, &c.OrgLogin,
-		&c.Selection, &scopes, &expires, &created, &t.GrantID, &c.Grant)
+		&c.Selection, &scopes, &expires, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}

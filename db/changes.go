@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"os"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // counters is one reading of the change_counters row, which triggers bump
@@ -26,51 +23,31 @@ const changeCountersQuery = `SELECT directory, access, token_rows, sessions, iss
 // caller asked, never of one that began before (it could have missed a
 // commit that the caller must see).
 //
-// Most of the time nothing at all has been committed since the last read,
-// and the WAL index tells so for the price of reading 48 bytes: see
-// walIndex. The counters are then the last read's.
+// Most of the time nothing at all has been committed since the last read.
+// SQLite says so itself: PRAGMA data_version, asked on a connection that
+// never writes, changes whenever any other connection, of this process or
+// another, has committed since it was last asked. Only when it has changed
+// are the counters read again.
 type changeReader struct {
-	db   *sql.DB
-	stmt *sql.Stmt // changeCountersQuery, prepared once
-	wal  *walIndex // nil where the WAL index cannot be read
-	// quiet is the last read that succeeded, with the WAL index header
-	// seen before it began.
-	quiet atomic.Pointer[quietRead]
+	db      *sql.DB
+	stmt    *sql.Stmt // changeCountersQuery, prepared once
+	version *sql.Stmt // PRAGMA data_version, prepared once
+	// regressed is called when the counters go back (a backup restored
+	// under a running server): every cached value must go.
+	regressed func()
 
 	mu       sync.Mutex
 	started  uint64        // reads begun so far; read n is the n-th
 	finished uint64        // the number of the read whose result is in last
 	last     counters      // its result
+	lastVer  int64         // data_version just before its counters were read
 	lastErr  error         // and its error
 	inflight chan struct{} // closed when the read under way ends; nil if none
 }
 
-// quietRead is a read of the counters and what the WAL index header was
-// just before it began.
-type quietRead struct {
-	header [walHeaderSize]byte
-	at     time.Time
-	c      counters
-}
-
-// quietFor bounds how long a read is trusted on the WAL index's word alone;
-// after that the counters are read again anyway, in case the file the index
-// was opened from is no longer the database's (replaced while running).
-const quietFor = time.Second
-
 // read returns counters at least as new as every commit that ended before
 // it was called.
 func (r *changeReader) read(ctx context.Context) (counters, error) {
-	if r.wal != nil {
-		// A commit changes the header before it is reported done, so if the
-		// header is still what it was before the last read began, nothing
-		// was committed since, and that read's counters are current.
-		if q := r.quiet.Load(); q != nil && time.Since(q.at) < quietFor {
-			if h, ok := r.wal.header(); ok && h == q.header {
-				return q.c, nil
-			}
-		}
-	}
 	r.mu.Lock()
 	want := r.started + 1 // the first read to begin after now
 	for {
@@ -94,89 +71,61 @@ func (r *changeReader) read(ctx context.Context) (counters, error) {
 		r.started++
 		n, ch := r.started, make(chan struct{})
 		r.inflight = ch
+		prev, prevVer, prevOK := r.last, r.lastVer, r.finished > 0 && r.lastErr == nil
 		r.mu.Unlock()
 
-		var (
-			c        counters
-			began    = time.Now()
-			h, quiet = r.wal.header()
-		)
 		// Shared with other callers: it runs to its end whatever ctx does.
-		err := r.stmt.QueryRowContext(pointRead(ctx)).
-			Scan(&c.directory, &c.access, &c.tokenRows, &c.sessions, &c.issues)
-		if err == nil && quiet {
-			r.quiet.Store(&quietRead{header: h, at: began, c: c})
-		}
+		c, ver, err := r.query(pointRead(ctx), prev, prevVer, prevOK)
 
 		r.mu.Lock()
-		r.last, r.lastErr, r.finished, r.inflight = c, err, n, nil
+		r.last, r.lastVer, r.lastErr, r.finished, r.inflight = c, ver, err, n, nil
 		close(ch)
 	}
 }
 
-// newChangeReader prepares the read on db, a connection of its own to the
-// database at path.
-func newChangeReader(ctx context.Context, db *sql.DB, path string) (*changeReader, error) {
+// query asks data_version and, unless it is the one the previous read
+// (prev, if ok) saw, reads the counters. The version is asked first, so
+// the counters read are at least as new as it says.
+func (r *changeReader) query(ctx context.Context, prev counters, prevVer int64, ok bool) (counters, int64, error) {
+	var ver int64
+	if err := r.version.QueryRowContext(ctx).Scan(&ver); err != nil {
+		return counters{}, 0, err
+	}
+	if ok && ver == prevVer {
+		return prev, ver, nil
+	}
+	var c counters
+	if err := r.stmt.QueryRowContext(ctx).Scan(&c.directory, &c.access, &c.tokenRows, &c.sessions, &c.issues); err != nil {
+		return counters{}, 0, err
+	}
+	if ok && c.before(prev) && r.regressed != nil {
+		r.regressed()
+	}
+	return c, ver, nil
+}
+
+// before reports whether any counter of c is lower than in o.
+func (c counters) before(o counters) bool {
+	return c.directory < o.directory || c.access < o.access || c.tokenRows < o.tokenRows ||
+		c.sessions < o.sessions || c.issues < o.issues
+}
+
+// newChangeReader prepares the reads on db, a connection of its own.
+func newChangeReader(ctx context.Context, db *sql.DB, regressed func()) (*changeReader, error) {
 	stmt, err := db.PrepareContext(ctx, changeCountersQuery)
 	if err != nil {
 		return nil, err
 	}
-	// The index exists once a connection has opened the database in WAL
-	// mode: prepare has done that.
-	return &changeReader{db: db, stmt: stmt, wal: openWALIndex(path)}, nil
+	version, err := db.PrepareContext(ctx, `PRAGMA data_version`)
+	if err != nil {
+		stmt.Close()
+		return nil, err
+	}
+	return &changeReader{db: db, stmt: stmt, version: version, regressed: regressed}, nil
 }
 
 func (r *changeReader) close() error {
-	return errors.Join(r.wal.close(), r.stmt.Close(), r.db.Close())
-}
-
-// walHeaderSize is the size of the WAL index header.
-const walHeaderSize = 48
-
-// walIndex reads the header of SQLite's WAL index, the "-shm" file beside
-// a database in WAL mode, which every connection of every process maps to
-// coordinate. Its first 48 bytes are the header of the WAL as committed;
-// among them a counter that every commit increments and the WAL's frame
-// count and salts, which checkpoints and restarts change. A commit writes
-// them before it returns. So two equal reads of the header mean that no
-// transaction was committed in between; a read that tears against a commit
-// in progress only looks changed, which costs one needless counter read.
-//
-// It is read with pread, not mapped: a mapping would fault if another
-// process truncated the file, and 48 bytes cost a system call either way.
-type walIndex struct{ f *os.File }
-
-// openWALIndex opens the index of the database at path, or answers nil
-// (the counters are then read every time).
-func openWALIndex(path string) *walIndex {
-	f, err := os.Open(path + "-shm")
-	if err != nil {
-		return nil
-	}
-	w := &walIndex{f: f}
-	if _, ok := w.header(); !ok {
-		f.Close()
-		return nil
-	}
-	return w
-}
-
-// header reads the header; ok is false when it cannot be read or is not
-// initialised.
-func (w *walIndex) header() (h [walHeaderSize]byte, ok bool) {
-	if w == nil {
-		return h, false
-	}
-	n, err := w.f.ReadAt(h[:], 0)
-	// Byte 12 is isInit: 1 once a connection has built the index.
-	return h, err == nil && n == walHeaderSize && h[12] == 1
-}
-
-func (w *walIndex) close() error {
-	if w == nil {
-		return nil
-	}
-	return w.f.Close()
+	return errors.Join(r.version.Close(), r.stmt.Close(), r.db.Close())
 }
 
 type snapshotKey struct{}

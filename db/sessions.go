@@ -113,17 +113,25 @@ func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
 // TouchSession notes that session id was used at now and moves its expiry
 // to expiresAt. A session that has ended stays ended; an earlier time never
 // replaces a later one. The cached session, if any, moves forward with it
-// (a touch only moves times forward, so it sets nothing aside).
+// when the row did (a touch only moves times forward, so it sets nothing
+// aside; a shorter expiry, by anyone, does).
 func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) error {
+	var touched bool
 	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			`UPDATE sessions SET last_seen_at = ?1, expires_at = ?2 WHERE id = ?3 AND last_seen_at < ?1 AND expires_at > ?1`,
+		res, err := tx.ExecContext(ctx,
+			`UPDATE sessions SET last_seen_at = ?1, expires_at = ?2
+			 WHERE id = ?3 AND last_seen_at < ?1 AND expires_at > ?1 AND expires_at < ?2`,
 			timestamp(now), timestamp(expiresAt), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		touched = n == 1
 		return err
 	})
-	if err == nil {
+	if err == nil && touched {
 		s.auth.mu.Lock()
-		if e, ok := s.auth.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.After(now) {
+		if e, ok := s.auth.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.Before(expiresAt) {
 			e.val.LastSeenAt, e.val.ExpiresAt = now, expiresAt
 			s.auth.sessionRows[string(id)] = e
 		}

@@ -108,7 +108,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	changes.SetMaxIdleConns(1)
 	changes.SetConnMaxLifetime(0)
 	changes.SetConnMaxIdleTime(0)
-	cr, err := newChangeReader(ctx, changes, path)
+	auth := newAuthCache()
+	// Counters that went back mean the database was put back to an earlier
+	// state: a cached value's tag could come round again.
+	cr, err := newChangeReader(ctx, changes, func() { auth.begin(changesEverything); auth.end(changesEverything) })
 	if err != nil {
 		changes.Close()
 		read.Close()
@@ -117,7 +120,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	return &Store{
 		write: write, read: read, now: time.Now,
-		auth: newAuthCache(), uses: newLastUses(), changes: cr,
+		auth: auth, uses: newLastUses(), changes: cr,
 	}, nil
 }
 

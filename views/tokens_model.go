@@ -119,13 +119,13 @@ type NewTokenForm struct {
 	// out the longer expirations, "" where none does.
 	ExpirationHelp string
 	Owners         []OwnerOption
-	Selections    []Option
-	RepoGroups    []RepoGroup
-	RepoPerms     []PermissionChoice
-	OrgPerms      []PermissionChoice
-	AccountPerms  []PermissionChoice
-	Errors        map[string]string
-	Summary       []string
+	Selections     []Option
+	RepoGroups     []RepoGroup
+	RepoPerms      []PermissionChoice
+	OrgPerms       []PermissionChoice
+	AccountPerms   []PermissionChoice
+	Errors         map[string]string
+	Summary        []string
 }
 
 // ScopeChoice is one classic scope checkbox.

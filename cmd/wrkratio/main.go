@@ -234,7 +234,7 @@ func waitHealthy(base string) error {
 }
 
 var (
-	csrfRe     = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 	// The box is a textarea; before 2026-12-03 it was an input.
 	newTokenRe = regexp.MustCompile(`id="new-token"(?:[^>]*value="([^"]+)"|[^>]*>([^<]+)</textarea>)`)
 )

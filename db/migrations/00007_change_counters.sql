@@ -207,7 +207,9 @@ CREATE TRIGGER sessions_changes_insert AFTER INSERT ON sessions BEGIN
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER sessions_changes_update AFTER UPDATE OF id, user_id ON sessions BEGIN
+CREATE TRIGGER sessions_changes_update AFTER UPDATE ON sessions
+    WHEN OLD.id IS NOT NEW.id OR OLD.user_id IS NOT NEW.user_id OR OLD.created_at IS NOT NEW.created_at
+      OR NEW.expires_at < OLD.expires_at BEGIN
     UPDATE change_counters SET sessions = sessions + 1 WHERE id = 1;
 END;
 -- +goose StatementEnd
@@ -218,6 +220,48 @@ END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER tokens_changes_insert AFTER INSERT ON tokens BEGIN
+    UPDATE change_counters SET access = access + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- An INSERT OR REPLACE that replaces a token deletes the old row without
+-- firing the delete triggers (unless recursive_triggers is on): it counts
+-- as a change to tokens' rows here, before the old row goes.
+-- +goose StatementBegin
+CREATE TRIGGER tokens_changes_replace BEFORE INSERT ON tokens
+    WHEN EXISTS (SELECT 1 FROM tokens WHERE id = NEW.id OR hash = NEW.hash
+                 OR (kind = 'fine_grained' AND NEW.kind = 'fine_grained' AND user_id = NEW.user_id AND name = NEW.name)) BEGIN
+    UPDATE change_counters SET token_rows = token_rows + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- The counts that triggers keep count as what they count, should anyone
+-- repair them by hand.
+-- +goose StatementBegin
+CREATE TRIGGER grant_counts_changes AFTER UPDATE ON grant_counts BEGIN
+    UPDATE change_counters SET access = access + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER grant_counts_changes_insert AFTER INSERT ON grant_counts BEGIN
+    UPDATE change_counters SET access = access + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER grant_counts_changes_delete AFTER DELETE ON grant_counts BEGIN
+    UPDATE change_counters SET access = access + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER unread_counts_changes AFTER UPDATE ON unread_counts BEGIN
+    UPDATE change_counters SET access = access + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER unread_counts_changes_insert AFTER INSERT ON unread_counts BEGIN
+    UPDATE change_counters SET access = access + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER unread_counts_changes_delete AFTER DELETE ON unread_counts BEGIN
     UPDATE change_counters SET access = access + 1 WHERE id = 1;
 END;
 -- +goose StatementEnd
@@ -234,6 +278,13 @@ END;
 -- +goose Down
 DROP TRIGGER tokens_changes_delete;
 DROP TRIGGER tokens_changes_update;
+DROP TRIGGER unread_counts_changes_delete;
+DROP TRIGGER unread_counts_changes_insert;
+DROP TRIGGER unread_counts_changes;
+DROP TRIGGER grant_counts_changes_delete;
+DROP TRIGGER grant_counts_changes_insert;
+DROP TRIGGER grant_counts_changes;
+DROP TRIGGER tokens_changes_replace;
 DROP TRIGGER tokens_changes_insert;
 DROP TRIGGER sessions_changes_delete;
 DROP TRIGGER sessions_changes_update;

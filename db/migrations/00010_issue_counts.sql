@@ -37,7 +37,14 @@ CREATE TRIGGER issues_count_update AFTER UPDATE OF repo_id ON issues
 END;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+CREATE TRIGGER issue_counts_changes AFTER UPDATE ON issue_counts BEGIN
+    UPDATE change_counters SET issues = issues + 1 WHERE id = 1;
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER issue_counts_changes;
 DROP TRIGGER issues_count_update;
 DROP TRIGGER issues_count_delete;
 DROP TRIGGER issues_count_insert;
