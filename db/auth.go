@@ -255,10 +255,9 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) 
 		var g grantRef
 		err := s.read.QueryRowContext(ctx, grantOfTokenQuery, t.ID).Scan(&g.id, &g.status)
 		if errors.Is(err, sql.ErrNoRows) {
-			// A fine-grained token for an organization without a grant
-			// (its grant deleted by hand, or the token deleted since it
-			// was read): it reaches nothing of the organization.
-			return g, nil
+			// A grant goes only with its token: the token was deleted
+			// since it was read.
+			return g, ErrNotFound
 		}
 		return g, err
 	})

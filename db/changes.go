@@ -29,9 +29,16 @@ const changeCountersQuery = `SELECT directory, access, token_rows, sessions, iss
 // another, has committed since it was last asked. Only when it has changed
 // are the counters read again.
 type changeReader struct {
-	db      *sql.DB
-	stmt    *sql.Stmt // changeCountersQuery, prepared once
-	version *sql.Stmt // PRAGMA data_version, prepared once
+	db *sql.DB // a pool of one connection, which the reads pin
+	// conn is the pinned connection with its statements, used only by the
+	// read in flight. data_version's values are a connection's own, so a
+	// connection must never change under the reads unnoticed (as the pool
+	// would after a broken connection): after any error it is let go, and
+	// the next read pins a new one and reads the counters whatever
+	// data_version says.
+	conn    *sql.Conn
+	stmt    *sql.Stmt // changeCountersQuery
+	version *sql.Stmt // PRAGMA data_version
 	// regressed is called when the counters go back (a backup restored
 	// under a running server): every cached value must go.
 	regressed func()
@@ -84,11 +91,18 @@ func (r *changeReader) read(ctx context.Context) (counters, error) {
 }
 
 // query asks data_version and, unless it is the one the previous read
-// (prev, if ok) saw, reads the counters. The version is asked first, so
-// the counters read are at least as new as it says.
+// (prev, if ok) saw on the same connection, reads the counters. The version
+// is asked first, so the counters read are at least as new as it says.
 func (r *changeReader) query(ctx context.Context, prev counters, prevVer int64, ok bool) (counters, int64, error) {
+	if r.conn == nil {
+		if err := r.pin(ctx); err != nil {
+			return counters{}, 0, err
+		}
+		ok = false // another connection's versions are not these
+	}
 	var ver int64
 	if err := r.version.QueryRowContext(ctx).Scan(&ver); err != nil {
+		r.unpin()
 		return counters{}, 0, err
 	}
 	if ok && ver == prevVer {
@@ -96,6 +110,7 @@ func (r *changeReader) query(ctx context.Context, prev counters, prevVer int64, 
 	}
 	var c counters
 	if err := r.stmt.QueryRowContext(ctx).Scan(&c.directory, &c.access, &c.tokenRows, &c.sessions, &c.issues); err != nil {
+		r.unpin()
 		return counters{}, 0, err
 	}
 	if ok && c.before(prev) && r.regressed != nil {
@@ -104,28 +119,57 @@ func (r *changeReader) query(ctx context.Context, prev counters, prevVer int64, 
 	return c, ver, nil
 }
 
+// pin takes a connection from the pool and prepares the reads on it.
+func (r *changeReader) pin(ctx context.Context) error {
+	conn, err := r.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	stmt, err := conn.PrepareContext(ctx, changeCountersQuery)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	version, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
+	if err != nil {
+		stmt.Close()
+		conn.Close()
+		return err
+	}
+	r.conn, r.stmt, r.version = conn, stmt, version
+	return nil
+}
+
+// unpin lets the connection go, with its statements.
+func (r *changeReader) unpin() error {
+	if r.conn == nil {
+		return nil
+	}
+	err := errors.Join(r.version.Close(), r.stmt.Close(), r.conn.Close())
+	r.conn, r.stmt, r.version = nil, nil, nil
+	return err
+}
+
 // before reports whether any counter of c is lower than in o.
 func (c counters) before(o counters) bool {
 	return c.directory < o.directory || c.access < o.access || c.tokenRows < o.tokenRows ||
 		c.sessions < o.sessions || c.issues < o.issues
 }
 
-// newChangeReader prepares the reads on db, a connection of its own.
+// newChangeReader prepares the reads on db, a pool of one connection of
+// their own.
 func newChangeReader(ctx context.Context, db *sql.DB, regressed func()) (*changeReader, error) {
-	stmt, err := db.PrepareContext(ctx, changeCountersQuery)
-	if err != nil {
+	r := &changeReader{db: db, regressed: regressed}
+	if err := r.pin(ctx); err != nil {
 		return nil, err
 	}
-	version, err := db.PrepareContext(ctx, `PRAGMA data_version`)
-	if err != nil {
-		stmt.Close()
-		return nil, err
-	}
-	return &changeReader{db: db, stmt: stmt, version: version, regressed: regressed}, nil
+	return r, nil
 }
 
 func (r *changeReader) close() error {
-	return errors.Join(r.version.Close(), r.stmt.Close(), r.db.Close())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.Join(r.unpin(), r.db.Close())
 }
 
 type snapshotKey struct{}
