@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // counters is one reading of the change_counters row, which triggers bump
@@ -44,7 +45,7 @@ type changeReader struct {
 	regressed func()
 
 	mu       sync.Mutex
-	started  uint64        // reads begun so far; read n is the n-th
+	started  atomic.Uint64 // reads begun so far; read n is the n-th (written under mu)
 	finished uint64        // the number of the read whose result is in last
 	last     counters      // its result
 	lastVer  int64         // data_version just before its counters were read
@@ -55,8 +56,18 @@ type changeReader struct {
 // read returns counters at least as new as every commit that ended before
 // it was called.
 func (r *changeReader) read(ctx context.Context) (counters, error) {
+	return r.readSince(ctx, r.ticket())
+}
+
+// ticket marks a moment: readSince(ticket) is satisfied by any read that
+// began after it.
+func (r *changeReader) ticket() uint64 { return r.started.Load() }
+
+// readSince returns counters at least as new as every commit that ended
+// before ticket was taken.
+func (r *changeReader) readSince(ctx context.Context, ticket uint64) (counters, error) {
 	r.mu.Lock()
-	want := r.started + 1 // the first read to begin after now
+	want := ticket + 1 // the first read to begin after the ticket
 	for {
 		if r.finished >= want {
 			c, err := r.last, r.lastErr
@@ -75,8 +86,7 @@ func (r *changeReader) read(ctx context.Context) (counters, error) {
 			r.mu.Lock()
 			continue
 		}
-		r.started++
-		n, ch := r.started, make(chan struct{})
+		n, ch := r.started.Add(1), make(chan struct{})
 		r.inflight = ch
 		prev, prevVer, prevOK := r.last, r.lastVer, r.finished > 0 && r.lastErr == nil
 		r.mu.Unlock()
@@ -177,10 +187,13 @@ type snapshotKey struct{}
 // snapshot holds the counters of one request, read at its first cached read
 // and again at the first after each of its own writes.
 type snapshot struct {
-	mu   sync.Mutex
-	read bool
-	c    counters
-	err  error
+	mu sync.Mutex
+	// since is when the request began: a read of the counters that began
+	// after it will do, even one that began before the request needed it.
+	since uint64
+	read  bool
+	c     counters
+	err   error
 }
 
 // Consistent returns a context under which the store's cached reads reflect
@@ -192,7 +205,7 @@ type snapshot struct {
 // committed before the write ended. Serving layers call it once per
 // request. Without it, each cached read checks the counters itself.
 func (s *Store) Consistent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, snapshotKey{}, &snapshot{})
+	return context.WithValue(ctx, snapshotKey{}, &snapshot{since: s.changes.ticket()})
 }
 
 // counters returns the counters that ctx's cached reads go by.
@@ -204,7 +217,7 @@ func (s *Store) counters(ctx context.Context) (counters, error) {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	if !sn.read {
-		sn.c, sn.err = s.changes.read(ctx)
+		sn.c, sn.err = s.changes.readSince(ctx, sn.since)
 		sn.read = sn.err == nil
 	}
 	return sn.c, sn.err
@@ -212,10 +225,11 @@ func (s *Store) counters(ctx context.Context) (counters, error) {
 
 // wrote tells ctx's snapshot, if any, that the request wrote: its next
 // cached read reads the counters again.
-func wrote(ctx context.Context) {
+func (s *Store) wrote(ctx context.Context) {
 	if sn, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
 		sn.mu.Lock()
-		sn.read = false
+		// Counters read after the write ended, this time.
+		sn.read, sn.since = false, s.changes.ticket()
 		sn.mu.Unlock()
 	}
 }

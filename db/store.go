@@ -224,7 +224,7 @@ func (s *Store) writeTx(ctx context.Context, scope cacheScope, fn func(tx *sql.T
 	// between its begin and its end: the generations are odd meanwhile.
 	s.auth.begin(scope)
 	defer s.auth.end(scope)
-	defer wrote(ctx)
+	defer s.wrote(ctx)
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
