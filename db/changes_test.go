@@ -83,10 +83,6 @@ func TestChangeCountersMoveWithWhatCachesHold(t *testing.T) {
 // to read began is in its answer, however many callers share reads, while
 // another process commits all the time.
 func TestChangeReadsNeverPredateTheirCaller(t *testing.T) {
-	testChangeReadsNeverPredateTheirCaller(t)
-}
-
-func testChangeReadsNeverPredateTheirCaller(t *testing.T) {
 	d := seededTest(t)
 	other := otherProcess(t, d.s)
 	ctx := context.Background()
