@@ -31,7 +31,7 @@ FUZZ_TARGETS := \
 	policy:FuzzParseToken:60000 policy:FuzzApplyOrgChange:60000 policy:FuzzApplyEnterpriseChange:60000 \
 	policy:FuzzCheckTokenRequest:30000 policy:FuzzCheckClassicRequest:60000 policy:FuzzCheckReason:60000 \
 	policy:FuzzParseSSHKey:60000 \
-	handlers:FuzzOrgSettingsForm:8000 handlers:FuzzEnterpriseSettingsForm:8000 handlers:FuzzDecodeJSON:6000
+	handlers:FuzzOrgSettingsForm:8000 handlers:FuzzEnterpriseSettingsForm:8000 handlers/api:FuzzDecodeJSON:6000
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

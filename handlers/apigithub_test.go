@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"patpolicy/handlers"
+	"patpolicy/handlers/api"
 	"patpolicy/policy"
 	"patpolicy/web"
 )
@@ -277,11 +277,11 @@ func TestAPIRootAndMetaAnswerAsEnterpriseServer(t *testing.T) {
 		Password  *bool   `json:"verifiable_password_authentication"`
 	}
 	res.decode(&meta)
-	if meta.Installed == nil || *meta.Installed != handlers.EnterpriseVersion || meta.Password == nil || *meta.Password {
+	if meta.Installed == nil || *meta.Installed != api.EnterpriseVersion || meta.Password == nil || *meta.Password {
 		t.Errorf("meta %s", res.Body)
 	}
 	for _, path := range []string{"/", "/meta", "/user", "/nothing"} {
-		if v := a.api(http.MethodGet, path, "", nil).Header.Get("X-GitHub-Enterprise-Version"); v != handlers.EnterpriseVersion {
+		if v := a.api(http.MethodGet, path, "", nil).Header.Get("X-GitHub-Enterprise-Version"); v != api.EnterpriseVersion {
 			t.Errorf("GET %s: X-GitHub-Enterprise-Version %q", path, v)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/render"
@@ -442,7 +443,7 @@ func (h OrgTokens) DenyForm(c echo.Context) error {
 		return err
 	}
 	if t.Grant.Status != policy.GrantPending {
-		return h.refused(c, pendingList, notPending(t))
+		return h.refused(c, pendingList, service.NotPending(t))
 	}
 	return h.renderDeny(c, http.StatusOK, t, "", "")
 }
@@ -501,7 +502,7 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	res, err := decideGrant(c.Request().Context(), h.Store, l, db.Decision{
+	res, err := service.ReviewOne(c.Request().Context(), h.Store, db.Decision{
 		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, From: l.status, To: to, Reason: reason,
 	})
 	if err != nil {
@@ -511,87 +512,6 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, orgBase(org)+l.path)
-}
-
-// decideGrant applies a decision on the one grant d names, for the screens
-// and the API alike. It answers 404 for an id the organization never had
-// and 409 for a grant no longer in the list's status: decided by someone
-// else, cancelled by its requester, its token deleted.
-func decideGrant(ctx context.Context, store GrantStore, l grantList, d db.Decision) (db.DecisionResult, error) {
-	id := d.IDs[0]
-	if _, err := store.GrantOf(ctx, d.OrgID, id); errors.Is(err, db.ErrNotFound) {
-		return db.DecisionResult{}, gone(ctx, store, l, d.OrgID, id)
-	} else if err != nil {
-		return db.DecisionResult{}, err
-	}
-	res, err := store.Decide(ctx, d)
-	if err != nil || len(res.Decided) > 0 {
-		return res, err
-	}
-	// Someone else decided first, or the requester cancelled.
-	t, err := store.GrantOf(ctx, d.OrgID, id)
-	if errors.Is(err, db.ErrNotFound) {
-		return res, gone(ctx, store, l, d.OrgID, id)
-	}
-	if err != nil {
-		return res, err
-	}
-	return res, notDecidable(t, l)
-}
-
-// gone answers a decision on a grant that is not there: 409 for a request
-// its requester cancelled or a token its owner deleted, 404 for an id this
-// organization never had.
-func gone(ctx context.Context, store GrantStore, l grantList, orgID, id int64) error {
-	withdrawn, err := store.Withdrawn(ctx, orgID, id)
-	if err != nil {
-		return err
-	}
-	if !withdrawn {
-		return echo.ErrNotFound
-	}
-	if l.status == policy.GrantPending {
-		return echo.NewHTTPError(http.StatusConflict, "This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed.")
-	}
-	return echo.NewHTTPError(http.StatusConflict, "This token is no longer active: its owner deleted it. Nothing was changed.")
-}
-
-// notDecidable refuses a decision on a grant that is not in the list's
-// status: one that has moved on, or (revoking) a request still pending.
-func notDecidable(t db.Token, l grantList) error {
-	if l.status != policy.GrantApproved {
-		return notPending(t)
-	}
-	if t.Grant.Status == policy.GrantPending {
-		return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("“%s” is not an active token: its request is still pending. Nothing was changed.", t.Name))
-	}
-	msg := fmt.Sprintf("“%s” is no longer active: it was %s", t.Name, grantVerb(t.Grant.Status))
-	if t.Grant.Reviewer != "" {
-		msg += " by " + t.Grant.Reviewer
-	}
-	return echo.NewHTTPError(http.StatusConflict, msg+". Nothing was changed.")
-}
-
-// notPending refuses a decision on a grant that has moved on.
-func notPending(t db.Token) error {
-	g := t.Grant
-	msg := fmt.Sprintf("“%s” is no longer pending: it was %s", t.Name, grantVerb(g.Status))
-	if g.Reviewer != "" {
-		msg += " by " + g.Reviewer
-	}
-	return echo.NewHTTPError(http.StatusConflict, msg+". Nothing was changed.")
-}
-
-func grantVerb(s policy.GrantStatus) string {
-	switch s {
-	case policy.GrantApproved:
-		return "already approved"
-	case policy.GrantDenied:
-		return "already denied"
-	case policy.GrantRevoked:
-		return "revoked"
-	}
-	return "pending"
 }
 
 func decisionFlash(to policy.GrantStatus, res db.DecisionResult) string {

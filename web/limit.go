@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/db"
-	"patpolicy/handlers"
+	"patpolicy/handlers/api"
 	"patpolicy/web/access"
 )
 
@@ -59,7 +59,7 @@ func heavyKey(c echo.Context) (group, user string) {
 	if u := access.User(c); u != nil {
 		id = u.ID
 	} else {
-		id = handlers.APICallerID(c)
+		id = api.CallerID(c)
 	}
 	return group, strconv.FormatInt(id, 10)
 }

@@ -4,9 +4,9 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/labstack/echo/v4"
+	"patpolicy/web/paths"
 
-	"patpolicy/handlers"
+	"github.com/labstack/echo/v4"
 )
 
 // hstsMaxAge is how long (a year, in seconds) a browser that has seen the
@@ -54,7 +54,7 @@ func forwardedFrom(proxies []netip.Prefix) (echo.IPExtractor, echo.SchemeExtract
 func publicURL(base string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Set(handlers.BaseURLContextKey, base)
+			paths.SetBase(c, base)
 			return next(c)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/handlers"
+	"patpolicy/handlers/api"
 	"patpolicy/static"
 )
 
@@ -66,10 +67,10 @@ type endpoints struct {
 	org       handlers.OrgSettings
 	grants    handlers.OrgTokens
 	ent       handlers.EnterpriseSettings
-	resources handlers.APIResources
-	admin     handlers.APIGrants
-	policies  handlers.APIPolicies
-	meta      handlers.APIMeta
+	resources api.Resources
+	admin     api.Grants
+	policies  api.Policies
+	meta      api.Meta
 }
 
 func newEndpoints(cfg Config) endpoints {
@@ -94,9 +95,9 @@ func newEndpoints(cfg Config) endpoints {
 		org:       handlers.OrgSettings{Store: s},
 		grants:    handlers.OrgTokens{Store: s, Now: time.Now},
 		ent:       handlers.EnterpriseSettings{Store: s},
-		resources: handlers.APIResources{Store: s, Now: time.Now, Answers: handlers.NewAnswers(4096)},
-		admin:     handlers.APIGrants{Store: s, Now: time.Now},
-		policies:  handlers.APIPolicies{Store: s, Now: time.Now},
+		resources: api.Resources{Store: s, Now: time.Now, Answers: api.NewAnswers(4096)},
+		admin:     api.Grants{Store: s, Now: time.Now},
+		policies:  api.Policies{Store: s, Now: time.Now},
 	}
 }
 
@@ -115,7 +116,7 @@ func routeTable(h endpoints) []Route {
 	const (
 		orgs = "/organizations/:org/settings"
 		ents = "/enterprises/:ent/settings"
-		api  = handlers.APIPrefix
+		v3   = api.Prefix
 		// What the administration endpoints need.
 		admin = "organization owner; Organization administration read and write, or admin:org"
 	)
@@ -123,7 +124,7 @@ func routeTable(h endpoints) []Route {
 		return Route{Rule{Method: method, Path: path, Access: access}, handler}
 	}
 	t := func(method, path, needs string, handler echo.HandlerFunc) Route {
-		return Route{Rule{Method: method, Path: api + path, Access: Token, Needs: needs}, handler}
+		return Route{Rule{Method: method, Path: v3 + path, Access: Token, Needs: needs}, handler}
 	}
 	heavy := func(route Route) Route {
 		route.Heavy = true
@@ -203,6 +204,6 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", "enterprise owner; classic token with admin:enterprise", h.policies.UpdateEnterprisePolicy),
 		// Anything else under the API is a JSON 404, not the site's page.
 		t(echo.RouteNotFound, "/*", "nothing: 404", func(echo.Context) error { return echo.ErrNotFound }),
-		{Rule{Method: echo.RouteNotFound, Path: handlers.APIRoot + "/*", Access: Token, Needs: "nothing: 404"}, func(echo.Context) error { return echo.ErrNotFound }},
+		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Access: Token, Needs: "nothing: 404"}, func(echo.Context) error { return echo.ErrNotFound }},
 	}
 }

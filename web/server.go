@@ -16,6 +16,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/handlers"
+	"patpolicy/handlers/api"
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/render"
@@ -68,13 +69,13 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 	behindProxy(e, cfg)
 
 	guard := access.Guard{Store: cfg.Store}
-	e.Pre(handlers.APIHead)
+	e.Pre(api.Head)
 	e.Use(
 		requestLogger(cfg.Logger),
 		middleware.Recover(),
 		consistent(cfg.Store),
 		securityHeaders,
-		handlers.APIHeaders,
+		api.Headers,
 		middleware.BodyLimit(FormBodyLimit),
 		siteOnly(readForm),
 		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
@@ -87,8 +88,8 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 		SignedIn:        {guard.SignedIn},
 		OrgOwner:        {guard.OrgOwner},
 		EnterpriseOwner: {guard.EnterpriseOwner},
-		Token: {handlers.APIAuth{Store: cfg.Store, Now: time.Now}.Authenticate,
-			handlers.NewAPIRateLimit(cfg.APIRateLimit, time.Now).Limit},
+		Token: {api.Auth{Store: cfg.Store, Now: time.Now}.Authenticate,
+			api.NewRateLimit(cfg.APIRateLimit, time.Now).Limit},
 	}
 	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()), heavyKey)
 	for _, r := range routeTable(newEndpoints(cfg)) {
@@ -122,7 +123,7 @@ func consistent(store *db.Store) echo.MiddlewareFunc {
 // isAPI reports whether a request is for the REST API (or anywhere under
 // /api, which answers in JSON too).
 func isAPI(c echo.Context) bool {
-	return handlers.IsAPIPath(c.Request().URL.Path)
+	return api.IsPath(c.Request().URL.Path)
 }
 
 // isStatic reports whether a request is for a static file.
@@ -220,7 +221,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		err = unavailable(c, err)
 		if isAPI(c) {
-			ae := handlers.APIErrorFrom(err)
+			ae := api.ErrorFrom(err)
 			if ae.Status >= 500 {
 				log.Error("api request failed", "path", c.Request().URL.Path, "err", err)
 			}

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"crypto/rand"
@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
 
@@ -18,7 +19,7 @@ import (
 
 // APIRoot is where everything API-shaped lives: anything under it is
 // answered in JSON, even where no endpoint exists.
-const APIRoot = "/api"
+const Root = "/api"
 
 // EnterpriseVersion is the GitHub Enterprise Server version this API
 // answers as (in X-GitHub-Enterprise-Version and /meta): the one whose
@@ -26,16 +27,16 @@ const APIRoot = "/api"
 const EnterpriseVersion = "3.19.0"
 
 // IsAPIPath reports whether a path is under APIRoot.
-func IsAPIPath(p string) bool {
-	return p == APIRoot || strings.HasPrefix(p, APIRoot+"/")
+func IsPath(p string) bool {
+	return p == Root || strings.HasPrefix(p, Root+"/")
 }
 
 // APIHeaders marks every API answer as GitHub does: a request id unique to
 // the call (for matching a client's report with the log), the media type
 // and the server's version. It runs after routing (see APIHead).
-func APIHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func Headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !IsAPIPath(c.Request().URL.Path) {
+		if !IsPath(c.Request().URL.Path) {
 			return next(c)
 		}
 		if received, ok := c.Get(keyHead).(*http.Request); ok {
@@ -64,10 +65,10 @@ func newRequestID() string {
 // drops the body the handler writes. The router and the HTTP server look
 // at the request the server received, whatever copies middleware made
 // since: that one is changed, and kept to be changed back.
-func APIHead(next echo.HandlerFunc) echo.HandlerFunc {
+func Head(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.Method == http.MethodHead && IsAPIPath(r.URL.Path) {
+		if r.Method == http.MethodHead && IsPath(r.URL.Path) {
 			r.Method = http.MethodGet
 			c.Set(keyHead, r)
 		}
@@ -91,12 +92,12 @@ func setAcceptedScopes(c echo.Context, res policy.Resource) {
 }
 
 // APIMeta serves the API's root and /meta.
-type APIMeta struct{}
+type Meta struct{}
 
 // Root is GET /api/v3/: GitHub's map of URL templates.
-func (APIMeta) Root(c echo.Context) error {
+func (Meta) Root(c echo.Context) error {
 	api := apiBase(c)
-	web := webBase(c)
+	web := paths.Base(c)
 	return render.JSON(c, http.StatusOK, map[string]string{
 		"current_user_url":                     api + "/user",
 		"current_user_authorizations_html_url": web + "/settings/connections/applications{/client_id}",
@@ -137,7 +138,7 @@ func (APIMeta) Root(c echo.Context) error {
 // Meta is GET /api/v3/meta: the server's version, and that a password
 // does not authenticate API calls (a token does, even as Basic auth's
 // password).
-func (APIMeta) Meta(c echo.Context) error {
+func (Meta) Meta(c echo.Context) error {
 	return render.JSON(c, http.StatusOK, struct {
 		VerifiablePasswordAuthentication bool   `json:"verifiable_password_authentication"`
 		InstalledVersion                 string `json:"installed_version"`

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/db"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
 
@@ -59,7 +60,7 @@ func (a *Answers) JSON(c echo.Context, key string, build func() any) error {
 func repositoryKey(c echo.Context, org db.Org, r db.Repo, openIssues int) string {
 	b := make([]byte, 0, 128)
 	b = append(b, "repo\x00"...)
-	b = append(b, webBase(c)...)
+	b = append(b, paths.Base(c)...)
 	b = append(b, 0)
 	b = strconv.AppendInt(b, org.ID, 10)
 	b = append(b, 0)

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"bytes"
@@ -20,13 +20,14 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // The REST API under /api/v3 answers like GitHub's: JSON bodies, GitHub's
 // error shape and status codes, page-numbered lists with a Link header.
 
 // APIPrefix is where the REST API is served.
-const APIPrefix = "/api/v3"
+const Prefix = "/api/v3"
 
 // DocsURL is the documentation_url of every error.
 const DocsURL = "https://docs.github.com/rest"
@@ -40,7 +41,7 @@ type TokenChecker interface {
 }
 
 // APIError is an error answered in GitHub's JSON shape.
-type APIError struct {
+type Error struct {
 	Status  int
 	Message string
 	// Errors details a 422, one entry per field.
@@ -55,10 +56,10 @@ type FieldProblem struct {
 	Message  string `json:"message,omitempty"`
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
 
 // Body is the JSON an error is answered with.
-func (e *APIError) Body() any {
+func (e *Error) Body() any {
 	return struct {
 		Message string         `json:"message"`
 		Errors  []FieldProblem `json:"errors,omitempty"`
@@ -67,24 +68,24 @@ func (e *APIError) Body() any {
 	}{e.Message, e.Errors, DocsURL, strconv.Itoa(e.Status)}
 }
 
-func apiErr(status int, format string, args ...any) *APIError {
-	return &APIError{Status: status, Message: fmt.Sprintf(format, args...)}
+func apiErr(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
 // invalid is GitHub's 422 for a body or a parameter that does not pass.
-func invalid(resource string, problems ...FieldProblem) *APIError {
+func invalid(resource string, problems ...FieldProblem) *Error {
 	for i := range problems {
 		problems[i].Resource = resource
 	}
-	return &APIError{Status: http.StatusUnprocessableEntity, Message: "Validation Failed", Errors: problems}
+	return &Error{Status: http.StatusUnprocessableEntity, Message: "Validation Failed", Errors: problems}
 }
 
-func notFound() *APIError { return apiErr(http.StatusNotFound, policy.MsgNotFound) }
+func notFound() *Error { return apiErr(http.StatusNotFound, policy.MsgNotFound) }
 
 // APIErrorFrom turns any error a handler returned into the API's answer:
 // 4xx errors keep their message, everything else is a 500 with none.
-func APIErrorFrom(err error) *APIError {
-	var ae *APIError
+func ErrorFrom(err error) *Error {
+	var ae *Error
 	if errors.As(err, &ae) {
 		return ae
 	}
@@ -120,7 +121,7 @@ func callerOf(c echo.Context) *Caller {
 
 // APICallerID is the user whose token makes the API call, 0 for an
 // anonymous call.
-func APICallerID(c echo.Context) int64 {
+func CallerID(c echo.Context) int64 {
 	if caller := callerOf(c); caller != nil {
 		return caller.Token.UserID
 	}
@@ -128,7 +129,7 @@ func APICallerID(c echo.Context) int64 {
 }
 
 // APIAuth authenticates API calls.
-type APIAuth struct {
+type Auth struct {
 	Store TokenChecker
 	Now   func() time.Time
 }
@@ -137,7 +138,7 @@ type APIAuth struct {
 // "token <token>", or Basic with the token as the password). A call without one goes on anonymously. A header naming
 // no live token is 401 whatever the call, and says no more than "Bad
 // credentials": malformed, unknown, deleted and expired look the same.
-func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+func (a Auth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
@@ -170,7 +171,7 @@ func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		// The first rule, before anything about the resource is known: an
 		// expired token is 401 even for a resource that does not exist.
 		if d := policy.Decide(policy.AccessRequest{Token: &t.Credential, Now: a.Now()}); !d.Allowed {
-			return &APIError{Status: d.Status, Message: d.Message}
+			return &Error{Status: d.Status, Message: d.Message}
 		}
 		c.Set(keyCaller, &Caller{Token: t})
 		if t.Credential.Kind == policy.KindClassic {
@@ -180,7 +181,7 @@ func (a APIAuth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func errBadCredentials() *APIError {
+func errBadCredentials() *Error {
 	return apiErr(http.StatusUnauthorized, policy.MsgBadCredentials)
 }
 
@@ -198,7 +199,7 @@ func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, res policy.Resource
 	if err != nil || d.Allowed {
 		return err
 	}
-	return &APIError{Status: d.Status, Message: d.Message}
+	return &Error{Status: d.Status, Message: d.Message}
 }
 
 // decision applies policy.Decide to the call, for lists that show only
@@ -393,7 +394,7 @@ func pagingOf(c echo.Context) (Paging, error) {
 func setLink(c echo.Context, p Paging, total int) {
 	last := max(1, (total+p.PerPage-1)/p.PerPage)
 	r := c.Request()
-	root, u := webBase(c), url.URL{Path: r.URL.Path}
+	root, u := paths.Base(c), url.URL{Path: r.URL.Path}
 	q := r.URL.Query()
 	link := func(page int, rel string) string {
 		q.Set("page", strconv.Itoa(page))
@@ -424,21 +425,7 @@ func pageOf[T any](c echo.Context, p Paging, all []T) []T {
 
 // apiBase is the API's absolute root for the URLs in responses.
 func apiBase(c echo.Context) string {
-	return webBase(c) + APIPrefix
-}
-
-// BaseURLContextKey is where the server keeps the site's public URL
-// (scheme and host, no trailing slash) when one is configured.
-const BaseURLContextKey = "base_url"
-
-// webBase is the site's absolute root: the configured public URL, or
-// without one the request's scheme and Host header, which whoever sends the
-// request writes.
-func webBase(c echo.Context) string {
-	if base, _ := c.Get(BaseURLContextKey).(string); base != "" {
-		return base
-	}
-	return c.Scheme() + "://" + c.Request().Host
+	return paths.Base(c) + Prefix
 }
 
 // apiTime formats a time as GitHub does; nil for the zero time.

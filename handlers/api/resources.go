@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
 
@@ -36,17 +37,17 @@ type ResourceStore interface {
 
 // APIResources serves the resources a token reaches: the caller, its
 // SSH keys, organizations, their repositories and members, issues.
-type APIResources struct {
+type Resources struct {
 	Store ResourceStore
 	Now   func() time.Time
 	// Answers keeps encoded repositories; nil keeps none.
 	Answers *Answers
 }
 
-func (h APIResources) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
+func (h Resources) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
 
 // User is GET /user: the token's owner.
-func (h APIResources) User(c echo.Context) error {
+func (h Resources) User(c echo.Context) error {
 	if err := h.access().decide(c, nil, policy.Resource{}); err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (h APIResources) User(c echo.Context) error {
 }
 
 // Org is GET /orgs/{org}: an organization's public profile.
-func (h APIResources) Org(c echo.Context) error {
+func (h Resources) Org(c echo.Context) error {
 	org, err := h.access().org(c, c.Param("org"))
 	if err != nil {
 		return err
@@ -142,7 +143,7 @@ func (l repoListing) order(repos []db.Repo) {
 
 // OrgRepos is GET /orgs/{org}/repos: the repositories the call may see,
 // filtered by type and ordered by sort and direction.
-func (h APIResources) OrgRepos(c echo.Context) error {
+func (h Resources) OrgRepos(c echo.Context) error {
 	p, err := pagingOf(c)
 	if err != nil {
 		return err
@@ -189,7 +190,7 @@ func (h APIResources) OrgRepos(c echo.Context) error {
 }
 
 // repositories answers repositories with their open issue counts.
-func (h APIResources) repositories(c echo.Context, org db.Org, repos []db.Repo) ([]Repository, error) {
+func (h Resources) repositories(c echo.Context, org db.Org, repos []db.Repo) ([]Repository, error) {
 	ids := make([]int64, len(repos))
 	for i, r := range repos {
 		ids[i] = r.ID
@@ -209,7 +210,7 @@ func (h APIResources) repositories(c echo.Context, org db.Org, repos []db.Repo) 
 
 // Repo is GET /repos/{owner}/{repo}. A private repository the call may not
 // see is 404, as if it did not exist.
-func (h APIResources) Repo(c echo.Context) error {
+func (h Resources) Repo(c echo.Context) error {
 	org, repo, err := h.repo(c)
 	if err != nil {
 		return err
@@ -229,7 +230,7 @@ func (h APIResources) Repo(c echo.Context) error {
 	})
 }
 
-func (h APIResources) repo(c echo.Context) (db.OrgAccess, db.Repo, error) {
+func (h Resources) repo(c echo.Context) (db.OrgAccess, db.Repo, error) {
 	org, err := h.access().org(c, c.Param("owner"))
 	if err != nil {
 		return org, db.Repo{}, err
@@ -242,7 +243,7 @@ func (h APIResources) repo(c echo.Context) (db.OrgAccess, db.Repo, error) {
 }
 
 // Members is GET /orgs/{org}/members: needs Members read, or read:org.
-func (h APIResources) Members(c echo.Context) error {
+func (h Resources) Members(c echo.Context) error {
 	p, err := pagingOf(c)
 	if err != nil {
 		return err
@@ -421,7 +422,7 @@ func issueLabels(raws []json.RawMessage, problems *[]FieldProblem) []db.NewLabel
 
 // CreateIssue is POST /repos/{owner}/{repo}/issues: needs Issues read and
 // write, or the repo scope.
-func (h APIResources) CreateIssue(c echo.Context) error {
+func (h Resources) CreateIssue(c echo.Context) error {
 	org, repo, err := h.repo(c)
 	if err != nil {
 		return err
@@ -501,7 +502,7 @@ func issueJSON(c echo.Context, org db.Org, repo db.Repo, issue db.Issue) IssueJS
 	out := IssueJSON{
 		ID: issue.ID, NodeID: nodeID("Issue", issue.ID), Number: issue.Number, Title: issue.Title, State: "open",
 		User: simpleUser(c, issue.UserID, issue.UserLogin, "User"), Labels: []LabelJSON{}, Assignees: []SimpleUser{},
-		URL: issueURL(c, org, repo, issue.Number), HTMLURL: webBase(c) + "/" + org.Login + "/" + repo.Name + "/issues/" + idString(issue.Number),
+		URL: issueURL(c, org, repo, issue.Number), HTMLURL: paths.Base(c) + "/" + org.Login + "/" + repo.Name + "/issues/" + idString(issue.Number),
 		RepositoryURL: repoURL, CreatedAt: apiTime(issue.CreatedAt), UpdatedAt: apiTime(issue.CreatedAt), Association: "MEMBER",
 	}
 	out.CommentsURL, out.EventsURL, out.LabelsURL = out.URL+"/comments", out.URL+"/events", out.URL+"/labels{/name}"
@@ -554,7 +555,7 @@ func sshKeyJSON(c echo.Context, k db.SSHKey) SSHKeyJSON {
 // AddSSHKey is POST /user/keys: needs Git SSH keys read and write, or the
 // write:public_key scope. The key remembers the token that added it, and
 // outlives it.
-func (h APIResources) AddSSHKey(c echo.Context) error {
+func (h Resources) AddSSHKey(c echo.Context) error {
 	res := policy.Resource{Write: true, Permission: policy.GitSSHKeys, Level: policy.LevelWrite, Scope: "write:public_key"}
 	if err := h.access().decide(c, nil, res); err != nil {
 		return err
@@ -600,7 +601,7 @@ func (h APIResources) AddSSHKey(c echo.Context) error {
 
 // SSHKeys is GET /user/keys: the caller's keys. Needs Git SSH keys
 // read-only, or the read:public_key scope.
-func (h APIResources) SSHKeys(c echo.Context) error {
+func (h Resources) SSHKeys(c echo.Context) error {
 	p, err := pagingOf(c)
 	if err != nil {
 		return err
@@ -622,7 +623,7 @@ func (h APIResources) SSHKeys(c echo.Context) error {
 }
 
 // UserSSHKeys is GET /users/{user}/keys: anyone's public keys, public.
-func (h APIResources) UserSSHKeys(c echo.Context) error {
+func (h Resources) UserSSHKeys(c echo.Context) error {
 	p, err := pagingOf(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"context"
@@ -20,19 +20,22 @@ import (
 // PolicyStore is what the policy endpoints read and write.
 type PolicyStore interface {
 	TokenChecker
-	OrgStore
-	EnterpriseStore
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
+	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
+	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
+	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
 	EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (db.Enterprise, error)
 }
 
 // APIPolicies serves the settings pages' policies as JSON, with the same
 // locks, the same 422 and, through ETag and If-Match, the same 409.
-type APIPolicies struct {
+type Policies struct {
 	Store PolicyStore
 	Now   func() time.Time
 }
 
-func (h APIPolicies) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
+func (h Policies) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
 
 // OrgPolicyJSON is an organization's policy in force.
 type OrgPolicyJSON struct {
@@ -127,14 +130,14 @@ func notModified(c echo.Context, version int) bool {
 	return false
 }
 
-func staleVersion() *APIError {
+func staleVersion() *Error {
 	return apiErr(http.StatusConflict, "These settings were changed since the version in If-Match. Read them again and reapply your change.")
 }
 
 // orgAdmin loads the :org organization for a policy call by one of its
 // owners' tokens: reading needs Organization administration read (or
 // read:org), changing needs read and write (or admin:org).
-func (h APIPolicies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) {
+func (h Policies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) {
 	org, err := h.access().org(c, c.Param("org"))
 	if err != nil {
 		return org, err
@@ -147,7 +150,7 @@ func (h APIPolicies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) 
 }
 
 // OrgPolicy is GET /orgs/{org}/personal-access-token-policy.
-func (h APIPolicies) OrgPolicy(c echo.Context) error {
+func (h Policies) OrgPolicy(c echo.Context) error {
 	org, err := h.orgAdmin(c, false)
 	if err != nil {
 		return err
@@ -158,7 +161,7 @@ func (h APIPolicies) OrgPolicy(c echo.Context) error {
 // showOrg answers with the organization's stored policy. A PATCH answers
 // with it too, without checking the caller again: a change may shut out
 // the very token that made it, and the change is still made.
-func (h APIPolicies) showOrg(c echo.Context, org db.OrgAccess) error {
+func (h Policies) showOrg(c echo.Context, org db.OrgAccess) error {
 	p, err := h.Store.OrgPolicy(c.Request().Context(), org.Org.ID)
 	if err != nil {
 		return err
@@ -260,7 +263,7 @@ func fieldProblems(errs policy.Errors) []FieldProblem {
 // subset of the fields. A value for a field the enterprise enforces is
 // refused (422) unless it is the enforced one. "opted_in": true enrolls an
 // organization that has not opted in, with the other fields as its choices.
-func (h APIPolicies) UpdateOrgPolicy(c echo.Context) error {
+func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	org, err := h.orgAdmin(c, true)
 	if err != nil {
 		return err
@@ -330,7 +333,7 @@ func (h APIPolicies) UpdateOrgPolicy(c echo.Context) error {
 
 // ownedEnterprise loads the :ent enterprise for a call by one of its
 // owners' classic tokens with admin:enterprise.
-func (h APIPolicies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
+func (h Policies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
 	caller := callerOf(c)
 	if caller == nil {
 		return db.Enterprise{}, apiErr(http.StatusUnauthorized, "Requires authentication")
@@ -346,13 +349,13 @@ func (h APIPolicies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
 		h.Store.TouchToken(caller.Token.ID, now)
 	}
 	if !d.Allowed {
-		return ent, &APIError{Status: d.Status, Message: d.Message}
+		return ent, &Error{Status: d.Status, Message: d.Message}
 	}
 	return ent, nil
 }
 
 // EnterprisePolicy is GET /enterprises/{ent}/personal-access-token-policy.
-func (h APIPolicies) EnterprisePolicy(c echo.Context) error {
+func (h Policies) EnterprisePolicy(c echo.Context) error {
 	ent, err := h.ownedEnterprise(c)
 	if err != nil {
 		return err
@@ -360,7 +363,7 @@ func (h APIPolicies) EnterprisePolicy(c echo.Context) error {
 	return h.showEnterprise(c, ent)
 }
 
-func (h APIPolicies) showEnterprise(c echo.Context, ent db.Enterprise) error {
+func (h Policies) showEnterprise(c echo.Context, ent db.Enterprise) error {
 	cur, version, err := h.Store.EnterprisePolicy(c.Request().Context(), ent.ID)
 	if err != nil {
 		return err
@@ -374,7 +377,7 @@ func (h APIPolicies) showEnterprise(c echo.Context, ent db.Enterprise) error {
 }
 
 // UpdateEnterprisePolicy is PATCH /enterprises/{ent}/personal-access-token-policy.
-func (h APIPolicies) UpdateEnterprisePolicy(c echo.Context) error {
+func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 	ent, err := h.ownedEnterprise(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 func TestAPIRateLimitWindowResetsAnHourAfterItsFirstCall(t *testing.T) {
 	now := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	l := NewAPIRateLimit(2, func() time.Time { return now })
+	l := NewRateLimit(2, func() time.Time { return now })
 	reset := now.Add(time.Hour)
 	for i := 1; i <= 2; i++ {
 		if w, ok := l.take(7); !ok || w.used != i || !w.reset.Equal(reset) {
@@ -29,7 +29,7 @@ func TestAPIRateLimitWindowResetsAnHourAfterItsFirstCall(t *testing.T) {
 
 func TestAPIRateLimitForgetsWindowsThatAreOver(t *testing.T) {
 	now := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	l := NewAPIRateLimit(5, func() time.Time { return now })
+	l := NewRateLimit(5, func() time.Time { return now })
 	for id := range int64(2000) {
 		l.take(id)
 	}

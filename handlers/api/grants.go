@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"context"
@@ -14,27 +14,42 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/web/render"
 )
 
 // APIGrantStore is what GitHub's eight administration endpoints read and
 // write.
-type APIGrantStore interface {
+type GrantStore interface {
 	TokenChecker
-	GrantStore
+	GrantOf(ctx context.Context, orgID, grantID int64) (db.Token, error)
+	Decide(ctx context.Context, d db.Decision) (db.DecisionResult, error)
 	ListAPIGrants(ctx context.Context, q db.APIGrantQuery) ([]db.Token, int, error)
 	UserByLogin(ctx context.Context, login string) (int64, error)
+	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 }
 
 // APIGrants serves an organization's fine-grained token requests and
 // tokens to its owners' tokens, as GitHub's administration endpoints do.
 // Their decisions are the screens' own: same audit events, same refusals.
-type APIGrants struct {
-	Store APIGrantStore
+type Grants struct {
+	Store GrantStore
 	Now   func() time.Time
 }
 
-func (h APIGrants) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
+// grantList is one of the two lists: pending requests or active tokens.
+type grantList struct {
+	status policy.GrantStatus
+	// noun names the list's rows in a refusal.
+	noun string
+}
+
+var (
+	pendingList = grantList{policy.GrantPending, "pending requests"}
+	activeList  = grantList{policy.GrantApproved, "active tokens"}
+)
+
+func (h Grants) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
 
 // adminResource is what these endpoints need: an owner's token with
 // Organization administration read and write, or admin:org.
@@ -43,7 +58,7 @@ var adminResource = policy.Resource{
 }
 
 // owned loads the :org organization and checks the caller may administer it.
-func (h APIGrants) owned(c echo.Context) (db.OrgAccess, error) {
+func (h Grants) owned(c echo.Context) (db.OrgAccess, error) {
 	org, err := h.access().org(c, c.Param("org"))
 	if err != nil {
 		return org, err
@@ -52,12 +67,12 @@ func (h APIGrants) owned(c echo.Context) (db.OrgAccess, error) {
 }
 
 // Requests is GET /orgs/{org}/personal-access-token-requests.
-func (h APIGrants) Requests(c echo.Context) error { return h.list(c, pendingList) }
+func (h Grants) Requests(c echo.Context) error { return h.list(c, pendingList) }
 
 // Tokens is GET /orgs/{org}/personal-access-tokens.
-func (h APIGrants) Tokens(c echo.Context) error { return h.list(c, activeList) }
+func (h Grants) Tokens(c echo.Context) error { return h.list(c, activeList) }
 
-func (h APIGrants) list(c echo.Context, l grantList) error {
+func (h Grants) list(c echo.Context, l grantList) error {
 	org, err := h.owned(c)
 	if err != nil {
 		return err
@@ -96,7 +111,7 @@ func (h APIGrants) list(c echo.Context, l grantList) error {
 
 // query reads GitHub's filters. none reports filters no grant can match
 // (owners who do not exist).
-func (h APIGrants) query(c echo.Context, org db.OrgAccess, status policy.GrantStatus) (q db.APIGrantQuery, none bool, err error) {
+func (h Grants) query(c echo.Context, org db.OrgAccess, status policy.GrantStatus) (q db.APIGrantQuery, none bool, err error) {
 	q = db.APIGrantQuery{OrgID: org.Org.ID, Status: status}
 	params := c.QueryParams()
 	bad := func(field, msg string) (db.APIGrantQuery, bool, error) {
@@ -214,7 +229,7 @@ type RevokeInput struct {
 
 // ReviewRequests is POST /orgs/{org}/personal-access-token-requests:
 // approve or deny up to 100 requests; 202.
-func (h APIGrants) ReviewRequests(c echo.Context) error {
+func (h Grants) ReviewRequests(c echo.Context) error {
 	var in ReviewInput
 	d, err := h.review(c, &in, true)
 	if err != nil {
@@ -225,7 +240,7 @@ func (h APIGrants) ReviewRequests(c echo.Context) error {
 
 // ReviewRequest is POST /orgs/{org}/personal-access-token-requests/{id}:
 // approve or deny one request; 204.
-func (h APIGrants) ReviewRequest(c echo.Context) error {
+func (h Grants) ReviewRequest(c echo.Context) error {
 	var in ReviewInput
 	d, err := h.review(c, &in, false)
 	if err != nil {
@@ -235,7 +250,7 @@ func (h APIGrants) ReviewRequest(c echo.Context) error {
 }
 
 // review checks the caller and a review body, and builds its decision.
-func (h APIGrants) review(c echo.Context, in *ReviewInput, bulk bool) (db.Decision, error) {
+func (h Grants) review(c echo.Context, in *ReviewInput, bulk bool) (db.Decision, error) {
 	org, err := h.owned(c)
 	if err != nil {
 		return db.Decision{}, err
@@ -275,7 +290,7 @@ func (h APIGrants) review(c echo.Context, in *ReviewInput, bulk bool) (db.Decisi
 
 // RevokeTokens is POST /orgs/{org}/personal-access-tokens: revoke up to
 // 100 tokens; 202.
-func (h APIGrants) RevokeTokens(c echo.Context) error {
+func (h Grants) RevokeTokens(c echo.Context) error {
 	d, err := h.revocation(c, true)
 	if err != nil {
 		return err
@@ -284,7 +299,7 @@ func (h APIGrants) RevokeTokens(c echo.Context) error {
 }
 
 // RevokeToken is POST /orgs/{org}/personal-access-tokens/{pat_id}; 204.
-func (h APIGrants) RevokeToken(c echo.Context) error {
+func (h Grants) RevokeToken(c echo.Context) error {
 	d, err := h.revocation(c, false)
 	if err != nil {
 		return err
@@ -292,7 +307,7 @@ func (h APIGrants) RevokeToken(c echo.Context) error {
 	return h.one(c, activeList, d)
 }
 
-func (h APIGrants) revocation(c echo.Context, bulk bool) (db.Decision, error) {
+func (h Grants) revocation(c echo.Context, bulk bool) (db.Decision, error) {
 	org, err := h.owned(c)
 	if err != nil {
 		return db.Decision{}, err
@@ -334,13 +349,13 @@ func idsOf(ids *[]int64, field string, problems []FieldProblem) ([]int64, []Fiel
 }
 
 // one applies a decision on the :pat_request_id or :pat_id grant.
-func (h APIGrants) one(c echo.Context, l grantList, d db.Decision) error {
+func (h Grants) one(c echo.Context, l grantList, d db.Decision) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
 		return notFound()
 	}
 	d.IDs = []int64{id}
-	if _, err := decideGrant(c.Request().Context(), h.Store, l, d); err != nil {
+	if _, err := service.ReviewOne(c.Request().Context(), h.Store, d); err != nil {
 		return moved(err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -361,29 +376,29 @@ func moved(err error) error {
 // bulk applies a decision on many grants. Grants no longer in the list's
 // status are left as they are, as on the screens; when none was left to
 // decide, the answer is 422.
-func (h APIGrants) bulk(c echo.Context, l grantList, d db.Decision) error {
+func (h Grants) bulk(c echo.Context, l grantList, d db.Decision) error {
 	res, err := h.Store.Decide(c.Request().Context(), d)
 	if err != nil {
 		return err
 	}
 	if res.Skipped > 0 && len(res.Decided) == 0 {
-		return apiErr(http.StatusUnprocessableEntity, "None of these are %s any more; nothing was changed.", map[bool]string{true: "pending requests", false: "active tokens"}[l.status == policy.GrantPending])
+		return apiErr(http.StatusUnprocessableEntity, "None of these are %s any more; nothing was changed.", l.noun)
 	}
 	return render.JSON(c, http.StatusAccepted, struct{}{})
 }
 
 // RequestRepositories is GET …/personal-access-token-requests/{id}/repositories.
-func (h APIGrants) RequestRepositories(c echo.Context) error {
+func (h Grants) RequestRepositories(c echo.Context) error {
 	return h.repositories(c, pendingList)
 }
 
 // TokenRepositories is GET …/personal-access-tokens/{id}/repositories.
-func (h APIGrants) TokenRepositories(c echo.Context) error {
+func (h Grants) TokenRepositories(c echo.Context) error {
 	return h.repositories(c, activeList)
 }
 
 // repositories lists the organization's repositories a grant reaches.
-func (h APIGrants) repositories(c echo.Context, l grantList) error {
+func (h Grants) repositories(c echo.Context, l grantList) error {
 	org, err := h.owned(c)
 	if err != nil {
 		return err

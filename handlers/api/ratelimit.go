@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -14,7 +14,7 @@ import (
 // resets an hour later. The counts are kept in this process's memory, so
 // each instance of the server counts on its own and a restart forgets
 // them. Calls without a token are not counted.
-type APIRateLimit struct {
+type RateLimit struct {
 	// PerHour is how many calls a token may make in a window; 0 is no limit.
 	PerHour int
 	Now     func() time.Time
@@ -32,13 +32,13 @@ type rateWindow struct {
 const rateLimitWindow = time.Hour
 
 // NewAPIRateLimit makes a limit of perHour calls per token (0: none).
-func NewAPIRateLimit(perHour int, now func() time.Time) *APIRateLimit {
-	return &APIRateLimit{PerHour: perHour, Now: now, windows: map[int64]rateWindow{}}
+func NewRateLimit(perHour int, now func() time.Time) *RateLimit {
+	return &RateLimit{PerHour: perHour, Now: now, windows: map[int64]rateWindow{}}
 }
 
 // take counts one call of token and returns its window after the call;
 // ok is false when the call is over the limit (and is not counted).
-func (l *APIRateLimit) take(token int64) (w rateWindow, ok bool) {
+func (l *RateLimit) take(token int64) (w rateWindow, ok bool) {
 	now := l.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -59,7 +59,7 @@ func (l *APIRateLimit) take(token int64) (w rateWindow, ok bool) {
 
 // sweep forgets windows that are over, when there are many, so that the
 // map holds about as many entries as tokens called in the last hour.
-func (l *APIRateLimit) sweep(now time.Time) {
+func (l *RateLimit) sweep(now time.Time) {
 	if len(l.windows) < 1024 {
 		return
 	}
@@ -73,7 +73,7 @@ func (l *APIRateLimit) sweep(now time.Time) {
 // Limit runs after Authenticate: it counts a token's call, answers with
 // GitHub's X-RateLimit headers, and refuses the call with GitHub's 403
 // when the token's window is used up.
-func (l *APIRateLimit) Limit(next echo.HandlerFunc) echo.HandlerFunc {
+func (l *RateLimit) Limit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		caller := callerOf(c)
 		if l == nil || l.PerHour <= 0 || caller == nil {

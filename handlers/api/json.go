@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"encoding/base64"
@@ -12,6 +12,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // The JSON shapes of the API's resources carry every field GitHub's
@@ -46,7 +47,7 @@ func nodeID(kind string, id int64) string {
 }
 
 func simpleUser(c echo.Context, id int64, login, kind string) SimpleUser {
-	api, web := apiBase(c), webBase(c)
+	api, web := apiBase(c), paths.Base(c)
 	base := api + "/users/" + login
 	if kind == "Organization" {
 		base = api + "/orgs/" + login
@@ -139,10 +140,10 @@ func organizationJSON(c echo.Context, o db.OrgAccess) Organization {
 	}
 	return Organization{
 		Login: o.Org.Login, ID: o.Org.ID, NodeID: nodeID("Organization", o.Org.ID), Name: o.Org.Name,
-		URL: base, HTMLURL: webBase(c) + "/" + o.Org.Login, ReposURL: base + "/repos", EventsURL: base + "/events",
+		URL: base, HTMLURL: paths.Base(c) + "/" + o.Org.Login, ReposURL: base + "/repos", EventsURL: base + "/events",
 		HooksURL: base + "/hooks", IssuesURL: base + "/issues",
 		MembersURL: base + "/members{/member}", PublicMembersURL: base + "/public_members{/member}",
-		AvatarURL: webBase(c) + "/static/avatar.svg", PublicRepos: public, Type: "Organization",
+		AvatarURL: paths.Base(c) + "/static/avatar.svg", PublicRepos: public, Type: "Organization",
 		CreatedAt: apiTime(o.Org.CreatedAt), UpdatedAt: apiTime(o.Org.CreatedAt),
 	}
 }
@@ -240,7 +241,7 @@ func repositoryJSON(c echo.Context, org db.Org, r db.Repo) Repository {
 		visibility = "private"
 	}
 	full := org.Login + "/" + r.Name
-	html := webBase(c) + "/" + full
+	html := paths.Base(c) + "/" + full
 	return Repository{
 		ID: r.ID, NodeID: nodeID("Repository", r.ID), Name: r.Name, FullName: full,
 		Owner: simpleUser(c, org.ID, org.Login, "Organization"), Private: r.Private, Visibility: visibility,
@@ -276,10 +277,10 @@ func hostname(c echo.Context) string {
 	return host
 }
 
-// siteHost is the host (and port) of webBase: the configured public URL's,
+// siteHost is the host (and port) of paths.Base: the configured public URL's,
 // or without one the request's.
 func siteHost(c echo.Context) string {
-	base := webBase(c)
+	base := paths.Base(c)
 	if _, rest, ok := strings.Cut(base, "://"); ok {
 		return rest
 	}
@@ -369,3 +370,5 @@ func grantRequestJSON(c echo.Context, org string, t db.Token, now time.Time) Gra
 func grantJSON(c echo.Context, org string, t db.Token, now time.Time) GrantJSON {
 	return GrantJSON{grantFields: grantFieldsOf(c, "personal-access-tokens", org, t, now), AccessGrantedAt: apiTime(t.Grant.DecidedAt)}
 }
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }
