@@ -21,7 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
-	"patpolicy/web"
+	"patpolicy/server"
 	"patpolicy/web/session"
 )
 
@@ -35,11 +35,11 @@ type config struct {
 	// pending requests and as many active tokens in scale-org-01.
 	demoScale int
 	keys      []string
-	// heavyLimit is web.Config.HeavyLimit.
+	// heavyLimit is server.Config.HeavyLimit.
 	heavyLimit int
-	// trustedProxies is web.Config.TrustedProxies.
+	// trustedProxies is server.Config.TrustedProxies.
 	trustedProxies []netip.Prefix
-	// apiRateLimit is web.Config.APIRateLimit.
+	// apiRateLimit is server.Config.APIRateLimit.
 	apiRateLimit int
 }
 
@@ -208,7 +208,7 @@ func run(cfg config, logger *slog.Logger) error {
 		return err
 	}
 
-	e := web.New(web.Config{
+	e := server.New(server.Config{
 		Store:          store,
 		SessionSecrets: cfg.keys,
 		BaseURL:        cfg.baseURL,

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
-	"patpolicy/web"
+	"patpolicy/server"
 )
 
 // runUser runs "patpolicy user args…" with stdin and the environment env,
@@ -53,7 +53,7 @@ var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 func signInOver(t *testing.T, store *db.Store, login, password string) bool {
 	t.Helper()
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("dummy"), bcrypt.MinCost)
-	srv := httptest.NewServer(web.New(web.Config{
+	srv := httptest.NewServer(server.New(server.Config{
 		Store: store, SessionSecrets: []string{"usercmd-test"}, DummyHash: dummy,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}))

@@ -8,16 +8,14 @@ import (
 
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/csrf"
 	"patpolicy/web/session"
 )
-
-// CSRFContextKey is where the CSRF middleware leaves the form token.
-const CSRFContextKey = "csrf"
 
 // Chrome builds the frame every page shares, taking the pending flash.
 func Chrome(c echo.Context, title string) views.Chrome {
 	ch := views.Chrome{Title: title, Flash: session.TakeFlash(c)}
-	ch.CSRF, _ = c.Get(CSRFContextKey).(string)
+	ch.CSRF = csrf.Token(c)
 	if u := access.User(c); u != nil {
 		ch.User = u.Login
 		ch.OwnsEnterprise = u.OwnsEnterprise

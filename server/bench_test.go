@@ -1,0 +1,186 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"patpolicy/db"
+	"patpolicy/server"
+)
+
+// Pages served from a database holding 100,000 pending requests and
+// 100,000 active tokens in one organization: run with
+//
+//	go test -run '^$' -bench . ./web
+//
+// Each iteration is one whole request through every middleware (session,
+// CSRF, access guard) and the handler, rendered into a recorder.
+
+const benchScale = 100_000
+
+var (
+	benchOnce sync.Once
+	benchEnv  struct {
+		store   *db.Store
+		handler http.Handler
+		cookies []*http.Cookie
+		org     string
+		user    string
+		repo    string
+		err     error
+		dir     string
+	}
+)
+
+// TestMain removes the benchmarks' database when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchEnv.dir != "" {
+		os.RemoveAll(benchEnv.dir)
+	}
+	os.Exit(code)
+}
+
+func benchServer(b *testing.B) {
+	b.Helper()
+	benchOnce.Do(func() {
+		ctx := context.Background()
+		dir, err := os.MkdirTemp("", "patpolicy-bench-*")
+		if err != nil {
+			benchEnv.err = err
+			return
+		}
+		benchEnv.dir = dir
+		store, err := db.Open(ctx, filepath.Join(dir, "bench.db"))
+		if err != nil {
+			benchEnv.err = err
+			return
+		}
+		hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
+		info, err := store.SeedScale(ctx, db.DemoScale(benchScale), string(hash))
+		if err != nil {
+			benchEnv.err = err
+			return
+		}
+		benchEnv.store = store
+		benchEnv.org = "scale-org-01"
+		benchEnv.user = "scale-user-00100"
+		benchEnv.repo = info.Repos[len(info.Repos)/2].Name
+		benchEnv.handler = server.New(server.Config{
+			Store: store, SessionSecrets: []string{"bench"}, DummyHash: hash,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		benchEnv.cookies, benchEnv.err = signIn(benchEnv.handler, db.ScaleOwnerLogin)
+	})
+	if benchEnv.err != nil {
+		b.Fatal(benchEnv.err)
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// signIn goes through the sign-in form and returns the session's cookies.
+func signIn(h http.Handler, login string) ([]*http.Cookie, error) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	m := csrfField.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		return nil, io.ErrUnexpectedEOF
+	}
+	cookies := rec.Result().Cookies()
+	form := url.Values{"_csrf": {m[1]}, "login": {login}, "password": {"demo-password"}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		return nil, io.ErrUnexpectedEOF
+	}
+	// A cookie the sign-in set replaces the one of that name it was sent
+	// (the session cookie, which held the sign-in form's CSRF key).
+	set := rec.Result().Cookies()
+	for _, c := range cookies {
+		if !slices.ContainsFunc(set, func(n *http.Cookie) bool { return n.Name == c.Name }) {
+			set = append(set, c)
+		}
+	}
+	return set, nil
+}
+
+func benchPage(b *testing.B, path string) { benchPageShowing(b, path, "<table") }
+
+// benchPageShowing benchmarks GET path, first checking that it answers 200
+// with marker in the page.
+func benchPageShowing(b *testing.B, path, marker string) {
+	benchServer(b)
+	get := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		for _, c := range benchEnv.cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		benchEnv.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), marker) {
+		b.Fatalf("GET %s: %d, %q shown: %v", path, rec.Code, marker, strings.Contains(rec.Body.String(), marker))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		get()
+	}
+}
+
+func orgPath(sub string) string { return "/organizations/" + benchEnv.org + "/settings" + sub }
+
+func BenchmarkQueuePage(b *testing.B) {
+	benchServer(b)
+	requests := orgPath("/personal-access-token-requests")
+	for _, c := range []struct{ name, query string }{
+		{"all", ""},
+		{"owner", "?owner=" + benchEnv.user},
+		{"repository", "?repository=" + benchEnv.repo},
+		{"permission", "?permission=administration"},
+		{"owner+repository+permission", "?owner=" + benchEnv.user + "&repository=" + benchEnv.repo + "&permission=contents"},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchPage(b, requests+c.query) })
+	}
+}
+
+func BenchmarkActivePage(b *testing.B) {
+	benchServer(b)
+	active := orgPath("/personal-access-tokens/active")
+	for _, c := range []struct{ name, query string }{
+		{"all", ""},
+		{"owner", "?owner=" + benchEnv.user},
+		{"repository", "?repository=" + benchEnv.repo},
+		{"permission", "?permission=issues"},
+		{"repository+permission", "?repository=" + benchEnv.repo + "&permission=pull_requests"},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchPage(b, active+c.query) })
+	}
+}
+
+// BenchmarkSettingsPage is the PAT settings page, which says how many of the
+// 100,000 pending requests turning approval off would approve.
+func BenchmarkSettingsPage(b *testing.B) {
+	benchServer(b)
+	benchPageShowing(b, orgPath("/personal-access-tokens"), "approves all 100000 pending requests")
+}

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"crypto/rand"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/handlers"
+	"patpolicy/handlers/api"
+	"patpolicy/signin"
+	"patpolicy/static"
+)
+
+// Access is who may reach a route. Every route has exactly one, declared in
+// routeTable; New applies it, and a test fails for a route without one.
+type Access string
+
+const (
+	// Anonymous routes are open to everyone.
+	Anonymous Access = "anonymous"
+	// SignedIn routes send anonymous visitors to sign in.
+	SignedIn Access = "signed in"
+	// OrgOwner routes exist only for owners of the :org organization
+	// (404 to everyone else).
+	OrgOwner Access = "organization owner"
+	// EnterpriseOwner routes exist only for owners of the :ent enterprise.
+	EnterpriseOwner Access = "enterprise owner"
+	// Token routes are the REST API: the call's token is checked first
+	// (401 for a bad one), then policy.Decide decides each call on what the
+	// route's Needs names.
+	Token Access = "token"
+)
+
+// Rule is a route's access rule, for reading and for tests.
+type Rule struct {
+	Method string
+	Path   string
+	Access Access
+	// Needs says what a token needs on a Token route (GitHub's wording:
+	// a fine-grained permission, or a classic scope).
+	Needs string
+	// Heavy routes list an organization's grants (the site's bulk
+	// decisions too: they show the list again when a selection is refused),
+	// which can cost hundreds of times what a settings page costs. Only
+	// Config.HeavyLimit of them run at once, so that under load they wait
+	// for each other and not the pages and API calls that take a fraction
+	// of a millisecond.
+	Heavy bool
+}
+
+// Route is a rule with its handler.
+type Route struct {
+	Rule
+	Handler echo.HandlerFunc
+}
+
+// endpoints are the handlers the routes call.
+type endpoints struct {
+	health    echo.HandlerFunc
+	ready     echo.HandlerFunc
+	assets    echo.HandlerFunc
+	auth      handlers.Auth
+	account   handlers.Account
+	dev       handlers.Developer
+	notes     handlers.Notifications
+	org       handlers.OrgSettings
+	grants    handlers.OrgTokens
+	ent       handlers.EnterpriseSettings
+	resources api.Resources
+	admin     api.Grants
+	policies  api.Policies
+	meta      api.Meta
+}
+
+func newEndpoints(cfg Config) endpoints {
+	s := cfg.Store
+	return endpoints{
+		health: func(c echo.Context) error {
+			if err := s.Ping(c.Request().Context()); err != nil {
+				return c.String(http.StatusServiceUnavailable, "database unavailable")
+			}
+			return c.String(http.StatusOK, "ok")
+		},
+		ready: readiness(s, cfg.Logger),
+		assets: func(c echo.Context) error {
+			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
+			return echo.StaticDirectoryHandler(static.FS, false)(c)
+		},
+		auth: handlers.Auth{Store: s, DummyHash: cfg.DummyHash,
+			Limiter: signin.NewLimiter(signin.DefaultLimits(), time.Now)},
+		account:   handlers.Account{Store: s},
+		dev:       handlers.Developer{Store: s, Random: rand.Reader, Now: time.Now},
+		notes:     handlers.Notifications{Store: s, Now: time.Now},
+		org:       handlers.OrgSettings{Store: s},
+		grants:    handlers.OrgTokens{Store: s, Now: time.Now},
+		ent:       handlers.EnterpriseSettings{Store: s},
+		resources: api.Resources{Store: s, Now: time.Now, Answers: api.NewAnswers(4096)},
+		admin:     api.Grants{Store: s, Now: time.Now},
+		policies:  api.Policies{Store: s, Now: time.Now},
+	}
+}
+
+// Rules lists every route's access rule.
+func Rules() []Rule {
+	routes := routeTable(endpoints{})
+	out := make([]Rule, len(routes))
+	for i, r := range routes {
+		out[i] = r.Rule
+	}
+	return out
+}
+
+// routeTable is every route of the server with its access rule.
+func routeTable(h endpoints) []Route {
+	const (
+		orgs = "/organizations/:org/settings"
+		ents = "/enterprises/:ent/settings"
+		v3   = api.Prefix
+		// What the administration endpoints need.
+		admin = "organization owner; Organization administration read and write, or admin:org"
+	)
+	r := func(method, path string, access Access, handler echo.HandlerFunc) Route {
+		return Route{Rule{Method: method, Path: path, Access: access}, handler}
+	}
+	t := func(method, path, needs string, handler echo.HandlerFunc) Route {
+		return Route{Rule{Method: method, Path: v3 + path, Access: Token, Needs: needs}, handler}
+	}
+	heavy := func(route Route) Route {
+		route.Heavy = true
+		return route
+	}
+	return []Route{
+		r(http.MethodGet, "/healthz", Anonymous, h.health),
+		r(http.MethodGet, "/readyz", Anonymous, h.ready),
+		r(http.MethodGet, "/static/*", Anonymous, h.assets),
+		r(http.MethodGet, "/login", Anonymous, h.auth.LoginForm),
+		r(http.MethodPost, "/login", Anonymous, h.auth.Login),
+		r(http.MethodPost, "/logout", Anonymous, h.auth.Logout),
+
+		r(http.MethodGet, "/", SignedIn, h.account.Home),
+		r(http.MethodGet, "/settings/organizations", SignedIn, h.account.Organizations),
+		r(http.MethodGet, "/settings/enterprises", SignedIn, h.account.Enterprises),
+		r(http.MethodGet, "/settings/personal-access-tokens", SignedIn, h.dev.FineGrainedTokens),
+		r(http.MethodPost, "/settings/personal-access-tokens", SignedIn, h.dev.CreateFineGrained),
+		r(http.MethodGet, "/settings/personal-access-tokens/new", SignedIn, h.dev.NewFineGrained),
+		r(http.MethodGet, "/settings/personal-access-tokens/:id", SignedIn, h.dev.Token),
+		r(http.MethodPost, "/settings/personal-access-tokens/:id/cancel", SignedIn, h.dev.CancelRequest),
+		r(http.MethodPost, "/settings/personal-access-tokens/:id/delete", SignedIn, h.dev.DeleteToken),
+		r(http.MethodGet, "/settings/tokens", SignedIn, h.dev.ClassicTokens),
+		r(http.MethodPost, "/settings/tokens", SignedIn, h.dev.CreateClassic),
+		r(http.MethodGet, "/settings/tokens/new", SignedIn, h.dev.NewClassic),
+		r(http.MethodGet, "/settings/tokens/:id", SignedIn, h.dev.Token),
+		r(http.MethodPost, "/settings/tokens/:id/delete", SignedIn, h.dev.DeleteToken),
+		r(http.MethodGet, "/notifications", SignedIn, h.notes.List),
+		r(http.MethodPost, "/notifications/read", SignedIn, h.notes.MarkRead),
+
+		r(http.MethodGet, orgs, OrgOwner, redirectTo("profile")),
+		r(http.MethodGet, orgs+"/profile", OrgOwner, h.org.General),
+		r(http.MethodGet, orgs+"/personal-access-tokens", OrgOwner, h.org.PATSettings),
+		r(http.MethodPost, orgs+"/personal-access-tokens", OrgOwner, h.org.SavePATSettings),
+		r(http.MethodGet, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.Onboarding),
+		r(http.MethodPost, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.OnboardingStep),
+		r(http.MethodGet, orgs+"/audit-log", OrgOwner, h.org.AuditLog),
+		heavy(r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests)),
+		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.DecideRequests)),
+		r(http.MethodGet, orgs+"/personal-access-token-requests/:id", OrgOwner, h.grants.Request),
+		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/approve", OrgOwner, h.grants.Approve),
+		r(http.MethodGet, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.DenyForm),
+		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.Deny),
+		heavy(r(http.MethodGet, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.ActiveTokens)),
+		heavy(r(http.MethodPost, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.RevokeTokens)),
+		r(http.MethodGet, orgs+"/personal-access-tokens/:id", OrgOwner, h.grants.Token),
+		r(http.MethodPost, orgs+"/personal-access-tokens/:id/revoke", OrgOwner, h.grants.Revoke),
+
+		r(http.MethodGet, ents, EnterpriseOwner, redirectTo("personal-access-tokens")),
+		r(http.MethodGet, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.PATPolicies),
+		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
+		r(http.MethodGet, ents+"/audit-log", EnterpriseOwner, h.ent.AuditLog),
+
+		t(http.MethodGet, "", "none (public)", h.meta.Root),
+		t(http.MethodGet, "/", "none (public)", h.meta.Root),
+		t(http.MethodGet, "/meta", "none (public)", h.meta.Meta),
+		t(http.MethodGet, "/user", "any token", h.resources.User),
+		t(http.MethodGet, "/user/keys", "Git SSH keys read, or read:public_key", h.resources.SSHKeys),
+		t(http.MethodPost, "/user/keys", "Git SSH keys read and write, or write:public_key", h.resources.AddSSHKey),
+		t(http.MethodGet, "/users/:user/keys", "none (public)", h.resources.UserSSHKeys),
+		t(http.MethodGet, "/orgs/:org", "none (public)", h.resources.Org),
+		t(http.MethodGet, "/orgs/:org/repos", "none (public); private repositories: Metadata read, or repo", h.resources.OrgRepos),
+		t(http.MethodGet, "/orgs/:org/members", "Members read, or read:org", h.resources.Members),
+		t(http.MethodGet, "/repos/:owner/:repo", "public: none; private: Metadata read, or repo", h.resources.Repo),
+		t(http.MethodPost, "/repos/:owner/:repo/issues", "Issues read and write, or repo", h.resources.CreateIssue),
+		heavy(t(http.MethodGet, "/orgs/:org/personal-access-token-requests", admin, h.admin.Requests)),
+		t(http.MethodPost, "/orgs/:org/personal-access-token-requests", admin, h.admin.ReviewRequests),
+		t(http.MethodPost, "/orgs/:org/personal-access-token-requests/:id", admin, h.admin.ReviewRequest),
+		t(http.MethodGet, "/orgs/:org/personal-access-token-requests/:id/repositories", admin, h.admin.RequestRepositories),
+		heavy(t(http.MethodGet, "/orgs/:org/personal-access-tokens", admin, h.admin.Tokens)),
+		t(http.MethodPost, "/orgs/:org/personal-access-tokens", admin, h.admin.RevokeTokens),
+		t(http.MethodPost, "/orgs/:org/personal-access-tokens/:id", admin, h.admin.RevokeToken),
+		t(http.MethodGet, "/orgs/:org/personal-access-tokens/:id/repositories", admin, h.admin.TokenRepositories),
+		t(http.MethodGet, "/orgs/:org/personal-access-token-policy", "organization owner; Organization administration read, or read:org", h.policies.OrgPolicy),
+		t(http.MethodPatch, "/orgs/:org/personal-access-token-policy", admin, h.policies.UpdateOrgPolicy),
+		t(http.MethodGet, "/enterprises/:ent/personal-access-token-policy", "enterprise owner; classic token with admin:enterprise", h.policies.EnterprisePolicy),
+		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", "enterprise owner; classic token with admin:enterprise", h.policies.UpdateEnterprisePolicy),
+		// Anything else under the API is a JSON 404, not the site's page.
+		t(echo.RouteNotFound, "/*", "nothing: 404", func(echo.Context) error { return echo.ErrNotFound }),
+		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Access: Token, Needs: "nothing: 404"}, func(echo.Context) error { return echo.ErrNotFound }},
+	}
+}

@@ -1,0 +1,58 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"patpolicy/db"
+	"patpolicy/server"
+)
+
+// Every route the server answers is declared in the route table with an
+// access rule, and the table holds nothing the server does not answer: a
+// route added any other way fails here.
+func TestEveryRouteHasAnAccessRule(t *testing.T) {
+	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "routes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e := server.New(server.Config{Store: store, SessionSecrets: []string{"routes-test"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+
+	declared := map[string]server.Rule{}
+	for _, r := range server.Rules() {
+		key := r.Method + " " + r.Path
+		if _, dup := declared[key]; dup {
+			t.Errorf("%s is declared twice", key)
+		}
+		declared[key] = r
+		known := []server.Access{server.Anonymous, server.SignedIn, server.OrgOwner, server.EnterpriseOwner, server.Token}
+		if !slices.Contains(known, r.Access) {
+			t.Errorf("%s has no access rule (%q)", key, r.Access)
+		}
+		if (r.Access == server.Token) != (r.Needs != "") {
+			t.Errorf("%s: Needs %q goes with token routes, and only with them", key, r.Needs)
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range e.Routes() {
+		key := r.Method + " " + r.Path
+		served[key] = true
+		if _, ok := declared[key]; !ok {
+			t.Errorf("%s is served without an access rule in the route table", key)
+		}
+	}
+	for key := range declared {
+		if !served[key] {
+			t.Errorf("%s is in the route table but not served", key)
+		}
+	}
+	if len(declared) < 60 {
+		t.Errorf("only %d routes declared", len(declared))
+	}
+}

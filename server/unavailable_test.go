@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+)
+
+// holdWriteLock takes the database's write lock on a connection of its own,
+// as another process would, until release is called or the test ends.
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	release = func() {
+		if !done {
+			done = true
+			conn.ExecContext(ctx, `ROLLBACK`)
+			conn.Close()
+		}
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// lockedApp is the demo app on a store that waits only briefly for a lock
+// held elsewhere, and the path of its database.
+func lockedApp(t *testing.T) (*app, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	return newAppAt(t, path, withDB(db.BusyTimeout(20*time.Millisecond))), path
+}
+
+// wantRetryLater fails unless an answer is a 503 with a Retry-After in
+// seconds.
+func wantRetryLater(t *testing.T, status int, header http.Header) {
+	t.Helper()
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", status)
+	}
+	if secs, err := strconv.Atoi(header.Get("Retry-After")); err != nil || secs <= 0 {
+		t.Fatalf("Retry-After %q, want a number of seconds", header.Get("Retry-After"))
+	}
+}
+
+func TestASaveWhileAnotherProcessHoldsTheLockIsRefusedForNow(t *testing.T) {
+	a, path := lockedApp(t)
+	c := a.as("octo-owner")
+	form := c.get(patPath).status(http.StatusOK)
+	release := holdWriteLock(t, path)
+
+	p := c.submit(form, "form.settings-form", map[string]string{"fine_grained_access": "restrict"})
+	wantRetryLater(t, p.res.StatusCode, p.res.Header)
+	p.contains("main", "The database cannot be written to right now")
+	if strings.Contains(p.body, "SQLITE") || strings.Contains(p.body, "locked") {
+		t.Errorf("the page shows the driver's error:\n%s", p.body)
+	}
+
+	release()
+	if got := c.get(patPath).status(http.StatusOK).checked("fine_grained_access"); got != "allow" {
+		t.Errorf("fine_grained_access is %q after the refused save, want allow", got)
+	}
+	c.submit(c.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+}
+
+func TestAnAPIWriteWhileAnotherProcessHoldsTheLockIsRefusedForNow(t *testing.T) {
+	a, path := lockedApp(t)
+	token := a.newFineGrained("octo-owner", "admin", fgSpec{Org: "octo-org", Days: 30, Permissions: map[string]policy.Level{
+		policy.Metadata: policy.LevelRead, "organization_administration": policy.LevelWrite}})
+	holdWriteLock(t, path)
+
+	res := a.api(http.MethodPatch, "/orgs/octo-org/personal-access-token-policy", token,
+		map[string]any{"fine_grained_max_lifetime_days": 30})
+	wantRetryLater(t, res.Status, res.Header)
+	if msg := res.message(); !strings.HasPrefix(msg, "The database cannot be written to right now") {
+		t.Errorf("message %q", msg)
+	}
+}
+
+func TestReadyzAnswers503WhileTheDatabaseCannotBeWritten(t *testing.T) {
+	a, path := lockedApp(t)
+	c := a.client()
+	c.get("/readyz").status(http.StatusOK)
+	release := holdWriteLock(t, path)
+
+	p := c.get("/readyz")
+	wantRetryLater(t, p.res.StatusCode, p.res.Header)
+	// Reads still work: the server is alive, only not ready to write.
+	c.get("/healthz").status(http.StatusOK)
+
+	release()
+	c.get("/readyz").status(http.StatusOK)
+}
