@@ -15,7 +15,8 @@ func actions(evs []Event) []string {
 }
 
 func TestActionNamesMatchProduct(t *testing.T) {
-	// The exact spellings of product.md §4 (GitHub's audit log names).
+	// The exact spellings of GitHub's audit log action names, written out by
+	// hand.
 	want := map[string]string{
 		ActionAccessRestrictionEnabled:         "personal_access_token.access_restriction_enabled",
 		ActionAccessRestrictionDisabled:        "personal_access_token.access_restriction_disabled",

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// The expected decisions below are written from product.md §5 and the
-// brief's reading of it, never computed with Decide or its helpers.
+// The expected decisions below are written by hand from the rules that
+// docs/policy.md states (GitHub's own answers), never computed with Decide
+// or its helpers.
 
 const (
 	dOrg      = "octo-org"
@@ -795,7 +796,7 @@ func TestDecideOwnersOnly(t *testing.T) {
 
 // ---- every policy combination ---------------------------------------------
 
-// wantUnderPolicy is §5 for a member or owner of octo-org holding a token
+// wantUnderPolicy is the rules' answer for a member or owner of octo-org holding a token
 // that has every permission or scope the resource needs and a lifetime
 // within any maximum: only the policy switches and the grant matter.
 func wantUnderPolicy(pol Effective, kind Kind, g GrantStatus, res Resource) Decision {
@@ -838,7 +839,7 @@ func TestDecideEveryPolicyCombination(t *testing.T) {
 				for _, optedIn := range []bool{true, false} {
 					for _, m := range []Membership{Member, Owner} {
 						pol := Effective{OptedIn: optedIn, FineGrained: fg, Approval: ap, Classic: cl}
-						// §5: an owner's token needs no approval, and where
+						// An owner's token needs no approval, and where
 						// approval is not required requests are approved on
 						// creation; otherwise a member's request waits.
 						g := GrantApproved

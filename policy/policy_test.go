@@ -243,7 +243,7 @@ func TestResolveLifetimeIsStricterOfOrgAndEnterprise(t *testing.T) {
 }
 
 func TestFieldTitles(t *testing.T) {
-	// Titles appear in lock errors and must match the settings pages' legends (§4).
+	// Titles appear in lock errors and must match the settings pages' legends.
 	want := map[Field]string{
 		FieldFineGrained: "Fine-grained personal access tokens",
 		FieldApproval:    "Require approval of fine-grained personal access tokens",

@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// The formats of product.md §5, written out independently of the package's
-// constants.
+// The token formats GitHub uses (see "Token format" in docs/policy.md),
+// written out independently of the package's constants.
 var (
 	fineGrainedFormat = regexp.MustCompile(`^github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}$`)
 	classicFormat     = regexp.MustCompile(`^ghp_([A-Za-z0-9]{30})([A-Za-z0-9]{6})$`)
