@@ -9,6 +9,7 @@ import (
 
 	"patpolicy/handlers"
 	"patpolicy/handlers/api"
+	"patpolicy/policy"
 	"patpolicy/signin"
 	"patpolicy/static"
 )
@@ -38,9 +39,11 @@ type Rule struct {
 	Method string
 	Path   string
 	Access Access
-	// Needs says what a token needs on a Token route (GitHub's wording:
-	// a fine-grained permission, or a classic scope).
-	Needs string
+	// Needs is what a token needs on a Token route: a typed value the
+	// route's guard (api.Requires) hands to the handler, whose decisions
+	// take their resource from it alone. Its String says it in GitHub's
+	// words (a fine-grained permission, or a classic scope).
+	Needs api.Need
 	// Heavy routes list an organization's grants (the site's bulk
 	// decisions too: they show the list again when a selection is refused),
 	// which can cost hundreds of times what a settings page costs. Only
@@ -118,13 +121,22 @@ func routeTable(h endpoints) []Route {
 		orgs = "/organizations/:org/settings"
 		ents = "/enterprises/:ent/settings"
 		v3   = api.Prefix
+	)
+	var (
 		// What the administration endpoints need.
-		admin = "organization owner; Organization administration read and write, or admin:org"
+		admin = api.NeedOrg(policy.Resource{Permission: "organization_administration", Level: policy.LevelWrite,
+			Scope: "admin:org", OwnersOnly: true})
+		adminRead = api.NeedOrg(policy.Resource{Permission: "organization_administration", Level: policy.LevelRead,
+			Scope: "read:org", OwnersOnly: true})
+		public   = api.NeedPublic()
+		nothing  = api.NeedNothing()
+		entOwner = api.NeedEnterpriseOwner()
+		metadata = api.NeedRepo(policy.Resource{Permission: policy.Metadata, Level: policy.LevelRead})
 	)
 	r := func(method, path string, access Access, handler echo.HandlerFunc) Route {
 		return Route{Rule{Method: method, Path: path, Access: access}, handler}
 	}
-	t := func(method, path, needs string, handler echo.HandlerFunc) Route {
+	t := func(method, path string, needs api.Need, handler echo.HandlerFunc) Route {
 		return Route{Rule{Method: method, Path: v3 + path, Access: Token, Needs: needs}, handler}
 	}
 	heavy := func(route Route) Route {
@@ -179,18 +191,18 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
 		r(http.MethodGet, ents+"/audit-log", EnterpriseOwner, h.ent.AuditLog),
 
-		t(http.MethodGet, "", "none (public)", h.meta.Root),
-		t(http.MethodGet, "/", "none (public)", h.meta.Root),
-		t(http.MethodGet, "/meta", "none (public)", h.meta.Meta),
-		t(http.MethodGet, "/user", "any token", h.resources.User),
-		t(http.MethodGet, "/user/keys", "Git SSH keys read, or read:public_key", h.resources.SSHKeys),
-		t(http.MethodPost, "/user/keys", "Git SSH keys read and write, or write:public_key", h.resources.AddSSHKey),
-		t(http.MethodGet, "/users/:user/keys", "none (public)", h.resources.UserSSHKeys),
-		t(http.MethodGet, "/orgs/:org", "none (public)", h.resources.Org),
-		t(http.MethodGet, "/orgs/:org/repos", "none (public); private repositories: Metadata read, or repo", h.resources.OrgRepos),
-		t(http.MethodGet, "/orgs/:org/members", "Members read, or read:org", h.resources.Members),
-		t(http.MethodGet, "/repos/:owner/:repo", "public: none; private: Metadata read, or repo", h.resources.Repo),
-		t(http.MethodPost, "/repos/:owner/:repo/issues", "Issues read and write, or repo", h.resources.CreateIssue),
+		t(http.MethodGet, "", nothing, h.meta.Root),
+		t(http.MethodGet, "/", nothing, h.meta.Root),
+		t(http.MethodGet, "/meta", nothing, h.meta.Meta),
+		t(http.MethodGet, "/user", api.NeedAccount(policy.Resource{}), h.resources.User),
+		t(http.MethodGet, "/user/keys", api.NeedAccount(policy.Resource{Permission: policy.GitSSHKeys, Level: policy.LevelRead, Scope: "read:public_key"}), h.resources.SSHKeys),
+		t(http.MethodPost, "/user/keys", api.NeedAccount(policy.Resource{Write: true, Permission: policy.GitSSHKeys, Level: policy.LevelWrite, Scope: "write:public_key"}), h.resources.AddSSHKey),
+		t(http.MethodGet, "/users/:user/keys", public, h.resources.UserSSHKeys),
+		t(http.MethodGet, "/orgs/:org", public, h.resources.Org),
+		t(http.MethodGet, "/orgs/:org/repos", metadata, h.resources.OrgRepos),
+		t(http.MethodGet, "/orgs/:org/members", api.NeedOrg(policy.Resource{Permission: "members", Level: policy.LevelRead, Scope: "read:org"}), h.resources.Members),
+		t(http.MethodGet, "/repos/:owner/:repo", metadata, h.resources.Repo),
+		t(http.MethodPost, "/repos/:owner/:repo/issues", api.NeedRepo(policy.Resource{Write: true, Permission: "issues", Level: policy.LevelWrite, Scope: "repo"}), h.resources.CreateIssue),
 		heavy(t(http.MethodGet, "/orgs/:org/personal-access-token-requests", admin, h.admin.Requests)),
 		t(http.MethodPost, "/orgs/:org/personal-access-token-requests", admin, h.admin.ReviewRequests),
 		t(http.MethodPost, "/orgs/:org/personal-access-token-requests/:id", admin, h.admin.ReviewRequest),
@@ -199,12 +211,12 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodPost, "/orgs/:org/personal-access-tokens", admin, h.admin.RevokeTokens),
 		t(http.MethodPost, "/orgs/:org/personal-access-tokens/:id", admin, h.admin.RevokeToken),
 		t(http.MethodGet, "/orgs/:org/personal-access-tokens/:id/repositories", admin, h.admin.TokenRepositories),
-		t(http.MethodGet, "/orgs/:org/personal-access-token-policy", "organization owner; Organization administration read, or read:org", h.policies.OrgPolicy),
+		t(http.MethodGet, "/orgs/:org/personal-access-token-policy", adminRead, h.policies.OrgPolicy),
 		t(http.MethodPatch, "/orgs/:org/personal-access-token-policy", admin, h.policies.UpdateOrgPolicy),
-		t(http.MethodGet, "/enterprises/:ent/personal-access-token-policy", "enterprise owner; classic token with admin:enterprise", h.policies.EnterprisePolicy),
-		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", "enterprise owner; classic token with admin:enterprise", h.policies.UpdateEnterprisePolicy),
+		t(http.MethodGet, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.EnterprisePolicy),
+		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.UpdateEnterprisePolicy),
 		// Anything else under the API is a JSON 404, not the site's page.
-		t(echo.RouteNotFound, "/*", "nothing: 404", func(echo.Context) error { return echo.ErrNotFound }),
-		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Access: Token, Needs: "nothing: 404"}, func(echo.Context) error { return echo.ErrNotFound }},
+		t(echo.RouteNotFound, "/*", nothing, func(echo.Context) error { return echo.ErrNotFound }),
+		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Access: Token, Needs: nothing}, func(echo.Context) error { return echo.ErrNotFound }},
 	}
 }

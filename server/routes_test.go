@@ -35,8 +35,8 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 		if !slices.Contains(known, r.Access) {
 			t.Errorf("%s has no access rule (%q)", key, r.Access)
 		}
-		if (r.Access == server.Token) != (r.Needs != "") {
-			t.Errorf("%s: Needs %q goes with token routes, and only with them", key, r.Needs)
+		if (r.Access == server.Token) != !r.Needs.IsZero() {
+			t.Errorf("%s: Needs %v goes with token routes, and only with them", key, r.Needs)
 		}
 	}
 	served := map[string]bool{}

@@ -100,6 +100,9 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 		if !ok {
 			panic("web: route " + r.Method + " " + r.Path + " has no access rule")
 		}
+		if r.Access == Token {
+			mw = append(slices.Clip(mw), api.Requires(r.Needs))
+		}
 		if r.Heavy {
 			// After the guard: whoever it turns away does not wait (on
 			// the API it checks the token; whether the token may list

@@ -51,19 +51,13 @@ var (
 
 func (h Grants) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
 
-// adminResource is what these endpoints need: an owner's token with
-// Organization administration read and write, or admin:org.
-var adminResource = policy.Resource{
-	Permission: "organization_administration", Level: policy.LevelWrite, Scope: "admin:org", OwnersOnly: true,
-}
-
 // owned loads the :org organization and checks the caller may administer it.
 func (h Grants) owned(c echo.Context) (db.OrgAccess, error) {
 	org, err := h.access().org(c, c.Param("org"))
 	if err != nil {
 		return org, err
 	}
-	return org, h.access().decide(c, &org, adminResource)
+	return org, h.access().decide(c, &org, nil)
 }
 
 // Requests is GET /orgs/{org}/personal-access-token-requests.

@@ -142,11 +142,7 @@ func (h Policies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) {
 	if err != nil {
 		return org, err
 	}
-	res := policy.Resource{Permission: "organization_administration", Level: policy.LevelRead, Scope: "read:org", OwnersOnly: true}
-	if write {
-		res.Level, res.Scope = policy.LevelWrite, "admin:org"
-	}
-	return org, h.access().decide(c, &org, res)
+	return org, h.access().decide(c, &org, nil)
 }
 
 // OrgPolicy is GET /orgs/{org}/personal-access-token-policy.
@@ -342,7 +338,11 @@ func (h Policies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return ent, err
 	}
-	setAcceptedScopes(c, policy.Resource{Scope: "admin:enterprise"})
+	need, err2 := needOf(c)
+	if err2 != nil {
+		return ent, err2
+	}
+	setAcceptedScopes(c, need.resourceFor(nil))
 	now := h.Now()
 	d := policy.DecideEnterprise(&caller.Token.Credential, err == nil, now)
 	if d.Status != http.StatusUnauthorized {

@@ -48,7 +48,7 @@ func (h Resources) access() apiAccess { return apiAccess{Store: h.Store, Now: h.
 
 // User is GET /user: the token's owner.
 func (h Resources) User(c echo.Context) error {
-	if err := h.access().decide(c, nil, policy.Resource{}); err != nil {
+	if err := h.access().decide(c, nil, nil); err != nil {
 		return err
 	}
 	caller := callerOf(c)
@@ -65,7 +65,7 @@ func (h Resources) Org(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.access().decide(c, &org, policy.Resource{Public: true}); err != nil {
+	if err := h.access().decide(c, &org, nil); err != nil {
 		return err
 	}
 	return render.JSON(c, http.StatusOK, organizationJSON(c, org))
@@ -157,7 +157,7 @@ func (h Resources) OrgRepos(c echo.Context) error {
 		return err
 	}
 	// The list itself is public: an expired token is still refused.
-	if err := h.access().decide(c, &org, policy.Resource{Public: true}); err != nil {
+	if err := h.access().decide(c, &org, nil); err != nil {
 		return err
 	}
 	member := false
@@ -173,7 +173,7 @@ func (h Resources) OrgRepos(c echo.Context) error {
 		if !listing.keeps(r, member) {
 			continue
 		}
-		d, err := h.access().decision(c, &org, repoResource(r))
+		d, err := h.access().decision(c, &org, &r)
 		if err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (h Resources) Repo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.access().decide(c, &org, repoResource(repo)); err != nil {
+	if err := h.access().decide(c, &org, &repo); err != nil {
 		return err
 	}
 	open, err := h.Store.OpenIssueCounts(c.Request().Context(), []int64{repo.ID})
@@ -252,8 +252,7 @@ func (h Resources) Members(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res := policy.Resource{Permission: "members", Level: policy.LevelRead, Scope: "read:org"}
-	if err := h.access().decide(c, &org, res); err != nil {
+	if err := h.access().decide(c, &org, nil); err != nil {
 		return err
 	}
 	members, total, err := h.Store.MembersPage(c.Request().Context(), org.Org.ID, p.Page, p.PerPage)
@@ -427,9 +426,7 @@ func (h Resources) CreateIssue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res := repoResource(repo)
-	res.Write, res.Permission, res.Level, res.Scope = true, "issues", policy.LevelWrite, "repo"
-	if err := h.access().decide(c, &org, res); err != nil {
+	if err := h.access().decide(c, &org, &repo); err != nil {
 		return err
 	}
 	var in IssueInput
@@ -556,8 +553,7 @@ func sshKeyJSON(c echo.Context, k db.SSHKey) SSHKeyJSON {
 // write:public_key scope. The key remembers the token that added it, and
 // outlives it.
 func (h Resources) AddSSHKey(c echo.Context) error {
-	res := policy.Resource{Write: true, Permission: policy.GitSSHKeys, Level: policy.LevelWrite, Scope: "write:public_key"}
-	if err := h.access().decide(c, nil, res); err != nil {
+	if err := h.access().decide(c, nil, nil); err != nil {
 		return err
 	}
 	var in SSHKeyInput
@@ -606,8 +602,7 @@ func (h Resources) SSHKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res := policy.Resource{Permission: policy.GitSSHKeys, Level: policy.LevelRead, Scope: "read:public_key"}
-	if err := h.access().decide(c, nil, res); err != nil {
+	if err := h.access().decide(c, nil, nil); err != nil {
 		return err
 	}
 	keys, total, err := h.Store.SSHKeysOf(c.Request().Context(), callerOf(c).Token.UserID, p.Page, p.PerPage)
@@ -628,7 +623,7 @@ func (h Resources) UserSSHKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.access().decide(c, nil, policy.Resource{Public: true}); err != nil {
+	if err := h.access().decide(c, nil, nil); err != nil {
 		return err
 	}
 	id, err := h.Store.UserByLogin(c.Request().Context(), c.Param("user"))

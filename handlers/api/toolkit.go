@@ -191,11 +191,16 @@ type apiAccess struct {
 	Now   func() time.Time
 }
 
-// decide answers whether the call may reach res in org (nil for the
-// caller's own account) and returns the error to answer when it may not.
-func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, res policy.Resource) error {
-	setAcceptedScopes(c, res)
-	d, err := a.decision(c, org, res)
+// decide answers whether the call may reach what its route needs, in org
+// (nil for the caller's own account) and on repo (nil for none), and
+// returns the error to answer when it may not.
+func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, repo *db.Repo) error {
+	need, err := needOf(c)
+	if err != nil {
+		return err
+	}
+	setAcceptedScopes(c, need.resourceFor(repo))
+	d, err := a.decision(c, org, repo)
 	if err != nil || d.Allowed {
 		return err
 	}
@@ -204,7 +209,12 @@ func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, res policy.Resource
 
 // decision applies policy.Decide to the call, for lists that show only
 // what the caller may see.
-func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, res policy.Resource) (policy.Decision, error) {
+func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, repo *db.Repo) (policy.Decision, error) {
+	need, err := needOf(c)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	res := need.resourceFor(repo)
 	caller := callerOf(c)
 	if caller == nil {
 		switch {
@@ -233,15 +243,6 @@ func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, res policy.Resour
 		a.Store.TouchToken(caller.Token.ID, req.Now)
 	}
 	return d, nil
-}
-
-// repoResource is reading a repository: its metadata, which a classic
-// token reaches with the repo scope when the repository is private.
-func repoResource(r db.Repo) policy.Resource {
-	return policy.Resource{
-		Repo: &policy.RepoRef{ID: r.ID, Private: r.Private}, Public: !r.Private,
-		Permission: policy.Metadata, Level: policy.LevelRead,
-	}
 }
 
 // decodeJSON reads a JSON body into dst, refusing unknown fields (in any
