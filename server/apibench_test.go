@@ -30,7 +30,7 @@ import (
 // which apiBenchServer adds 1,120 tokens whose secrets it knows (the scale
 // tokens' hashes are of no presentable token): run with
 //
-//	go test -run '^$' -bench APIRepo -benchtime 3s -count 3 -benchmem ./web
+//	go test -run '^$' -bench APIRepo -benchtime 3s -count 3 -benchmem ./server
 //
 // (-v also logs the number of tokens in the database). Each iteration is
 // one whole request through every middleware and the handler into a

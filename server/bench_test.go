@@ -24,7 +24,7 @@ import (
 // Pages served from a database holding 100,000 pending requests and
 // 100,000 active tokens in one organization: run with
 //
-//	go test -run '^$' -bench . ./web
+//	go test -run '^$' -bench . ./server
 //
 // Each iteration is one whole request through every middleware (session,
 // CSRF, access guard) and the handler, rendered into a recorder.

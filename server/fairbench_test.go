@@ -22,7 +22,7 @@ import (
 // page while scale-owner floods scale-org-01's with 32 requests at once,
 // on the database bench_test.go seeds: run with
 //
-//	go test -run '^$' -bench PendingPageDuringAFlood -benchtime 400x -count 3 ./web
+//	go test -run '^$' -bench PendingPageDuringAFlood -benchtime 400x -count 3 ./server
 //
 // Each iteration is one GET of scale-org-02's Pending requests page (1,000
 // requests) as scale-owner-02, one after the other, through the whole
