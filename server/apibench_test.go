@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -64,7 +61,7 @@ var (
 )
 
 // apiBenchServer opens a second Store on the scale database benchServer
-// seeded (bench_test.go's own Store is not exported to this file), adds the
+// seeded (a Store of its own), adds the
 // known tokens through it and serves the API from it, so that the writes
 // the cold-cache variant makes go through the same Store, and the same
 // cache, as the requests.
@@ -171,11 +168,7 @@ func apiSetup() error {
 		return err
 	}
 
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	apiEnv.handler = server.New(server.Config{
-		Store: store, SessionSecrets: []string{"bench"}, DummyHash: hash,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	apiEnv.handler = server.New(testConfig(store))
 	return nil
 }
 

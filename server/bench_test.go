@@ -2,20 +2,13 @@ package server_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
 	"patpolicy/server"
@@ -69,8 +62,7 @@ func benchServer(b *testing.B) {
 			benchEnv.err = err
 			return
 		}
-		hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-		info, err := store.SeedScale(ctx, db.DemoScale(benchScale), string(hash))
+		info, err := store.SeedScale(ctx, db.DemoScale(benchScale), passwordHash(demoPassword))
 		if err != nil {
 			benchEnv.err = err
 			return
@@ -79,48 +71,12 @@ func benchServer(b *testing.B) {
 		benchEnv.org = "scale-org-01"
 		benchEnv.user = "scale-user-00100"
 		benchEnv.repo = info.Repos[len(info.Repos)/2].Name
-		benchEnv.handler = server.New(server.Config{
-			Store: store, SessionSecrets: []string{"bench"}, DummyHash: hash,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
+		benchEnv.handler = server.New(testConfig(store))
 		benchEnv.cookies, benchEnv.err = signIn(benchEnv.handler, db.ScaleOwnerLogin)
 	})
 	if benchEnv.err != nil {
 		b.Fatal(benchEnv.err)
 	}
-}
-
-var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-
-// signIn goes through the sign-in form and returns the session's cookies.
-func signIn(h http.Handler, login string) ([]*http.Cookie, error) {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
-	m := csrfField.FindStringSubmatch(rec.Body.String())
-	if m == nil {
-		return nil, io.ErrUnexpectedEOF
-	}
-	cookies := rec.Result().Cookies()
-	form := url.Values{"_csrf": {m[1]}, "login": {login}, "password": {"demo-password"}}
-	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusSeeOther {
-		return nil, io.ErrUnexpectedEOF
-	}
-	// A cookie the sign-in set replaces the one of that name it was sent
-	// (the session cookie, which held the sign-in form's CSRF key).
-	set := rec.Result().Cookies()
-	for _, c := range cookies {
-		if !slices.ContainsFunc(set, func(n *http.Cookie) bool { return n.Name == c.Name }) {
-			set = append(set, c)
-		}
-	}
-	return set, nil
 }
 
 func benchPage(b *testing.B, path string) { benchPageShowing(b, path, "<table") }

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -11,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
 	"patpolicy/server"
@@ -41,9 +37,7 @@ const floodClients = 32
 
 func BenchmarkPendingPageDuringAFlood(b *testing.B) {
 	benchServer(b)
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	cfg := server.Config{Store: benchEnv.store, SessionSecrets: []string{"bench"}, DummyHash: hash,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := testConfig(benchEnv.store)
 	for _, v := range []struct {
 		name    string
 		handler http.Handler

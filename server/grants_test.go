@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -592,8 +591,7 @@ func (a *app) addOrgInEnterprise(login, org string) {
 	if err != nil || len(ents) != 1 {
 		a.t.Fatalf("enterprises %v %v", ents, err)
 	}
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, string(hash))
+	id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, passwordHash(demoPassword))
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +12,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +28,27 @@ import (
 	"patpolicy/policy"
 	"patpolicy/server"
 )
+
+// demoPassword is every seeded user's password.
+const demoPassword = "demo-password"
+
+// passwordHash is a cheap bcrypt hash of password, for seeding.
+func passwordHash(password string) string {
+	hash, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	return string(hash)
+}
+
+// testConfig is the server's configuration on store in every whole-server
+// test and benchmark: logs discarded, a fixed session secret, a cheap dummy
+// hash.
+func testConfig(store *db.Store) server.Config {
+	return server.Config{
+		Store:          store,
+		SessionSecrets: []string{"test-session-secret"},
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DummyHash:      []byte(passwordHash("not a password")),
+	}
+}
 
 // app is a server on the demo dataset with a fresh database.
 type app struct {
@@ -42,8 +67,7 @@ func newApp(t *testing.T) *app {
 func (a *app) addOwner(login, org, orgName string) {
 	a.t.Helper()
 	ctx := context.Background()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, string(hash))
+	id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, passwordHash(demoPassword))
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -300,17 +324,10 @@ func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	if _, err := store.SeedDemo(ctx, string(hash)); err != nil {
+	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword)); err != nil {
 		t.Fatal(err)
 	}
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
-	cfg := server.Config{
-		Store:          store,
-		SessionSecrets: []string{"test-session-secret"},
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DummyHash:      dummy,
-	}
+	cfg := testConfig(store)
 	if setup.web != nil {
 		setup.web(&cfg)
 	}
@@ -493,4 +510,206 @@ func waitAtLeast(n *atomic.Int64, at int64) {
 	for deadline := time.Now().Add(30 * time.Second); n.Load() < at && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// The API side of the harness: tokens made as their owners make them, and
+// calls that carry them.
+
+// fgSpec describes a fine-grained token made by newFineGrained.
+type fgSpec struct {
+	Org         string // "" for a token the user owns
+	Status      policy.GrantStatus
+	Selection   policy.Selection // default all
+	Repos       []string         // repository names, for SelectSelected
+	Permissions map[string]policy.Level
+	Days        int // 0: never expires
+}
+
+// newFineGrained stores a fine-grained token of login, as the form would
+// have made it, and returns its secret.
+func (a *app) newFineGrained(login, name string, spec fgSpec) string {
+	a.t.Helper()
+	ctx := context.Background()
+	secret, err := policy.GenerateToken(policy.KindFineGrained, rand.Reader)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req := policy.TokenRequest{Name: name, ExpiresInDays: spec.Days, Selection: spec.Selection,
+		Permissions: spec.Permissions, Status: spec.Status}
+	if req.Selection == "" {
+		req.Selection = policy.SelectAll
+	}
+	if req.Permissions == nil {
+		req.Permissions = map[string]policy.Level{policy.Metadata: policy.LevelRead}
+	}
+	nt := db.NewToken{UserID: a.userID(login), Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+		Kind: policy.KindFineGrained, FineGrained: req}
+	if spec.Org != "" {
+		nt.OrgID = a.orgID(spec.Org)
+		p, err := a.store.OrgPolicy(ctx, nt.OrgID)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		nt.OrgVersion = p.Version
+		for _, r := range spec.Repos {
+			repos, _ := a.store.ReposOf(ctx, nt.OrgID)
+			for _, x := range repos {
+				if x.Name == r {
+					nt.FineGrained.RepoIDs = append(nt.FineGrained.RepoIDs, x.ID)
+				}
+			}
+		}
+		if nt.FineGrained.Status == "" {
+			nt.FineGrained.Status = policy.GrantApproved
+		}
+	}
+	if _, err := a.store.CreateToken(ctx, nt); err != nil {
+		a.t.Fatal(err)
+	}
+	return secret
+}
+
+// newClassic stores a classic token of login with scopes and returns its
+// secret.
+func (a *app) newClassic(login, note string, days int, scopes ...string) string {
+	a.t.Helper()
+	secret, err := policy.GenerateToken(policy.KindClassic, rand.Reader)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if _, err := a.store.CreateToken(context.Background(), db.NewToken{
+		UserID: a.userID(login), Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+		Kind: policy.KindClassic, Classic: policy.ClassicRequest{Note: note, ExpiresInDays: days, Scopes: scopes},
+	}); err != nil {
+		a.t.Fatal(err)
+	}
+	return secret
+}
+
+// apiResponse is an API answer with its body read.
+type apiResponse struct {
+	t      *testing.T
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// api calls the REST API with token ("" for none) and body (nil for none;
+// a string is sent as is, anything else as JSON).
+func (a *app) api(method, path, token string, body any) *apiResponse {
+	a.t.Helper()
+	return a.apiWith(method, path, token, body, nil)
+}
+
+// apiWith is api with extra headers, set last (so they may replace the
+// Authorization a.api would send).
+func (a *app) apiWith(method, path, token string, body any, header http.Header) *apiResponse {
+	a.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = bytes.NewBufferString(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, a.srv.URL+"/api/v3"+path, r)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	// Go sends req.Host as the Host header, whatever the header map says.
+	if host := header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	return a.send(req)
+}
+
+// send makes a request and reads the answer.
+func (a *app) send(req *http.Request) *apiResponse {
+	a.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return &apiResponse{t: a.t, Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// want fails the test unless the answer has status.
+func (r *apiResponse) want(status int) *apiResponse {
+	r.t.Helper()
+	if r.Status != status {
+		r.t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// decode reads the JSON body into v.
+func (r *apiResponse) decode(v any) {
+	r.t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		r.t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// message is an error answer's message.
+func (r *apiResponse) message() string {
+	r.t.Helper()
+	var e struct {
+		Message string `json:"message"`
+	}
+	r.decode(&e)
+	return e.Message
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// signIn goes through the sign-in form of h, in process, and returns the
+// session's cookies: the benchmarks' way in, where the app's client would
+// measure an HTTP round trip too.
+func signIn(h http.Handler, login string) ([]*http.Cookie, error) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	m := csrfField.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		return nil, io.ErrUnexpectedEOF
+	}
+	cookies := rec.Result().Cookies()
+	form := url.Values{"_csrf": {m[1]}, "login": {login}, "password": {demoPassword}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		return nil, io.ErrUnexpectedEOF
+	}
+	// A cookie the sign-in set replaces the one of that name it was sent
+	// (the session cookie, which held the sign-in form's CSRF key).
+	set := rec.Result().Cookies()
+	for _, c := range cookies {
+		if !slices.ContainsFunc(set, func(n *http.Cookie) bool { return n.Name == c.Name }) {
+			set = append(set, c)
+		}
+	}
+	return set, nil
 }

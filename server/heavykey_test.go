@@ -3,16 +3,12 @@ package server_test
 import (
 	"context"
 	"crypto/rand"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -30,8 +26,7 @@ func TestHeavyRequestsAreKeyedByOrganizationAndUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	if _, err := store.SeedDemo(ctx, string(hash)); err != nil {
+	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword)); err != nil {
 		t.Fatal(err)
 	}
 	owner, err := store.CredentialsFor(ctx, "octo-owner")
@@ -50,8 +45,7 @@ func TestHeavyRequestsAreKeyedByOrganizationAndUser(t *testing.T) {
 
 	var mu sync.Mutex
 	var seen [][2]string
-	h := server.NewSeeingHeavyKeys(server.Config{Store: store, SessionSecrets: []string{"keys"}, DummyHash: hash,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, func(group, user string) {
+	h := server.NewSeeingHeavyKeys(testConfig(store), func(group, user string) {
 		mu.Lock()
 		seen = append(seen, [2]string{group, user})
 		mu.Unlock()

@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -182,9 +181,8 @@ func raceRaw(t *testing.T, path string) *sql.DB {
 func raceOwners(a *app, raw *sql.DB, logins ...string) {
 	a.t.Helper()
 	ctx := context.Background()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
 	for _, login := range logins {
-		id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, string(hash))
+		id, err := a.store.CreateUser(ctx, login, login+"@example.com", login, passwordHash(demoPassword))
 		if err != nil {
 			a.t.Fatal(err)
 		}

@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -21,8 +19,7 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	e := server.New(server.Config{Store: store, SessionSecrets: []string{"routes-test"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := server.New(testConfig(store))
 
 	declared := map[string]server.Rule{}
 	for _, r := range server.Rules() {

@@ -47,10 +47,9 @@ func (f *fakeClock) Advance(d time.Duration) {
 func limitedApp(t *testing.T, clock *fakeClock) *app {
 	t.Helper()
 	a := newApp(t)
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
 	auth := handlers.Auth{
 		Store:     a.store,
-		DummyHash: dummy,
+		DummyHash: []byte(passwordHash("not a password")),
 		Limiter:   signin.NewLimiter(signin.DefaultLimits(), clock.Now),
 		Now:       clock.Now,
 	}
