@@ -210,8 +210,8 @@ export async function expectNoAxeViolations(page: Page, label: string) {
 }
 
 // ---------------------------------------------------------------------------
-// Tokens, the approval queue, active tokens and notifications (§4 Developer
-// settings, Pending requests, Active tokens).
+// Tokens, the approval queue, active tokens and notifications (the Developer
+// settings, Pending requests and Active tokens screens).
 
 export const devTokensPath = '/settings/personal-access-tokens';
 export const classicTokensPath = '/settings/tokens';

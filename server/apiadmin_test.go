@@ -15,7 +15,7 @@ import (
 	"patpolicy/policy"
 )
 
-// GitHub's eight administration endpoints (product.md §6), called with an
+// GitHub's eight administration endpoints, called with an
 // owner's own token.
 
 const (

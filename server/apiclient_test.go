@@ -18,8 +18,8 @@ import (
 )
 
 // These tests drive the API with google/go-github, unchanged, pointed at
-// the server as at a GitHub Enterprise Server: what the product promises
-// in §6 ("a real client must work unchanged").
+// the server as at a GitHub Enterprise Server: a real client must work
+// unchanged.
 
 // ghClient is a go-github client authenticated with secret ("" for none).
 func (a *app) ghClient(secret string) *github.Client {

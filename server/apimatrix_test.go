@@ -1,6 +1,6 @@
 package server_test
 
-// End-to-end checks of product.md §5 over the REST API: every policy
+// End-to-end checks of the policy rules (docs/policy.md) over the REST API: every policy
 // combination, every way of changing a policy or a grant (store, settings
 // pages, API), lifetimes, membership, permissions, credentials, SSH keys,
 // last use, and a change racing with calls. The API caches what it reads
@@ -224,7 +224,7 @@ func mxKeys(a *app, path, secret string) []string {
 
 // ---- 1. the decision matrix -----------------------------------------------
 
-// mxEnforced is §5's effective access: the enterprise's value where it
+// mxEnforced is the effective access: the enterprise's value where it
 // enforces one, else the organization's own. Written out here rather than
 // taken from policy.Resolve, so that the test checks it.
 func mxEnforced(ent policy.EnterpriseAccess, own policy.Access) policy.Access {
@@ -237,7 +237,7 @@ func mxEnforced(ent policy.EnterpriseAccess, own policy.Access) policy.Access {
 	return own
 }
 
-// mxPrivateStatus is §5's answer to a member's token reading a private
+// mxPrivateStatus is the rules' answer to a member's token reading a private
 // repository: rule 2 does not apply; a fine-grained token (approved grant,
 // all repositories, Metadata read, no lifetime limit, owner a member) is
 // refused only by rule 3's "effective access Restrict"; a classic token

@@ -13,7 +13,7 @@ import (
 	"patpolicy/policy"
 )
 
-// The policy endpoints (product.md §6): the settings pages as JSON, with
+// The policy endpoints of the REST API: the settings pages as JSON, with
 // the same locks, the same refusals and an ETag / If-Match pair.
 
 const (
@@ -511,7 +511,7 @@ func TestPolicyAPIPatchThatShutsOutTheCallersToken(t *testing.T) {
 		if !stored {
 			t.Fatalf("the restriction was not stored: %d %s", r.Status, r.Body)
 		}
-		// From now on the token is refused, as §5 says.
+		// From now on the token is refused (docs/policy.md).
 		polDo(a, http.MethodGet, polOrg, secret, nil, "").want(http.StatusForbidden)
 		if r.Status == http.StatusForbidden {
 			t.Fatal("PATCH /orgs/{org}/personal-access-token-policy stored the change, then answered 403 (" + r.message() + ")")

@@ -1,6 +1,6 @@
 package server_test
 
-// Races over real HTTP through the whole server (issue 5, item 2): many
+// Races over real HTTP through the whole server: many
 // clients at once save settings, decide the same requests, and revoke or
 // delete tokens while those tokens are in use. The store-level races are in
 // db/concurrency_test.go, and TestMatrixEnforceConcurrentCutoff cuts access

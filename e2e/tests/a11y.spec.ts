@@ -108,7 +108,7 @@ test('PAT settings showing a validation error', async ({ page }) => {
   await expectNoAxeViolations(page, 'PAT settings (validation error)');
 });
 
-// Token pages (§4 Developer settings, Pending requests, Active tokens, notifications).
+// Token pages (Developer settings, Pending requests, Active tokens, notifications).
 // Earlier tests of this file change octo-org's settings, so these set what they need.
 
 /** octo-org as the demo has it: fine-grained tokens allowed, approval required. */

@@ -1,4 +1,4 @@
-// The screens decide what a token may do through the REST API (§5, §6): a member's
+// The screens decide what a token may do through the REST API (docs/policy.md): a member's
 // request is refused until the owner approves it in the browser, the Active tokens
 // page shows the call as the token's last use, restricting and allowing again in the
 // settings page takes effect on the very next call, and a revocation is for good.

@@ -1,4 +1,4 @@
-// Turning approval off (§5): the settings page says how many pending requests the
+// Turning approval off: the settings page says how many pending requests the
 // choice would approve; saving it approves them all, each audited once; afterwards
 // requests are approved on creation. The tests build on each other, in order.
 import { expect, Page, test } from '@playwright/test';

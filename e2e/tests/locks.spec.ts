@@ -1,4 +1,4 @@
-// §4: a crafted submission changing a locked setting (422) and a submission built on
+// Locked settings: a crafted submission changing a locked setting (422) and a submission built on
 // an out-of-date form (409) are refused and change nothing.
 import { expect, Page, test } from '@playwright/test';
 import { useFreshServer } from '../server';

@@ -1,4 +1,5 @@
-// The three procedures of seed/setting-a-personal-access-token-policy.md, followed
+// The three procedures of setting an organization's token policy (restricting
+// fine-grained tokens, requiring approval, restricting classic tokens), followed
 // click by click as an organization owner (octo-owner), from the profile menu.
 import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';

@@ -1,5 +1,5 @@
 // The queue is paginated, 50 a page, newest first, with "Previous"/"Next" links that
-// keep the filters (§4 Pending requests). Many requests are created through the
+// keep the filters. Many requests are created through the
 // form's own POST to keep this quick.
 import { expect, test } from '@playwright/test';
 import { useFreshServer } from '../server';

@@ -1,4 +1,4 @@
-// The approval loop (§4 Pending requests, Active tokens; §5): members request tokens
+// The approval loop (Pending requests, Active tokens): members request tokens
 // for octo-org, its owner filters the queue, approves, denies with a reason, decides
 // in bulk and revokes; the requesters see each outcome on their token pages and in
 // their notifications; the audit log records each event once.

@@ -1,4 +1,4 @@
-// Developer settings (§4): a member's own fine-grained and classic tokens.
+// Developer settings: a member's own fine-grained and classic tokens.
 // mona requests a token for octo-org, sees it pending and its secret once;
 // classic tokens; user text shown as text; cancelling and deleting.
 import { expect, test } from '@playwright/test';
@@ -60,7 +60,7 @@ test('Developer settings, from the user menu, lists the demo request as Pending'
   await expect(page.getByRole('button', { name: 'Delete', exact: true })).toBeVisible();
 });
 
-test('new token form: defaults and choices as §4 lists them', async ({ page }) => {
+test('new token form: defaults and choices', async ({ page }) => {
   await signIn(page, 'mona');
   await page.goto(devTokensPath);
   await page.getByRole('link', { name: 'Generate new token', exact: true }).click();
@@ -150,7 +150,7 @@ test('requesting a token for octo-org: Pending, with the token shown once', asyn
     repos: ['octo-web', 'octo-api'],
     permissions: { Contents: 'Read and write', Issues: 'Read-only' },
   });
-  // Fine-grained format: github_pat_ + 22 + _ + 59 (§5).
+  // Fine-grained format: github_pat_ + 22 + _ + 59.
   expect(created.secret).toMatch(/^github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}$/);
   const main = page.getByRole('main');
   await expect(main).toContainText('pending approval');
