@@ -9,12 +9,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -51,13 +48,13 @@ func TestCrashKillRestart(t *testing.T) {
 	}
 	began := time.Now()
 	dir := t.TempDir()
-	bin := buildCrashServer(t, dir)
+	bin := buildServer(t, dir)
 	t.Logf("built the server in %v", time.Since(began).Round(time.Millisecond))
 	dbPath := filepath.Join(dir, "p.db")
-	addr := freeCrashAddr(t)
+	addr := freeAddr(t)
 	base := "http://" + addr
 
-	srv := startCrashServer(t, bin, addr, dbPath, true)
+	srv := startServer(t, bin, addr, dbPath, true)
 	baseline := readCrashBaseline(t, dbPath)
 
 	rec := &crashRecord{saves: map[int][]*crashSave{}, statuses: map[string]int{}}
@@ -106,7 +103,7 @@ func TestCrashKillRestart(t *testing.T) {
 		transport.CloseIdleConnections()
 
 		restartAt := time.Now()
-		srv = startCrashServer(t, bin, addr, dbPath, false)
+		srv = startServer(t, bin, addr, dbPath, false)
 		restart := time.Since(restartAt)
 		after := rec.snapshot()
 		t.Logf("round %d: SIGKILL after %v of load; acknowledged in the round: %s (in all: %s); restart to /healthz in %v",
@@ -139,128 +136,6 @@ func TestCrashKillRestart(t *testing.T) {
 	defer conn.Close()
 	crashCheckIntegrity(t, conn, "after the final clean stop")
 	t.Logf("total %v", time.Since(began).Round(time.Millisecond))
-}
-
-// ---- the server process ----
-
-func buildCrashServer(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "patpolicy")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go tool to build the server with: %v", err)
-	}
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freeCrashAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// crashLog keeps a server's output for failure messages.
-type crashLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *crashLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *crashLog) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(l.b.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-type crashServer struct {
-	cmd  *exec.Cmd
-	log  *crashLog
-	done chan struct{}
-	err  error // set before done closes
-}
-
-func startCrashServer(t *testing.T, bin, addr, dbPath string, demo bool) *crashServer {
-	t.Helper()
-	args := []string{"--addr", addr, "--db", dbPath}
-	if demo {
-		args = append(args, "--demo")
-	}
-	s := &crashServer{cmd: exec.Command(bin, args...), log: &crashLog{}, done: make(chan struct{})}
-	// Nothing from this process's environment may change the server: no
-	// scale dataset, the session key from the database.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PATPOLICY_") {
-			s.cmd.Env = append(s.cmd.Env, kv)
-		}
-	}
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			t.Fatalf("server exited before answering /healthz: %v\n%s", s.err, s.log.tail(40))
-		default:
-		}
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK && string(body) == "ok" {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no /healthz within 20s (last error %v)\n%s", err, s.log.tail(40))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (s *crashServer) kill(t *testing.T) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("server still running 10s after SIGKILL")
-	}
-	var ee *exec.ExitError
-	if !errors.As(s.err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("server did not die of SIGKILL: %v", s.err)
-	}
 }
 
 // ---- what the clients saw acknowledged ----
@@ -670,16 +545,6 @@ type crashBaseline struct {
 	policyEvents int
 }
 
-func openCrashDB(t *testing.T, dbPath string) *sql.DB {
-	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetMaxOpenConns(1)
-	return conn
-}
-
 // crashPolicyActions are the audit actions of an organization settings save.
 var crashPolicyActions = []string{
 	policy.ActionAccessRestrictionEnabled, policy.ActionAccessRestrictionDisabled,
@@ -700,7 +565,7 @@ func crashArgs(ss []string) []any {
 
 func readCrashBaseline(t *testing.T, dbPath string) crashBaseline {
 	t.Helper()
-	conn := openCrashDB(t, dbPath)
+	conn := openReadOnly(t, dbPath)
 	defer conn.Close()
 	var b crashBaseline
 	if err := conn.QueryRow(`SELECT o.id, p.version FROM organizations o JOIN org_policies p ON p.org_id = o.id WHERE o.login = 'octo-org'`).
@@ -748,7 +613,7 @@ func crashCheckIntegrity(t *testing.T, conn *sql.DB, when string) {
 func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBaseline, round int) {
 	t.Helper()
 	when := fmt.Sprintf("after restart %d", round)
-	conn := openCrashDB(t, dbPath)
+	conn := openReadOnly(t, dbPath)
 	defer conn.Close()
 	crashCheckIntegrity(t, conn, when)
 

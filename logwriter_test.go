@@ -7,7 +7,7 @@ import (
 )
 
 func TestLogWriterBuffersThenWritesEverything(t *testing.T) {
-	var out syncBuffer
+	var out lockedBuffer
 	w := newLogWriter(&out)
 	w.Write([]byte("one\n"))
 	if got := out.String(); got != "" {

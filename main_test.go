@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,28 +83,10 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-// syncBuffer lets the test read the log while the server writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRunServesAndStopsOnSIGTERM starts the real server, waits for
 // /healthz, sends SIGTERM and expects a clean return.
 func TestRunServesAndStopsOnSIGTERM(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	// --demo-scale implies --demo; a small scale dataset keeps the test quick.
 	cfg := config{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "sub", "p.db"), demoScale: 30}

@@ -26,11 +26,11 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		t.Skip("builds and starts the server binary twice")
 	}
 	dir := t.TempDir()
-	bin := buildCrashServer(t, dir)
+	bin := buildServer(t, dir)
 	dbPath := filepath.Join(dir, "p.db")
-	addrA, addrB := freeCrashAddr(t), freeCrashAddr(t)
-	srvA := startCrashServer(t, bin, addrA, dbPath, true)
-	srvB := startCrashServer(t, bin, addrB, dbPath, false)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	srvA := startServer(t, bin, addrA, dbPath, true)
+	srvB := startServer(t, bin, addrB, dbPath, false)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server A:\n%s\nserver B:\n%s", srvA.log.tail(20), srvB.log.tail(20))
@@ -102,7 +102,7 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 			t.Errorf("%s through one server: the next call on the other answered %d, want %d", what, got, refused)
 		}
 	}
-	db := openCrashDB(t, dbPath)
+	db := openReadOnly(t, dbPath)
 	writer, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
