@@ -188,25 +188,6 @@ func (s *Store) pickDriver(ctx context.Context, q GrantQuery, sets [][]string) (
 	return best, nil
 }
 
-// int64s runs a query of one integer column on the reader pool or in a
-// transaction.
-func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 const grantJoins = ` FROM grants g JOIN tokens t ON t.id = g.token_id JOIN users u ON u.id = t.user_id
 	LEFT JOIN organizations o ON o.id = t.org_id
 	LEFT JOIN users r ON r.id = g.reviewer_id`
@@ -268,7 +249,7 @@ func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error
 // CountGrants counts an organization's grants in a status, from the
 // counters the grants table's triggers keep (see migration 00003).
 func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error) {
-	return through(ctx, s, &s.auth.access, s.auth.grantCounts, grantCountKey{orgID, status}, func(ctx context.Context) (int, error) {
+	return through(ctx, s, &s.cache.access, s.cache.grantCounts, grantCountKey{orgID, status}, func(ctx context.Context) (int, error) {
 		var n int
 		err := s.read.QueryRowContext(ctx,
 			`SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`, orgID, status).Scan(&n)
@@ -451,51 +432,4 @@ func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorI
 	}
 	_, err = s.afterDecision(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
 	return err
-}
-
-// notifyOwners tells every owner of an organization but except.
-func (s *Store) notifyOwners(ctx context.Context, tx *sql.Tx, orgID, except int64, message, link string) error {
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO notifications (user_id, message, link, created_at)
-		 SELECT user_id, ?, ?, ? FROM memberships WHERE org_id = ? AND role = 'owner' AND user_id != ?`,
-		message, link, timestamp(s.now()), orgID, except)
-	return err
-}
-
-func (s *Store) notify(ctx context.Context, tx *sql.Tx, userID int64, message, link string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, message, link, created_at) VALUES (?, ?, ?, ?)`,
-		userID, message, link, timestamp(s.now()))
-	return err
-}
-
-// Member is a user of an organization, for filters.
-type Member struct {
-	ID    int64
-	Login string
-}
-
-// MembersOf lists an organization's members by login. The list is shared
-// between callers until a member changes: it must not be modified.
-func (s *Store) MembersOf(ctx context.Context, orgID int64) ([]Member, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.members, orgID, func(ctx context.Context) ([]Member, error) {
-		return s.loadMembers(ctx, orgID)
-	})
-}
-
-func (s *Store) loadMembers(ctx context.Context, orgID int64) ([]Member, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Member
-	for rows.Next() {
-		var m Member
-		if err := rows.Scan(&m.ID, &m.Login); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }

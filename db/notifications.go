@@ -48,3 +48,18 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, userID, upTo int64) e
 		return err
 	})
 }
+
+// notifyOwners tells every owner of an organization but except.
+func (s *Store) notifyOwners(ctx context.Context, tx *sql.Tx, orgID, except int64, message, link string) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO notifications (user_id, message, link, created_at)
+		 SELECT user_id, ?, ?, ? FROM memberships WHERE org_id = ? AND role = 'owner' AND user_id != ?`,
+		message, link, timestamp(s.now()), orgID, except)
+	return err
+}
+
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, userID int64, message, link string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, message, link, created_at) VALUES (?, ?, ?, ?)`,
+		userID, message, link, timestamp(s.now()))
+	return err
+}

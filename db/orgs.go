@@ -54,7 +54,7 @@ func scanOrg(row interface{ Scan(...any) error }, o *Org, extra ...any) error {
 
 // OrgByLogin loads an organization (its login in any case).
 func (s *Store) OrgByLogin(ctx context.Context, login string) (Org, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.orgLogins, nocase(login), func(ctx context.Context) (Org, error) {
+	return through(ctx, s, &s.cache.directory, s.cache.orgLogins, nocase(login), func(ctx context.Context) (Org, error) {
 		return s.loadOrg(ctx, login)
 	})
 }
@@ -93,7 +93,7 @@ func (s *Store) MembershipsOf(ctx context.Context, userID int64) ([]Membership, 
 
 // RoleIn returns the user's role in the organization, or "" if none.
 func (s *Store) RoleIn(ctx context.Context, orgID, userID int64) (Role, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.roles, [2]int64{orgID, userID}, func(ctx context.Context) (Role, error) {
+	return through(ctx, s, &s.cache.directory, s.cache.roles, [2]int64{orgID, userID}, func(ctx context.Context) (Role, error) {
 		return s.loadRole(ctx, orgID, userID)
 	})
 }

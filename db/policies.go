@@ -26,7 +26,7 @@ func (p OrgPolicy) Effective() policy.Effective {
 // one read, kept until a policy, organization or enterprise changes. The
 // Enterprise it points to is shared: not to be changed.
 func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
-	return through(ctx, s, &s.auth.access, s.auth.policies, orgID, func(ctx context.Context) (OrgPolicy, error) {
+	return through(ctx, s, &s.cache.access, s.cache.policies, orgID, func(ctx context.Context) (OrgPolicy, error) {
 		return s.loadOrgPolicy(ctx, orgID)
 	})
 }

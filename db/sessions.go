@@ -72,11 +72,11 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 // session: ErrNotFound when the session does not exist (never started, or
 // ended) or expired before now. Both come from the cache, which every
 // session started or ended, here or by another process, sets aside (see
-// authCache). A touch does not, so a cached expiry may be earlier than the
+// readCache). A touch does not, so a cached expiry may be earlier than the
 // stored one: a session that looks expired is read again before it counts
 // as such.
 func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (User, Session, error) {
-	ses, err := through(ctx, s, &s.auth.sessions, s.auth.sessionRows, string(id), func(ctx context.Context) (Session, error) {
+	ses, err := through(ctx, s, &s.cache.sessions, s.cache.sessionRows, string(id), func(ctx context.Context) (Session, error) {
 		return s.loadSession(ctx, id)
 	})
 	if err == nil && !ses.ExpiresAt.After(now) {
@@ -130,12 +130,12 @@ func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time
 		return err
 	})
 	if err == nil && touched {
-		s.auth.mu.Lock()
-		if e, ok := s.auth.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.Before(expiresAt) {
+		s.cache.mu.Lock()
+		if e, ok := s.cache.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.Before(expiresAt) {
 			e.val.LastSeenAt, e.val.ExpiresAt = now, expiresAt
-			s.auth.sessionRows[string(id)] = e
+			s.cache.sessionRows[string(id)] = e
 		}
-		s.auth.mu.Unlock()
+		s.cache.mu.Unlock()
 	}
 	return err
 }

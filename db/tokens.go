@@ -84,7 +84,7 @@ type NewToken struct {
 // ReposOf lists an organization's repositories by name. The list is shared
 // between callers until a repository changes: it must not be modified.
 func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.repos, orgID, func(ctx context.Context) ([]Repo, error) {
+	return through(ctx, s, &s.cache.directory, s.cache.repos, orgID, func(ctx context.Context) ([]Repo, error) {
 		return s.loadRepos(ctx, orgID)
 	})
 }
@@ -275,11 +275,6 @@ func tokenSubject(ctx context.Context, q queryer, grantID int64) (policy.TokenSu
 	return t, err
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 const tokenColumns = `t.id, t.user_id, u.login, t.kind, t.name, t.description, t.prefix, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
 	t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at, COALESCE(t.last_used_at, ''),
 	COALESCE(g.id, 0), COALESCE(g.status, ''), COALESCE(g.justification, ''), COALESCE(g.reason, ''), COALESCE(r.login, ''),
@@ -397,10 +392,6 @@ func (s *Store) fillDetails(ctx context.Context, ts []*Token) error {
 		byID[id].Repos = append(byID[id].Repos, r)
 	}
 	return rows.Err()
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
 // DeleteToken deletes one of a user's tokens. If it had access to an

@@ -65,7 +65,7 @@ func scanUser(row interface{ Scan(...any) error }, u *User) error {
 // UserByID loads a user, with their unread count as of the last write to
 // tokens, grants or notifications.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	return through(ctx, s, &s.auth.access, s.auth.users, id, func(ctx context.Context) (User, error) {
+	return through(ctx, s, &s.cache.access, s.cache.users, id, func(ctx context.Context) (User, error) {
 		return s.loadUser(ctx, id)
 	})
 }
@@ -129,4 +129,16 @@ func (s *Store) SetPassword(ctx context.Context, login, passwordHash string) err
 		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
 		return err
 	})
+}
+
+const userByLoginSQL = `SELECT id FROM users WHERE login = ?`
+
+// UserByLogin finds a user's id by login, in any case. ErrNotFound when no
+// user has it.
+func (s *Store) UserByLogin(ctx context.Context, login string) (id int64, err error) {
+	err = s.read.QueryRowContext(ctx, userByLoginSQL, login).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
 }

@@ -100,8 +100,8 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 		return ScaleInfo{}, err
 	}
 	defer conn.Close()
-	s.auth.begin(changesEverything)
-	defer s.auth.end(changesEverything)
+	s.cache.begin(changesEverything)
+	defer s.cache.end(changesEverything)
 	var info ScaleInfo
 	err = bulkLoad(ctx, conn, func() error {
 		tx, err := conn.BeginTx(ctx, nil)
