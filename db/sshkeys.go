@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -18,25 +17,26 @@ type SSHKey struct {
 // ErrDuplicateKey is returned when the key is already stored, for any user.
 var ErrDuplicateKey = errors.New("key already in use")
 
+// insertSSHKeySQL adds a key, or nothing when the key is stored already:
+// the conflict target is the key column's UNIQUE constraint, so a row
+// skipped (no id returned) means exactly that constraint refused it. The
+// database decides at the insert itself, so two additions of one key never
+// both get through, in SQLite or in PostgreSQL, which accepts the same
+// clause.
+const insertSSHKeySQL = `INSERT INTO ssh_keys (user_id, title, key, token_id, created_at) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (key) DO NOTHING
+	RETURNING id`
+
 // AddSSHKey stores a user's SSH key, recording the token that added it (0:
 // none). ErrDuplicateKey on a key already stored.
 func (s *Store) AddSSHKey(ctx context.Context, userID, tokenID int64, title, key string) (SSHKey, error) {
 	k := SSHKey{UserID: userID, TokenID: tokenID, Title: title, Key: key}
 	// Issues and keys are in none of the API's cached reads.
 	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
-		var taken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ssh_keys WHERE key = ?)`, key).Scan(&taken); err != nil {
-			return err
-		}
-		if taken {
-			return ErrDuplicateKey
-		}
 		now := timestamp(s.now())
 		k.CreatedAt = parseTime(now)
-		err := tx.QueryRowContext(ctx,
-			`INSERT INTO ssh_keys (user_id, title, key, token_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			userID, title, key, nullID(tokenID), now).Scan(&k.ID)
-		if err != nil && strings.Contains(err.Error(), "ssh_keys.key") {
+		err := tx.QueryRowContext(ctx, insertSSHKeySQL, userID, title, key, nullID(tokenID), now).Scan(&k.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return ErrDuplicateKey
 		}
 		return err

@@ -132,6 +132,18 @@ func (s *Store) CreateToken(ctx context.Context, nt NewToken) (int64, error) {
 	return id, err
 }
 
+// insertTokenSQL adds a token, or nothing when the user already has a
+// fine-grained token of that name: the conflict target names the
+// tokens_fine_grained_name index (its columns and its WHERE), so a row
+// skipped (no id returned) means exactly that index refused it, and any
+// other constraint still fails with its error. The database decides at the
+// insert itself, so two creations of one name never both get through, in
+// SQLite or in PostgreSQL, which accepts the same clause.
+const insertTokenSQL = `INSERT INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (user_id, name) WHERE kind = 'fine_grained' DO NOTHING
+	RETURNING id`
+
 // insertToken adds a token with its permissions, repositories and grant.
 func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64, error) {
 	var id int64
@@ -147,7 +159,12 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64
 			expires = timestamp(at)
 		}
 		if nt.Kind == policy.KindClassic {
-			// A note tells a user's classic tokens apart: no two alike.
+			// A note tells a user's classic tokens apart: no two alike. No
+			// index says so, so it is checked here; that is race-free
+			// because every write transaction begins IMMEDIATE on the one
+			// writer connection: it holds the database's write lock from
+			// its start, so no token can be added between the check and
+			// the insert.
 			var taken bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE user_id = ? AND kind = 'classic' AND name = ?)`,
 				nt.UserID, name).Scan(&taken); err != nil {
@@ -161,14 +178,13 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64
 		if nt.OrgID != 0 {
 			org = nt.OrgID
 		}
-		err := tx.QueryRowContext(ctx,
-			`INSERT INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		err := tx.QueryRowContext(ctx, insertTokenSQL,
 			nt.UserID, nt.Kind, name, desc, nt.Hash, nt.Prefix, org, selection, scopes, expires, timestamp(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Only a conflict on the fine-grained name index skips the row.
+			return ErrDuplicateName
+		}
 		if err != nil {
-			if strings.Contains(err.Error(), "tokens_fine_grained_name") || strings.Contains(err.Error(), "tokens.user_id, tokens.name") {
-				return ErrDuplicateName
-			}
 			return err
 		}
 		if nt.Kind != policy.KindFineGrained {
