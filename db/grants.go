@@ -72,7 +72,8 @@ func (s *Store) filterKeys(ctx context.Context, q GrantQuery) ([][]string, error
 // grants_by_org_status; with filters it walks the grant_keys range of the
 // most selective one (each of its keys a range, merged here) and checks the
 // others by grant_keys_by_grant.
-func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (GrantPage, error) {
+func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (_ GrantPage, err error) {
+	defer failed(&err, "list grants")
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -235,7 +236,8 @@ func (s *Store) grantsByID(ctx context.Context, orgID int64, ids []int64) ([]Tok
 }
 
 // GrantOf loads one grant of an organization with its token.
-func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error) {
+func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (_ Token, err error) {
+	defer failed(&err, "grant of")
 	ts, err := s.grantsByID(ctx, orgID, []int64{grantID})
 	if err != nil {
 		return Token{}, err
@@ -248,7 +250,8 @@ func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error
 
 // CountGrants counts an organization's grants in a status, from the
 // counters the grants table's triggers keep (see migration 00003).
-func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error) {
+func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (_ int, err error) {
+	defer failed(&err, "count grants")
 	return through(ctx, s, &s.cache.access, s.cache.grantCounts, grantCountKey{orgID, status}, func(ctx context.Context) (int, error) {
 		var n int
 		err := s.read.QueryRowContext(ctx,
@@ -270,7 +273,8 @@ type OrgCount struct {
 
 // CountGrantsInEnterprise counts, per organization of an enterprise, the
 // grants in a status, leaving out organizations with none; by login.
-func (s *Store) CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]OrgCount, error) {
+func (s *Store) CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) (_ []OrgCount, err error) {
+	defer failed(&err, "count grants in enterprise")
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT o.login, gc.n FROM organizations o JOIN grant_counts gc ON gc.org_id = o.id
 		 WHERE o.enterprise_id = ? AND gc.status = ? AND gc.n > 0 ORDER BY o.login`, entID, status)
@@ -319,7 +323,8 @@ var ErrBadTransition = errors.New("grant transition not allowed")
 // Decide applies a decision in one transaction: only grants still in the
 // From status move, each exactly once, each with its audit event and a
 // notification of its requester.
-func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) {
+func (s *Store) Decide(ctx context.Context, d Decision) (_ DecisionResult, err error) {
+	defer failed(&err, "decide grants")
 	ok := d.From == policy.GrantPending && (d.To == policy.GrantApproved || d.To == policy.GrantDenied) ||
 		d.From == policy.GrantApproved && d.To == policy.GrantRevoked
 	if !ok {
@@ -332,7 +337,7 @@ func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) 
 		return DecisionResult{}, ErrTooMany
 	}
 	var res DecisionResult
-	err := s.accessTx(ctx, func(tx *sql.Tx) error {
+	err = s.accessTx(ctx, func(tx *sql.Tx) error {
 		res = DecisionResult{}
 		if len(ids) == 0 {
 			return nil

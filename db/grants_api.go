@@ -202,6 +202,7 @@ func apiGrantsSQL(q APIGrantQuery, p apiPlan, count bool, limit, offset int) (st
 // and Repos filled. ErrNotFound when RepoID is not a repository of the
 // organization.
 func (s *Store) ListAPIGrants(ctx context.Context, q APIGrantQuery) (tokens []Token, total int, err error) {
+	defer failed(&err, "list API grants")
 	limit, offset, inRange := pageWindow(q.Page, q.PerPage)
 	p, err := s.planAPIGrants(ctx, q)
 	if err != nil {

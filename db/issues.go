@@ -57,10 +57,11 @@ const nextIssueSQL = `INSERT INTO issues (repo_id, number, title, body, user_id,
 // transaction, so that concurrent creations never share a number.
 // ErrNotFound when the repository does not exist, ErrUnknownLabel when a
 // label id is not one of its labels.
-func (s *Store) CreateIssue(ctx context.Context, ni NewIssue) (Issue, error) {
+func (s *Store) CreateIssue(ctx context.Context, ni NewIssue) (_ Issue, err error) {
+	defer failed(&err, "create issue")
 	is := Issue{RepoID: ni.RepoID, UserID: ni.UserID, TokenID: ni.TokenID, Title: ni.Title, Body: ni.Body}
 	// Only repositories' issue counts are cached from issues.
-	err := s.writeTx(ctx, changesIssues, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, changesIssues, func(tx *sql.Tx) error {
 		var orgID int64
 		err := tx.QueryRowContext(ctx, `SELECT org_id FROM repositories WHERE id = ?`, ni.RepoID).Scan(&orgID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -152,7 +153,8 @@ func addIssueAssignees(ctx context.Context, tx *sql.Tx, issueID, orgID int64, lo
 // (every issue is open: none is ever closed), from the counts the issues
 // table's triggers keep, cached until issues change. A repository without
 // issues is not in the map.
-func (s *Store) OpenIssueCounts(ctx context.Context, repoIDs []int64) (map[int64]int, error) {
+func (s *Store) OpenIssueCounts(ctx context.Context, repoIDs []int64) (_ map[int64]int, err error) {
+	defer failed(&err, "open issue counts")
 	out := make(map[int64]int, len(repoIDs))
 	for _, id := range repoIDs {
 		n, err := through(ctx, s, &s.cache.issues, s.cache.issueCounts, id, func(ctx context.Context) (int, error) {

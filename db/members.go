@@ -13,7 +13,8 @@ type Member struct {
 
 // MembersOf lists an organization's members by login. The list is shared
 // between callers until a member changes: it must not be modified.
-func (s *Store) MembersOf(ctx context.Context, orgID int64) ([]Member, error) {
+func (s *Store) MembersOf(ctx context.Context, orgID int64) (_ []Member, err error) {
+	defer failed(&err, "members of")
 	return through(ctx, s, &s.cache.directory, s.cache.members, orgID, func(ctx context.Context) ([]Member, error) {
 		return s.loadMembers(ctx, orgID)
 	})
@@ -46,11 +47,12 @@ const (
 
 // MembersPage lists a page of an organization's members by login, with the
 // number of all of them.
-func (s *Store) MembersPage(ctx context.Context, orgID int64, page, perPage int) ([]Member, int, error) {
+func (s *Store) MembersPage(ctx context.Context, orgID int64, page, perPage int) (_ []Member, _ int, err error) {
+	defer failed(&err, "members page")
 	limit, offset, inRange := pageWindow(page, perPage)
 	var out []Member
 	var total int
-	err := s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err = s.readConsistent(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, membersCountSQL, orgID).Scan(&total); err != nil {
 			return err
 		}

@@ -81,7 +81,8 @@ var ErrScaleExists = errors.New("a scale dataset is already loaded")
 // writes wait. Token secrets are never shown: each hash is the SHA-256 of
 // a string salted per call, which is in no token format, so no scale token
 // can be presented to the API.
-func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string) (ScaleInfo, error) {
+func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string) (_ ScaleInfo, err error) {
+	defer failed(&err, "seed scale")
 	spec.Orgs = cmp.Or(spec.Orgs, 10)
 	spec.Users = cmp.Or(spec.Users, 1000)
 	spec.ReposPerOrg = cmp.Or(spec.ReposPerOrg, 20)

@@ -29,10 +29,11 @@ const insertSSHKeySQL = `INSERT INTO ssh_keys (user_id, title, key, token_id, cr
 
 // AddSSHKey stores a user's SSH key, recording the token that added it (0:
 // none). ErrDuplicateKey on a key already stored.
-func (s *Store) AddSSHKey(ctx context.Context, userID, tokenID int64, title, key string) (SSHKey, error) {
+func (s *Store) AddSSHKey(ctx context.Context, userID, tokenID int64, title, key string) (_ SSHKey, err error) {
+	defer failed(&err, "add SSH key")
 	k := SSHKey{UserID: userID, TokenID: tokenID, Title: title, Key: key}
 	// Issues and keys are in none of the API's cached reads.
-	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		now := timestamp(s.now())
 		k.CreatedAt = parseTime(now)
 		err := tx.QueryRowContext(ctx, insertSSHKeySQL, userID, title, key, nullID(tokenID), now).Scan(&k.ID)
@@ -56,11 +57,12 @@ const (
 
 // SSHKeysOf lists a page of a user's SSH keys, oldest first, with the
 // number of all of them.
-func (s *Store) SSHKeysOf(ctx context.Context, userID int64, page, perPage int) ([]SSHKey, int, error) {
+func (s *Store) SSHKeysOf(ctx context.Context, userID int64, page, perPage int) (_ []SSHKey, _ int, err error) {
+	defer failed(&err, "SSH keys of")
 	limit, offset, inRange := pageWindow(page, perPage)
 	var out []SSHKey
 	var total int
-	err := s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err = s.readConsistent(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, sshKeysCountSQL, userID).Scan(&total); err != nil {
 			return err
 		}

@@ -158,6 +158,7 @@ func (s *Store) Close() error {
 }
 
 // Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer failed(&err, "ping")
 	return s.read.PingContext(ctx)
 }

@@ -65,7 +65,8 @@ const (
 // tokens' rows change; its grant (which one, and its status) until the
 // next approval, denial, revocation or policy change: after those, only
 // the grant is read again.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (_ APIToken, err error) {
+	defer failed(&err, "token by hash")
 	t, err := through(ctx, s, &s.cache.tokenRows, s.cache.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
@@ -166,7 +167,8 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 
 // OrgAccessOf loads an organization by login with its policy in force and
 // its repositories: ErrNotFound when there is no such organization.
-func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
+func (s *Store) OrgAccessOf(ctx context.Context, login string) (_ OrgAccess, err error) {
+	defer failed(&err, "org access of")
 	return through(ctx, s, &s.cache.access, s.cache.orgs, nocase(login), func(ctx context.Context) (OrgAccess, error) {
 		var a OrgAccess
 		org, err := s.OrgByLogin(ctx, login)
@@ -190,7 +192,8 @@ func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error
 }
 
 // MembershipOf tells where a user stands in an organization.
-func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (policy.Membership, error) {
+func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (_ policy.Membership, err error) {
+	defer failed(&err, "membership of")
 	role, err := s.RoleIn(ctx, orgID, userID)
 	switch role {
 	case RoleOwner:
@@ -222,7 +225,8 @@ func (s *Store) TouchToken(tokenID int64, t time.Time) {
 // FlushLastUses writes the last uses noted since the previous flush in one
 // transaction. Tokens deleted meanwhile are skipped; an older time never
 // replaces a newer one.
-func (s *Store) FlushLastUses(ctx context.Context) error {
+func (s *Store) FlushLastUses(ctx context.Context) (err error) {
+	defer failed(&err, "flush last uses")
 	s.uses.mu.Lock()
 	seen := s.uses.seen
 	s.uses.seen = map[int64]time.Time{}
@@ -236,7 +240,7 @@ func (s *Store) FlushLastUses(ctx context.Context) error {
 	}
 	slices.Sort(ids)
 	// No cached read holds a last use: the caches stay valid.
-	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx,
 			`UPDATE tokens SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
 		if err != nil {

@@ -182,3 +182,29 @@ func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64,
 	}
 	return out, rows.Err()
 }
+
+// opError is an error of a Store method, with the operation that failed. It
+// unwraps to its cause, so errors.Is(err, ErrNotFound) and errors.As (the
+// driver's result codes, see Unavailable) see through it.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return "db: " + e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
+
+// failed wraps *err, if there is one, with the operation op, as in
+// "db: revoke grants: ...". It is deferred at the top of every Store method
+// that returns an error. When one method's error comes from another, both
+// are named, outer first: "db: org access of: org by login: not found".
+func failed(err *error, op string) {
+	if *err == nil {
+		return
+	}
+	if inner, ok := (*err).(*opError); ok {
+		*err = &opError{op: op + ": " + inner.op, err: inner.err}
+		return
+	}
+	*err = &opError{op: op, err: *err}
+}
