@@ -209,7 +209,7 @@ func (s *Store) ListAPIGrants(ctx context.Context, q APIGrantQuery) (tokens []To
 		return nil, 0, err
 	}
 	var ids []int64
-	err = s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if p.unfiltered() {
 			if err := tx.QueryRowContext(ctx, countGrantsQuery, q.OrgID, q.Status).Scan(&total); err != nil {
 				return err

@@ -67,7 +67,7 @@ func apiLoad(t *testing.T, s *Store, orgID int64) []apiGrant {
 	return out
 }
 
-// matches is the API's filters as product.md §6 and GitHub state them.
+// matches is the API's filters as GitHub documents them, checked one by one.
 func (g apiGrant) matches(q APIGrantQuery, public map[int64]bool) bool {
 	if g.status != q.Status {
 		return false

@@ -52,7 +52,7 @@ func (s *Store) MembersPage(ctx context.Context, orgID int64, page, perPage int)
 	limit, offset, inRange := pageWindow(page, perPage)
 	var out []Member
 	var total int
-	err = s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, membersCountSQL, orgID).Scan(&total); err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func (s *Store) SSHKeysOf(ctx context.Context, userID int64, page, perPage int) 
 	limit, offset, inRange := pageWindow(page, perPage)
 	var out []SSHKey
 	var total int
-	err = s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, sshKeysCountSQL, userID).Scan(&total); err != nil {
 			return err
 		}

@@ -112,7 +112,7 @@ const (
 // one snapshot, so that a token deleted meanwhile is never half read.
 func (s *Store) loadAPIToken(ctx context.Context, hash []byte) (APIToken, error) {
 	var t APIToken
-	err := s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = loadAPIToken(ctx, tx, hash)
 		return err

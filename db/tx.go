@@ -103,7 +103,7 @@ func pointRead(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
-// The REST API's page sizes (product.md §6): handlers validate per_page;
+// The REST API's page sizes (30 unless asked, at most 100): handlers validate per_page;
 // the store only keeps a bad value from reaching SQL.
 const (
 	apiDefaultPerPage = 30
@@ -125,9 +125,9 @@ func pageWindow(page, perPage int) (limit, offset int, ok bool) {
 	return perPage, (page - 1) * perPage, true
 }
 
-// readConsistent runs fn in a read transaction on the reader pool, so that
+// readTx runs fn in a read transaction on the reader pool, so that
 // a page and its total come from one snapshot of the database.
-func (s *Store) readConsistent(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.read.BeginTx(ctx, nil)
 	if err != nil {
 		return err
