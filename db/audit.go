@@ -72,7 +72,8 @@ func auditQuery(q AuditQuery) (string, []any) {
 
 // AuditEvents lists a page of an organization's (or an enterprise's) audit
 // log.
-func (s *Store) AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
+func (s *Store) AuditEvents(ctx context.Context, q AuditQuery) (_ []AuditEvent, err error) {
+	defer failed(&err, "audit events")
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}

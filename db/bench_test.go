@@ -82,7 +82,7 @@ func BenchmarkSaveOrgPolicy(b *testing.B) {
 // rest of what --demo-scale 100000 loads. It is built once per test binary
 // run into a temporary directory (about half a minute, outside every
 // timer) and removed by TestMain; set PATPOLICY_BENCH_DB to a file path to
-// keep it between runs instead (delete the file when scale.go changes).
+// keep it between runs instead (delete the file when seed_scale.go changes).
 //
 // Each benchmark runs against two copies: "analyzed", as SeedScale leaves
 // it, and "nostats", without the statistics ANALYZE wrote, as a database

@@ -72,7 +72,8 @@ func (s *Store) filterKeys(ctx context.Context, q GrantQuery) ([][]string, error
 // grants_by_org_status; with filters it walks the grant_keys range of the
 // most selective one (each of its keys a range, merged here) and checks the
 // others by grant_keys_by_grant.
-func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (GrantPage, error) {
+func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (_ GrantPage, err error) {
+	defer failed(&err, "list grants")
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -188,25 +189,6 @@ func (s *Store) pickDriver(ctx context.Context, q GrantQuery, sets [][]string) (
 	return best, nil
 }
 
-// int64s runs a query of one integer column on the reader pool or in a
-// transaction.
-func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 const grantJoins = ` FROM grants g JOIN tokens t ON t.id = g.token_id JOIN users u ON u.id = t.user_id
 	LEFT JOIN organizations o ON o.id = t.org_id
 	LEFT JOIN users r ON r.id = g.reviewer_id`
@@ -254,7 +236,8 @@ func (s *Store) grantsByID(ctx context.Context, orgID int64, ids []int64) ([]Tok
 }
 
 // GrantOf loads one grant of an organization with its token.
-func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error) {
+func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (_ Token, err error) {
+	defer failed(&err, "grant of")
 	ts, err := s.grantsByID(ctx, orgID, []int64{grantID})
 	if err != nil {
 		return Token{}, err
@@ -267,8 +250,9 @@ func (s *Store) GrantOf(ctx context.Context, orgID, grantID int64) (Token, error
 
 // CountGrants counts an organization's grants in a status, from the
 // counters the grants table's triggers keep (see migration 00003).
-func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error) {
-	return through(ctx, s, &s.auth.access, s.auth.grantCounts, grantCountKey{orgID, status}, func(ctx context.Context) (int, error) {
+func (s *Store) CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (_ int, err error) {
+	defer failed(&err, "count grants")
+	return through(ctx, s, &s.cache.access, s.cache.grantCounts, grantCountKey{orgID, status}, func(ctx context.Context) (int, error) {
 		var n int
 		err := s.read.QueryRowContext(ctx,
 			`SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`, orgID, status).Scan(&n)
@@ -289,7 +273,8 @@ type OrgCount struct {
 
 // CountGrantsInEnterprise counts, per organization of an enterprise, the
 // grants in a status, leaving out organizations with none; by login.
-func (s *Store) CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]OrgCount, error) {
+func (s *Store) CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) (_ []OrgCount, err error) {
+	defer failed(&err, "count grants in enterprise")
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT o.login, gc.n FROM organizations o JOIN grant_counts gc ON gc.org_id = o.id
 		 WHERE o.enterprise_id = ? AND gc.status = ? AND gc.n > 0 ORDER BY o.login`, entID, status)
@@ -338,7 +323,8 @@ var ErrBadTransition = errors.New("grant transition not allowed")
 // Decide applies a decision in one transaction: only grants still in the
 // From status move, each exactly once, each with its audit event and a
 // notification of its requester.
-func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) {
+func (s *Store) Decide(ctx context.Context, d Decision) (_ DecisionResult, err error) {
+	defer failed(&err, "decide grants")
 	ok := d.From == policy.GrantPending && (d.To == policy.GrantApproved || d.To == policy.GrantDenied) ||
 		d.From == policy.GrantApproved && d.To == policy.GrantRevoked
 	if !ok {
@@ -351,7 +337,7 @@ func (s *Store) Decide(ctx context.Context, d Decision) (DecisionResult, error) 
 		return DecisionResult{}, ErrTooMany
 	}
 	var res DecisionResult
-	err := s.accessTx(ctx, func(tx *sql.Tx) error {
+	err = s.accessTx(ctx, func(tx *sql.Tx) error {
 		res = DecisionResult{}
 		if len(ids) == 0 {
 			return nil
@@ -451,51 +437,4 @@ func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorI
 	}
 	_, err = s.afterDecision(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
 	return err
-}
-
-// notifyOwners tells every owner of an organization but except.
-func (s *Store) notifyOwners(ctx context.Context, tx *sql.Tx, orgID, except int64, message, link string) error {
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO notifications (user_id, message, link, created_at)
-		 SELECT user_id, ?, ?, ? FROM memberships WHERE org_id = ? AND role = 'owner' AND user_id != ?`,
-		message, link, timestamp(s.now()), orgID, except)
-	return err
-}
-
-func (s *Store) notify(ctx context.Context, tx *sql.Tx, userID int64, message, link string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, message, link, created_at) VALUES (?, ?, ?, ?)`,
-		userID, message, link, timestamp(s.now()))
-	return err
-}
-
-// Member is a user of an organization, for filters.
-type Member struct {
-	ID    int64
-	Login string
-}
-
-// MembersOf lists an organization's members by login. The list is shared
-// between callers until a member changes: it must not be modified.
-func (s *Store) MembersOf(ctx context.Context, orgID int64) ([]Member, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.members, orgID, func(ctx context.Context) ([]Member, error) {
-		return s.loadMembers(ctx, orgID)
-	})
-}
-
-func (s *Store) loadMembers(ctx context.Context, orgID int64) ([]Member, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Member
-	for rows.Next() {
-		var m Member
-		if err := rows.Scan(&m.ID, &m.Login); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }

@@ -693,7 +693,7 @@ func grLoad(t *testing.T, s *Store, orgID int64) []grModel {
 }
 
 // matches says whether a grant belongs in a listing, by the rules of
-// product.md: a repository filter matches tokens reaching it.
+// the listing: a repository filter matches tokens reaching it.
 func (g grModel) matches(q GrantQuery, public map[int64]bool) bool {
 	if g.status != q.Status || q.OwnerID != 0 && g.user != q.OwnerID {
 		return false

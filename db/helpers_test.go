@@ -27,7 +27,7 @@ func openTest(tb testing.TB) *Store {
 	return s
 }
 
-// demo is a seeded store with the ids of the §3 dataset.
+// demo is a seeded store with the ids of the demo dataset (SeedDemo).
 type demo struct {
 	s     *Store
 	users map[string]int64

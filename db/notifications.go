@@ -16,7 +16,8 @@ type Notification struct {
 }
 
 // NotificationsOf lists a user's newest notifications.
-func (s *Store) NotificationsOf(ctx context.Context, userID int64, limit int) ([]Notification, error) {
+func (s *Store) NotificationsOf(ctx context.Context, userID int64, limit int) (_ []Notification, err error) {
+	defer failed(&err, "notifications of")
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
 		userID, limit)
@@ -39,7 +40,8 @@ func (s *Store) NotificationsOf(ctx context.Context, userID int64, limit int) ([
 
 // MarkNotificationsRead marks every notification of a user up to upTo as
 // read, so one that arrived after the page was shown stays unread.
-func (s *Store) MarkNotificationsRead(ctx context.Context, userID, upTo int64) error {
+func (s *Store) MarkNotificationsRead(ctx context.Context, userID, upTo int64) (err error) {
+	defer failed(&err, "mark notifications read")
 	// The unread count is cached with the user, under access.
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
@@ -47,4 +49,19 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, userID, upTo int64) e
 			timestamp(s.now()), userID, upTo)
 		return err
 	})
+}
+
+// notifyOwners tells every owner of an organization but except.
+func (s *Store) notifyOwners(ctx context.Context, tx *sql.Tx, orgID, except int64, message, link string) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO notifications (user_id, message, link, created_at)
+		 SELECT user_id, ?, ?, ? FROM memberships WHERE org_id = ? AND role = 'owner' AND user_id != ?`,
+		message, link, timestamp(s.now()), orgID, except)
+	return err
+}
+
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, userID int64, message, link string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, message, link, created_at) VALUES (?, ?, ?, ?)`,
+		userID, message, link, timestamp(s.now()))
+	return err
 }

@@ -53,8 +53,9 @@ func scanOrg(row interface{ Scan(...any) error }, o *Org, extra ...any) error {
 }
 
 // OrgByLogin loads an organization (its login in any case).
-func (s *Store) OrgByLogin(ctx context.Context, login string) (Org, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.orgLogins, nocase(login), func(ctx context.Context) (Org, error) {
+func (s *Store) OrgByLogin(ctx context.Context, login string) (_ Org, err error) {
+	defer failed(&err, "org by login")
+	return through(ctx, s, &s.cache.directory, s.cache.orgLogins, nocase(login), func(ctx context.Context) (Org, error) {
 		return s.loadOrg(ctx, login)
 	})
 }
@@ -70,7 +71,8 @@ func (s *Store) loadOrg(ctx context.Context, login string) (Org, error) {
 }
 
 // MembershipsOf lists the organizations a user belongs to, by login.
-func (s *Store) MembershipsOf(ctx context.Context, userID int64) ([]Membership, error) {
+func (s *Store) MembershipsOf(ctx context.Context, userID int64) (_ []Membership, err error) {
+	defer failed(&err, "memberships of")
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+orgColumns+`, m.role FROM memberships m
 		 JOIN organizations o ON o.id = m.org_id
@@ -92,8 +94,9 @@ func (s *Store) MembershipsOf(ctx context.Context, userID int64) ([]Membership, 
 }
 
 // RoleIn returns the user's role in the organization, or "" if none.
-func (s *Store) RoleIn(ctx context.Context, orgID, userID int64) (Role, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.roles, [2]int64{orgID, userID}, func(ctx context.Context) (Role, error) {
+func (s *Store) RoleIn(ctx context.Context, orgID, userID int64) (_ Role, err error) {
+	defer failed(&err, "role in")
+	return through(ctx, s, &s.cache.directory, s.cache.roles, [2]int64{orgID, userID}, func(ctx context.Context) (Role, error) {
 		return s.loadRole(ctx, orgID, userID)
 	})
 }
@@ -108,7 +111,8 @@ func (s *Store) loadRole(ctx context.Context, orgID, userID int64) (Role, error)
 }
 
 // EnterprisesOwnedBy lists the enterprises a user owns, by name.
-func (s *Store) EnterprisesOwnedBy(ctx context.Context, userID int64) ([]Enterprise, error) {
+func (s *Store) EnterprisesOwnedBy(ctx context.Context, userID int64) (_ []Enterprise, err error) {
+	defer failed(&err, "enterprises owned by")
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT e.id, e.slug, e.name, e.opted_in FROM enterprise_owners eo
 		 JOIN enterprises e ON e.id = eo.enterprise_id
@@ -129,9 +133,10 @@ func (s *Store) EnterprisesOwnedBy(ctx context.Context, userID int64) ([]Enterpr
 }
 
 // EnterpriseOwnedBy loads an enterprise by slug if the user owns it.
-func (s *Store) EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (Enterprise, error) {
+func (s *Store) EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (_ Enterprise, err error) {
+	defer failed(&err, "enterprise owned by")
 	var e Enterprise
-	err := s.read.QueryRowContext(ctx,
+	err = s.read.QueryRowContext(ctx,
 		`SELECT e.id, e.slug, e.name, e.opted_in FROM enterprises e
 		 JOIN enterprise_owners eo ON eo.enterprise_id = e.id AND eo.user_id = ?
 		 WHERE e.slug = ?`, userID, slug).Scan(&e.ID, &e.Slug, &e.Name, &e.OptedIn)
@@ -143,9 +148,10 @@ func (s *Store) EnterpriseOwnedBy(ctx context.Context, slug string, userID int64
 
 // CreateOrganization adds an organization with default settings and makes
 // ownerID its owner. enterpriseID 0 means no enterprise.
-func (s *Store) CreateOrganization(ctx context.Context, login, name string, enterpriseID, ownerID int64) (int64, error) {
+func (s *Store) CreateOrganization(ctx context.Context, login, name string, enterpriseID, ownerID int64) (_ int64, err error) {
+	defer failed(&err, "create organization")
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if id, err = s.insertOrganization(ctx, tx, login, name, enterpriseID, false); err != nil {
 			return err

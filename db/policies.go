@@ -25,8 +25,9 @@ func (p OrgPolicy) Effective() policy.Effective {
 // OrgPolicy loads an organization's settings and its enterprise's policy in
 // one read, kept until a policy, organization or enterprise changes. The
 // Enterprise it points to is shared: not to be changed.
-func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, error) {
-	return through(ctx, s, &s.auth.access, s.auth.policies, orgID, func(ctx context.Context) (OrgPolicy, error) {
+func (s *Store) OrgPolicy(ctx context.Context, orgID int64) (_ OrgPolicy, err error) {
+	defer failed(&err, "org policy")
+	return through(ctx, s, &s.cache.access, s.cache.policies, orgID, func(ctx context.Context) (OrgPolicy, error) {
 		return s.loadOrgPolicy(ctx, orgID)
 	})
 }
@@ -80,7 +81,8 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 // in one transaction, if the stored version is still expectedVersion;
 // otherwise it returns ErrStale and changes nothing. The version moves on
 // only when something changed.
-func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error {
+func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) (err error) {
+	defer failed(&err, "save org policy")
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
 		if len(events) > 0 {
@@ -157,7 +159,8 @@ var ErrAlreadyOptedIn = errors.New("organization already opted in")
 
 // OptIn enrolls an organization in fine-grained tokens with the chosen
 // settings, recording the events in the same transaction.
-func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error {
+func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) (err error) {
+	defer failed(&err, "opt in")
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE organizations SET opted_in = 1 WHERE id = ? AND opted_in = 0`, orgID)
 		if err != nil {
@@ -179,10 +182,11 @@ func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.O
 }
 
 // EnterprisePolicy loads an enterprise's policy and its version.
-func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error) {
+func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (_ policy.Enterprise, _ int, err error) {
+	defer failed(&err, "enterprise policy")
 	ent := policy.DefaultEnterprise()
 	var version int
-	err := s.read.QueryRowContext(ctx,
+	err = s.read.QueryRowContext(ctx,
 		`SELECT e.slug, e.name, e.opted_in,
 		        COALESCE(ep.fine_grained_access, 'no_policy'), COALESCE(ep.approval, 'no_policy'),
 		        COALESCE(ep.classic_access, 'no_policy'), COALESCE(ep.fine_grained_max_days, 0),
@@ -198,7 +202,8 @@ func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (policy.Enter
 
 // SaveEnterprisePolicy stores an enterprise's new policy and its audit
 // events in one transaction, under the same version rule as SaveOrgPolicy.
-func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error {
+func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) (err error) {
+	defer failed(&err, "save enterprise policy")
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
 		if len(events) > 0 {

@@ -39,7 +39,8 @@ const expiredPruneBatch = 1000
 // StartSession stores a new session and, in the same transaction, ends the
 // one it replaces, prunes expired sessions and trims the user's sessions to
 // SessionsPerUser.
-func (s *Store) StartSession(ctx context.Context, n NewSession) error {
+func (s *Store) StartSession(ctx context.Context, n NewSession) (err error) {
+	defer failed(&err, "start session")
 	if len(n.ID) != 32 || n.UserID == 0 || !n.ExpiresAt.After(n.Now) {
 		return errors.New("db: a session needs a 32-byte id, a user and an expiry after its start")
 	}
@@ -72,11 +73,12 @@ func (s *Store) StartSession(ctx context.Context, n NewSession) error {
 // session: ErrNotFound when the session does not exist (never started, or
 // ended) or expired before now. Both come from the cache, which every
 // session started or ended, here or by another process, sets aside (see
-// authCache). A touch does not, so a cached expiry may be earlier than the
+// readCache). A touch does not, so a cached expiry may be earlier than the
 // stored one: a session that looks expired is read again before it counts
 // as such.
-func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (User, Session, error) {
-	ses, err := through(ctx, s, &s.auth.sessions, s.auth.sessionRows, string(id), func(ctx context.Context) (Session, error) {
+func (s *Store) SessionUser(ctx context.Context, id []byte, now time.Time) (_ User, _ Session, err error) {
+	defer failed(&err, "session user")
+	ses, err := through(ctx, s, &s.cache.sessions, s.cache.sessionRows, string(id), func(ctx context.Context) (Session, error) {
 		return s.loadSession(ctx, id)
 	})
 	if err == nil && !ses.ExpiresAt.After(now) {
@@ -115,9 +117,10 @@ func (s *Store) loadSession(ctx context.Context, id []byte) (Session, error) {
 // replaces a later one. The cached session, if any, moves forward with it
 // when the row did (a touch only moves times forward, so it sets nothing
 // aside; a shorter expiry, by anyone, does).
-func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) error {
+func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time.Time) (err error) {
+	defer failed(&err, "touch session")
 	var touched bool
-	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE sessions SET last_seen_at = ?1, expires_at = ?2
 			 WHERE id = ?3 AND last_seen_at < ?1 AND expires_at > ?1 AND expires_at < ?2`,
@@ -130,12 +133,12 @@ func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time
 		return err
 	})
 	if err == nil && touched {
-		s.auth.mu.Lock()
-		if e, ok := s.auth.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.Before(expiresAt) {
+		s.cache.mu.Lock()
+		if e, ok := s.cache.sessionRows[string(id)]; ok && e.val.LastSeenAt.Before(now) && e.val.ExpiresAt.Before(expiresAt) {
 			e.val.LastSeenAt, e.val.ExpiresAt = now, expiresAt
-			s.auth.sessionRows[string(id)] = e
+			s.cache.sessionRows[string(id)] = e
 		}
-		s.auth.mu.Unlock()
+		s.cache.mu.Unlock()
 	}
 	return err
 }
@@ -143,7 +146,8 @@ func (s *Store) TouchSession(ctx context.Context, id []byte, now, expiresAt time
 // EndSession deletes session id, so that its cookie, and every copy of it,
 // signs no one in any more. Ending a session that does not exist is not an
 // error.
-func (s *Store) EndSession(ctx context.Context, id []byte) error {
+func (s *Store) EndSession(ctx context.Context, id []byte) (err error) {
+	defer failed(&err, "end session")
 	return s.writeTx(ctx, changesSessions, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err

@@ -3,15 +3,17 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 )
 
 // SettingOrCreate returns the stored value of key, storing make()'s result
 // first if there is none. Concurrent callers all get the one stored value.
-func (s *Store) SettingOrCreate(ctx context.Context, key string, make func() (string, error)) (string, error) {
+func (s *Store) SettingOrCreate(ctx context.Context, key string, make func() (string, error)) (_ string, err error) {
+	defer failed(&err, "setting or create")
 	var v string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT value FROM app_settings WHERE key = ?`, key).Scan(&v)
-		if err != sql.ErrNoRows {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if v, err = make(); err != nil {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -35,9 +34,9 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
-	// auth caches what nearly every request reads, set aside by the writes
+	// cache keeps what nearly every request reads, set aside by the writes
 	// that change it.
-	auth *authCache
+	cache *readCache
 	// uses collects tokens' last use between flushes.
 	uses *lastUses
 	// changes reads the change counters that cached reads are checked
@@ -108,10 +107,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	changes.SetMaxIdleConns(1)
 	changes.SetConnMaxLifetime(0)
 	changes.SetConnMaxIdleTime(0)
-	auth := newAuthCache()
+	cache := newReadCache()
 	// Counters that went back mean the database was put back to an earlier
 	// state: a cached value's tag could come round again.
-	cr, err := newChangeReader(ctx, changes, func() { auth.begin(changesEverything); auth.end(changesEverything) })
+	cr, err := newChangeReader(ctx, changes, func() { cache.begin(changesEverything); cache.end(changesEverything) })
 	if err != nil {
 		changes.Close()
 		read.Close()
@@ -120,7 +119,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	return &Store{
 		write: write, read: read, now: time.Now,
-		auth: auth, uses: newLastUses(), changes: cr,
+		cache: cache, uses: newLastUses(), changes: cr,
 	}, nil
 }
 
@@ -159,98 +158,7 @@ func (s *Store) Close() error {
 }
 
 // Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer failed(&err, "ping")
 	return s.read.PingContext(ctx)
-}
-
-// timeLayout is how every table stores times: UTC, sortable.
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
-// timestamp formats t the way every table stores times: UTC, sortable.
-func timestamp(t time.Time) string {
-	return t.UTC().Format(timeLayout)
-}
-
-// parseTime reads a time stored by timestamp; one that does not parse
-// reads as the zero time, which suits times only shown (created, last
-// used). Expiry times are read with parseExpiry instead.
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeLayout, s)
-	return t
-}
-
-// parseExpiry reads an expiry time: "" (none stored) is the zero time,
-// which means "never expires". A stored value that does not parse must not
-// read as "never": it reads as unreadableExpiry, long past, so whatever it
-// belongs to counts as expired.
-func parseExpiry(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return unreadableExpiry()
-	}
-	return t
-}
-
-// unreadableExpiry is the expiry an unreadable stored value stands for:
-// the Unix epoch, before anything this program stored.
-func unreadableExpiry() time.Time { return time.Unix(0, 0).UTC() }
-
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE, through the DSN) and
-// commits it when fn returns nil. Every cached read is set aside from the
-// moment the transaction holds the lock until it has ended, so a read after
-// a commit never sees what was there before it.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, changesEverything, fn)
-}
-
-// accessTx is inTx for writes that change grants, policies or
-// notifications, or add tokens, and delete no token and change no session,
-// user, organization, membership or repository: the caches of those stay.
-func (s *Store) accessTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, changesAccess, fn)
-}
-
-// writeTx is inTx for a write whose scope says which cached reads it may
-// change.
-func (s *Store) writeTx(ctx context.Context, scope cacheScope, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	// The single writer connection makes this the only transaction
-	// between its begin and its end: the generations are odd meanwhile.
-	s.auth.begin(scope)
-	defer s.auth.end(scope)
-	defer s.wrote(ctx)
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// nocase folds s the way SQLite's NOCASE collation compares: ASCII letters
-// only, so that a cache keyed by it finds exactly what the query would.
-func nocase(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + ('a' - 'A')
-		}
-		return r
-	}, s)
-}
-
-// FoldLogin folds a login as the database compares logins (NOCASE), so
-// that two spellings of one login give one key.
-func FoldLogin(login string) string { return nocase(login) }
-
-// pointRead is the context of a read of a few rows by key. It runs to its
-// end even if the request is cancelled: that takes microseconds, and a
-// context that cannot be cancelled spares modernc a goroutine per statement
-// to watch it, which costs more than the read.
-func pointRead(ctx context.Context) context.Context {
-	return context.WithoutCancel(ctx)
 }

@@ -83,8 +83,9 @@ type NewToken struct {
 
 // ReposOf lists an organization's repositories by name. The list is shared
 // between callers until a repository changes: it must not be modified.
-func (s *Store) ReposOf(ctx context.Context, orgID int64) ([]Repo, error) {
-	return through(ctx, s, &s.auth.directory, s.auth.repos, orgID, func(ctx context.Context) ([]Repo, error) {
+func (s *Store) ReposOf(ctx context.Context, orgID int64) (_ []Repo, err error) {
+	defer failed(&err, "repos of")
+	return through(ctx, s, &s.cache.directory, s.cache.repos, orgID, func(ctx context.Context) ([]Repo, error) {
 		return s.loadRepos(ctx, orgID)
 	})
 }
@@ -113,9 +114,10 @@ func (s *Store) loadRepos(ctx context.Context, orgID int64) ([]Repo, error) {
 // gets its grant in the status the request was checked into, with its audit
 // events and the notifications of the organization's owners (for a pending
 // request) in the same transaction.
-func (s *Store) CreateToken(ctx context.Context, nt NewToken) (int64, error) {
+func (s *Store) CreateToken(ctx context.Context, nt NewToken) (_ int64, err error) {
+	defer failed(&err, "create token")
 	var id int64
-	err := s.accessTx(ctx, func(tx *sql.Tx) error {
+	err = s.accessTx(ctx, func(tx *sql.Tx) error {
 		if nt.OrgID != 0 {
 			var version int
 			if err := tx.QueryRowContext(ctx, `SELECT version FROM org_policies WHERE org_id = ?`, nt.OrgID).Scan(&version); err != nil {
@@ -132,6 +134,18 @@ func (s *Store) CreateToken(ctx context.Context, nt NewToken) (int64, error) {
 	return id, err
 }
 
+// insertTokenSQL adds a token, or nothing when the user already has a
+// fine-grained token of that name: the conflict target names the
+// tokens_fine_grained_name index (its columns and its WHERE), so a row
+// skipped (no id returned) means exactly that index refused it, and any
+// other constraint still fails with its error. The database decides at the
+// insert itself, so two creations of one name never both get through, in
+// SQLite or in PostgreSQL, which accepts the same clause.
+const insertTokenSQL = `INSERT INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (user_id, name) WHERE kind = 'fine_grained' DO NOTHING
+	RETURNING id`
+
 // insertToken adds a token with its permissions, repositories and grant.
 func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64, error) {
 	var id int64
@@ -147,7 +161,12 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64
 			expires = timestamp(at)
 		}
 		if nt.Kind == policy.KindClassic {
-			// A note tells a user's classic tokens apart: no two alike.
+			// A note tells a user's classic tokens apart: no two alike. No
+			// index says so, so it is checked here; that is race-free
+			// because every write transaction begins IMMEDIATE on the one
+			// writer connection: it holds the database's write lock from
+			// its start, so no token can be added between the check and
+			// the insert.
 			var taken bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE user_id = ? AND kind = 'classic' AND name = ?)`,
 				nt.UserID, name).Scan(&taken); err != nil {
@@ -161,14 +180,13 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64
 		if nt.OrgID != 0 {
 			org = nt.OrgID
 		}
-		err := tx.QueryRowContext(ctx,
-			`INSERT INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		err := tx.QueryRowContext(ctx, insertTokenSQL,
 			nt.UserID, nt.Kind, name, desc, nt.Hash, nt.Prefix, org, selection, scopes, expires, timestamp(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Only a conflict on the fine-grained name index skips the row.
+			return ErrDuplicateName
+		}
 		if err != nil {
-			if strings.Contains(err.Error(), "tokens_fine_grained_name") || strings.Contains(err.Error(), "tokens.user_id, tokens.name") {
-				return ErrDuplicateName
-			}
 			return err
 		}
 		if nt.Kind != policy.KindFineGrained {
@@ -275,11 +293,6 @@ func tokenSubject(ctx context.Context, q queryer, grantID int64) (policy.TokenSu
 	return t, err
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 const tokenColumns = `t.id, t.user_id, u.login, t.kind, t.name, t.description, t.prefix, COALESCE(t.org_id, 0), COALESCE(o.login, ''),
 	t.repository_selection, t.scopes, COALESCE(t.expires_at, ''), t.created_at, COALESCE(t.last_used_at, ''),
 	COALESCE(g.id, 0), COALESCE(g.status, ''), COALESCE(g.justification, ''), COALESCE(g.reason, ''), COALESCE(r.login, ''),
@@ -313,7 +326,8 @@ func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 
 // TokensOf lists a user's tokens of one kind, newest first: those older
 // than the token before (0: from the newest), at most limit (0: all).
-func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind, before int64, limit int) ([]Token, error) {
+func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind, before int64, limit int) (_ []Token, err error) {
+	defer failed(&err, "tokens of")
 	if before <= 0 {
 		before = math.MaxInt64
 	}
@@ -339,7 +353,8 @@ func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind, be
 
 // TokenOf loads one of a user's tokens with its permissions and
 // repositories; another user's token is ErrNotFound.
-func (s *Store) TokenOf(ctx context.Context, userID, tokenID int64) (Token, error) {
+func (s *Store) TokenOf(ctx context.Context, userID, tokenID int64) (_ Token, err error) {
+	defer failed(&err, "token of")
 	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+tokenJoins+` WHERE t.id = ? AND t.user_id = ?`, tokenID, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
@@ -399,14 +414,11 @@ func (s *Store) fillDetails(ctx context.Context, ts []*Token) error {
 	return rows.Err()
 }
 
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
 // DeleteToken deletes one of a user's tokens. If it had access to an
 // organization, or was waiting for it, the organization's audit log says
 // so in the same transaction.
-func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) error {
+func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) (err error) {
+	defer failed(&err, "delete token")
 	return s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
 		var grantID, orgID int64
 		var status string
@@ -450,7 +462,8 @@ var ErrNotPending = errors.New("request is no longer pending")
 
 // CancelRequest withdraws a user's pending request: the token, useless
 // without it, goes too, and the organization's log records the cancel.
-func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) error {
+func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) (err error) {
+	defer failed(&err, "cancel request")
 	return s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
 		var grantID, orgID int64
 		var status string
@@ -502,10 +515,11 @@ type Withdrawal struct {
 
 // WithdrawalOf tells what an organization's withdrawn grant was, or
 // ErrNotFound when the grant was never withdrawn.
-func (s *Store) WithdrawalOf(ctx context.Context, orgID, grantID int64) (Withdrawal, error) {
+func (s *Store) WithdrawalOf(ctx context.Context, orgID, grantID int64) (_ Withdrawal, err error) {
+	defer failed(&err, "withdrawal of")
 	var w Withdrawal
 	var at string
-	err := s.read.QueryRowContext(ctx,
+	err = s.read.QueryRowContext(ctx,
 		`SELECT name, owner_login, status, withdrawn_at FROM withdrawn_grants WHERE grant_id = ? AND org_id = ?`,
 		grantID, orgID).Scan(&w.Name, &w.Owner, &w.Status, &at)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -517,9 +531,10 @@ func (s *Store) WithdrawalOf(ctx context.Context, orgID, grantID int64) (Withdra
 
 // Withdrawn reports whether an organization's grant existed and its token
 // was deleted since (a request cancelled, a token deleted by its owner).
-func (s *Store) Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error) {
+func (s *Store) Withdrawn(ctx context.Context, orgID, grantID int64) (_ bool, err error) {
+	defer failed(&err, "is withdrawn")
 	var ok bool
-	err := s.read.QueryRowContext(ctx,
+	err = s.read.QueryRowContext(ctx,
 		`SELECT EXISTS (SELECT 1 FROM withdrawn_grants WHERE grant_id = ? AND org_id = ?)`, grantID, orgID).Scan(&ok)
 	return ok, err
 }
@@ -527,7 +542,8 @@ func (s *Store) Withdrawn(ctx context.Context, orgID, grantID int64) (bool, erro
 // TokenTargets lists, for a new fine-grained token, the organizations a
 // user belongs to with what the rules need: their policy in force, the
 // user's role, their repositories and the policy version.
-func (s *Store) TokenTargets(ctx context.Context, userID int64) ([]Target, error) {
+func (s *Store) TokenTargets(ctx context.Context, userID int64) (_ []Target, err error) {
+	defer failed(&err, "token targets")
 	ms, err := s.MembershipsOf(ctx, userID)
 	if err != nil {
 		return nil, err

@@ -34,7 +34,8 @@ func Unavailable(err error) bool {
 // notes the time of the check in app_settings, in a transaction of its own
 // on the writer connection. It fails as a real write would: with the lock
 // held elsewhere past the busy timeout, on a full disk, on a read-only file.
-func (s *Store) CheckWritable(ctx context.Context) error {
+func (s *Store) CheckWritable(ctx context.Context) (err error) {
+	defer failed(&err, "check writable")
 	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO app_settings (key, value) VALUES ('write_checked_at', ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, timestamp(s.now()))

@@ -29,9 +29,10 @@ type Credentials struct {
 }
 
 // CredentialsFor finds a user by login or email address.
-func (s *Store) CredentialsFor(ctx context.Context, loginOrEmail string) (Credentials, error) {
+func (s *Store) CredentialsFor(ctx context.Context, loginOrEmail string) (_ Credentials, err error) {
+	defer failed(&err, "credentials for")
 	var c Credentials
-	err := s.read.QueryRowContext(ctx,
+	err = s.read.QueryRowContext(ctx,
 		`SELECT id, login, email, name, password_hash FROM users WHERE login = ?1
 		 UNION ALL
 		 SELECT id, login, email, name, password_hash FROM users WHERE email = ?1
@@ -64,8 +65,9 @@ func scanUser(row interface{ Scan(...any) error }, u *User) error {
 
 // UserByID loads a user, with their unread count as of the last write to
 // tokens, grants or notifications.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	return through(ctx, s, &s.auth.access, s.auth.users, id, func(ctx context.Context) (User, error) {
+func (s *Store) UserByID(ctx context.Context, id int64) (_ User, err error) {
+	defer failed(&err, "user by ID")
+	return through(ctx, s, &s.cache.access, s.cache.users, id, func(ctx context.Context) (User, error) {
 		return s.loadUser(ctx, id)
 	})
 }
@@ -89,9 +91,10 @@ var (
 
 // CreateUser adds an account with an already hashed password: ErrLoginTaken
 // or ErrEmailTaken when another account has the login or the address.
-func (s *Store) CreateUser(ctx context.Context, login, email, name, passwordHash string) (int64, error) {
+func (s *Store) CreateUser(ctx context.Context, login, email, name, passwordHash string) (_ int64, err error) {
+	defer failed(&err, "create user")
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var loginTaken, emailTaken bool
 		if err := tx.QueryRowContext(ctx,
 			`SELECT EXISTS (SELECT 1 FROM users WHERE login = ?1), EXISTS (SELECT 1 FROM users WHERE email = ?2)`,
@@ -115,7 +118,8 @@ func (s *Store) CreateUser(ctx context.Context, login, email, name, passwordHash
 // case) and ends all its sessions, in one transaction: whoever was signed
 // in as the user must sign in again with the new password. ErrNotFound when
 // there is no such account.
-func (s *Store) SetPassword(ctx context.Context, login, passwordHash string) error {
+func (s *Store) SetPassword(ctx context.Context, login, passwordHash string) (err error) {
+	defer failed(&err, "set password")
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx,
@@ -129,4 +133,17 @@ func (s *Store) SetPassword(ctx context.Context, login, passwordHash string) err
 		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
 		return err
 	})
+}
+
+const userByLoginSQL = `SELECT id FROM users WHERE login = ?`
+
+// UserByLogin finds a user's id by login, in any case. ErrNotFound when no
+// user has it.
+func (s *Store) UserByLogin(ctx context.Context, login string) (id int64, err error) {
+	defer failed(&err, "user by login")
+	err = s.read.QueryRowContext(ctx, userByLoginSQL, login).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
 }

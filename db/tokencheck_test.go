@@ -60,7 +60,7 @@ func TestTokenByHashReadsWhatTheRulesNeed(t *testing.T) {
 
 // Every write that commits is seen by the next cached read: the grant's
 // status, the policy in force, a deleted token.
-func TestAuthCacheSeesEveryCommit(t *testing.T) {
+func TestReadCacheSeesEveryCommit(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
 	hash, id := newSecret(t, d, "cached")
@@ -114,7 +114,7 @@ func grantOf(t *testing.T, d demo, tokenID int64) int64 {
 
 // While readers hammer the cache, a revocation commits; no read that
 // starts after Decide returned may see the grant approved.
-func TestAuthCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
+func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
 	for round := range 20 {
@@ -194,11 +194,11 @@ func TestFlushLastUsesKeepsTheNewest(t *testing.T) {
 		t.Errorf("flush after deletion: %v", err)
 	}
 	// Flushing does not clear the cache: it changes nothing the API checks.
-	gen := d.s.auth.access.n.Load()
+	gen := d.s.cache.access.n.Load()
 	d.s.TouchToken(id, t1)
 	_ = d.s.FlushLastUses(ctx)
-	if d.s.auth.access.n.Load() != gen {
-		t.Error("a flush of last uses invalidated the auth cache")
+	if d.s.cache.access.n.Load() != gen {
+		t.Error("a flush of last uses invalidated the read cache")
 	}
 }
 
@@ -299,12 +299,12 @@ func TestTokenRowsOutliveDecisions(t *testing.T) {
 	if err != nil || tok.Credential.Grant != policy.GrantApproved {
 		t.Fatalf("before: %+v, %v", tok, err)
 	}
-	rows := d.s.auth.tokenRows.n.Load()
+	rows := d.s.cache.tokenRows.n.Load()
 	if _, err := d.s.Decide(ctx, Decision{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 		IDs: []int64{tok.GrantID}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}
-	if d.s.auth.tokenRows.n.Load() != rows {
+	if d.s.cache.tokenRows.n.Load() != rows {
 		t.Error("a revocation set the cached token rows aside")
 	}
 	if tok, err = d.s.TokenByHash(ctx, hash); err != nil || tok.Credential.Grant != policy.GrantRevoked {

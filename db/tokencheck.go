@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"patpolicy/policy"
@@ -42,109 +41,6 @@ func (a OrgAccess) Repo(name string) (Repo, bool) {
 	return r, ok
 }
 
-// authCacheLimit bounds each cache; a full cache starts again empty.
-const authCacheLimit = 50_000
-
-// authCache keeps what is read on nearly every request. An entry is used
-// only while two things hold:
-//
-//   - No write of this process has begun since it was read: every write
-//     transaction makes a local generation odd when it takes the write lock
-//     and even again when it ends, so a request that writes and then reads
-//     never reads what was there before its own write.
-//   - The database's change counters (see changes.go), as the request read
-//     them, are the ones the entry was read under: triggers bump them in
-//     every transaction that changes what the entry was read from, whoever
-//     commits it. So a request sees every write committed before it began,
-//     by this process or any other.
-//
-// There are four scopes, so that frequent writes end only what they may
-// change:
-//   - access ends with writes to tokens, grants, policies and
-//     notifications (approvals, settings saves, new tokens), and with
-//     every directory write;
-//   - tokenRows ends when tokens are deleted or changed (but for their
-//     last use), and with every directory write: a token's grant's status
-//     is cached apart, under access;
-//   - sessions ends when sessions start, end or change hands, and with
-//     every directory write; a touch that only moves a session's use and
-//     expiry forward does not end it (an expiry read earlier is only ever
-//     earlier than the true one, and is checked again before it counts);
-//   - directory ends only with the rare writes that may change users,
-//     organizations, memberships or repositories.
-type authCache struct {
-	access    generation
-	tokenRows generation
-	sessions  generation
-	issues    generation
-	directory generation
-	mu        sync.RWMutex
-	// Under tokenRows.
-	tokens map[string]cached[APIToken]
-	// Under sessions.
-	sessionRows map[string]cached[Session]
-	// Under issues.
-	issueCounts map[int64]cached[int]
-	// Under access.
-	grants      map[int64]cached[grantRef] // by token
-	orgs        map[string]cached[OrgAccess]
-	users       map[int64]cached[User]
-	policies    map[int64]cached[OrgPolicy]
-	grantCounts map[grantCountKey]cached[int]
-	// Under directory.
-	orgLogins map[string]cached[Org]
-	roles     map[[2]int64]cached[Role]
-	members   map[int64]cached[[]Member]
-	repos     map[int64]cached[[]Repo]
-}
-
-// generation counts the ends of write transactions. It is odd from a
-// write's begin to its end (unless the next write begins before the
-// previous one has ended, which only makes entries stored meanwhile
-// invalid sooner): an entry stored before a write's end never outlives it.
-//
-// tag picks, from the database's change counters, the ones its entries
-// depend on, summed: the sum moves whenever one of them does.
-type generation struct {
-	n   atomic.Uint64
-	tag func(counters) uint64
-}
-
-func (g *generation) begin() { g.n.Add(1) }
-func (g *generation) end()   { g.n.Add(1) }
-
-type cached[V any] struct {
-	gen uint64 // the local generation it was read in
-	tag uint64 // the change counters it was read under
-	val V
-}
-
-func newAuthCache() *authCache {
-	c := &authCache{
-		tokens:      map[string]cached[APIToken]{},
-		sessionRows: map[string]cached[Session]{},
-		issueCounts: map[int64]cached[int]{},
-		grants:      map[int64]cached[grantRef]{},
-		orgs:        map[string]cached[OrgAccess]{},
-		users:       map[int64]cached[User]{},
-		policies:    map[int64]cached[OrgPolicy]{},
-		grantCounts: map[grantCountKey]cached[int]{},
-		orgLogins:   map[string]cached[Org]{},
-		roles:       map[[2]int64]cached[Role]{},
-		members:     map[int64]cached[[]Member]{},
-		repos:       map[int64]cached[[]Repo]{},
-	}
-	c.access.tag = func(n counters) uint64 { return n.access + n.directory }
-	c.tokenRows.tag = func(n counters) uint64 { return n.tokenRows + n.directory }
-	c.sessions.tag = func(n counters) uint64 { return n.sessions + n.directory }
-	c.issues.tag = func(n counters) uint64 { return n.issues + n.directory }
-	c.directory.tag = func(n counters) uint64 { return n.directory }
-	return c
-}
-
-// cacheScope is which cached reads a write transaction may change.
-type cacheScope uint8
-
 const (
 	// changesAccess: grants, policies, notifications, new tokens.
 	changesAccess cacheScope = 1 << iota
@@ -164,94 +60,20 @@ const (
 	changesEverything = changesAccess | changesTokenRows | changesSessions | changesIssues | changesDirectory
 )
 
-// generations lists the generations a write in scope ends.
-func (c *authCache) generations(scope cacheScope) []*generation {
-	var gs []*generation
-	if scope&(changesAccess|changesDirectory) != 0 {
-		gs = append(gs, &c.access)
-	}
-	if scope&(changesTokenRows|changesDirectory) != 0 {
-		gs = append(gs, &c.tokenRows)
-	}
-	if scope&(changesSessions|changesDirectory) != 0 {
-		gs = append(gs, &c.sessions)
-	}
-	if scope&(changesIssues|changesDirectory) != 0 {
-		gs = append(gs, &c.issues)
-	}
-	if scope&changesDirectory != 0 {
-		gs = append(gs, &c.directory)
-	}
-	return gs
-}
-
-// begin ends the generations a write in scope may change; end starts them
-// again.
-func (c *authCache) begin(scope cacheScope) {
-	for _, g := range c.generations(scope) {
-		g.begin()
-	}
-}
-
-func (c *authCache) end(scope cacheScope) {
-	for _, g := range c.generations(scope) {
-		g.end()
-	}
-}
-
-// through returns m's entry for key if it was read in g's current local
-// generation under the change counters ctx goes by (see authCache), or
-// loads it and keeps it if no write of this process began meanwhile. When
-// the counters cannot be read, it loads without the cache.
-//
-// The load is a few point lookups whose result is kept for other requests:
-// it runs on pointRead(ctx).
-func through[K comparable, V any](ctx context.Context, s *Store, g *generation, m map[K]cached[V], key K, load func(context.Context) (V, error)) (V, error) {
-	c := s.auth
-	// The counters first: reading them may set every generation aside
-	// (counters that went back).
-	n, err := s.counters(ctx)
-	if err != nil {
-		return load(pointRead(ctx))
-	}
-	gen := g.n.Load()
-	tag := g.tag(n)
-	if gen%2 == 0 {
-		c.mu.RLock()
-		e, ok := m[key]
-		c.mu.RUnlock()
-		if ok && e.gen == gen && e.tag == tag {
-			return e.val, nil
-		}
-	}
-	v, err := load(pointRead(ctx))
-	if err != nil || gen%2 != 0 {
-		return v, err
-	}
-	c.mu.Lock()
-	if g.n.Load() == gen {
-		if len(m) >= authCacheLimit {
-			clear(m)
-		}
-		m[key] = cached[V]{gen: gen, tag: tag, val: v}
-	}
-	c.mu.Unlock()
-	return v, nil
-}
-
 // TokenByHash finds the token whose SHA-256 hash is hash: ErrNotFound when
 // there is none (never issued, or deleted). The token is cached until
 // tokens' rows change; its grant (which one, and its status) until the
 // next approval, denial, revocation or policy change: after those, only
 // the grant is read again.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
-	t, err := through(ctx, s, &s.auth.tokenRows, s.auth.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (_ APIToken, err error) {
+	defer failed(&err, "token by hash")
+	t, err := through(ctx, s, &s.cache.tokenRows, s.cache.tokens, string(hash), func(ctx context.Context) (APIToken, error) {
 		return s.loadAPIToken(ctx, hash)
 	})
 	if err != nil || t.OrgID == 0 {
 		return t, err
 	}
-	g, err := through(ctx, s, &s.auth.access, s.auth.grants, t.ID, func(ctx context.Context) (grantRef, error) {
+	g, err := through(ctx, s, &s.cache.access, s.cache.grants, t.ID, func(ctx context.Context) (grantRef, error) {
 		var g grantRef
 		err := s.read.QueryRowContext(ctx, grantOfTokenQuery, t.ID).Scan(&g.id, &g.status)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -290,7 +112,7 @@ const (
 // one snapshot, so that a token deleted meanwhile is never half read.
 func (s *Store) loadAPIToken(ctx context.Context, hash []byte) (APIToken, error) {
 	var t APIToken
-	err := s.readConsistent(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = loadAPIToken(ctx, tx, hash)
 		return err
@@ -345,8 +167,9 @@ func loadAPIToken(ctx context.Context, tx *sql.Tx, hash []byte) (APIToken, error
 
 // OrgAccessOf loads an organization by login with its policy in force and
 // its repositories: ErrNotFound when there is no such organization.
-func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error) {
-	return through(ctx, s, &s.auth.access, s.auth.orgs, nocase(login), func(ctx context.Context) (OrgAccess, error) {
+func (s *Store) OrgAccessOf(ctx context.Context, login string) (_ OrgAccess, err error) {
+	defer failed(&err, "org access of")
+	return through(ctx, s, &s.cache.access, s.cache.orgs, nocase(login), func(ctx context.Context) (OrgAccess, error) {
 		var a OrgAccess
 		org, err := s.OrgByLogin(ctx, login)
 		if err != nil {
@@ -369,7 +192,8 @@ func (s *Store) OrgAccessOf(ctx context.Context, login string) (OrgAccess, error
 }
 
 // MembershipOf tells where a user stands in an organization.
-func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (policy.Membership, error) {
+func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (_ policy.Membership, err error) {
+	defer failed(&err, "membership of")
 	role, err := s.RoleIn(ctx, orgID, userID)
 	switch role {
 	case RoleOwner:
@@ -401,7 +225,8 @@ func (s *Store) TouchToken(tokenID int64, t time.Time) {
 // FlushLastUses writes the last uses noted since the previous flush in one
 // transaction. Tokens deleted meanwhile are skipped; an older time never
 // replaces a newer one.
-func (s *Store) FlushLastUses(ctx context.Context) error {
+func (s *Store) FlushLastUses(ctx context.Context) (err error) {
+	defer failed(&err, "flush last uses")
 	s.uses.mu.Lock()
 	seen := s.uses.seen
 	s.uses.seen = map[int64]time.Time{}
@@ -415,7 +240,7 @@ func (s *Store) FlushLastUses(ctx context.Context) error {
 	}
 	slices.Sort(ids)
 	// No cached read holds a last use: the caches stay valid.
-	err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx,
 			`UPDATE tokens SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
 		if err != nil {

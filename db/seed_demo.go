@@ -11,9 +11,10 @@ import (
 // SeedDemo loads the demo dataset into an empty database and reports whether
 // it did; a database holding any user is left as it is. Every demo account
 // gets passwordHash.
-func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error) {
+func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (_ bool, err error) {
+	defer failed(&err, "seed demo")
 	seeded := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n > 0 {
 			return err

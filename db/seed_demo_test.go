@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -86,7 +87,7 @@ func TestSeedDemoLoadsTheDataset(t *testing.T) {
 			t.Errorf("ent-admin owns %+v, want %+v", ents, want)
 		}
 	}
-	if _, err := s.EnterpriseOwnedBy(ctx, "octo-ent", d.users["octo-owner"]); err != ErrNotFound {
+	if _, err := s.EnterpriseOwnedBy(ctx, "octo-ent", d.users["octo-owner"]); !errors.Is(err, ErrNotFound) {
 		t.Errorf("EnterpriseOwnedBy(octo-ent, octo-owner) err = %v, want ErrNotFound", err)
 	}
 

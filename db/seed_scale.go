@@ -81,7 +81,8 @@ var ErrScaleExists = errors.New("a scale dataset is already loaded")
 // writes wait. Token secrets are never shown: each hash is the SHA-256 of
 // a string salted per call, which is in no token format, so no scale token
 // can be presented to the API.
-func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string) (ScaleInfo, error) {
+func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string) (_ ScaleInfo, err error) {
+	defer failed(&err, "seed scale")
 	spec.Orgs = cmp.Or(spec.Orgs, 10)
 	spec.Users = cmp.Or(spec.Users, 1000)
 	spec.ReposPerOrg = cmp.Or(spec.ReposPerOrg, 20)
@@ -100,8 +101,8 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 		return ScaleInfo{}, err
 	}
 	defer conn.Close()
-	s.auth.begin(changesEverything)
-	defer s.auth.end(changesEverything)
+	s.cache.begin(changesEverything)
+	defer s.cache.end(changesEverything)
 	var info ScaleInfo
 	err = bulkLoad(ctx, conn, func() error {
 		tx, err := conn.BeginTx(ctx, nil)
