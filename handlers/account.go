@@ -9,6 +9,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
 
@@ -33,10 +34,10 @@ func (h Account) Home(c echo.Context) error {
 			return err
 		}
 		if len(ms) == 0 {
-			return c.Redirect(http.StatusSeeOther, "/settings/enterprises")
+			return c.Redirect(http.StatusSeeOther, paths.Enterprises)
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/organizations")
+	return c.Redirect(http.StatusSeeOther, paths.Organizations)
 }
 
 // Organizations lists the user's organizations.

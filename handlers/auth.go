@@ -21,6 +21,7 @@ import (
 	"patpolicy/signin"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
 )
@@ -47,10 +48,6 @@ type Auth struct {
 	Now func() time.Time
 }
 
-// HomePath is where a signed-in user lands by default: Account.Home sends
-// each user on to the list that fits them.
-const HomePath = "/"
-
 const badCredentials = "Incorrect username or password."
 
 // fallbackDummyHash is a bcrypt hash (cost 10, bcrypt.DefaultCost) of a
@@ -67,20 +64,16 @@ func (h Auth) now() time.Time {
 
 // LoginForm shows the sign-in page.
 func (h Auth) LoginForm(c echo.Context) error {
-	returnTo := SafeReturnTo(c.QueryParam("return_to"))
+	returnTo := SafeReturnTo(c.QueryParam(paths.ReturnToParam))
 	if access.User(c) != nil {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
 	ch := Chrome(c, "Sign in")
-	if c.QueryParam(signedOutParam) != "" && ch.Flash == "" {
+	if c.QueryParam(paths.SignedOutParam) != "" && ch.Flash == "" {
 		ch.Flash = "You have signed out."
 	}
 	return render.Page(c, http.StatusOK, views.LoginView(ch, views.LoginPage{ReturnTo: returnTo}))
 }
-
-// signedOutParam marks the sign-in page shown after signing out. The
-// session cookie is deleted then, so it cannot carry a flash.
-const signedOutParam = "signed_out"
 
 // Login checks the credentials and starts a new session. Too many recent
 // failures for the account or from the client's address are answered 429,
@@ -148,7 +141,7 @@ func (h Auth) Logout(c echo.Context) error {
 	if err := session.SignOut(c); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/login?"+signedOutParam+"=1")
+	return c.Redirect(http.StatusSeeOther, paths.LoginSignedOut)
 }
 
 // accountKey is what failures for one account are counted under: the
@@ -208,20 +201,20 @@ func tooManyAttempts(wait time.Duration) string {
 // control characters, slashes or dots that appear once decoded) goes home.
 func SafeReturnTo(s string) string {
 	if !sitePath(s) {
-		return HomePath
+		return paths.Home
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return HomePath
+		return paths.Home
 	}
-	if u.Path == "/login" || u.Path == "/logout" {
-		return HomePath
+	if u.Path == paths.Login || u.Path == paths.Logout {
+		return paths.Home
 	}
 	// What is sent back is encoded afresh: it must pass too.
 	if out := u.RequestURI(); sitePath(out) {
 		return out
 	}
-	return HomePath
+	return paths.Home
 }
 
 // maxDecodings is how many layers of percent-encoding a return_to may

@@ -17,6 +17,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
 )
@@ -116,20 +117,11 @@ type Developer struct {
 }
 
 const (
-	fineGrainedBase = "/settings/personal-access-tokens"
-	classicBase     = "/settings/tokens"
 	// selfOwner is the resource owner value of a token owned by its user.
 	selfOwner = "@me"
 	// tokenPageSize is how many tokens a Developer settings page lists.
 	tokenPageSize = 50
 )
-
-func tokenBase(kind policy.Kind) string {
-	if kind == policy.KindClassic {
-		return classicBase
-	}
-	return fineGrainedBase
-}
 
 // FineGrainedTokens lists the user's fine-grained tokens.
 func (h Developer) FineGrainedTokens(c echo.Context) error { return h.list(c, policy.KindFineGrained) }
@@ -147,17 +139,17 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		return err
 	}
 	now := h.Now()
-	p := views.TokenListPage{Classic: kind == policy.KindClassic, NewURL: tokenBase(kind) + "/new",
+	p := views.TokenListPage{Classic: kind == policy.KindClassic, NewURL: paths.NewToken(kind),
 		Heading: "Fine-grained personal access tokens"}
 	if p.Classic {
 		p.Heading = "Personal access tokens (classic)"
 	}
 	if before > 0 {
-		p.NewestURL = tokenBase(kind)
+		p.NewestURL = paths.Tokens(kind)
 	}
 	if len(ts) > tokenPageSize {
 		ts = ts[:tokenPageSize]
-		p.OlderURL = tokenBase(kind) + "?before=" + idString(ts[len(ts)-1].ID)
+		p.OlderURL = paths.Tokens(kind) + "?before=" + idString(ts[len(ts)-1].ID)
 	}
 	blocks := map[int64]orgStanding{}
 	var member []orgStanding
@@ -171,7 +163,7 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 		if err != nil {
 			return err
 		}
-		item := views.TokenItem{Name: t.Name, URL: tokenBase(kind) + "/" + idString(t.ID), Status: status,
+		item := views.TokenItem{Name: t.Name, URL: paths.Token(kind, t.ID), Status: status,
 			Expires: expiresText(t.ExpiresAt, now)}
 		if p.Classic {
 			item.BlockedIn = blockedIn(t, status, member)
@@ -204,10 +196,10 @@ func (h Developer) Token(c echo.Context) error {
 		return err
 	}
 	p := views.TokenPage{
-		Classic: kind == policy.KindClassic, ListURL: tokenBase(kind), Name: t.Name, Description: t.Description,
+		Classic: kind == policy.KindClassic, ListURL: paths.Tokens(kind), Name: t.Name, Description: t.Description,
 		Owner: t.OwnerLogin, Status: status, NewToken: secret,
 		Created: date(t.CreatedAt), Expires: expiresText(t.ExpiresAt, now), LastUsed: lastUsedText(t.LastUsedAt, now),
-		Access: tokenAccess(t), DeleteURL: tokenBase(kind) + "/" + idString(t.ID) + "/delete",
+		Access: tokenAccess(t), DeleteURL: paths.DeleteToken(kind, t.ID),
 	}
 	if t.OrgID != 0 {
 		p.Owner = t.OrgLogin
@@ -222,14 +214,14 @@ func (h Developer) Token(c echo.Context) error {
 	if g := t.Grant; g != nil {
 		p.Justification, p.Reason = g.Justification, g.Reason
 		if g.Status == policy.GrantPending {
-			p.CancelURL = fineGrainedBase + "/" + idString(t.ID) + "/cancel"
+			p.CancelURL = paths.CancelRequest(t.ID)
 		}
 	}
 	return render.Page(c, http.StatusOK, views.TokenView(Chrome(c, t.Name), p))
 }
 
 func kindOfPath(c echo.Context) policy.Kind {
-	if strings.HasPrefix(c.Path(), classicBase+"/") {
+	if strings.HasPrefix(c.Path(), paths.Tokens(policy.KindClassic)+"/") {
 		return policy.KindClassic
 	}
 	return policy.KindFineGrained
@@ -270,7 +262,7 @@ func (h Developer) DeleteToken(c echo.Context) error {
 	if err := session.SetFlash(c, "Token “"+t.Name+"” deleted. It no longer works anywhere."); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, tokenBase(kind))
+	return c.Redirect(http.StatusSeeOther, paths.Tokens(kind))
 }
 
 // confirmed reports whether the action posted was confirmed.
@@ -282,7 +274,7 @@ func (h Developer) confirmed(c echo.Context) bool {
 // confirm asks before an action on token t, with the token's page to go
 // back to.
 func (h Developer) confirm(c echo.Context, t db.Token, title, message, button string) error {
-	back := tokenBase(t.Kind) + "/" + idString(t.ID)
+	back := paths.Token(t.Kind, t.ID)
 	return render.Page(c, http.StatusOK, views.DeveloperConfirmView(Chrome(c, title),
 		t.Kind == policy.KindClassic, confirmation(c, title, message, button, back)))
 }
@@ -309,7 +301,7 @@ func (h Developer) CancelRequest(c echo.Context) error {
 	if err := session.SetFlash(c, "Request for “"+t.Name+"” cancelled."); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, fineGrainedBase)
+	return c.Redirect(http.StatusSeeOther, paths.Tokens(policy.KindFineGrained))
 }
 
 // NewFineGrained shows the new fine-grained token form.
@@ -376,7 +368,7 @@ func (h Developer) CreateFineGrained(c echo.Context) error {
 		if err := session.SetNewToken(c, id, secret); err != nil {
 			return err
 		}
-		return c.Redirect(http.StatusSeeOther, fineGrainedBase+"/"+idString(id))
+		return c.Redirect(http.StatusSeeOther, paths.Token(policy.KindFineGrained, id))
 	}
 }
 
@@ -415,7 +407,7 @@ func tokenInput(form url.Values, owner string) policy.TokenInput {
 
 func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, owner string, in policy.TokenInput, errs policy.Errors) error {
 	user := access.User(c)
-	f := views.NewTokenForm{Action: fineGrainedBase, Name: in.Name, Description: in.Description,
+	f := views.NewTokenForm{Action: paths.Tokens(policy.KindFineGrained), Name: in.Name, Description: in.Description,
 		Justification: in.Justification, Expirations: expirationOptions(in.Expiration)}
 	f.Errors, f.Summary = errorMap(errs)
 	if owner == "" {
@@ -530,11 +522,11 @@ func (h Developer) CreateClassic(c echo.Context) error {
 	if err := session.SetNewToken(c, id, secret); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, classicBase+"/"+idString(id))
+	return c.Redirect(http.StatusSeeOther, paths.Token(policy.KindClassic, id))
 }
 
 func (h Developer) renderClassic(c echo.Context, status int, in policy.ClassicInput, errs policy.Errors) error {
-	f := views.NewClassicForm{Action: classicBase, Note: in.Note, Expirations: expirationOptions(in.Expiration)}
+	f := views.NewClassicForm{Action: paths.Tokens(policy.KindClassic), Note: in.Note, Expirations: expirationOptions(in.Expiration)}
 	f.Errors, f.Summary = errorMap(errs)
 	for _, s := range policy.Scopes() {
 		f.Scopes = append(f.Scopes, views.ScopeChoice{Name: s, Help: policy.ScopeHelp(s), Checked: slices.Contains(in.Scopes, s)})

@@ -12,6 +12,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
 )
@@ -30,7 +31,7 @@ type EnterpriseSettings struct {
 }
 
 func enterprisePATURL(e db.Enterprise) string {
-	return "/enterprises/" + e.Slug + "/settings/personal-access-tokens"
+	return paths.EnterprisePATPolicies(e.Slug)
 }
 
 // PATPolicies shows the enterprise's personal access token policies.
@@ -154,7 +155,7 @@ func (h EnterpriseSettings) pendingNotice(ctx context.Context, ent db.Enterprise
 // AuditLog lists the enterprise's audit events as an organization's are.
 func (h EnterpriseSettings) AuditLog(c echo.Context) error {
 	ent := access.Enterprise(c)
-	page, status, err := auditLog(c, h.Store, db.AuditQuery{EnterpriseID: ent.ID}, "/enterprises/"+ent.Slug+"/settings/audit-log")
+	page, status, err := auditLog(c, h.Store, db.AuditQuery{EnterpriseID: ent.ID}, paths.EnterpriseAuditLog(ent.Slug))
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"patpolicy/service"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
 )
@@ -85,7 +86,9 @@ type grantList struct {
 	heading string
 	lead    string
 	empty   string
-	path    string // under the organization's settings
+	// path is the list's page in an organization, item a row's own page.
+	path func(org string) string
+	item func(org string, id int64) string
 	// counted names the list's rows after a number: "12 pending".
 	counted string
 }
@@ -93,10 +96,10 @@ type grantList struct {
 var (
 	pendingList = grantList{policy.GrantPending, "Pending requests",
 		"Fine-grained personal access tokens waiting for an owner's review before they reach this organization.",
-		"No pending requests", "/personal-access-token-requests", "pending"}
+		"No pending requests", paths.OrgPendingRequests, paths.OrgRequest, "pending"}
 	activeList = grantList{policy.GrantApproved, "Active tokens",
 		"Fine-grained personal access tokens that may reach this organization's resources.",
-		"No active tokens", "/personal-access-tokens/active", "active"}
+		"No active tokens", paths.OrgActiveTokens, paths.OrgActiveToken, "active"}
 )
 
 // PendingRequests lists the queue.
@@ -140,7 +143,7 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 	if err != nil {
 		return err
 	}
-	base := orgBase(org) + l.path
+	base := l.path(org.Login)
 	p := views.GrantListPage{Nav: nav(org, base), Pending: l.status == policy.GrantPending, Heading: l.heading, Lead: l.lead,
 		Empty: l.empty, BaseURL: base, Action: base, Filtered: f != listFilter{}, Error: problem,
 		Count: listCount(total, l.counted, f != listFilter{})}
@@ -295,11 +298,9 @@ func cursor(s string) (int64, error) {
 	return n, nil
 }
 
+// grantURL is the page of the grant id on the list l.
 func grantURL(org db.Org, l grantList, id int64) string {
-	if l.status == policy.GrantPending {
-		return orgBase(org) + "/personal-access-token-requests/" + idString(id)
-	}
-	return orgBase(org) + "/personal-access-tokens/" + idString(id)
+	return l.item(org.Login, id)
 }
 
 func grantRow(org db.Org, l grantList, t db.Token, now time.Time) views.GrantRow {
@@ -352,10 +353,9 @@ func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem s
 	}
 	now := h.Now()
 	g := t.Grant
-	url := grantURL(org, l, g.ID)
-	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
+	p := views.GrantPage{Nav: nav(org, l.path(org.Login)), Pending: l.status == policy.GrantPending,
 		Row: grantRow(org, l, t, now), Status: grantStatus(g.Status), Access: tokenAccess(t),
-		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: orgBase(org) + l.path, Error: problem}
+		Created: date(g.CreatedAt), Reason: g.Reason, BackURL: l.path(org.Login), Error: problem}
 	if g.Status == policy.GrantApproved && !p.Row.Expired {
 		blocks, err := h.blocking(c.Request().Context(), org.ID)
 		if err != nil {
@@ -377,9 +377,9 @@ func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem s
 	}
 	switch {
 	case g.Status == policy.GrantPending && l.status == policy.GrantPending:
-		p.ApproveURL, p.DenyURL = url+"/approve", url+"/deny"
+		p.ApproveURL, p.DenyURL = paths.OrgApproveRequest(org.Login, g.ID), paths.OrgDenyRequest(org.Login, g.ID)
 	case g.Status == policy.GrantApproved && l.status == policy.GrantApproved:
-		p.RevokeURL = url + "/revoke"
+		p.RevokeURL = paths.OrgRevokeToken(org.Login, g.ID)
 	}
 	return render.Page(c, status, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
 }
@@ -398,8 +398,8 @@ func (h OrgTokens) withdrawn(c echo.Context, l grantList, status int, problem st
 	if err != nil {
 		return err
 	}
-	p := views.GrantPage{Nav: nav(org, orgBase(org)+l.path), Pending: l.status == policy.GrantPending,
-		Row: views.GrantRow{Name: w.Name, Owner: w.Owner}, BackURL: orgBase(org) + l.path, Error: problem,
+	p := views.GrantPage{Nav: nav(org, l.path(org.Login)), Pending: l.status == policy.GrantPending,
+		Row: views.GrantRow{Name: w.Name, Owner: w.Owner}, BackURL: l.path(org.Login), Error: problem,
 		Status: views.Status{Label: "Deleted", Class: "revoked"}}
 	p.Withdrawn = "The token was deleted by its owner, " + w.Owner + ", on " + date(w.At) + "."
 	if w.Status == policy.GrantPending {
@@ -452,7 +452,7 @@ func (h OrgTokens) renderDeny(c echo.Context, status int, t db.Token, reason, pr
 	org := access.Org(c)
 	url := grantURL(org, pendingList, t.Grant.ID)
 	return render.Page(c, status, views.DenyView(Chrome(c, "Deny "+t.Name+" · "+org.Login), views.DenyPage{
-		Nav: nav(org, orgBase(org)+pendingList.path), Name: t.Name, Owner: t.OwnerLogin, Action: url + "/deny",
+		Nav: nav(org, pendingList.path(org.Login)), Name: t.Name, Owner: t.OwnerLogin, Action: paths.OrgDenyRequest(org.Login, t.Grant.ID),
 		BackURL: url, Reason: reason, Error: problem,
 	}))
 }
@@ -493,7 +493,7 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 func (h OrgTokens) confirm(c echo.Context, l grantList, title, message, button, back string) error {
 	org := access.Org(c)
 	return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login),
-		nav(org, orgBase(org)+l.path), confirmation(c, title, message, button, back)))
+		nav(org, l.path(org.Login)), confirmation(c, title, message, button, back)))
 }
 
 func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
@@ -511,7 +511,7 @@ func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus,
 	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, orgBase(org)+l.path)
+	return c.Redirect(http.StatusSeeOther, l.path(org.Login))
 }
 
 func decisionFlash(to policy.GrantStatus, res db.DecisionResult) string {
@@ -585,7 +585,7 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if to != policy.GrantDenied {
 		reason = ""
 	}
-	back := orgBase(org) + l.path
+	back := l.path(org.Login)
 	if q := c.QueryString(); q != "" {
 		back += "?" + q
 	}

@@ -11,6 +11,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
 
@@ -57,5 +58,5 @@ func (h Notifications) MarkRead(c echo.Context) error {
 	if err := h.Store.MarkNotificationsRead(c.Request().Context(), access.User(c).ID, upTo); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/notifications")
+	return c.Redirect(http.StatusSeeOther, paths.Notifications)
 }

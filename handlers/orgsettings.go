@@ -15,6 +15,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/views"
 	"patpolicy/web/access"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
 )
@@ -34,11 +35,9 @@ type OrgSettings struct {
 	Store OrgStore
 }
 
-func orgBase(org db.Org) string { return "/organizations/" + org.Login + "/settings" }
+func patSettingsURL(org db.Org) string { return paths.OrgPATSettings(org.Login) }
 
-func patSettingsURL(org db.Org) string { return orgBase(org) + "/personal-access-tokens" }
-
-func onboardingURL(org db.Org) string { return orgBase(org) + "/personal-access-tokens-onboarding" }
+func onboardingURL(org db.Org) string { return paths.OrgOnboarding(org.Login) }
 
 func nav(org db.Org, current string) views.SettingsNav {
 	return views.SettingsNav{OrgLogin: org.Login, OrgName: org.Name, Current: current}
@@ -52,7 +51,7 @@ func (h OrgSettings) General(c echo.Context) error {
 		return err
 	}
 	return render.Page(c, http.StatusOK, views.GeneralView(Chrome(c, "General · "+org.Login), views.GeneralPage{
-		Nav: nav(org, orgBase(org)+"/profile"), Login: org.Login, Name: org.Name,
+		Nav: nav(org, paths.OrgProfile(org.Login)), Login: org.Login, Name: org.Name,
 		Enterprise: org.EnterpriseName, OptedIn: p.Effective().OptedIn,
 	}))
 }
@@ -291,7 +290,7 @@ const auditPageSize = 50
 // filtered by action, 50 a page.
 func (h OrgSettings) AuditLog(c echo.Context) error {
 	org := access.Org(c)
-	page, status, err := auditLog(c, h.Store, db.AuditQuery{OrgID: org.ID}, orgBase(org)+"/audit-log")
+	page, status, err := auditLog(c, h.Store, db.AuditQuery{OrgID: org.ID}, paths.OrgAuditLog(org.Login))
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/signin"
 	"patpolicy/static"
+	"patpolicy/web/paths"
 )
 
 // Access is who may reach a route. Every route has exactly one, declared in
@@ -115,13 +116,13 @@ func Rules() []Rule {
 	return out
 }
 
-// routeTable is every route of the server with its access rule.
+// routeTable is every route of the server with its access rule. The
+// site's pages take their prefixes from package paths, which links to
+// them, so that each is written once; the segments after a prefix are
+// written out here, and a test checks that every path paths builds is
+// served.
 func routeTable(h endpoints) []Route {
-	const (
-		orgs = "/organizations/:org/settings"
-		ents = "/enterprises/:ent/settings"
-		v3   = api.Prefix
-	)
+	const v3 = api.Prefix
 	var (
 		// What the administration endpoints need.
 		admin = api.NeedOrg(policy.Resource{Permission: "organization_administration", Level: policy.LevelWrite,
@@ -133,6 +134,8 @@ func routeTable(h endpoints) []Route {
 		entOwner = api.NeedEnterpriseOwner()
 		metadata = api.NeedRepo(policy.Resource{Permission: policy.Metadata, Level: policy.LevelRead})
 	)
+	orgs, ents := paths.OrgSettings(":org"), paths.EnterpriseSettings(":ent")
+	fine, classic := paths.Tokens(policy.KindFineGrained), paths.Tokens(policy.KindClassic)
 	r := func(method, path string, access Access, handler echo.HandlerFunc) Route {
 		return Route{Rule{Method: method, Path: path, Access: access}, handler}
 	}
@@ -146,27 +149,27 @@ func routeTable(h endpoints) []Route {
 	return []Route{
 		r(http.MethodGet, "/healthz", Anonymous, h.health),
 		r(http.MethodGet, "/readyz", Anonymous, h.ready),
-		r(http.MethodGet, "/static/*", Anonymous, h.assets),
-		r(http.MethodGet, "/login", Anonymous, h.auth.LoginForm),
-		r(http.MethodPost, "/login", Anonymous, h.auth.Login),
-		r(http.MethodPost, "/logout", Anonymous, h.auth.Logout),
+		r(http.MethodGet, paths.Static+"*", Anonymous, h.assets),
+		r(http.MethodGet, paths.Login, Anonymous, h.auth.LoginForm),
+		r(http.MethodPost, paths.Login, Anonymous, h.auth.Login),
+		r(http.MethodPost, paths.Logout, Anonymous, h.auth.Logout),
 
-		r(http.MethodGet, "/", SignedIn, h.account.Home),
-		r(http.MethodGet, "/settings/organizations", SignedIn, h.account.Organizations),
-		r(http.MethodGet, "/settings/enterprises", SignedIn, h.account.Enterprises),
-		r(http.MethodGet, "/settings/personal-access-tokens", SignedIn, h.dev.FineGrainedTokens),
-		r(http.MethodPost, "/settings/personal-access-tokens", SignedIn, h.dev.CreateFineGrained),
-		r(http.MethodGet, "/settings/personal-access-tokens/new", SignedIn, h.dev.NewFineGrained),
-		r(http.MethodGet, "/settings/personal-access-tokens/:id", SignedIn, h.dev.Token),
-		r(http.MethodPost, "/settings/personal-access-tokens/:id/cancel", SignedIn, h.dev.CancelRequest),
-		r(http.MethodPost, "/settings/personal-access-tokens/:id/delete", SignedIn, h.dev.DeleteToken),
-		r(http.MethodGet, "/settings/tokens", SignedIn, h.dev.ClassicTokens),
-		r(http.MethodPost, "/settings/tokens", SignedIn, h.dev.CreateClassic),
-		r(http.MethodGet, "/settings/tokens/new", SignedIn, h.dev.NewClassic),
-		r(http.MethodGet, "/settings/tokens/:id", SignedIn, h.dev.Token),
-		r(http.MethodPost, "/settings/tokens/:id/delete", SignedIn, h.dev.DeleteToken),
-		r(http.MethodGet, "/notifications", SignedIn, h.notes.List),
-		r(http.MethodPost, "/notifications/read", SignedIn, h.notes.MarkRead),
+		r(http.MethodGet, paths.Home, SignedIn, h.account.Home),
+		r(http.MethodGet, paths.Organizations, SignedIn, h.account.Organizations),
+		r(http.MethodGet, paths.Enterprises, SignedIn, h.account.Enterprises),
+		r(http.MethodGet, fine, SignedIn, h.dev.FineGrainedTokens),
+		r(http.MethodPost, fine, SignedIn, h.dev.CreateFineGrained),
+		r(http.MethodGet, fine+"/new", SignedIn, h.dev.NewFineGrained),
+		r(http.MethodGet, fine+"/:id", SignedIn, h.dev.Token),
+		r(http.MethodPost, fine+"/:id/cancel", SignedIn, h.dev.CancelRequest),
+		r(http.MethodPost, fine+"/:id/delete", SignedIn, h.dev.DeleteToken),
+		r(http.MethodGet, classic, SignedIn, h.dev.ClassicTokens),
+		r(http.MethodPost, classic, SignedIn, h.dev.CreateClassic),
+		r(http.MethodGet, classic+"/new", SignedIn, h.dev.NewClassic),
+		r(http.MethodGet, classic+"/:id", SignedIn, h.dev.Token),
+		r(http.MethodPost, classic+"/:id/delete", SignedIn, h.dev.DeleteToken),
+		r(http.MethodGet, paths.Notifications, SignedIn, h.notes.List),
+		r(http.MethodPost, paths.NotificationsRead, SignedIn, h.notes.MarkRead),
 
 		r(http.MethodGet, orgs, OrgOwner, redirectTo("profile")),
 		r(http.MethodGet, orgs+"/profile", OrgOwner, h.org.General),

@@ -22,6 +22,7 @@ import (
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/csrf"
+	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
 )
@@ -134,7 +135,7 @@ func isAPI(c echo.Context) bool {
 
 // isStatic reports whether a request is for a static file.
 func isStatic(c echo.Context) bool {
-	return strings.HasPrefix(c.Request().URL.Path, "/static/")
+	return strings.HasPrefix(c.Request().URL.Path, paths.Static)
 }
 
 // siteOnly applies a browser middleware (forms, sessions, CSRF) to the

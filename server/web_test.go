@@ -11,6 +11,7 @@ import (
 
 	"patpolicy/handlers"
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 func TestCSRF(t *testing.T) {
@@ -127,31 +128,31 @@ func cookie(c *client, name string) string {
 
 func TestSafeReturnTo(t *testing.T) {
 	cases := map[string]string{
-		"":                         handlers.HomePath,
+		"":                         paths.Home,
 		"/organizations/octo-org":  "/organizations/octo-org",
 		"/a?b=c":                   "/a?b=c",
-		"//evil.example/x":         handlers.HomePath,
-		"/\\evil.example":          handlers.HomePath,
-		"https://evil.example/":    handlers.HomePath,
-		"javascript:alert(1)":      handlers.HomePath,
-		"evil.example":             handlers.HomePath,
-		"/login":                   handlers.HomePath,
-		"/%0d%0aSet-Cookie:%20x=y": handlers.HomePath,
-		"/ok\r\nSet-Cookie: x=y":   handlers.HomePath,
+		"//evil.example/x":         paths.Home,
+		"/\\evil.example":          paths.Home,
+		"https://evil.example/":    paths.Home,
+		"javascript:alert(1)":      paths.Home,
+		"evil.example":             paths.Home,
+		"/login":                   paths.Home,
+		"/%0d%0aSet-Cookie:%20x=y": paths.Home,
+		"/ok\r\nSet-Cookie: x=y":   paths.Home,
 		// Decoded, these start with "//" or "/\\", hold a backslash or a
 		// control character, or have dot segments a browser removes.
-		"/%2F%2Fevil.example/{":        handlers.HomePath,
-		"/%252F%252Fevil.example":      handlers.HomePath,
-		"/%25252F%25252Fevil.example":  handlers.HomePath,
-		"/%5Cevil.example":             handlers.HomePath,
-		"/a/%5C":                       handlers.HomePath,
-		"/%09/evil.example":            handlers.HomePath,
-		"/..//evil.example":            handlers.HomePath,
-		"/a/%2e%2e//evil.example":      handlers.HomePath,
-		"/a/./b":                       handlers.HomePath,
-		"/%ff":                         handlers.HomePath,
-		"/a?b=\\":                      handlers.HomePath,
-		"/%25252525252F%25252525252Fx": handlers.HomePath,
+		"/%2F%2Fevil.example/{":        paths.Home,
+		"/%252F%252Fevil.example":      paths.Home,
+		"/%25252F%25252Fevil.example":  paths.Home,
+		"/%5Cevil.example":             paths.Home,
+		"/a/%5C":                       paths.Home,
+		"/%09/evil.example":            paths.Home,
+		"/..//evil.example":            paths.Home,
+		"/a/%2e%2e//evil.example":      paths.Home,
+		"/a/./b":                       paths.Home,
+		"/%ff":                         paths.Home,
+		"/a?b=\\":                      paths.Home,
+		"/%25252525252F%25252525252Fx": paths.Home,
 		// Encoded characters that decode to nothing dangerous stay, and
 		// the query keeps its own encoding.
 		"/orgs/a%20b":           "/orgs/a%20b",
@@ -168,8 +169,8 @@ func TestSafeReturnTo(t *testing.T) {
 	// Through the form: a forged return_to lands at home.
 	a := newApp(t)
 	if loc := a.client().post("/login", url.Values{"login": {"mona"}, "password": {"demo-password"}, "return_to": {"//evil.example"}}).
-		status(http.StatusSeeOther).location(); loc != handlers.HomePath {
-		t.Errorf("a forged return_to lands at %q, want %q", loc, handlers.HomePath)
+		status(http.StatusSeeOther).location(); loc != paths.Home {
+		t.Errorf("a forged return_to lands at %q, want %q", loc, paths.Home)
 	}
 }
 

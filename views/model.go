@@ -2,6 +2,8 @@
 // models they render. Components never see database rows.
 package views
 
+import "patpolicy/web/paths"
+
 // Chrome is what every page's frame needs.
 type Chrome struct {
 	Title string
@@ -33,20 +35,19 @@ type NavLink struct {
 
 // Links lists the sidebar's two groups.
 func (n SettingsNav) Links() (general []NavLink, tokens []NavLink) {
-	base := "/organizations/" + n.OrgLogin + "/settings"
 	mk := func(label, url string) NavLink { return NavLink{Label: label, URL: url, Current: url == n.Current} }
-	general = []NavLink{mk("General", base+"/profile")}
+	general = []NavLink{mk("General", paths.OrgProfile(n.OrgLogin))}
 	tokens = []NavLink{
-		mk("Settings", base+"/personal-access-tokens"),
-		mk("Active tokens", base+"/personal-access-tokens/active"),
-		mk("Pending requests", base+"/personal-access-token-requests"),
+		mk("Settings", paths.OrgPATSettings(n.OrgLogin)),
+		mk("Active tokens", paths.OrgActiveTokens(n.OrgLogin)),
+		mk("Pending requests", paths.OrgPendingRequests(n.OrgLogin)),
 	}
 	return general, tokens
 }
 
 // AuditLink is the sidebar's last entry.
 func (n SettingsNav) AuditLink() NavLink {
-	url := "/organizations/" + n.OrgLogin + "/settings/audit-log"
+	url := paths.OrgAuditLog(n.OrgLogin)
 	return NavLink{Label: "Audit log", URL: url, Current: url == n.Current}
 }
 

@@ -100,7 +100,7 @@ func (Meta) Root(c echo.Context) error {
 	web := paths.Base(c)
 	return render.JSON(c, http.StatusOK, map[string]string{
 		"current_user_url":                     api + "/user",
-		"current_user_authorizations_html_url": web + "/settings/connections/applications{/client_id}",
+		"current_user_authorizations_html_url": web + paths.AppAuthorizations,
 		"authorizations_url":                   api + "/authorizations",
 		"code_search_url":                      api + "/search/code?q={query}{&page,per_page,sort,order}",
 		"commit_search_url":                    api + "/search/commits?q={query}{&page,per_page,sort,order}",

@@ -54,7 +54,7 @@ func simpleUser(c echo.Context, id int64, login, kind string) SimpleUser {
 	}
 	return SimpleUser{
 		Login: login, ID: id, NodeID: nodeID(kind, id),
-		AvatarURL: web + "/static/avatar.svg", URL: base, HTMLURL: web + "/" + login,
+		AvatarURL: web + paths.Asset("avatar.svg"), URL: base, HTMLURL: web + paths.Profile(login),
 		FollowersURL: base + "/followers", FollowingURL: base + "/following{/other_user}",
 		GistsURL: base + "/gists{/gist_id}", StarredURL: base + "/starred{/owner}{/repo}",
 		SubscriptionsURL: base + "/subscriptions", OrganizationsURL: base + "/orgs",
@@ -140,10 +140,10 @@ func organizationJSON(c echo.Context, o db.OrgAccess) Organization {
 	}
 	return Organization{
 		Login: o.Org.Login, ID: o.Org.ID, NodeID: nodeID("Organization", o.Org.ID), Name: o.Org.Name,
-		URL: base, HTMLURL: paths.Base(c) + "/" + o.Org.Login, ReposURL: base + "/repos", EventsURL: base + "/events",
+		URL: base, HTMLURL: paths.Base(c) + paths.Profile(o.Org.Login), ReposURL: base + "/repos", EventsURL: base + "/events",
 		HooksURL: base + "/hooks", IssuesURL: base + "/issues",
 		MembersURL: base + "/members{/member}", PublicMembersURL: base + "/public_members{/member}",
-		AvatarURL: paths.Base(c) + "/static/avatar.svg", PublicRepos: public, Type: "Organization",
+		AvatarURL: paths.Base(c) + paths.Asset("avatar.svg"), PublicRepos: public, Type: "Organization",
 		CreatedAt: apiTime(o.Org.CreatedAt), UpdatedAt: apiTime(o.Org.CreatedAt),
 	}
 }
@@ -241,7 +241,7 @@ func repositoryJSON(c echo.Context, org db.Org, r db.Repo) Repository {
 		visibility = "private"
 	}
 	full := org.Login + "/" + r.Name
-	html := paths.Base(c) + "/" + full
+	html := paths.Base(c) + paths.Repo(org.Login, r.Name)
 	return Repository{
 		ID: r.ID, NodeID: nodeID("Repository", r.ID), Name: r.Name, FullName: full,
 		Owner: simpleUser(c, org.ID, org.Login, "Organization"), Private: r.Private, Visibility: visibility,

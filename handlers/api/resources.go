@@ -499,7 +499,7 @@ func issueJSON(c echo.Context, org db.Org, repo db.Repo, issue db.Issue) IssueJS
 	out := IssueJSON{
 		ID: issue.ID, NodeID: nodeID("Issue", issue.ID), Number: issue.Number, Title: issue.Title, State: "open",
 		User: simpleUser(c, issue.UserID, issue.UserLogin, "User"), Labels: []LabelJSON{}, Assignees: []SimpleUser{},
-		URL: issueURL(c, org, repo, issue.Number), HTMLURL: paths.Base(c) + "/" + org.Login + "/" + repo.Name + "/issues/" + idString(issue.Number),
+		URL: issueURL(c, org, repo, issue.Number), HTMLURL: paths.Base(c) + paths.Issue(org.Login, repo.Name, issue.Number),
 		RepositoryURL: repoURL, CreatedAt: apiTime(issue.CreatedAt), UpdatedAt: apiTime(issue.CreatedAt), Association: "MEMBER",
 	}
 	out.CommentsURL, out.EventsURL, out.LabelsURL = out.URL+"/comments", out.URL+"/events", out.URL+"/labels{/name}"

@@ -7,12 +7,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/db"
+	"patpolicy/web/paths"
 	"patpolicy/web/session"
 )
 
@@ -94,7 +94,7 @@ func LoginURL(r *http.Request) string {
 	if r.Method != http.MethodGet {
 		back = r.URL.Path
 	}
-	return "/login?return_to=" + url.QueryEscape(back)
+	return paths.LoginThen(back)
 }
 
 // OrgOwner lets through only owners of the :org organization; to anyone else

@@ -1,8 +1,20 @@
 // Package paths builds the site's URLs: every page's path, and the
-// absolute root that answers and notifications link from.
+// absolute root that answers and notifications link from. Handlers, views,
+// notifications and the API's links to the site all take their paths from
+// here, so that a page's path is written once.
+//
+// Builders put what they are given (logins, slugs, repository names) into
+// the path as it is, without escaping.
 package paths
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"patpolicy/policy"
+)
 
 // keyBase is where the server keeps the site's public URL.
 const keyBase = "paths.base"
@@ -20,3 +32,145 @@ func Base(c echo.Context) string {
 	}
 	return c.Scheme() + "://" + c.Request().Host
 }
+
+// The pages every signed-in user has, and the sign-in pages.
+const (
+	// Home sends a signed-in user on to the list that fits them.
+	Home = "/"
+	// Login is the sign-in page, and where its form posts.
+	Login = "/login"
+	// Logout is where the sign-out form posts.
+	Logout = "/logout"
+	// Organizations lists the organizations the user belongs to.
+	Organizations = "/settings/organizations"
+	// Enterprises lists the enterprises the user owns.
+	Enterprises = "/settings/enterprises"
+	// Notifications lists the user's notifications.
+	Notifications = "/notifications"
+	// NotificationsRead is where "Mark all as read" posts.
+	NotificationsRead = Notifications + "/read"
+	// Static is the prefix of the site's static files.
+	Static = "/static/"
+)
+
+// The sign-in page's query parameters.
+const (
+	// ReturnToParam names the page to go to once signed in.
+	ReturnToParam = "return_to"
+	// SignedOutParam marks the sign-in page shown after signing out: the
+	// session cookie is deleted then, so it cannot carry a flash.
+	SignedOutParam = "signed_out"
+)
+
+// LoginSignedOut is the sign-in page shown right after signing out.
+const LoginSignedOut = Login + "?" + SignedOutParam + "=1"
+
+// LoginThen is the sign-in page that goes on to back, a path on this site
+// with its query, once signed in.
+func LoginThen(back string) string {
+	return Login + "?" + ReturnToParam + "=" + url.QueryEscape(back)
+}
+
+// Asset is the path of the static file name.
+func Asset(name string) string { return Static + name }
+
+// Tokens lists the user's own tokens of kind: fine-grained or classic. It
+// is also where the new-token form of that kind posts.
+func Tokens(kind policy.Kind) string {
+	if kind == policy.KindClassic {
+		return "/settings/tokens"
+	}
+	return "/settings/personal-access-tokens"
+}
+
+// NewToken is the form that creates a token of kind.
+func NewToken(kind policy.Kind) string { return Tokens(kind) + "/new" }
+
+// Token is the page of the user's token id, of kind.
+func Token(kind policy.Kind, id int64) string { return Tokens(kind) + "/" + number(id) }
+
+// DeleteToken is where the user's token id, of kind, is deleted.
+func DeleteToken(kind policy.Kind, id int64) string { return Token(kind, id) + "/delete" }
+
+// CancelRequest is where the user withdraws the pending request of their
+// fine-grained token id.
+func CancelRequest(id int64) string { return Token(policy.KindFineGrained, id) + "/cancel" }
+
+// OrgSettings is the root of organization org's settings (it shows the
+// profile).
+func OrgSettings(org string) string { return "/organizations/" + org + "/settings" }
+
+// OrgProfile is an organization's General settings page.
+func OrgProfile(org string) string { return OrgSettings(org) + "/profile" }
+
+// OrgPATSettings is an organization's personal access token settings,
+// and where their form posts.
+func OrgPATSettings(org string) string { return OrgSettings(org) + "/personal-access-tokens" }
+
+// OrgOnboarding walks an organization that has not opted in through its
+// personal access token settings, one step a page.
+func OrgOnboarding(org string) string {
+	return OrgSettings(org) + "/personal-access-tokens-onboarding"
+}
+
+// OrgAuditLog is an organization's audit log.
+func OrgAuditLog(org string) string { return OrgSettings(org) + "/audit-log" }
+
+// OrgPendingRequests is an organization's queue of requests waiting for
+// review, and where its bulk decisions post.
+func OrgPendingRequests(org string) string {
+	return OrgSettings(org) + "/personal-access-token-requests"
+}
+
+// OrgRequest is the page of one request, grant id, in an organization's
+// queue.
+func OrgRequest(org string, id int64) string { return OrgPendingRequests(org) + "/" + number(id) }
+
+// OrgApproveRequest is where an owner approves the request id.
+func OrgApproveRequest(org string, id int64) string { return OrgRequest(org, id) + "/approve" }
+
+// OrgDenyRequest asks for a reason before denying the request id, and is
+// where the denial posts.
+func OrgDenyRequest(org string, id int64) string { return OrgRequest(org, id) + "/deny" }
+
+// OrgActiveTokens lists the tokens approved in an organization, and is
+// where their bulk revocation posts.
+func OrgActiveTokens(org string) string { return OrgPATSettings(org) + "/active" }
+
+// OrgActiveToken is the page of one approved token, grant id, in an
+// organization.
+func OrgActiveToken(org string, id int64) string { return OrgPATSettings(org) + "/" + number(id) }
+
+// OrgRevokeToken is where an owner revokes the approved token id.
+func OrgRevokeToken(org string, id int64) string { return OrgActiveToken(org, id) + "/revoke" }
+
+// EnterpriseSettings is the root of enterprise ent's settings (it shows
+// the personal access token policies).
+func EnterpriseSettings(ent string) string { return "/enterprises/" + ent + "/settings" }
+
+// EnterprisePATPolicies is an enterprise's personal access token
+// policies, and where their form posts.
+func EnterprisePATPolicies(ent string) string {
+	return EnterpriseSettings(ent) + "/personal-access-tokens"
+}
+
+// EnterpriseAuditLog is an enterprise's audit log.
+func EnterpriseAuditLog(ent string) string { return EnterpriseSettings(ent) + "/audit-log" }
+
+// The pages below are GitHub's, which the API links to in its html_url
+// fields where GitHub would; this console does not serve them.
+
+// Profile is the profile page of a user or an organization.
+func Profile(login string) string { return "/" + login }
+
+// Repo is a repository's page.
+func Repo(owner, name string) string { return "/" + owner + "/" + name }
+
+// Issue is the page of a repository's issue number.
+func Issue(owner, repo string, n int64) string { return Repo(owner, repo) + "/issues/" + number(n) }
+
+// AppAuthorizations is the URL template (RFC 6570) of the user's
+// authorized applications.
+const AppAuthorizations = "/settings/connections/applications{/client_id}"
+
+func number(id int64) string { return strconv.FormatInt(id, 10) }
