@@ -180,8 +180,7 @@ func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 		var tooLarge *http.MaxBytesError
 		switch {
 		case err == nil:
-		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge) || errors.As(err, &tooLarge) ||
-			strings.Contains(err.Error(), echo.ErrStatusRequestEntityTooLarge.Message.(string)):
+		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge) || errors.As(err, &tooLarge):
 			return echo.ErrStatusRequestEntityTooLarge
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.").SetInternal(err)

@@ -261,7 +261,6 @@ func decodeJSON(c echo.Context, resource string, dst any) error {
 		return apiErr(http.StatusBadRequest, "Problems parsing JSON: the body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	err = dec.Decode(dst)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
@@ -269,45 +268,128 @@ func decodeJSON(c echo.Context, resource string, dst any) error {
 		}
 	}
 	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	if err != nil && !errors.As(err, &typeErr) || errors.As(err, &syntaxErr) {
+		return apiErr(http.StatusBadRequest, "Problems parsing JSON")
+	}
+	// The first problem in the body's order is the one answered: a field
+	// of the wrong type, or one dst does not have.
+	stray := strayFields(raw, reflect.TypeOf(dst))
 	switch {
-	case err == nil:
-		return exactFields(raw, resource, dst)
-	case errors.As(err, &typeErr) && typeErr.Field == "":
-		return invalid(resource, FieldProblem{Field: "body", Code: "invalid", Message: "the body must be a JSON object"})
-	case errors.As(err, &typeErr):
+	case typeErr != nil && (stray.unknown == "" || typeErr.Offset < stray.at):
+		if typeErr.Field == "" {
+			return invalid(resource, FieldProblem{Field: "body", Code: "invalid", Message: "the body must be a JSON object"})
+		}
 		return invalid(resource, FieldProblem{Field: typeErr.Field, Code: "invalid", Message: typeErr.Field + " has the wrong type"})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalid(resource, FieldProblem{Field: field, Code: "invalid", Message: field + " is not a field of this request"})
-	}
-	return apiErr(http.StatusBadRequest, "Problems parsing JSON")
-}
-
-// exactFields refuses a field named in another letter case than dst's
-// (encoding/json would take "ACTION" for "action").
-func exactFields(raw []byte, resource string, dst any) error {
-	t := reflect.TypeOf(dst)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil {
-		return nil
-	}
-	for name := range fields {
-		known := false
-		for i := range t.NumField() {
-			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-			known = known || tag == name
-		}
-		if !known {
-			return invalid(resource, FieldProblem{Field: name, Code: "invalid", Message: name + " is not a field of this request"})
-		}
+	case stray.unknown != "":
+		return notAField(resource, stray.unknown)
+	case stray.otherCase != "":
+		// encoding/json would take "ACTION" for "action".
+		return notAField(resource, stray.otherCase)
 	}
 	return nil
+}
+
+func notAField(resource, name string) *Error {
+	return invalid(resource, FieldProblem{Field: name, Code: "invalid", Message: name + " is not a field of this request"})
+}
+
+// stray is what strayFields found.
+type stray struct {
+	// unknown is the first name, at any depth, that matches no field of its
+	// object's type in any letter case; at is where it ends in the body.
+	unknown string
+	at      int64
+	// otherCase is the first name of the body's own object that matches a
+	// field only in another letter case.
+	otherCase string
+}
+
+// strayFields walks the JSON text raw against the type it is decoded
+// into, in the body's order, for the names that type has no field for.
+func strayFields(raw []byte, t reflect.Type) stray {
+	var found stray
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	walkJSON(dec, t, true, &found)
+	return found
+}
+
+// walkJSON reads one JSON value from dec, checking the names of an object
+// decoded into a struct type t (nil: any value, not checked).
+func walkJSON(dec *json.Decoder, t reflect.Type, top bool, found *stray) bool {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(json.RawMessage{}) {
+		t = nil
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return false
+			}
+			name, _ := key.(string)
+			var field reflect.Type
+			if t != nil && t.Kind() == reflect.Struct {
+				exact, folded := fieldNamed(t, name)
+				switch {
+				case exact != nil:
+					field = exact.Type
+				case folded != nil:
+					field = folded.Type
+					if top && found.otherCase == "" {
+						found.otherCase = name
+					}
+				case found.unknown == "":
+					found.unknown, found.at = name, dec.InputOffset()
+				}
+			}
+			if !walkJSON(dec, field, false, found) {
+				return false
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for dec.More() {
+			if !walkJSON(dec, elem, false, found) {
+				return false
+			}
+		}
+		_, err = dec.Token()
+	}
+	return err == nil
+}
+
+// fieldNamed is t's field whose JSON name is name: exactly, or else in
+// another letter case, as encoding/json matches them.
+func fieldNamed(t reflect.Type, name string) (exact, folded *reflect.StructField) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		switch {
+		case tag == name:
+			return &f, nil
+		case folded == nil && strings.EqualFold(tag, name):
+			folded = &f
+		}
+	}
+	return nil, folded
 }
 
 // validEscapes reports whether every \u escape of a JSON text is a whole
