@@ -367,9 +367,9 @@ func BenchmarkDecide(b *testing.B) {
 				}
 				b.ReportAllocs()
 				for b.Loop() {
-					res, err := s.Decide(ctx, Decision{OrgID: org, ActorID: info.OwnerID, IDs: next(), From: tc.from, To: tc.to})
+					res, err := s.Review(ctx, GrantReview{OrgID: org, ActorID: info.OwnerID, IDs: next(), From: tc.from, To: tc.to})
 					if err != nil || len(res.Decided) != 100 {
-						b.Fatalf("Decide: %d decided, %d skipped, %v", len(res.Decided), res.Skipped, err)
+						b.Fatalf("Review: %d decided, %d skipped, %v", len(res.Decided), res.Skipped, err)
 					}
 				}
 			})

@@ -293,8 +293,11 @@ func (s *Store) CountGrantsInEnterprise(ctx context.Context, entID int64, status
 	return out, rows.Err()
 }
 
-// Decision moves grants of an organization from one status to another.
-type Decision struct {
+// GrantReview is an owner's review of grants of an organization: it moves
+// those still in status From to status To. (An access decision is another
+// thing: see policy.Decide.) From and To must be the two ends of one of the
+// review's actions in policy's table (see policy.ReviewOf).
+type GrantReview struct {
 	OrgID   int64
 	ActorID int64
 	IDs     []int64
@@ -303,42 +306,40 @@ type Decision struct {
 	Reason  string
 }
 
-// DecisionResult tells which grants moved and which did not because they
+// ReviewResult tells which grants moved and which did not because they
 // were no longer in the From status (decided by someone else, cancelled,
 // already revoked) or never existed.
-type DecisionResult struct {
+type ReviewResult struct {
 	Decided []policy.TokenSubject
 	Skipped int
 }
 
-// MaxDecision caps how many grants one decision may name.
-const MaxDecision = 1000
+// MaxReview caps how many grants one review may name.
+const MaxReview = 1000
 
-// ErrTooMany is returned for a decision naming more than MaxDecision grants.
-var ErrTooMany = fmt.Errorf("a decision may name at most %d grants", MaxDecision)
+// ErrTooMany is returned for a review naming more than MaxReview grants.
+var ErrTooMany = fmt.Errorf("a review may name at most %d grants", MaxReview)
 
-// ErrBadTransition is returned for a decision the rules do not allow.
-var ErrBadTransition = errors.New("grant transition not allowed")
-
-// Decide applies a decision in one transaction: only grants still in the
+// Review applies a review in one transaction: only grants still in the
 // From status move, each exactly once, each with its audit event and a
-// notification of its requester.
-func (s *Store) Decide(ctx context.Context, d Decision) (_ DecisionResult, err error) {
-	defer failed(&err, "decide grants")
-	ok := d.From == policy.GrantPending && (d.To == policy.GrantApproved || d.To == policy.GrantDenied) ||
-		d.From == policy.GrantApproved && d.To == policy.GrantRevoked
-	if !ok {
-		return DecisionResult{}, ErrBadTransition
+// notification of its requester. The status is checked by the UPDATE
+// itself (WHERE status = From), so that of two owners reviewing the same
+// grant at once exactly one moves it and the other finds it skipped. A
+// change that is no action of policy's table is policy.ErrNotReviewable.
+func (s *Store) Review(ctx context.Context, d GrantReview) (_ ReviewResult, err error) {
+	defer failed(&err, "review grants")
+	if _, ok := policy.ReviewOf(d.From, d.To); !ok {
+		return ReviewResult{}, policy.ErrNotReviewable
 	}
 	ids := slices.Clone(d.IDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	if len(ids) > MaxDecision {
-		return DecisionResult{}, ErrTooMany
+	if len(ids) > MaxReview {
+		return ReviewResult{}, ErrTooMany
 	}
-	var res DecisionResult
+	var res ReviewResult
 	err = s.accessTx(ctx, func(tx *sql.Tx) error {
-		res = DecisionResult{}
+		res = ReviewResult{}
 		if len(ids) == 0 {
 			return nil
 		}
@@ -353,21 +354,21 @@ func (s *Store) Decide(ctx context.Context, d Decision) (_ DecisionResult, err e
 			return err
 		}
 		res.Skipped = len(ids) - len(moved)
-		subjects, err := s.afterDecision(ctx, tx, d.OrgID, d.ActorID, moved, d.From, d.To, d.Reason, "")
+		subjects, err := s.afterReview(ctx, tx, d.OrgID, d.ActorID, moved, d.From, d.To, d.Reason, "")
 		res.Decided = subjects
 		return err
 	})
 	return res, err
 }
 
-// afterDecision follows grants that moved: their keys take the new status,
+// afterReview follows grants that moved: their keys take the new status,
 // and each gets its audit event and its requester a notification.
-func (s *Store) afterDecision(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
+func (s *Store) afterReview(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
 	slices.Sort(moved)
 	var subjects []policy.TokenSubject
 	// Chunks keep each statement under SQLite's limit on parameters.
 	for chunk := range slices.Chunk(moved, 500) {
-		got, err := s.afterDecisionChunk(ctx, tx, orgID, actorID, chunk, from, to, reason, note)
+		got, err := s.afterReviewChunk(ctx, tx, orgID, actorID, chunk, from, to, reason, note)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +377,7 @@ func (s *Store) afterDecision(ctx context.Context, tx *sql.Tx, orgID, actorID in
 	return subjects, nil
 }
 
-func (s *Store) afterDecisionChunk(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
+func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
 	args := []any{to, orgID, from}
 	for _, id := range moved {
 		args = append(args, id)
@@ -435,6 +436,6 @@ func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorI
 	if err != nil {
 		return err
 	}
-	_, err = s.afterDecision(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
+	_, err = s.afterReview(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
 	return err
 }

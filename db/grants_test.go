@@ -79,11 +79,11 @@ func grKeyStatuses(t *testing.T, s *Store, grantID int64) string {
 	return strings.TrimSpace(dumpQuery(t, s.write, `SELECT DISTINCT status FROM grant_keys WHERE grant_id = ?`, grantID))
 }
 
-func grDecide(t *testing.T, s *Store, d Decision) DecisionResult {
+func grReview(t *testing.T, s *Store, d GrantReview) ReviewResult {
 	t.Helper()
-	res, err := s.Decide(context.Background(), d)
+	res, err := s.Review(context.Background(), d)
 	if err != nil {
-		t.Fatalf("Decide(%+v): %v", d, err)
+		t.Fatalf("Review(%+v): %v", d, err)
 	}
 	return res
 }
@@ -97,7 +97,7 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	deployGrant, ciGrant := tkGrantID(t, d.s, deploy), tkGrantID(t, d.s, ci)
 	monaNotes, hubotNotes := len(tkNotes(t, d.s, d.users["mona"])), len(tkNotes(t, d.s, d.users["hubot"]))
 
-	res := grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	want := []policy.TokenSubject{{Name: "deploy-bot", Owner: "mona", Org: "octo-org"}}
 	if !slices.Equal(res.Decided, want) || res.Skipped != 0 {
 		t.Errorf("approve: %+v, want %v decided, none skipped", res, want)
@@ -119,7 +119,7 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	}
 
 	const reason = "Use a GitHub App instead"
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{ciGrant}, From: policy.GrantPending, To: policy.GrantDenied, Reason: reason})
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{ciGrant}, From: policy.GrantPending, To: policy.GrantDenied, Reason: reason})
 	if len(res.Decided) != 1 || res.Decided[0].Name != "ci-reader" || res.Skipped != 0 {
 		t.Errorf("deny: %+v", res)
 	}
@@ -148,7 +148,7 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	}
 
 	// Revoke the approved one.
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantApproved, To: policy.GrantRevoked, Reason: "left the team"})
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantApproved, To: policy.GrantRevoked, Reason: "left the team"})
 	if len(res.Decided) != 1 || res.Skipped != 0 || grStatus(t, d.s, deployGrant) != policy.GrantRevoked || grKeyStatuses(t, d.s, deployGrant) != "revoked" {
 		t.Errorf("revoke: %+v, status %s, keys %s", res, grStatus(t, d.s, deployGrant), grKeyStatuses(t, d.s, deployGrant))
 	}
@@ -169,7 +169,7 @@ func TestDecideSeveralAtOnce(t *testing.T) {
 	notesBefore := count(t, d.s, `SELECT count(*) FROM notifications`)
 	// Shuffled, with a repeat.
 	ids := []int64{grants[3], grants[0], grants[4], grants[0]}
-	res := grDecide(t, d.s, Decision{OrgID: org, ActorID: d.users["octo-owner"], IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
+	res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
 	var names []string
 	for _, s := range res.Decided {
 		names = append(names, s.Name)
@@ -200,7 +200,7 @@ func TestDecideSeveralAtOnce(t *testing.T) {
 		}
 	}
 	// Nothing named: nothing done.
-	if res := grDecide(t, d.s, Decision{OrgID: org, ActorID: d.users["octo-owner"], From: policy.GrantPending, To: policy.GrantDenied}); len(res.Decided) != 0 || res.Skipped != 0 {
+	if res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], From: policy.GrantPending, To: policy.GrantDenied}); len(res.Decided) != 0 || res.Skipped != 0 {
 		t.Errorf("empty decision: %+v", res)
 	}
 }
@@ -227,9 +227,9 @@ func TestDecideRefusesBadTransitions(t *testing.T) {
 			if allowed[[2]policy.GrantStatus{from, to}] {
 				continue
 			}
-			res, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: owner, IDs: all, From: from, To: to})
-			if !errors.Is(err, ErrBadTransition) || len(res.Decided) != 0 {
-				t.Errorf("Decide %q→%q: %+v, %v; want ErrBadTransition", from, to, res, err)
+			res, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: all, From: from, To: to})
+			if !errors.Is(err, policy.ErrNotReviewable) || len(res.Decided) != 0 {
+				t.Errorf("Review %q→%q: %+v, %v; want policy.ErrNotReviewable", from, to, res, err)
 			}
 		}
 	}
@@ -252,17 +252,17 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 	// Revoking a pending request is skipped, as is revoking what is not
 	// there.
 	before := dump(t, d.s)
-	res := grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{deployGrant, 1 << 40}, From: policy.GrantApproved, To: policy.GrantRevoked})
+	res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant, 1 << 40}, From: policy.GrantApproved, To: policy.GrantRevoked})
 	if len(res.Decided) != 0 || res.Skipped != 2 {
 		t.Errorf("revoking a pending request: %+v, want 2 skipped", res)
 	}
 	// Deciding octo-org's queue cannot reach solo-org's request by its id.
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{soloGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{soloGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	if len(res.Decided) != 0 || res.Skipped != 1 {
 		t.Errorf("deciding another organization's request: %+v, want 1 skipped", res)
 	}
 	// Approving an approved grant is skipped.
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{approvedGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{approvedGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	if len(res.Decided) != 0 || res.Skipped != 1 {
 		t.Errorf("approving an approved grant: %+v, want 1 skipped", res)
 	}
@@ -272,7 +272,7 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 
 	// A mix: only the pending ones of this organization move.
 	eventsBefore := len(tkEvents(t, d.s, org))
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner,
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner,
 		IDs:  []int64{approvedGrant, soloGrant, deployGrant, 1 << 40, deployGrant, ciGrant},
 		From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"})
 	if len(res.Decided) != 2 || res.Skipped != 3 {
@@ -288,7 +288,7 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 		t.Errorf("solo-org's log %q, want only its request", evs)
 	}
 	// Denied is final for a decision from pending.
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	if len(res.Decided) != 0 || res.Skipped != 1 || grStatus(t, d.s, deployGrant) != policy.GrantDenied {
 		t.Errorf("approving a denied request: %+v", res)
 	}
@@ -308,24 +308,24 @@ func TestDecideTooMany(t *testing.T) {
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
 	deployGrant := tkGrantID(t, d.s, tkTokenID(t, d, "mona", "deploy-bot"))
 	ids := []int64{deployGrant}
-	for i := int64(1); len(ids) < MaxDecision+1; i++ {
+	for i := int64(1); len(ids) < MaxReview+1; i++ {
 		if i != deployGrant {
 			ids = append(ids, 1_000_000+i)
 		}
 	}
 	before := dump(t, d.s)
-	res, err := d.s.Decide(context.Background(), Decision{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
+	res, err := d.s.Review(context.Background(), GrantReview{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
 	if !errors.Is(err, ErrTooMany) || len(res.Decided) != 0 {
 		t.Errorf("%d ids: %+v, %v; want ErrTooMany", len(ids), res, err)
 	}
 	if after := dump(t, d.s); after != before {
 		t.Error("a refused decision changed the database")
 	}
-	// Exactly MaxDecision distinct ids, however often repeated, is fine.
-	ids = append(ids[:MaxDecision], ids[:MaxDecision]...)
-	res = grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
-	if len(res.Decided) != 1 || res.Skipped != MaxDecision-1 {
-		t.Errorf("%d distinct ids: %d decided, %d skipped; want 1 and %d", MaxDecision, len(res.Decided), res.Skipped, MaxDecision-1)
+	// Exactly MaxReview distinct ids, however often repeated, is fine.
+	ids = append(ids[:MaxReview], ids[:MaxReview]...)
+	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
+	if len(res.Decided) != 1 || res.Skipped != MaxReview-1 {
+		t.Errorf("%d distinct ids: %d decided, %d skipped; want 1 and %d", MaxReview, len(res.Decided), res.Skipped, MaxReview-1)
 	}
 }
 
@@ -350,7 +350,7 @@ func TestDecideConcurrently(t *testing.T) {
 	notesBefore := count(t, d.s, `SELECT count(*) FROM notifications`)
 
 	const workers = 16
-	decisions := make([]Decision, workers)
+	decisions := make([]GrantReview, workers)
 	for i := range decisions {
 		r := mrand.New(mrand.NewPCG(uint64(i), 99))
 		ids := slices.Clone(grants)
@@ -358,19 +358,19 @@ func TestDecideConcurrently(t *testing.T) {
 		if i >= 2 { // the first two name every request, the others a part
 			ids = ids[:10+r.IntN(len(ids)-10)]
 		}
-		decisions[i] = Decision{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved}
+		decisions[i] = GrantReview{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved}
 		if i%2 == 1 {
 			decisions[i].To, decisions[i].Reason = policy.GrantDenied, fmt.Sprintf("reason %d", i)
 		}
 	}
-	results := make([]DecisionResult, workers)
+	results := make([]ReviewResult, workers)
 	errs := make([]error, workers)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range workers {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = d.s.Decide(ctx, decisions[i])
+			results[i], errs[i] = d.s.Review(ctx, decisions[i])
 		})
 	}
 	readErrs := make([]error, 4)
@@ -498,8 +498,8 @@ func TestTurningApprovalOffApprovesPending(t *testing.T) {
 	automationGrant := tkGrantID(t, d.s, tkTokenID(t, d, "octo-owner", "owner-automation"))
 	extra := grPending(t, d, "octo-org", "extra", 2)
 	// One request denied, one grant revoked: neither may come back.
-	grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{extra[0]}, From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"})
-	grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: []int64{automationGrant}, From: policy.GrantApproved, To: policy.GrantRevoked})
+	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{extra[0]}, From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"})
+	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{automationGrant}, From: policy.GrantApproved, To: policy.GrantRevoked})
 	// A request waiting in another organization is none of octo-org's.
 	solo := grPending(t, d, "solo-org", "solo", 1)[0]
 	granted := grCountAction(t, d, org, policy.ActionAccessGranted)
@@ -822,8 +822,8 @@ func TestListGrants(t *testing.T) {
 			toDeny = append(toDeny, tkGrantID(t, d.s, id))
 		}
 	}
-	grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: toApprove, From: policy.GrantPending, To: policy.GrantApproved})
-	grDecide(t, d.s, Decision{OrgID: org, ActorID: owner, IDs: toDeny, From: policy.GrantPending, To: policy.GrantDenied})
+	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: toApprove, From: policy.GrantPending, To: policy.GrantApproved})
+	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: toDeny, From: policy.GrantPending, To: policy.GrantDenied})
 	// Noise in another organization must never show.
 	grPending(t, d, "solo-org", "solo", 3)
 
@@ -961,7 +961,7 @@ func TestNotifications(t *testing.T) {
 	}
 
 	// Mona gets a notice of her own.
-	grDecide(t, d.s, Decision{OrgID: d.orgs["octo-org"], ActorID: owner, IDs: []int64{tkGrantID(t, d.s, tkTokenID(t, d, "mona", "n000"))},
+	grReview(t, d.s, GrantReview{OrgID: d.orgs["octo-org"], ActorID: owner, IDs: []int64{tkGrantID(t, d.s, tkTokenID(t, d, "mona", "n000"))},
 		From: policy.GrantPending, To: policy.GrantApproved})
 	monaUnread := unread(mona)
 	if monaUnread != 1 {
@@ -1068,12 +1068,12 @@ func TestGrantCountsFollowEveryChange(t *testing.T) {
 		t.Fatalf("CountGrants pending = %d, %v; want 2", n, err)
 	}
 	// A denial, a revocation, a deletion and a cancel each move a count.
-	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: owner, IDs: pending[:1], From: policy.GrantPending, To: policy.GrantDenied}); err != nil {
+	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: pending[:1], From: policy.GrantPending, To: policy.GrantDenied}); err != nil {
 		t.Fatal(err)
 	}
 	checkGrantCounts(t, d.s)
 	active := gids(t, d.s, org, policy.GrantApproved)
-	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: owner, IDs: active, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
+	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: active, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}
 	checkGrantCounts(t, d.s)

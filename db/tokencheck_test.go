@@ -67,7 +67,7 @@ func TestReadCacheSeesEveryCommit(t *testing.T) {
 	org := d.orgs["octo-org"]
 
 	tok, _ := d.s.TokenByHash(ctx, hash)
-	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{grantOf(t, d, id)},
+	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{grantOf(t, d, id)},
 		From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 			}()
 		}
 		time.Sleep(time.Millisecond)
-		if _, err := d.s.Decide(ctx, Decision{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+		if _, err := d.s.Review(ctx, GrantReview{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 			IDs: []int64{grantOf(t, d, id)}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func TestTokenRowsOutliveDecisions(t *testing.T) {
 		t.Fatalf("before: %+v, %v", tok, err)
 	}
 	rows := d.s.cache.tokenRows.n.Load()
-	if _, err := d.s.Decide(ctx, Decision{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+	if _, err := d.s.Review(ctx, GrantReview{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 		IDs: []int64{tok.GrantID}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}

@@ -516,7 +516,7 @@ func TestCreateTokenStoresOnlyTheHash(t *testing.T) {
 	id, secret := tkClassic(t, d, "hubot", "ci", "repo", "workflow")
 	secrets, ids = append(secrets, secret), append(ids, id)
 	// Decisions and notifications must not leak it either.
-	if _, err := d.s.Decide(ctx, Decision{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+	if _, err := d.s.Review(ctx, GrantReview{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 		IDs: []int64{tkGrantID(t, d.s, ids[1])}, From: policy.GrantPending, To: policy.GrantApproved}); err != nil {
 		t.Fatal(err)
 	}
@@ -619,8 +619,8 @@ func TestDeleteToken(t *testing.T) {
 	owner := d.users["octo-owner"]
 	decide := func(token int64, from, to policy.GrantStatus) {
 		t.Helper()
-		if res, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: owner, IDs: []int64{tkGrantID(t, d.s, token)}, From: from, To: to}); err != nil || len(res.Decided) != 1 {
-			t.Fatalf("Decide %s→%s: %+v, %v", from, to, res, err)
+		if res, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{tkGrantID(t, d.s, token)}, From: from, To: to}); err != nil || len(res.Decided) != 1 {
+			t.Fatalf("Review %s→%s: %+v, %v", from, to, res, err)
 		}
 	}
 	denied := tkTokenID(t, d, "hubot", "ci-reader")
@@ -702,7 +702,7 @@ func TestCancelRequest(t *testing.T) {
 	ci := tkTokenID(t, d, "hubot", "ci-reader")
 	automation := tkTokenID(t, d, "octo-owner", "owner-automation")
 	own, _ := tkCreate(t, d, "mona", "", policy.TokenRequest{Name: "own", ExpiresInDays: 7, Selection: policy.SelectPublic})
-	if _, err := d.s.Decide(ctx, Decision{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{tkGrantID(t, d.s, ci)},
+	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{tkGrantID(t, d.s, ci)},
 		From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"}); err != nil {
 		t.Fatal(err)
 	}

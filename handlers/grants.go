@@ -27,10 +27,8 @@ import (
 type GrantStore interface {
 	ListGrants(ctx context.Context, q db.GrantQuery) (db.GrantPage, error)
 	GrantOf(ctx context.Context, orgID, grantID int64) (db.Token, error)
-	Decide(ctx context.Context, d db.Decision) (db.DecisionResult, error)
 	MembersOf(ctx context.Context, orgID int64) ([]db.Member, error)
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
-	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
 	WithdrawalOf(ctx context.Context, orgID, grantID int64) (db.Withdrawal, error)
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
@@ -72,10 +70,11 @@ func (b *blocking) blocked(ctx context.Context, t db.Token) (bool, error) {
 }
 
 // OrgTokens serves an organization's Pending requests and Active tokens to
-// its owners.
+// its owners, who review them through Reviews.
 type OrgTokens struct {
-	Store GrantStore
-	Now   func() time.Time
+	Store   GrantStore
+	Reviews service.Grants
+	Now     func() time.Time
 }
 
 const grantPageSize = 50
@@ -375,10 +374,15 @@ func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem s
 			p.Decided += " by " + g.Reviewer
 		}
 	}
-	switch {
-	case g.Status == policy.GrantPending && l.status == policy.GrantPending:
-		p.ApproveURL, p.DenyURL = paths.OrgApproveRequest(org.Login, g.ID), paths.OrgDenyRequest(org.Login, g.ID)
-	case g.Status == policy.GrantApproved && l.status == policy.GrantApproved:
+	// The page offers each action of its list that the grant allows.
+	can := func(a policy.ReviewAction) bool { return a.From() == l.status && policy.CanReview(g.Status, a) }
+	if can(policy.ReviewApprove) {
+		p.ApproveURL = paths.OrgApproveRequest(org.Login, g.ID)
+	}
+	if can(policy.ReviewDeny) {
+		p.DenyURL = paths.OrgDenyRequest(org.Login, g.ID)
+	}
+	if can(policy.ReviewRevoke) {
 		p.RevokeURL = paths.OrgRevokeToken(org.Login, g.ID)
 	}
 	return render.Page(c, status, views.GrantView(Chrome(c, t.Name+" · "+org.Login), p))
@@ -409,12 +413,16 @@ func (h OrgTokens) withdrawn(c echo.Context, l grantList, status int, problem st
 	return render.Page(c, status, views.GrantView(Chrome(c, w.Name+" · "+org.Login), p))
 }
 
-// refused shows a decision refused because the grant moved on (409) on the
-// grant's own page, with what became of it; other errors pass through.
+// refused answers a review the rules refused: 409 on the grant's own page,
+// with the refusal and what became of the grant; the site's 404 for a
+// grant the organization never had. Other errors pass through.
 func (h OrgTokens) refused(c echo.Context, l grantList, err error) error {
-	var he *echo.HTTPError
-	if errors.As(err, &he) && he.Code == http.StatusConflict {
-		return h.detailWith(c, l, http.StatusConflict, fmt.Sprint(he.Message))
+	var r *service.Refusal
+	switch {
+	case errors.Is(err, policy.ErrNoSuchGrant):
+		return echo.ErrNotFound
+	case errors.As(err, &r):
+		return h.detailWith(c, l, http.StatusConflict, r.Error())
 	}
 	return err
 }
@@ -433,7 +441,7 @@ func grantStatus(s policy.GrantStatus) views.Status {
 
 // Approve approves one request.
 func (h OrgTokens) Approve(c echo.Context) error {
-	return h.decideOne(c, pendingList, policy.GrantApproved, "")
+	return h.reviewOne(c, pendingList, policy.ReviewApprove, "")
 }
 
 // DenyForm asks for an optional reason before denying.
@@ -442,8 +450,8 @@ func (h OrgTokens) DenyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if t.Grant.Status != policy.GrantPending {
-		return h.refused(c, pendingList, service.NotPending(t))
+	if err := service.Refuse(t, policy.ReviewDeny); err != nil {
+		return h.refused(c, pendingList, err)
 	}
 	return h.renderDeny(c, http.StatusOK, t, "", "")
 }
@@ -467,7 +475,7 @@ func (h OrgTokens) Deny(c echo.Context) error {
 		}
 		return h.renderDeny(c, http.StatusUnprocessableEntity, t, c.FormValue("reason"), errs[0].Message)
 	}
-	return h.decideOne(c, pendingList, policy.GrantDenied, reason)
+	return h.reviewOne(c, pendingList, policy.ReviewDeny, reason)
 }
 
 // Revoke revokes one active token, for good, once confirmed.
@@ -478,52 +486,55 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 	}
 	if !confirmed(form) {
 		// Only a token still active is asked about; anything else gets
-		// decideOne's answer at once.
-		if t, err := h.grant(c); err == nil && t.Grant.Status == policy.GrantApproved {
+		// reviewOne's answer at once.
+		if t, err := h.grant(c); err == nil && policy.CanReview(t.Grant.Status, policy.ReviewRevoke) {
 			org := access.Org(c)
 			return h.confirm(c, activeList, "Revoke “"+t.Name+"”?",
 				"Revoking is final: "+t.OwnerLogin+"'s token never reaches "+org.Login+"'s private resources again.",
 				"Revoke token", grantURL(org, activeList, t.Grant.ID))
 		}
 	}
-	return h.decideOne(c, activeList, policy.GrantRevoked, "")
+	return h.reviewOne(c, activeList, policy.ReviewRevoke, "")
 }
 
-// confirm asks before a decision on the list l, with back to return to.
+// confirm asks before a review on the list l, with back to return to.
 func (h OrgTokens) confirm(c echo.Context, l grantList, title, message, button, back string) error {
 	org := access.Org(c)
 	return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login),
 		nav(org, l.path(org.Login)), confirmation(c, title, message, button, back)))
 }
 
-func (h OrgTokens) decideOne(c echo.Context, l grantList, to policy.GrantStatus, reason string) error {
+// reviewOne applies action to the :id grant of the list l.
+func (h OrgTokens) reviewOne(c echo.Context, l grantList, action policy.ReviewAction, reason string) error {
 	org := access.Org(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	res, err := service.ReviewOne(c.Request().Context(), h.Store, db.Decision{
-		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, From: l.status, To: to, Reason: reason,
+	res, err := h.Reviews.ReviewOne(c.Request().Context(), service.Review{
+		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, Action: action, Reason: reason,
 	})
 	if err != nil {
 		return h.refused(c, l, err)
 	}
-	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
+	if err := session.SetFlash(c, reviewFlash(action, res)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, l.path(org.Login))
 }
 
-func decisionFlash(to policy.GrantStatus, res db.DecisionResult) string {
+// reviewFlash tells what a review did: what moved, and how many of the
+// selected grants it left as they were.
+func reviewFlash(action policy.ReviewAction, res db.ReviewResult) string {
 	n := len(res.Decided)
 	noun := "requests"
-	if to == policy.GrantRevoked {
+	if action == policy.ReviewRevoke {
 		noun = "tokens"
 	}
 	if n == 1 {
 		noun = noun[:len(noun)-1]
 	}
-	verb := map[policy.GrantStatus]string{policy.GrantApproved: "Approved", policy.GrantDenied: "Denied", policy.GrantRevoked: "Revoked"}[to]
+	verb := map[policy.ReviewAction]string{policy.ReviewApprove: "Approved", policy.ReviewDeny: "Denied", policy.ReviewRevoke: "Revoked"}[action]
 	var msg string
 	switch {
 	case n == 1:
@@ -541,7 +552,7 @@ func decisionFlash(to policy.GrantStatus, res db.DecisionResult) string {
 	return msg
 }
 
-// DecideRequests applies a bulk decision to the selected requests.
+// DecideRequests approves or denies the selected requests.
 func (h OrgTokens) DecideRequests(c echo.Context) error { return h.bulk(c, pendingList) }
 
 // RevokeTokens revokes the selected tokens.
@@ -553,15 +564,9 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
-	var to policy.GrantStatus
-	switch d := form.Get("decision"); {
-	case l.status == policy.GrantPending && d == "approve":
-		to = policy.GrantApproved
-	case l.status == policy.GrantPending && d == "deny":
-		to = policy.GrantDenied
-	case l.status == policy.GrantApproved && d == "revoke":
-		to = policy.GrantRevoked
-	default:
+	// Each list offers the actions that move its own rows.
+	action, ok := policy.ParseReviewAction(form.Get("decision"))
+	if !ok || action.From() != l.status {
 		return h.list(c, l, http.StatusUnprocessableEntity, "Choose what to do with the selected rows.")
 	}
 	var ids []int64
@@ -575,14 +580,14 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	if len(ids) == 0 {
 		return h.list(c, l, http.StatusUnprocessableEntity, "Select at least one row first.")
 	}
-	if len(ids) > db.MaxDecision {
-		return h.list(c, l, http.StatusUnprocessableEntity, fmt.Sprintf("Select at most %d rows at a time.", db.MaxDecision))
+	if len(ids) > db.MaxReview {
+		return h.list(c, l, http.StatusUnprocessableEntity, fmt.Sprintf("Select at most %d rows at a time.", db.MaxReview))
 	}
 	reason, errs := policy.CheckReason(form.Get("reason"))
 	if len(errs) > 0 {
 		return h.list(c, l, http.StatusUnprocessableEntity, errs[0].Message)
 	}
-	if to != policy.GrantDenied {
+	if action != policy.ReviewDeny {
 		reason = ""
 	}
 	back := l.path(org.Login)
@@ -590,36 +595,37 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 		back += "?" + q
 	}
 	if !confirmed(form) {
-		title, message, button := bulkQuestion(org, to, len(ids))
+		title, message, button := bulkQuestion(org, action, len(ids))
 		return h.confirm(c, l, title, message, button, back)
 	}
-	res, err := h.Store.Decide(c.Request().Context(), db.Decision{
-		OrgID: org.ID, ActorID: access.User(c).ID, IDs: ids, From: l.status, To: to, Reason: reason,
+	res, err := h.Reviews.ReviewAll(c.Request().Context(), service.Review{
+		OrgID: org.ID, ActorID: access.User(c).ID, IDs: ids, Action: action, Reason: reason,
 	})
-	if err != nil {
+	// When none moved, the flash says how many were left as they were.
+	if err != nil && !errors.Is(err, policy.ErrNoneReviewable) {
 		return err
 	}
-	if err := session.SetFlash(c, decisionFlash(to, res)); err != nil {
+	if err := session.SetFlash(c, reviewFlash(action, res)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
-// bulkQuestion is what a bulk decision's confirmation asks, says and
-// names its button.
-func bulkQuestion(org db.Org, to policy.GrantStatus, n int) (title, message, button string) {
+// bulkQuestion is what a bulk review's confirmation asks, says and names
+// its button.
+func bulkQuestion(org db.Org, action policy.ReviewAction, n int) (title, message, button string) {
 	count := func(noun string) string {
 		if n == 1 {
 			return "1 " + noun
 		}
 		return strconv.Itoa(n) + " " + noun + "s"
 	}
-	switch to {
-	case policy.GrantApproved:
+	switch action {
+	case policy.ReviewApprove:
 		return "Approve " + count("request") + "?",
 			"The selected tokens reach " + org.Login + "'s resources at once, within what each requested.",
 			"Approve selected requests"
-	case policy.GrantDenied:
+	case policy.ReviewDeny:
 		return "Deny " + count("request") + "?",
 			"The selected tokens never reach " + org.Login + "'s private resources; their owners see that they were denied, with your reason if you gave one.",
 			"Deny selected requests"

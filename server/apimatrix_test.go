@@ -154,14 +154,14 @@ func mxGrant(a *app, login, name string) int64 {
 	return t.Grant.ID
 }
 
-// mxDecide moves octo-org's grant through the store, as an owner.
-func mxDecide(a *app, grant int64, from, to policy.GrantStatus) {
+// mxReview moves octo-org's grant through the store, as an owner.
+func mxReview(a *app, grant int64, from, to policy.GrantStatus) {
 	a.t.Helper()
-	res, err := a.store.Decide(context.Background(), db.Decision{
+	res, err := a.store.Review(context.Background(), db.GrantReview{
 		OrgID: a.orgID("octo-org"), ActorID: a.userID("octo-owner"), IDs: []int64{grant}, From: from, To: to, Reason: "matrix",
 	})
 	if err != nil || len(res.Decided) != 1 {
-		a.t.Fatalf("decide %d %s→%s: %+v, %v", grant, from, to, res, err)
+		a.t.Fatalf("review %d %s→%s: %+v, %v", grant, from, to, res, err)
 	}
 }
 
@@ -621,9 +621,9 @@ func mxGrantWays() []mxGrantOps {
 	}
 	return []mxGrantOps{
 		{"store",
-			func(a *app, g int64) { mxDecide(a, g, policy.GrantPending, policy.GrantApproved) },
-			func(a *app, g int64) { mxDecide(a, g, policy.GrantPending, policy.GrantDenied) },
-			func(a *app, g int64) { mxDecide(a, g, policy.GrantApproved, policy.GrantRevoked) }},
+			func(a *app, g int64) { mxReview(a, g, policy.GrantPending, policy.GrantApproved) },
+			func(a *app, g int64) { mxReview(a, g, policy.GrantPending, policy.GrantDenied) },
+			func(a *app, g int64) { mxReview(a, g, policy.GrantApproved, policy.GrantRevoked) }},
 		{"web",
 			func(a *app, g int64) {
 				a.as("octo-owner").post(mxRequests+"/"+id(g)+"/approve", url.Values{}).status(http.StatusSeeOther)
@@ -722,7 +722,7 @@ func TestMatrixEnforceGrants(t *testing.T) {
 			a := newApp(t)
 			pending := fgSpec{Org: "octo-org", Status: policy.GrantPending, Permissions: mxMetadata}
 			waiting, refused := a.newFineGrained("mona", "waiting", pending), a.newFineGrained("hubot", "refused", pending)
-			mxDecide(a, mxGrant(a, "hubot", "refused"), policy.GrantPending, policy.GrantDenied)
+			mxReview(a, mxGrant(a, "hubot", "refused"), policy.GrantPending, policy.GrantDenied)
 			mxGet(a, mxPrivate, waiting, http.StatusForbidden, "octo-org")
 			mxGet(a, mxPrivate, refused, http.StatusForbidden, "octo-org")
 			w.off(a)
@@ -1020,7 +1020,7 @@ func TestMatrixEnforceSSHKeysOutliveTheirToken(t *testing.T) {
 	mxGet(a, mxPrivate, secret, http.StatusForbidden, "octo-org")
 	listed("after restriction", secret)
 	mxSetOrg(a, "octo-org", func(s *policy.OrgSettings) { s.FineGrained = policy.Allow })
-	mxDecide(a, mxGrant(a, "mona", "keys"), policy.GrantApproved, policy.GrantRevoked)
+	mxReview(a, mxGrant(a, "mona", "keys"), policy.GrantApproved, policy.GrantRevoked)
 	mxGet(a, mxPrivate, secret, http.StatusForbidden, "octo-org")
 	listed("after revocation", other)
 	mxGet(a, "/user/keys", secret, http.StatusForbidden, "octo-org")
@@ -1044,9 +1044,9 @@ func TestMatrixEnforceSSHKeysNeedThePermissionOrTheScope(t *testing.T) {
 	ro := map[string]policy.Level{policy.GitSSHKeys: policy.LevelRead}
 	pending := a.newFineGrained("mona", "keys-pending", fgSpec{Org: "octo-org", Status: policy.GrantPending, Permissions: mxKeysRW})
 	denied := a.newFineGrained("mona", "keys-denied", fgSpec{Org: "octo-org", Status: policy.GrantPending, Permissions: mxKeysRW})
-	mxDecide(a, mxGrant(a, "mona", "keys-denied"), policy.GrantPending, policy.GrantDenied)
+	mxReview(a, mxGrant(a, "mona", "keys-denied"), policy.GrantPending, policy.GrantDenied)
 	revoked := a.newFineGrained("mona", "keys-revoked", fgSpec{Org: "octo-org", Permissions: mxKeysRW})
-	mxDecide(a, mxGrant(a, "mona", "keys-revoked"), policy.GrantApproved, policy.GrantRevoked)
+	mxReview(a, mxGrant(a, "mona", "keys-revoked"), policy.GrantApproved, policy.GrantRevoked)
 	cases := []struct {
 		name       string
 		secret     string
@@ -1219,7 +1219,7 @@ func TestMatrixEnforceConcurrentCutoff(t *testing.T) {
 		want  int
 	}{
 		{"revocation", func(*app) {}, func(a *app, token string) {
-			mxDecide(a, mxGrant(a, "mona", token), policy.GrantApproved, policy.GrantRevoked)
+			mxReview(a, mxGrant(a, "mona", token), policy.GrantApproved, policy.GrantRevoked)
 		}, http.StatusForbidden},
 		{"restriction", func(a *app) {
 			mxSetOrg(a, "octo-org", func(s *policy.OrgSettings) { s.FineGrained = policy.Allow })

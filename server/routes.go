@@ -10,6 +10,7 @@ import (
 	"patpolicy/handlers"
 	"patpolicy/handlers/api"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/signin"
 	"patpolicy/static"
 	"patpolicy/web/paths"
@@ -80,6 +81,7 @@ type endpoints struct {
 
 func newEndpoints(cfg Config) endpoints {
 	s := cfg.Store
+	reviews := service.Grants{Store: s}
 	return endpoints{
 		health: func(c echo.Context) error {
 			if err := s.Ping(c.Request().Context()); err != nil {
@@ -98,10 +100,10 @@ func newEndpoints(cfg Config) endpoints {
 		dev:       handlers.Developer{Store: s, Random: rand.Reader, Now: time.Now},
 		notes:     handlers.Notifications{Store: s, Now: time.Now},
 		org:       handlers.OrgSettings{Store: s},
-		grants:    handlers.OrgTokens{Store: s, Now: time.Now},
+		grants:    handlers.OrgTokens{Store: s, Reviews: reviews, Now: time.Now},
 		ent:       handlers.EnterpriseSettings{Store: s},
 		resources: api.Resources{Store: s, Now: time.Now, Answers: api.NewAnswers(4096)},
-		admin:     api.Grants{Store: s, Now: time.Now},
+		admin:     api.Grants{Store: s, Reviews: reviews, Now: time.Now},
 		policies:  api.Policies{Store: s, Now: time.Now},
 	}
 }

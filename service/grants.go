@@ -7,98 +7,173 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-
-	"github.com/labstack/echo/v4"
 
 	"patpolicy/db"
 	"patpolicy/policy"
 )
 
-// GrantStore is what reviewing a grant reads and writes.
+// GrantStore is what reviewing grants reads and writes.
 type GrantStore interface {
 	GrantOf(ctx context.Context, orgID, grantID int64) (db.Token, error)
-	Decide(ctx context.Context, d db.Decision) (db.DecisionResult, error)
+	Review(ctx context.Context, r db.GrantReview) (db.ReviewResult, error)
 	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 }
 
-// ReviewOne applies a decision on the one grant d names, for the screens
-// and the API alike. It answers 404 for an id the organization never had
-// and 409 for a grant no longer in the list's status: decided by someone
-// else, cancelled by its requester, its token deleted.
-func ReviewOne(ctx context.Context, store GrantStore, d db.Decision) (db.DecisionResult, error) {
-	id := d.IDs[0]
-	if _, err := store.GrantOf(ctx, d.OrgID, id); errors.Is(err, db.ErrNotFound) {
-		return db.DecisionResult{}, gone(ctx, store, d.From, d.OrgID, id)
-	} else if err != nil {
-		return db.DecisionResult{}, err
+// Grants reviews an organization's grants, for its owners' pages and for
+// the API alike: approving or denying requests, revoking tokens. What each
+// action may do is policy's review table (policy.Review); a refused review
+// is a *Refusal, or policy.ErrNoSuchGrant for a grant the organization
+// never had.
+type Grants struct {
+	Store GrantStore
+}
+
+// Review is an owner's action on grants of one organization.
+type Review struct {
+	OrgID   int64
+	ActorID int64
+	IDs     []int64
+	Action  policy.ReviewAction
+	// Reason is what a denial tells the requester; "" for none.
+	Reason string
+}
+
+// change is the store's change set for r: every named grant still in the
+// action's From status moves to its To status.
+func (r Review) change() db.GrantReview {
+	return db.GrantReview{OrgID: r.OrgID, ActorID: r.ActorID, IDs: r.IDs,
+		From: r.Action.From(), To: r.Action.To(), Reason: r.Reason}
+}
+
+// Refusal is a review the rules refused: Err is one of policy's review
+// errors (errors.Is matches it), the other fields are what its sentence
+// needs. Error() is that sentence, written for the owner who asked: both
+// transports show it as it is (the pages with a 409, the API with a 422),
+// so it is written here once rather than in each of them.
+type Refusal struct {
+	Err    error
+	Action policy.ReviewAction
+	// Name is the token's name, Status the status its grant had reached
+	// and Reviewer the login of who put it there ("" when unknown). Unset
+	// for ErrWithdrawn and ErrNoneReviewable, whose sentences name no
+	// token.
+	Name     string
+	Status   policy.GrantStatus
+	Reviewer string
+}
+
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// Error words the refusal. A request is the action's list when it is
+// approve or deny, a token when it is revoke.
+func (r *Refusal) Error() string {
+	requests := r.Action.From() == policy.GrantPending
+	switch {
+	case errors.Is(r.Err, policy.ErrWithdrawn) && requests:
+		return "This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed."
+	case errors.Is(r.Err, policy.ErrWithdrawn):
+		return "This token is no longer active: its owner deleted it. Nothing was changed."
+	case errors.Is(r.Err, policy.ErrAlreadyDecided):
+		return fmt.Sprintf("“%s” is no longer pending: it was %s. Nothing was changed.", r.Name, r.reached())
+	case errors.Is(r.Err, policy.ErrStillPending):
+		return fmt.Sprintf("“%s” is not an active token: its request is still pending. Nothing was changed.", r.Name)
+	case errors.Is(r.Err, policy.ErrNotActive):
+		return fmt.Sprintf("“%s” is no longer active: it was %s. Nothing was changed.", r.Name, r.reached())
+	case errors.Is(r.Err, policy.ErrNoneReviewable) && requests:
+		return "None of these are pending requests any more; nothing was changed."
+	case errors.Is(r.Err, policy.ErrNoneReviewable):
+		return "None of these are active tokens any more; nothing was changed."
 	}
-	res, err := store.Decide(ctx, d)
+	return r.Err.Error()
+}
+
+// reached says what became of the grant: "already approved by octo-owner".
+func (r *Refusal) reached() string {
+	s := map[policy.GrantStatus]string{
+		policy.GrantApproved: "already approved", policy.GrantDenied: "already denied", policy.GrantRevoked: "revoked",
+	}[r.Status]
+	if r.Reviewer != "" {
+		s += " by " + r.Reviewer
+	}
+	return s
+}
+
+// Refuse tells whether action may go ahead on t's grant as it is: nil when
+// the table allows it, otherwise the *Refusal a transport shows.
+func Refuse(t db.Token, action policy.ReviewAction) error {
+	_, err := policy.Review(t.Grant.Status, action)
+	if err == nil {
+		return nil
+	}
+	return &Refusal{Err: err, Action: action, Name: t.Name, Status: t.Grant.Status, Reviewer: t.Grant.Reviewer}
+}
+
+// ReviewOne applies r to the one grant it names. A grant that is not there
+// is a *Refusal of ErrWithdrawn when its requester withdrew it, and
+// policy.ErrNoSuchGrant when the organization never had it; a grant the
+// table does not let the action move (decided by someone else, still
+// pending when revoked, ...) is a *Refusal that says what became of it.
+func (g Grants) ReviewOne(ctx context.Context, r Review) (db.ReviewResult, error) {
+	if len(r.IDs) != 1 {
+		return db.ReviewResult{}, fmt.Errorf("service: review one grant: %d named", len(r.IDs))
+	}
+	id := r.IDs[0]
+	t, err := g.Store.GrantOf(ctx, r.OrgID, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.ReviewResult{}, g.missing(ctx, r, id)
+	}
+	if err != nil {
+		return db.ReviewResult{}, err
+	}
+	if err := Refuse(t, r.Action); err != nil {
+		return db.ReviewResult{}, err
+	}
+	res, err := g.Store.Review(ctx, r.change())
 	if err != nil || len(res.Decided) > 0 {
 		return res, err
 	}
-	// Someone else decided first, or the requester cancelled.
-	t, err := store.GrantOf(ctx, d.OrgID, id)
+	// Between the reading and the writing, another owner reviewed it
+	// first, or its requester withdrew it: say which, as it is now.
+	t, err = g.Store.GrantOf(ctx, r.OrgID, id)
 	if errors.Is(err, db.ErrNotFound) {
-		return res, gone(ctx, store, d.From, d.OrgID, id)
+		return res, g.missing(ctx, r, id)
 	}
 	if err != nil {
 		return res, err
 	}
-	return res, notDecidable(t, d.From)
+	if err := Refuse(t, r.Action); err != nil {
+		return res, err
+	}
+	// A grant never moves back to the action's From status, so the store
+	// skipped it for a reason the table knows.
+	return res, fmt.Errorf("service: %s grant %d: skipped though %s", r.Action, id, t.Grant.Status)
 }
 
-// gone answers a decision on a grant that is not there: 409 for a request
-// its requester cancelled or a token its owner deleted, 404 for an id this
-// organization never had.
-func gone(ctx context.Context, store GrantStore, list policy.GrantStatus, orgID, id int64) error {
-	withdrawn, err := store.Withdrawn(ctx, orgID, id)
+// missing is the refusal of r on grant id, which is not there.
+func (g Grants) missing(ctx context.Context, r Review, id int64) error {
+	withdrawn, err := g.Store.Withdrawn(ctx, r.OrgID, id)
 	if err != nil {
 		return err
 	}
-	if !withdrawn {
-		return echo.ErrNotFound
+	err = policy.ReviewMissing(withdrawn)
+	if errors.Is(err, policy.ErrWithdrawn) {
+		return &Refusal{Err: err, Action: r.Action}
 	}
-	if list == policy.GrantPending {
-		return echo.NewHTTPError(http.StatusConflict, "This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed.")
-	}
-	return echo.NewHTTPError(http.StatusConflict, "This token is no longer active: its owner deleted it. Nothing was changed.")
+	return err
 }
 
-// notDecidable refuses a decision on a grant that is not in the list's
-// status: one that has moved on, or (revoking) a request still pending.
-func notDecidable(t db.Token, list policy.GrantStatus) error {
-	if list != policy.GrantApproved {
-		return NotPending(t)
+// ReviewAll applies r to every grant it names, in one change: grants no
+// longer in the action's From status (or never there) are left as they
+// are and counted as skipped. When some were named and none moved, the
+// result comes with a *Refusal of policy.ErrNoneReviewable, which the API
+// answers and the pages, which count the skipped ones, may ignore.
+func (g Grants) ReviewAll(ctx context.Context, r Review) (db.ReviewResult, error) {
+	res, err := g.Store.Review(ctx, r.change())
+	if err != nil {
+		return res, err
 	}
-	if t.Grant.Status == policy.GrantPending {
-		return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("“%s” is not an active token: its request is still pending. Nothing was changed.", t.Name))
+	if err := policy.ReviewedAll(len(res.Decided), res.Skipped); err != nil {
+		return res, &Refusal{Err: err, Action: r.Action}
 	}
-	msg := fmt.Sprintf("“%s” is no longer active: it was %s", t.Name, grantVerb(t.Grant.Status))
-	if t.Grant.Reviewer != "" {
-		msg += " by " + t.Grant.Reviewer
-	}
-	return echo.NewHTTPError(http.StatusConflict, msg+". Nothing was changed.")
-}
-
-// NotPending refuses a decision on a grant that has moved on.
-func NotPending(t db.Token) error {
-	g := t.Grant
-	msg := fmt.Sprintf("“%s” is no longer pending: it was %s", t.Name, grantVerb(g.Status))
-	if g.Reviewer != "" {
-		msg += " by " + g.Reviewer
-	}
-	return echo.NewHTTPError(http.StatusConflict, msg+". Nothing was changed.")
-}
-
-func grantVerb(s policy.GrantStatus) string {
-	switch s {
-	case policy.GrantApproved:
-		return "already approved"
-	case policy.GrantDenied:
-		return "already denied"
-	case policy.GrantRevoked:
-		return "revoked"
-	}
-	return "pending"
+	return res, nil
 }

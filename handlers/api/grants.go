@@ -23,30 +23,28 @@ import (
 type GrantStore interface {
 	TokenChecker
 	GrantOf(ctx context.Context, orgID, grantID int64) (db.Token, error)
-	Decide(ctx context.Context, d db.Decision) (db.DecisionResult, error)
 	ListAPIGrants(ctx context.Context, q db.APIGrantQuery) ([]db.Token, int, error)
 	UserByLogin(ctx context.Context, login string) (int64, error)
-	Withdrawn(ctx context.Context, orgID, grantID int64) (bool, error)
 }
 
 // APIGrants serves an organization's fine-grained token requests and
 // tokens to its owners' tokens, as GitHub's administration endpoints do.
-// Their decisions are the screens' own: same audit events, same refusals.
+// Their reviews are the screens' own (Reviews): same audit events, same
+// refusals.
 type Grants struct {
-	Store GrantStore
-	Now   func() time.Time
+	Store   GrantStore
+	Reviews service.Grants
+	Now     func() time.Time
 }
 
 // grantList is one of the two lists: pending requests or active tokens.
 type grantList struct {
 	status policy.GrantStatus
-	// noun names the list's rows in a refusal.
-	noun string
 }
 
 var (
-	pendingList = grantList{policy.GrantPending, "pending requests"}
-	activeList  = grantList{policy.GrantApproved, "active tokens"}
+	pendingList = grantList{policy.GrantPending}
+	activeList  = grantList{policy.GrantApproved}
 )
 
 func (h Grants) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
@@ -225,43 +223,40 @@ type RevokeInput struct {
 // approve or deny up to 100 requests; 202.
 func (h Grants) ReviewRequests(c echo.Context) error {
 	var in ReviewInput
-	d, err := h.review(c, &in, true)
+	r, err := h.review(c, &in, true)
 	if err != nil {
 		return err
 	}
-	return h.bulk(c, pendingList, d)
+	return h.bulk(c, r)
 }
 
 // ReviewRequest is POST /orgs/{org}/personal-access-token-requests/{id}:
 // approve or deny one request; 204.
 func (h Grants) ReviewRequest(c echo.Context) error {
 	var in ReviewInput
-	d, err := h.review(c, &in, false)
+	r, err := h.review(c, &in, false)
 	if err != nil {
 		return err
 	}
-	return h.one(c, pendingList, d)
+	return h.one(c, r)
 }
 
-// review checks the caller and a review body, and builds its decision.
-func (h Grants) review(c echo.Context, in *ReviewInput, bulk bool) (db.Decision, error) {
+// review checks the caller and a review body, and builds its review.
+func (h Grants) review(c echo.Context, in *ReviewInput, bulk bool) (service.Review, error) {
 	org, err := h.owned(c)
 	if err != nil {
-		return db.Decision{}, err
+		return service.Review{}, err
 	}
 	if err := decodeJSON(c, "PersonalAccessTokenRequest", in); err != nil {
-		return db.Decision{}, err
+		return service.Review{}, err
 	}
 	var problems []FieldProblem
-	d := db.Decision{OrgID: org.Org.ID, ActorID: callerOf(c).Token.UserID, From: policy.GrantPending}
-	switch {
-	case in.Action == nil:
+	d := service.Review{OrgID: org.Org.ID, ActorID: callerOf(c).Token.UserID}
+	if in.Action == nil {
 		problems = append(problems, FieldProblem{Field: "action", Code: "missing_field", Message: "action is required"})
-	case *in.Action == "approve":
-		d.To = policy.GrantApproved
-	case *in.Action == "deny":
-		d.To = policy.GrantDenied
-	default:
+	} else if a, ok := policy.ParseReviewAction(*in.Action); ok && a.From() == policy.GrantPending {
+		d.Action = a
+	} else {
 		problems = append(problems, FieldProblem{Field: "action", Code: "invalid", Message: "action must be approve or deny"})
 	}
 	if in.Reason != nil {
@@ -285,39 +280,41 @@ func (h Grants) review(c echo.Context, in *ReviewInput, bulk bool) (db.Decision,
 // RevokeTokens is POST /orgs/{org}/personal-access-tokens: revoke up to
 // 100 tokens; 202.
 func (h Grants) RevokeTokens(c echo.Context) error {
-	d, err := h.revocation(c, true)
+	r, err := h.revocation(c, true)
 	if err != nil {
 		return err
 	}
-	return h.bulk(c, activeList, d)
+	return h.bulk(c, r)
 }
 
 // RevokeToken is POST /orgs/{org}/personal-access-tokens/{pat_id}; 204.
 func (h Grants) RevokeToken(c echo.Context) error {
-	d, err := h.revocation(c, false)
+	r, err := h.revocation(c, false)
 	if err != nil {
 		return err
 	}
-	return h.one(c, activeList, d)
+	return h.one(c, r)
 }
 
-func (h Grants) revocation(c echo.Context, bulk bool) (db.Decision, error) {
+// revocation checks the caller and a revocation body, and builds its
+// review.
+func (h Grants) revocation(c echo.Context, bulk bool) (service.Review, error) {
 	org, err := h.owned(c)
 	if err != nil {
-		return db.Decision{}, err
+		return service.Review{}, err
 	}
 	var in RevokeInput
 	if err := decodeJSON(c, "PersonalAccessToken", &in); err != nil {
-		return db.Decision{}, err
+		return service.Review{}, err
 	}
 	var problems []FieldProblem
 	switch {
 	case in.Action == nil:
 		problems = append(problems, FieldProblem{Field: "action", Code: "missing_field", Message: "action is required"})
-	case *in.Action != "revoke":
+	case *in.Action != string(policy.ReviewRevoke):
 		problems = append(problems, FieldProblem{Field: "action", Code: "invalid", Message: "action must be revoke"})
 	}
-	d := db.Decision{OrgID: org.Org.ID, ActorID: callerOf(c).Token.UserID, From: policy.GrantApproved, To: policy.GrantRevoked}
+	d := service.Review{OrgID: org.Org.ID, ActorID: callerOf(c).Token.UserID, Action: policy.ReviewRevoke}
 	if bulk {
 		d.IDs, problems = idsOf(in.IDs, "pat_ids", problems)
 	} else if in.IDs != nil {
@@ -342,43 +339,42 @@ func idsOf(ids *[]int64, field string, problems []FieldProblem) ([]int64, []Fiel
 	return *ids, problems
 }
 
-// one applies a decision on the :pat_request_id or :pat_id grant.
-func (h Grants) one(c echo.Context, l grantList, d db.Decision) error {
+// one applies a review on the :pat_request_id or :pat_id grant; 204.
+func (h Grants) one(c echo.Context, r service.Review) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
 		return notFound()
 	}
-	d.IDs = []int64{id}
-	if _, err := service.ReviewOne(c.Request().Context(), h.Store, d); err != nil {
-		return moved(err)
+	r.IDs = []int64{id}
+	if _, err := h.Reviews.ReviewOne(c.Request().Context(), r); err != nil {
+		return refused(err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-// moved answers the screens' 409 for a grant that has moved on with the
-// same message as a 422, the status GitHub's API gives a review it cannot
-// apply.
-func moved(err error) error {
-	var he *echo.HTTPError
-	if errors.As(err, &he) && he.Code == http.StatusConflict {
-		msg, _ := he.Message.(string)
-		return apiErr(http.StatusUnprocessableEntity, "%s", msg)
-	}
-	return err
-}
-
-// bulk applies a decision on many grants. Grants no longer in the list's
-// status are left as they are, as on the screens; when none was left to
-// decide, the answer is 422.
-func (h Grants) bulk(c echo.Context, l grantList, d db.Decision) error {
-	res, err := h.Store.Decide(c.Request().Context(), d)
-	if err != nil {
-		return err
-	}
-	if res.Skipped > 0 && len(res.Decided) == 0 {
-		return apiErr(http.StatusUnprocessableEntity, "None of these are %s any more; nothing was changed.", l.noun)
+// bulk applies a review on many grants; 202. Grants no longer in the
+// action's list are left as they are, as on the screens; when none was
+// left to review, the answer is a refusal.
+func (h Grants) bulk(c echo.Context, r service.Review) error {
+	if _, err := h.Reviews.ReviewAll(c.Request().Context(), r); err != nil {
+		return refused(err)
 	}
 	return render.JSON(c, http.StatusAccepted, struct{}{})
+}
+
+// refused answers a review the rules refused with 422, the status GitHub's
+// API gives a review it cannot apply, and the refusal's own words (the
+// screens' words too); a grant the organization never had is 404. Other
+// errors pass through.
+func refused(err error) error {
+	var r *service.Refusal
+	switch {
+	case errors.Is(err, policy.ErrNoSuchGrant):
+		return notFound()
+	case errors.As(err, &r):
+		return apiErr(http.StatusUnprocessableEntity, "%s", r.Error())
+	}
+	return err
 }
 
 // RequestRepositories is GET …/personal-access-token-requests/{id}/repositories.
