@@ -103,10 +103,10 @@ func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 // the current version, whatever it is.
 func ifMatch(c echo.Context) service.Precondition {
 	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return func(int) bool { return true }
+	}
 	return func(version int) bool {
-		if h == "" || h == "*" {
-			return true
-		}
 		for _, tag := range strings.Split(h, ",") {
 			if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag(version) {
 				return true
