@@ -70,10 +70,8 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	action := enterprisePATURL(ent)
 	// The same order as an organization's form: stale, invalid, unversioned.
 	current := service.EnterprisePolicy{Policy: cur, Version: version}
-	_, err = h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{
-		Request: service.Request{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)},
-		EntID:   ent.ID, Current: current, Change: change,
-	})
+	req := service.PolicyRequest{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	_, err = h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change})
 	if err != nil {
 		return refusal[service.EnterprisePolicy]{
 			conflict: func(now service.EnterprisePolicy) error { return h.conflict(c, ent, now.Policy, now.Version, form) },

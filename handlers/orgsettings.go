@@ -119,10 +119,8 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	// may only be those of its age. A form without a version is not out of
 	// date, just crafted: check it, then ask for a fresh one.
 	change := orgChangeFromForm(form)
-	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{
-		Request: service.Request{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)},
-		OrgID:   org.ID, Current: p, Change: change,
-	})
+	req := service.PolicyRequest{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
 	if err != nil {
 		return refusal[db.OrgPolicy]{
 			conflict: func(cur db.OrgPolicy) error { return h.conflict(c, org, cur, form) },
@@ -224,9 +222,8 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		if step != review {
 			break
 		}
-		res, err := h.Policies.OptIn(ctx, service.SaveOrgInput{
-			Request: service.Request{ActorID: access.User(c).ID}, OrgID: org.ID, Current: p, Change: change,
-		})
+		req := service.PolicyRequest{ActorID: access.User(c).ID}
+		res, err := h.Policies.OptIn(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
 		var bad *service.InvalidPolicy
 		if errors.As(err, &bad) {
 			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, review, values, bad.Errors[0].Message)

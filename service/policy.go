@@ -35,8 +35,9 @@ type Precondition func(stored int) bool
 // AtVersion is the precondition of a change built on version v.
 func AtVersion(v int) Precondition { return func(stored int) bool { return stored == v } }
 
-// Request is what a transport says about a change besides the change.
-type Request struct {
+// PolicyRequest is what a transport says about a policy change besides
+// the change.
+type PolicyRequest struct {
 	ActorID int64
 	// BuiltOn is checked against the version the change applies to.
 	BuiltOn Precondition
@@ -88,7 +89,7 @@ func (e *ConfirmApproval) Error() string { return "turning approval off approves
 
 // SaveOrgInput is a change to an organization's settings.
 type SaveOrgInput struct {
-	Request
+	PolicyRequest
 	OrgID int64
 	// Current is the policy the transport read, which the change applies to.
 	Current db.OrgPolicy
@@ -111,7 +112,7 @@ type EnterprisePolicy struct {
 
 // SaveEnterpriseInput is a change to an enterprise's policy.
 type SaveEnterpriseInput struct {
-	Request
+	PolicyRequest
 	EntID   int64
 	Current EnterprisePolicy
 	Change  policy.EnterpriseChange
@@ -123,10 +124,10 @@ type EnterpriseSaved struct {
 	ApprovedPending int
 }
 
-// vet answers a change in the order every transport does: a change built
-// on another version is stale first; then an invalid one is refused with
-// its errors; then, where a version is required, one that named none.
-func vet[P any](r Request, current P, version int, errs policy.Errors, versionRequired bool) error {
+// vetChange answers a change in the order every transport does: a change
+// built on another version is stale first; then an invalid one is refused
+// with its errors; then, where a version is required, one that named none.
+func vetChange[P any](r PolicyRequest, current P, version int, errs policy.Errors, versionRequired bool) error {
 	if r.BuiltOn != nil && !r.BuiltOn(version) {
 		return &StaleVersion[P]{Current: current}
 	}
@@ -147,7 +148,7 @@ func vet[P any](r Request, current P, version int, errs policy.Errors, versionRe
 func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error) {
 	p := in.Current
 	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, in.Change)
-	if err := vet(in.Request, p, p.Version, errs, true); err != nil {
+	if err := vetChange(in.PolicyRequest, p, p.Version, errs, true); err != nil {
 		return OrgSaved{}, err
 	}
 	out := OrgSaved{Settings: next}
@@ -181,7 +182,7 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 func (s Policies) OptIn(ctx context.Context, in SaveOrgInput) (OrgSaved, error) {
 	p := in.Current
 	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, in.Change)
-	if err := vet(in.Request, p, p.Version, errs, false); err != nil {
+	if err := vetChange(in.PolicyRequest, p, p.Version, errs, false); err != nil {
 		return OrgSaved{}, err
 	}
 	if err := s.Store.OptIn(ctx, in.OrgID, in.ActorID, next, policy.OptInEvents(next)); err != nil {
@@ -197,7 +198,7 @@ func (s Policies) OptIn(ctx context.Context, in SaveOrgInput) (OrgSaved, error) 
 func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (EnterpriseSaved, error) {
 	cur := in.Current
 	next, errs := policy.ApplyEnterpriseChange(cur.Policy, in.Change)
-	if err := vet(in.Request, cur, cur.Version, errs, true); err != nil {
+	if err := vetChange(in.PolicyRequest, cur, cur.Version, errs, true); err != nil {
 		return EnterpriseSaved{}, err
 	}
 	out := EnterpriseSaved{Policy: next}

@@ -85,20 +85,20 @@ func TestSaveOrgRefusesInOrder(t *testing.T) {
 	bad, good := "maybe", "restrict"
 	cases := []struct {
 		name    string
-		req     service.Request
+		req     service.PolicyRequest
 		change  policy.OrgChange
 		stale   bool
 		invalid int // how many errors of policy's, -1 for no InvalidPolicy
 		noVer   bool
 	}{
-		{"stale and invalid", service.Request{BuiltOn: service.AtVersion(p.Version + 1), Malformed: true}, policy.OrgChange{Approval: &bad}, true, -1, false},
-		{"invalid and unversioned", service.Request{}, policy.OrgChange{Approval: &bad}, false, 1, false},
-		{"malformed, valid for policy", service.Request{BuiltOn: always, Malformed: true}, policy.OrgChange{FineGrained: &good}, false, 0, false},
-		{"unversioned", service.Request{}, policy.OrgChange{FineGrained: &good}, false, -1, true},
+		{"stale and invalid", service.PolicyRequest{BuiltOn: service.AtVersion(p.Version + 1), Malformed: true}, policy.OrgChange{Approval: &bad}, true, -1, false},
+		{"invalid and unversioned", service.PolicyRequest{}, policy.OrgChange{Approval: &bad}, false, 1, false},
+		{"malformed, valid for policy", service.PolicyRequest{BuiltOn: always, Malformed: true}, policy.OrgChange{FineGrained: &good}, false, 0, false},
+		{"unversioned", service.PolicyRequest{}, policy.OrgChange{FineGrained: &good}, false, -1, true},
 	}
 	for _, c := range cases {
 		c.req.ActorID = d.owner
-		_, err := svc.SaveOrg(context.Background(), service.SaveOrgInput{Request: c.req, OrgID: d.octo, Current: p, Change: c.change})
+		_, err := svc.SaveOrg(context.Background(), service.SaveOrgInput{PolicyRequest: c.req, OrgID: d.octo, Current: p, Change: c.change})
 		var stale *service.StaleVersion[db.OrgPolicy]
 		var inv *service.InvalidPolicy
 		if got := errors.As(err, &stale); got != c.stale || got && stale.Current.Version != p.Version {
@@ -125,12 +125,12 @@ func TestSaveOrgLosingTheRaceCarriesTheNewSettings(t *testing.T) {
 	ctx := context.Background()
 	old := d.orgPolicy(t, d.octo)
 	restrict := "restrict"
-	won, err := svc.SaveOrg(ctx, service.SaveOrgInput{Request: service.Request{ActorID: d.owner, BuiltOn: service.AtVersion(old.Version)},
+	won, err := svc.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: service.PolicyRequest{ActorID: d.owner, BuiltOn: service.AtVersion(old.Version)},
 		OrgID: d.octo, Current: old, Change: policy.OrgChange{FineGrained: &restrict}})
 	if err != nil || won.Settings.FineGrained != policy.Restrict {
 		t.Fatalf("first save = %+v, %v", won, err)
 	}
-	_, err = svc.SaveOrg(ctx, service.SaveOrgInput{Request: service.Request{ActorID: d.owner, BuiltOn: service.AtVersion(old.Version)},
+	_, err = svc.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: service.PolicyRequest{ActorID: d.owner, BuiltOn: service.AtVersion(old.Version)},
 		OrgID: d.octo, Current: old, Change: policy.OrgChange{Classic: &restrict}})
 	var stale *service.StaleVersion[db.OrgPolicy]
 	if !errors.As(err, &stale) || !errors.Is(err, service.ErrStaleVersion) {
@@ -149,7 +149,7 @@ func TestSaveOrgTurningApprovalOff(t *testing.T) {
 	svc := service.Policies{Store: d}
 	ctx := context.Background()
 	off := "not_required"
-	in := service.SaveOrgInput{Request: service.Request{ActorID: d.owner, BuiltOn: always},
+	in := service.SaveOrgInput{PolicyRequest: service.PolicyRequest{ActorID: d.owner, BuiltOn: always},
 		OrgID: d.octo, Current: d.orgPolicy(t, d.octo), Change: policy.OrgChange{Approval: &off}}
 	_, err := svc.SaveOrg(ctx, in)
 	var ask *service.ConfirmApproval
@@ -180,7 +180,7 @@ func TestSaveEnterpriseDisablingApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	disabled := string(policy.EnterpriseApprovalDisabled)
-	in := service.SaveEnterpriseInput{Request: service.Request{ActorID: mustUser(t, d.Store, "ent-admin"), BuiltOn: service.AtVersion(version)},
+	in := service.SaveEnterpriseInput{PolicyRequest: service.PolicyRequest{ActorID: mustUser(t, d.Store, "ent-admin"), BuiltOn: service.AtVersion(version)},
 		EntID: d.ent, Current: service.EnterprisePolicy{Policy: cur, Version: version}, Change: policy.EnterpriseChange{Approval: &disabled}}
 	_, err = svc.SaveEnterprise(ctx, in)
 	var ask *service.ConfirmApproval
@@ -211,7 +211,7 @@ func TestOptInOnce(t *testing.T) {
 	ctx := context.Background()
 	p := d.orgPolicy(t, d.solo)
 	restrict := "restrict"
-	in := service.SaveOrgInput{Request: service.Request{ActorID: d.owner}, OrgID: d.solo, Current: p, Change: policy.OrgChange{Classic: &restrict}}
+	in := service.SaveOrgInput{PolicyRequest: service.PolicyRequest{ActorID: d.owner}, OrgID: d.solo, Current: p, Change: policy.OrgChange{Classic: &restrict}}
 	res, err := svc.OptIn(ctx, in)
 	if err != nil || res.Settings.Classic != policy.Restrict {
 		t.Fatalf("OptIn = %+v, %v", res, err)

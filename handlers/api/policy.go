@@ -323,15 +323,12 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	}
 	// A stale If-Match is answered before the problems found above. A PATCH
 	// is its own confirmation: the API has no page to ask on.
-	in := service.SaveOrgInput{
-		Request: service.Request{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true},
-		OrgID:   org.Org.ID, Current: p, Change: change,
-	}
+	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true}
 	save := h.Policies.SaveOrg
 	if optIn {
 		save = h.Policies.OptIn
 	}
-	if _, err := save(ctx, in); err != nil {
+	if _, err := save(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.Org.ID, Current: p, Change: change}); err != nil {
 		return refused(err, problems)
 	}
 	return h.showOrg(c, org)
@@ -419,11 +416,9 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 			change.ExemptAdmins = &exempt
 		}
 	}
-	_, err = h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{
-		Request: service.Request{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true},
-		EntID:   ent.ID, Current: service.EnterprisePolicy{Policy: cur, Version: version}, Change: change,
-	})
-	if err != nil {
+	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true}
+	current := service.EnterprisePolicy{Policy: cur, Version: version}
+	if _, err := h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change}); err != nil {
 		return refused(err, problems)
 	}
 	return h.showEnterprise(c, ent)
