@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -10,6 +9,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/paths"
@@ -20,14 +20,15 @@ import (
 // EnterpriseStore reads and writes an enterprise's policy.
 type EnterpriseStore interface {
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
-	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
 	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
 	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
 }
 
-// EnterpriseSettings serves an enterprise's policies to its owners.
+// EnterpriseSettings serves an enterprise's policies to its owners. Saving
+// goes through Policies.
 type EnterpriseSettings struct {
-	Store EnterpriseStore
+	Store    EnterpriseStore
+	Policies service.Policies
 }
 
 func enterprisePATURL(e db.Enterprise) string {
@@ -67,42 +68,25 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 		return err
 	}
 	change := enterpriseChangeFromForm(form)
-	attempted := enterpriseWithSubmitted(enterpriseValues(cur), change)
 	action := enterprisePATURL(ent)
-
 	// The same order as an organization's form: stale, invalid, unversioned.
-	submitted, known := formVersion(form)
-	if known && submitted != version {
-		return h.conflict(c, ent, cur, version, form)
-	}
-	next, errs := policy.ApplyEnterpriseChange(cur, change)
-	if len(errs) > 0 {
-		attempted.Errors = errs.ByField()
-		return h.render(c, http.StatusUnprocessableEntity, ent, entForm(ent, cur, version, attempted))
-	}
-	if !known {
-		return h.conflict(c, ent, cur, version, form)
-	}
-	if next.Approval == policy.EnterpriseApprovalDisabled && cur.Approval != policy.EnterpriseApprovalDisabled && !confirmed(form) {
-		notice, n, err := h.pendingNotice(ctx, ent)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			title := "Approve " + views.PendingCount(n) + "?"
-			return render.Page(c, http.StatusOK, views.EnterpriseConfirmView(Chrome(c, title+" · "+ent.Name), ent.Slug, ent.Name,
-				confirmation(c, title, notice, "Save and approve requests", action)))
-		}
-	}
-	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, access.User(c).ID, version, next, policy.EnterpriseEvents(cur, next))
-	if errors.Is(err, db.ErrStale) {
-		if cur, version, err = h.Store.EnterprisePolicy(ctx, ent.ID); err != nil {
-			return err
-		}
-		return h.conflict(c, ent, cur, version, form)
-	}
+	current := service.EnterprisePolicy{Policy: cur, Version: version}
+	req := service.PolicyRequest{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	_, err = h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change})
 	if err != nil {
-		return err
+		return refusal[service.EnterprisePolicy]{
+			conflict: func(now service.EnterprisePolicy) error { return h.conflict(c, ent, now.Policy, now.Version, form) },
+			invalid: func(errs policy.Errors) error {
+				attempted := enterpriseWithSubmitted(enterpriseValues(cur), change)
+				attempted.Errors = errs.ByField()
+				return h.render(c, http.StatusUnprocessableEntity, ent, entForm(ent, cur, version, attempted))
+			},
+			confirm: func(ask *service.ConfirmApproval) error {
+				title := "Approve " + views.PendingCount(ask.Pending) + "?"
+				return render.Page(c, http.StatusOK, views.EnterpriseConfirmView(Chrome(c, title+" · "+ent.Name), ent.Slug, ent.Name,
+					confirmation(c, title, pendingNotice(ask.ByOrg), "Save and approve requests", action)))
+			},
+		}.answer(err, current)
 	}
 	if err := session.SetFlash(c, "Personal access token policies saved."); err != nil {
 		return err
@@ -123,13 +107,13 @@ func (h EnterpriseSettings) conflict(c echo.Context, ent db.Enterprise, cur poli
 func (h EnterpriseSettings) render(c echo.Context, status int, ent db.Enterprise, form views.PolicyForm) error {
 	// Saying how many requests, in which organizations, "Disable the
 	// approval flow in all organizations" would approve, before saving.
-	notice, _, err := h.pendingNotice(c.Request().Context(), ent)
+	counts, err := h.Store.CountGrantsInEnterprise(c.Request().Context(), ent.ID, policy.GrantPending)
 	if err != nil {
 		return err
 	}
 	for i, o := range form.Groups[1].Options {
 		if o.Value == string(policy.EnterpriseApprovalDisabled) {
-			form.Groups[1].Options[i].Notice = notice
+			form.Groups[1].Options[i].Notice = pendingNotice(counts)
 		}
 	}
 	return render.Page(c, status, views.EnterprisePATView(Chrome(c, "Personal access tokens · "+ent.Name),
@@ -137,19 +121,13 @@ func (h EnterpriseSettings) render(c echo.Context, status int, ent db.Enterprise
 }
 
 // pendingNotice says how many pending requests, in which organizations,
-// disabling the approval flow would approve, and how many in all.
-func (h EnterpriseSettings) pendingNotice(ctx context.Context, ent db.Enterprise) (string, int, error) {
-	counts, err := h.Store.CountGrantsInEnterprise(ctx, ent.ID, policy.GrantPending)
-	if err != nil {
-		return "", 0, err
-	}
+// disabling the approval flow would approve.
+func pendingNotice(counts []db.OrgCount) string {
 	var per []views.OrgCount
-	total := 0
 	for _, n := range counts {
 		per = append(per, views.OrgCount{Org: n.Login, N: n.N})
-		total += n.N
 	}
-	return views.EnterprisePendingNotice(per), total, nil
+	return views.EnterprisePendingNotice(per)
 }
 
 // AuditLog lists the enterprise's audit events as an organization's are.

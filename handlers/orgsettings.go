@@ -13,6 +13,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/paths"
@@ -23,16 +24,16 @@ import (
 // OrgStore is what an organization's settings pages read and write.
 type OrgStore interface {
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
-	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
-	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
 	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
 	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
 }
 
 // OrgSettings serves an organization's settings to its owners. The access
-// guard has already loaded the organization and checked ownership.
+// guard has already loaded the organization and checked ownership. Saving
+// goes through Policies.
 type OrgSettings struct {
-	Store OrgStore
+	Store    OrgStore
+	Policies service.Policies
 }
 
 func patSettingsURL(org db.Org) string { return paths.OrgPATSettings(org.Login) }
@@ -113,50 +114,31 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	if !eff.OptedIn {
 		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
 	}
-	change := orgChangeFromForm(form)
-	saved := orgValues(eff, org.EnterpriseName)
-	attempted := withSubmitted(saved, change)
-
 	// A form opened before the last save is answered 409 first: its errors
 	// may only be those of its age. A form without a version is not out of
 	// date, just crafted: check it, then ask for a fresh one.
-	version, known := formVersion(form)
-	if known && version != p.Version {
-		return h.conflict(c, org, p, form)
-	}
-	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
-	if len(errs) > 0 {
-		attempted.Errors = errs.ByField()
-		return h.renderPAT(c, http.StatusUnprocessableEntity, org, patForm(org, p, attempted))
-	}
-	if !known {
-		return h.conflict(c, org, p, form)
+	change := orgChangeFromForm(form)
+	req := service.PolicyRequest{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
+	if err != nil {
+		return refusal[db.OrgPolicy]{
+			conflict: func(cur db.OrgPolicy) error { return h.conflict(c, org, cur, form) },
+			invalid: func(errs policy.Errors) error {
+				attempted := withSubmitted(orgValues(eff, org.EnterpriseName), change)
+				attempted.Errors = errs.ByField()
+				return h.renderPAT(c, http.StatusUnprocessableEntity, org, patForm(org, p, attempted))
+			},
+			confirm: func(ask *service.ConfirmApproval) error {
+				title := "Approve " + views.PendingCount(ask.Pending) + "?"
+				return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, patSettingsURL(org)),
+					confirmation(c, title, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
+						"Save and approve requests", patSettingsURL(org))))
+			},
+		}.answer(err, p)
 	}
 	msg := "Personal access token settings saved."
-	if policy.ApprovalTurnedOff(eff, policy.Resolve(next, p.OptedIn, p.Enterprise)) {
-		n, err := h.Store.CountGrants(ctx, org.ID, policy.GrantPending)
-		if err != nil {
-			return err
-		}
-		if n > 0 && !confirmed(form) {
-			title := "Approve " + views.PendingCount(n) + "?"
-			return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, patSettingsURL(org)),
-				confirmation(c, title, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
-					"Save and approve requests", patSettingsURL(org))))
-		}
-		if n > 0 {
-			msg += " Pending requests were approved, as approval is no longer required."
-		}
-	}
-	err = h.Store.SaveOrgPolicy(ctx, org.ID, access.User(c).ID, p.Version, next, policy.OrgEvents(p.Own, next))
-	if errors.Is(err, db.ErrStale) {
-		if p, err = h.Store.OrgPolicy(ctx, org.ID); err != nil {
-			return err
-		}
-		return h.conflict(c, org, p, form)
-	}
-	if err != nil {
-		return err
+	if res.ApprovedPending > 0 {
+		msg += " Pending requests were approved, as approval is no longer required."
 	}
 	if err := session.SetFlash(c, msg); err != nil {
 		return err
@@ -239,15 +221,16 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		if step != review {
 			break
 		}
-		next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
-		if len(errs) > 0 {
-			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, review, values, errs[0].Message)
+		req := service.PolicyRequest{ActorID: access.User(c).ID}
+		res, err := h.Policies.OptIn(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
+		var bad *service.InvalidPolicy
+		if errors.As(err, &bad) {
+			return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, review, values, bad.Errors[0].Message)
 		}
-		err := h.Store.OptIn(ctx, org.ID, access.User(c).ID, next, policy.OptInEvents(next))
 		if err != nil && !errors.Is(err, db.ErrAlreadyOptedIn) {
 			return err
 		}
-		msg := enrolledFlash(views.OrgForm(onboardingURL(org), 0, orgValues(policy.Resolve(next, true, p.Enterprise), org.EnterpriseName)))
+		msg := enrolledFlash(views.OrgForm(onboardingURL(org), 0, orgValues(policy.Resolve(res.Settings, true, p.Enterprise), org.EnterpriseName)))
 		if err != nil {
 			msg = "This organization was already opted in by another owner; its settings were not changed."
 		}

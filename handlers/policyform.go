@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/views"
 )
 
@@ -114,6 +116,46 @@ func enterpriseEdits(form url.Values) policy.EnterpriseChange {
 func formVersion(form url.Values) (int, bool) {
 	v, err := strconv.Atoi(form.Get("version"))
 	return v, err == nil && v > 0
+}
+
+// refusal is how a settings page answers each way saving it can be
+// refused: the conflict view (409) for a form built on another version and
+// for one built on none, shown on the policy now in force; the form with
+// its errors (422); the confirmation page before approving pending
+// requests.
+type refusal[P any] struct {
+	conflict func(current P) error
+	invalid  func(errs policy.Errors) error
+	confirm  func(ask *service.ConfirmApproval) error
+}
+
+// answer answers err, a refusal of a change made on current, or returns it.
+func (r refusal[P]) answer(err error, current P) error {
+	var (
+		stale *service.StaleVersion[P]
+		bad   *service.InvalidPolicy
+		ask   *service.ConfirmApproval
+	)
+	switch {
+	case errors.As(err, &stale):
+		return r.conflict(stale.Current)
+	case errors.As(err, &bad):
+		return r.invalid(bad.Errors)
+	case errors.Is(err, service.ErrVersionRequired):
+		return r.conflict(current)
+	case errors.As(err, &ask):
+		return r.confirm(ask)
+	}
+	return err
+}
+
+// formBuiltOn is the precondition of a settings form: the version it
+// carries, or none for a form that carries none.
+func formBuiltOn(form url.Values) service.Precondition {
+	if v, known := formVersion(form); known {
+		return service.AtVersion(v)
+	}
+	return nil
 }
 
 func daysText(d int) string {

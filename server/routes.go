@@ -82,6 +82,7 @@ type endpoints struct {
 func newEndpoints(cfg Config) endpoints {
 	s := cfg.Store
 	reviews := service.Grants{Store: s}
+	policies := service.Policies{Store: s}
 	return endpoints{
 		health: func(c echo.Context) error {
 			if err := s.Ping(c.Request().Context()); err != nil {
@@ -99,12 +100,12 @@ func newEndpoints(cfg Config) endpoints {
 		account:   handlers.Account{Store: s},
 		dev:       handlers.Developer{Store: s, Random: rand.Reader, Now: time.Now},
 		notes:     handlers.Notifications{Store: s, Now: time.Now},
-		org:       handlers.OrgSettings{Store: s},
+		org:       handlers.OrgSettings{Store: s, Policies: policies},
 		grants:    handlers.OrgTokens{Store: s, Reviews: reviews, Now: time.Now},
-		ent:       handlers.EnterpriseSettings{Store: s},
+		ent:       handlers.EnterpriseSettings{Store: s, Policies: policies},
 		resources: api.Resources{Store: s, Now: time.Now, Answers: api.NewAnswers(4096)},
 		admin:     api.Grants{Store: s, Reviews: reviews, Now: time.Now},
-		policies:  api.Policies{Store: s, Now: time.Now},
+		policies:  api.Policies{Store: s, Policies: policies, Now: time.Now},
 	}
 }
 

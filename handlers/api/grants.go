@@ -347,7 +347,7 @@ func (h Grants) one(c echo.Context, r service.Review) error {
 	}
 	r.IDs = []int64{id}
 	if _, err := h.Reviews.ReviewOne(c.Request().Context(), r); err != nil {
-		return refused(err)
+		return reviewRefused(err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -357,16 +357,16 @@ func (h Grants) one(c echo.Context, r service.Review) error {
 // left to review, the answer is a refusal.
 func (h Grants) bulk(c echo.Context, r service.Review) error {
 	if _, err := h.Reviews.ReviewAll(c.Request().Context(), r); err != nil {
-		return refused(err)
+		return reviewRefused(err)
 	}
 	return render.JSON(c, http.StatusAccepted, struct{}{})
 }
 
-// refused answers a review the rules refused with 422, the status GitHub's
+// reviewRefused answers a review the rules refused with 422, the status GitHub's
 // API gives a review it cannot apply, and the refusal's own words (the
 // screens' words too); a grant the organization never had is 404. Other
 // errors pass through.
-func refused(err error) error {
+func reviewRefused(err error) error {
 	var r *service.Refusal
 	switch {
 	case errors.Is(err, policy.ErrNoSuchGrant):

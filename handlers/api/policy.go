@@ -14,6 +14,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/web/render"
 )
 
@@ -21,18 +22,17 @@ import (
 type PolicyStore interface {
 	TokenChecker
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
-	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
-	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
-	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
 	EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (db.Enterprise, error)
 }
 
 // APIPolicies serves the settings pages' policies as JSON, with the same
-// locks, the same 422 and, through ETag and If-Match, the same 409.
+// locks, the same 422 and, through ETag and If-Match, the same 409. Saving
+// goes through Policies, as the pages' does.
 type Policies struct {
-	Store PolicyStore
-	Now   func() time.Time
+	Store    PolicyStore
+	Policies service.Policies
+	Now      func() time.Time
 }
 
 func (h Policies) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
@@ -98,20 +98,22 @@ func enterprisePolicyJSON(e policy.Enterprise) EnterprisePolicyJSON {
 // etag names a settings version.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// ifMatch reads If-Match: ok is false when the request names a version
-// other than the current one. A request without it changes the current
-// version, whatever it is.
-func ifMatch(c echo.Context, version int) bool {
+// ifMatch is the precondition If-Match sets: the change is stale when it
+// names versions other than the current one. A request without it changes
+// the current version, whatever it is.
+func ifMatch(c echo.Context) service.Precondition {
 	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	if h == "" || h == "*" {
-		return true
+		return func(int) bool { return true }
 	}
-	for _, tag := range strings.Split(h, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag(version) {
-			return true
+	return func(version int) bool {
+		for _, tag := range strings.Split(h, ",") {
+			if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag(version) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
 }
 
 // notModified answers 304 to a read whose If-None-Match names the current
@@ -132,6 +134,20 @@ func notModified(c echo.Context, version int) bool {
 
 func staleVersion() *Error {
 	return apiErr(http.StatusConflict, "These settings were changed since the version in If-Match. Read them again and reapply your change.")
+}
+
+// policyRefused answers a change the policy service turned down: 409 for one
+// built on another version (or an organization another call enrolled
+// first), 422 with the problems found in the body and policy's own.
+func policyRefused(err error, problems []FieldProblem) error {
+	var bad *service.InvalidPolicy
+	switch {
+	case errors.Is(err, service.ErrStaleVersion), errors.Is(err, db.ErrAlreadyOptedIn):
+		return staleVersion()
+	case errors.As(err, &bad):
+		return invalid("PersonalAccessTokenPolicy", append(problems, fieldProblems(bad.Errors)...)...)
+	}
+	return err
 }
 
 // orgAdmin loads the :org organization for a policy call by one of its
@@ -273,9 +289,6 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !ifMatch(c, p.Version) {
-		return staleVersion()
-	}
 	cur := orgPolicyJSON(p, org.Org)
 	var problems []FieldProblem
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
@@ -304,25 +317,15 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	if !cur.OptedIn && !optIn && len(problems) == 0 {
 		problems = append(problems, FieldProblem{Field: "opted_in", Code: "missing_field", Message: org.Org.Login + " has not opted in to fine-grained personal access tokens; send \"opted_in\": true with its settings"})
 	}
-	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, change)
-	problems = append(problems, fieldProblems(errs)...)
-	if len(problems) > 0 {
-		return invalid("PersonalAccessTokenPolicy", problems...)
-	}
-	actor := callerOf(c).Token.UserID
+	// A stale If-Match is answered before the problems found above. A PATCH
+	// is its own confirmation: the API has no page to ask on.
+	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true}
+	save := h.Policies.SaveOrg
 	if optIn {
-		err = h.Store.OptIn(ctx, org.Org.ID, actor, next, policy.OptInEvents(next))
-		if errors.Is(err, db.ErrAlreadyOptedIn) {
-			return staleVersion()
-		}
-	} else {
-		err = h.Store.SaveOrgPolicy(ctx, org.Org.ID, actor, p.Version, next, policy.OrgEvents(p.Own, next))
-		if errors.Is(err, db.ErrStale) {
-			return staleVersion()
-		}
+		save = h.Policies.OptIn
 	}
-	if err != nil {
-		return err
+	if _, err := save(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.Org.ID, Current: p, Change: change}); err != nil {
+		return policyRefused(err, problems)
 	}
 	return h.showOrg(c, org)
 }
@@ -391,9 +394,6 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !ifMatch(c, version) {
-		return staleVersion()
-	}
 	shown := enterprisePolicyJSON(cur)
 	var problems []FieldProblem
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
@@ -416,17 +416,10 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 			change.ExemptAdmins = &exempt
 		}
 	}
-	next, errs := policy.ApplyEnterpriseChange(cur, change)
-	problems = append(problems, fieldProblems(errs)...)
-	if len(problems) > 0 {
-		return invalid("PersonalAccessTokenPolicy", problems...)
-	}
-	err = h.Store.SaveEnterprisePolicy(ctx, ent.ID, callerOf(c).Token.UserID, version, next, policy.EnterpriseEvents(cur, next))
-	if errors.Is(err, db.ErrStale) {
-		return staleVersion()
-	}
-	if err != nil {
-		return err
+	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true}
+	current := service.EnterprisePolicy{Policy: cur, Version: version}
+	if _, err := h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change}); err != nil {
+		return policyRefused(err, problems)
 	}
 	return h.showEnterprise(c, ent)
 }

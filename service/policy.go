@@ -1,0 +1,230 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"patpolicy/db"
+	"patpolicy/policy"
+)
+
+// PolicyStore is what saving a policy reads and writes.
+type PolicyStore interface {
+	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
+	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
+	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
+	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
+	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
+	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
+	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
+}
+
+// Policies saves organization and enterprise policy: the one flow behind
+// the settings pages and the REST API. The transport reads the policy in
+// force first (it needs it to read its request), hands it over with the
+// change, and turns the outcome into its own answer.
+type Policies struct {
+	Store PolicyStore
+}
+
+// Precondition says whether a change was built on the stored version it is
+// given: the version a settings form carries, the ETags of an If-Match. A
+// nil Precondition is a change that names no version at all.
+type Precondition func(stored int) bool
+
+// AtVersion is the precondition of a change built on version v.
+func AtVersion(v int) Precondition { return func(stored int) bool { return stored == v } }
+
+// PolicyRequest is what a transport says about a policy change besides
+// the change.
+type PolicyRequest struct {
+	ActorID int64
+	// BuiltOn is checked against the version the change applies to.
+	BuiltOn Precondition
+	// Malformed says the transport found the request itself invalid (a
+	// field it does not know, a read-only one changed). It is refused as an
+	// InvalidPolicy, after the version check, with policy's own findings.
+	Malformed bool
+	// Confirmed says the owner agreed that turning approval off approves
+	// the requests still pending.
+	Confirmed bool
+}
+
+// StaleVersion refuses a change built on a version other than the one
+// stored, before anything else: the other errors of such a change may only
+// be those of its age. Current is what is stored now.
+type StaleVersion[P any] struct {
+	Current P
+}
+
+// ErrStaleVersion is what every StaleVersion is, for errors.Is.
+var ErrStaleVersion = errors.New("the policy was changed since the version the change was built on")
+
+func (e *StaleVersion[P]) Error() string { return ErrStaleVersion.Error() }
+
+func (e *StaleVersion[P]) Unwrap() error { return ErrStaleVersion }
+
+// InvalidPolicy refuses a change that policy finds invalid (Errors, by
+// field), or that its transport found malformed (then Errors may be empty).
+type InvalidPolicy struct {
+	Errors policy.Errors
+}
+
+func (e *InvalidPolicy) Error() string { return "invalid policy change" }
+
+// ErrVersionRequired refuses a valid change that names no version where
+// one is required: it is not out of date, just not built on anything, and
+// its owner should confirm it on what is in force now.
+var ErrVersionRequired = errors.New("a policy change must name the version it was built on")
+
+// ConfirmApproval holds back a change that turns approval off while
+// requests are pending, since saving it approves them all: Pending of them
+// in all, ByOrg by organization for an enterprise.
+type ConfirmApproval struct {
+	Pending int
+	ByOrg   []db.OrgCount
+}
+
+func (e *ConfirmApproval) Error() string { return "turning approval off approves pending requests" }
+
+// SaveOrgInput is a change to an organization's settings.
+type SaveOrgInput struct {
+	PolicyRequest
+	OrgID int64
+	// Current is the policy the transport read, which the change applies to.
+	Current db.OrgPolicy
+	Change  policy.OrgChange
+}
+
+// OrgSaved is what a saved organization change did.
+type OrgSaved struct {
+	Settings policy.OrgSettings
+	// ApprovedPending is how many pending requests the change approved by
+	// turning approval off (counted before saving).
+	ApprovedPending int
+}
+
+// EnterprisePolicy is an enterprise's policy at its stored version.
+type EnterprisePolicy struct {
+	Policy  policy.Enterprise
+	Version int
+}
+
+// SaveEnterpriseInput is a change to an enterprise's policy.
+type SaveEnterpriseInput struct {
+	PolicyRequest
+	EntID   int64
+	Current EnterprisePolicy
+	Change  policy.EnterpriseChange
+}
+
+// EnterpriseSaved is what a saved enterprise change did.
+type EnterpriseSaved struct {
+	Policy          policy.Enterprise
+	ApprovedPending int
+}
+
+// vetChange answers a change in the order every transport does: a change
+// built on another version is stale first; then an invalid one is refused
+// with its errors; then, where a version is required, one that named none.
+func vetChange[P any](r PolicyRequest, current P, version int, errs policy.Errors, versionRequired bool) error {
+	if r.BuiltOn != nil && !r.BuiltOn(version) {
+		return &StaleVersion[P]{Current: current}
+	}
+	if len(errs) > 0 || r.Malformed {
+		return &InvalidPolicy{Errors: errs}
+	}
+	if r.BuiltOn == nil && versionRequired {
+		return ErrVersionRequired
+	}
+	return nil
+}
+
+// SaveOrg changes an opted-in organization's settings with their audit
+// events, in one store call that approves the pending requests if approval
+// is turned off. It refuses with StaleVersion[db.OrgPolicy] (also when
+// another save lands first), InvalidPolicy, ErrVersionRequired, or, unless
+// confirmed, ConfirmApproval.
+func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error) {
+	p := in.Current
+	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, in.Change)
+	if err := vetChange(in.PolicyRequest, p, p.Version, errs, true); err != nil {
+		return OrgSaved{}, err
+	}
+	out := OrgSaved{Settings: next}
+	if policy.ApprovalTurnedOff(p.Effective(), policy.Resolve(next, p.OptedIn, p.Enterprise)) {
+		n, err := s.Store.CountGrants(ctx, in.OrgID, policy.GrantPending)
+		if err != nil {
+			return OrgSaved{}, err
+		}
+		if n > 0 && !in.Confirmed {
+			return OrgSaved{}, &ConfirmApproval{Pending: n}
+		}
+		out.ApprovedPending = n
+	}
+	err := s.Store.SaveOrgPolicy(ctx, in.OrgID, in.ActorID, p.Version, next, policy.OrgEvents(p.Own, next))
+	if errors.Is(err, db.ErrStale) {
+		if p, err = s.Store.OrgPolicy(ctx, in.OrgID); err != nil {
+			return OrgSaved{}, err
+		}
+		return OrgSaved{}, &StaleVersion[db.OrgPolicy]{Current: p}
+	}
+	if err != nil {
+		return OrgSaved{}, err
+	}
+	return out, nil
+}
+
+// OptIn enrolls an organization that has not opted in, with the settings
+// the change chooses and their audit events. It is checked as SaveOrg is,
+// but needs no version: the store enrolls an organization once, and
+// answers db.ErrAlreadyOptedIn to the owner who comes second.
+func (s Policies) OptIn(ctx context.Context, in SaveOrgInput) (OrgSaved, error) {
+	p := in.Current
+	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, in.Change)
+	if err := vetChange(in.PolicyRequest, p, p.Version, errs, false); err != nil {
+		return OrgSaved{}, err
+	}
+	if err := s.Store.OptIn(ctx, in.OrgID, in.ActorID, next, policy.OptInEvents(next)); err != nil {
+		return OrgSaved{}, err
+	}
+	return OrgSaved{Settings: next}, nil
+}
+
+// SaveEnterprise changes an enterprise's policy as SaveOrg changes an
+// organization's, with the same refusals (StaleVersion[EnterprisePolicy]).
+// Disabling the approval flow approves the pending requests of all its
+// organizations, so that is what it asks to confirm.
+func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (EnterpriseSaved, error) {
+	cur := in.Current
+	next, errs := policy.ApplyEnterpriseChange(cur.Policy, in.Change)
+	if err := vetChange(in.PolicyRequest, cur, cur.Version, errs, true); err != nil {
+		return EnterpriseSaved{}, err
+	}
+	out := EnterpriseSaved{Policy: next}
+	if next.Approval == policy.EnterpriseApprovalDisabled && cur.Policy.Approval != policy.EnterpriseApprovalDisabled {
+		counts, err := s.Store.CountGrantsInEnterprise(ctx, in.EntID, policy.GrantPending)
+		if err != nil {
+			return EnterpriseSaved{}, err
+		}
+		n := 0
+		for _, c := range counts {
+			n += c.N
+		}
+		if n > 0 && !in.Confirmed {
+			return EnterpriseSaved{}, &ConfirmApproval{Pending: n, ByOrg: counts}
+		}
+		out.ApprovedPending = n
+	}
+	err := s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next))
+	if errors.Is(err, db.ErrStale) {
+		if cur.Policy, cur.Version, err = s.Store.EnterprisePolicy(ctx, in.EntID); err != nil {
+			return EnterpriseSaved{}, err
+		}
+		return EnterpriseSaved{}, &StaleVersion[EnterprisePolicy]{Current: cur}
+	}
+	if err != nil {
+		return EnterpriseSaved{}, err
+	}
+	return out, nil
+}
