@@ -491,7 +491,7 @@ func TestCreateIssueNumbersPerRepository(t *testing.T) {
 	if is, err := d.s.CreateIssue(ctx, NewIssue{RepoID: api, UserID: d.users["hubot"], Title: "no token"}); err != nil || is.TokenID != 0 || is.Number != 3 || is.UserLogin != "hubot" {
 		t.Errorf("issue without a token: %+v, %v", is, err)
 	}
-	if err := d.s.DeleteToken(ctx, d.users["mona"], tok); err != nil {
+	if err := d.s.DeleteToken(ctx, d.users["mona"], tok, tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, d.s, `SELECT count(*) FROM issues`); n != 6 {
@@ -619,7 +619,7 @@ func TestSSHKeys(t *testing.T) {
 	}
 
 	// A key outlives the token that added it.
-	if err := d.s.DeleteToken(ctx, mona, tok); err != nil {
+	if err := d.s.DeleteToken(ctx, mona, tok, tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	got, total := page(mona, 1, 100)

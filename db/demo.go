@@ -6,6 +6,7 @@ import (
 	"database/sql"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // SeedDemo loads the demo dataset into an empty database and reports whether
@@ -117,10 +118,24 @@ func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[
 		}
 		if _, err := s.insertToken(ctx, tx, NewToken{
 			UserID: users[t.user], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"],
+			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"], Follow: seedCreated,
 		}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// seedCreated is what a token created for an organization brings with it
+// in the seeded data, as in the application: the audit events and the
+// owners' review request the rules decide, in the application's words and
+// with its links.
+func seedCreated(c GrantChange) FollowUp {
+	events, askOwners := policy.GrantCreated(c.Subject, c.Status, c.ByOwner)
+	up := FollowUp{Events: events}
+	if askOwners {
+		up.Notices = []Notice{{OwnersOf: c.OrgID, Except: c.UserID,
+			Message: policy.RequestNotice(c.Subject), Link: paths.GrantRequest(c.Subject.Org, c.GrantID)}}
+	}
+	return up
 }

@@ -235,6 +235,7 @@ func TestSessionUserSeesUnreadChanges(t *testing.T) {
 		Kind: policy.KindFineGrained, OrgID: d.orgs["octo-org"], OrgVersion: p.Version,
 		FineGrained: policy.TokenRequest{Name: "asks", ExpiresInDays: 30, Selection: policy.SelectAll,
 			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantPending},
+		Follow: seedCreated,
 	}); err != nil {
 		t.Fatal(err)
 	}

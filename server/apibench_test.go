@@ -22,6 +22,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/server"
 )
 
@@ -140,7 +141,7 @@ func apiSetup() error {
 			} else {
 				nt.Classic = policy.ClassicRequest{Note: fmt.Sprintf("%s-%04d", name, i), ExpiresInDays: 30, Scopes: []string{"repo"}}
 			}
-			if _, err := store.CreateToken(ctx, nt); err != nil {
+			if _, err := (service.Tokens{Store: store}).Add(ctx, nt); err != nil {
 				return nil, fmt.Errorf("token %s %d: %w", name, i, err)
 			}
 			secrets = append(secrets, secret)

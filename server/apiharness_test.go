@@ -61,7 +61,7 @@ func (a *app) newFineGrained(login, name string, spec fgSpec) string {
 			nt.FineGrained.Status = policy.GrantApproved
 		}
 	}
-	if _, err := a.store.CreateToken(ctx, nt); err != nil {
+	if _, err := a.tokenFlows().Add(ctx, nt); err != nil {
 		a.t.Fatal(err)
 	}
 	return secret

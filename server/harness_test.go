@@ -22,6 +22,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/server"
 )
 
@@ -31,6 +32,10 @@ type app struct {
 	srv   *httptest.Server
 	store *db.Store
 }
+
+// tokenFlows is the token flows on the app's store, for tests that set tokens
+// up as their owners would.
+func (a *app) tokenFlows() service.Tokens { return service.Tokens{Store: a.store, Random: rand.Reader} }
 
 func newApp(t *testing.T) *app {
 	t.Helper()
@@ -423,7 +428,7 @@ func (a *app) addRequest(login, org, name string, perms map[string]policy.Level)
 	if perms == nil {
 		perms = map[string]policy.Level{policy.Metadata: policy.LevelRead}
 	}
-	if _, err := a.store.CreateToken(ctx, db.NewToken{
+	if _, err := a.tokenFlows().Add(ctx, db.NewToken{
 		UserID: a.userID(login), Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
 		Kind: policy.KindFineGrained, OrgID: orgID, OrgVersion: p.Version,
 		FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Justification: "Needed for " + name,
