@@ -33,7 +33,7 @@ func newSecret(t *testing.T, d demo, name string) ([]byte, int64) {
 		Kind: policy.KindFineGrained, OrgID: d.orgs["octo-org"], OrgVersion: p.Version,
 		FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Selection: policy.SelectAll,
 			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantApproved},
-		Follow: seedCreated,
+		Follow: tkCreated,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestCloseFlushesLastUses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SeedDemo(ctx, demoHash); err != nil {
+	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
 		t.Fatal(err)
 	}
 	var tokenID, userID int64

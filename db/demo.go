@@ -6,13 +6,13 @@ import (
 	"database/sql"
 
 	"patpolicy/policy"
-	"patpolicy/web/paths"
 )
 
 // SeedDemo loads the demo dataset into an empty database and reports whether
 // it did; a database holding any user is left as it is. Every demo account
-// gets passwordHash.
-func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error) {
+// gets passwordHash, and each token made for an organization what created
+// has follow its creation in the application (nil: nothing).
+func (s *Store) SeedDemo(ctx context.Context, passwordHash string, created Follow) (bool, error) {
 	seeded := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -81,7 +81,7 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error)
 				return err
 			}
 		}
-		if err := s.seedDemoTokens(ctx, tx, ids, orgIDs); err != nil {
+		if err := s.seedDemoTokens(ctx, tx, ids, orgIDs, created); err != nil {
 			return err
 		}
 		seeded = true
@@ -91,8 +91,9 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (bool, error)
 }
 
 // seedDemoTokens adds the demo's tokens: two pending requests to octo-org
-// and an owner's approved token. Their secrets are random and never shown.
-func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[string]int64) error {
+// and an owner's approved token, with what created has follow them. Their
+// secrets are random and never shown.
+func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[string]int64, created Follow) error {
 	var repo int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM repositories WHERE org_id = ? AND name = 'octo-api'`, orgs["octo-org"]).Scan(&repo); err != nil {
 		return err
@@ -118,24 +119,10 @@ func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[
 		}
 		if _, err := s.insertToken(ctx, tx, NewToken{
 			UserID: users[t.user], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"], Follow: seedCreated,
+			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"], Follow: created,
 		}); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// seedCreated is what a token created for an organization brings with it
-// in the seeded data, as in the application: the audit events and the
-// owners' review request the rules decide, in the application's words and
-// with its links.
-func seedCreated(c GrantChange) FollowUp {
-	events, askOwners := policy.GrantCreated(c.Subject, c.Status, c.ByOwner)
-	up := FollowUp{Events: events}
-	if askOwners {
-		up.Notices = []Notice{{OwnersOf: c.OrgID, Except: c.UserID,
-			Message: policy.RequestNotice(c.Subject), Link: paths.GrantRequest(c.Subject.Org, c.GrantID)}}
-	}
-	return up
 }

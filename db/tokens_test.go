@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // tkRepoIDs maps an organization's repository names to their ids.
@@ -39,7 +40,7 @@ func tkTryCreate(t *testing.T, d demo, user, org string, req policy.TokenRequest
 		t.Fatal(err)
 	}
 	nt := NewToken{UserID: d.users[user], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-		Kind: policy.KindFineGrained, FineGrained: req, Follow: seedCreated}
+		Kind: policy.KindFineGrained, FineGrained: req, Follow: tkCreated}
 	if org != "" {
 		nt.OrgID = d.orgs[org]
 		nt.OrgVersion = orgPolicy(t, d.s, nt.OrgID).Version
@@ -48,8 +49,19 @@ func tkTryCreate(t *testing.T, d demo, user, org string, req policy.TokenRequest
 	return id, secret, err
 }
 
-// tkDeleted and tkCancelled have a token's deletion and a request's cancel
-// followed by what the application records of them.
+// tkCreated, tkDeleted and tkCancelled have a token's creation, its
+// deletion and a request's cancel followed by what the application records
+// of them (the store takes what it is given).
+func tkCreated(c GrantChange) FollowUp {
+	events, askOwners := policy.GrantCreated(c.Subject, c.Status, c.ByOwner)
+	up := FollowUp{Events: events}
+	if askOwners {
+		up.Notices = []Notice{{OwnersOf: c.OrgID, Except: c.UserID,
+			Message: policy.RequestNotice(c.Subject), Link: paths.GrantRequest(c.Subject.Org, c.GrantID)}}
+	}
+	return up
+}
+
 func tkDeleted(c GrantChange) FollowUp {
 	return FollowUp{Events: policy.GrantDeleted(c.Subject, c.Status)}
 }
@@ -416,7 +428,7 @@ func TestCreateTokenStale(t *testing.T) {
 			t.Fatal(err)
 		}
 		return NewToken{UserID: d.users["mona"], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-			Kind: policy.KindFineGrained, FineGrained: req, OrgID: org, OrgVersion: version, Follow: seedCreated}
+			Kind: policy.KindFineGrained, FineGrained: req, OrgID: org, OrgVersion: version, Follow: tkCreated}
 	}
 
 	// An owner set a 30-day maximum since the form was checked.

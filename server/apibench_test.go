@@ -22,8 +22,8 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
-	"patpolicy/service"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // The API's hot path, GET /api/v3/repos/{owner}/{repo} with a token, on the

@@ -22,8 +22,8 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
-	"patpolicy/service"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // app is a server on the demo dataset with a fresh database.
@@ -306,7 +306,7 @@ func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 	}
 	t.Cleanup(func() { store.Close() })
 	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	if _, err := store.SeedDemo(ctx, string(hash)); err != nil {
+	if _, err := store.SeedDemo(ctx, string(hash), service.Created); err != nil {
 		t.Fatal(err)
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)

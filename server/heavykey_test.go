@@ -17,6 +17,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/policy"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // The heavy lane tells requests apart by the organization of the path,
@@ -31,7 +32,7 @@ func TestHeavyRequestsAreKeyedByOrganizationAndUser(t *testing.T) {
 	}
 	defer store.Close()
 	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	if _, err := store.SeedDemo(ctx, string(hash)); err != nil {
+	if _, err := store.SeedDemo(ctx, string(hash), service.Created); err != nil {
 		t.Fatal(err)
 	}
 	owner, err := store.CredentialsFor(ctx, "octo-owner")

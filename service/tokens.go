@@ -137,7 +137,7 @@ func (s Tokens) create(ctx context.Context, nt db.NewToken) (Issued, error) {
 // follows its creation; the creations above, and tests that need to know
 // the secret in advance, come through here.
 func (s Tokens) Add(ctx context.Context, nt db.NewToken) (int64, error) {
-	nt.Follow = created
+	nt.Follow = Created
 	return s.Store.CreateToken(ctx, nt)
 }
 
@@ -154,10 +154,11 @@ func (s Tokens) Cancel(ctx context.Context, userID, tokenID int64) error {
 	return s.Store.CancelRequest(ctx, userID, tokenID, cancelled)
 }
 
-// created is what a new grant brings with it: the audit events the rules
+// Created is what a new grant brings with it: the audit events the rules
 // give, and for a request to review, a notification of every owner of the
-// organization but the requester, linking to the request.
-func created(c db.GrantChange) db.FollowUp {
+// organization but the requester, linking to the request. The demo data
+// is seeded with it too.
+func Created(c db.GrantChange) db.FollowUp {
 	events, askOwners := policy.GrantCreated(c.Subject, c.Status, c.ByOwner)
 	up := db.FollowUp{Events: events}
 	if askOwners {
