@@ -105,36 +105,34 @@ func TestCreateFineGrainedChecksAgainAgainstAPolicySavedMeanwhile(t *testing.T) 
 	}
 }
 
-func TestCreateFineGrainedGivesUpWhenThePolicyKeepsChanging(t *testing.T) {
-	s, mona := newSavingStore(t, 1000)
-	before := monaTokens(t, s, mona)
-	req := ninetyDays(mona)
-	req.Input.Expiration = "7"
-	_, _, err := service.Tokens{Store: s, Random: rand.Reader}.CreateFineGrained(context.Background(), req)
-	if !errors.Is(err, service.ErrKeepsChanging) {
-		t.Fatalf("CreateFineGrained = %v, want ErrKeepsChanging", err)
-	}
-	if s.create != 3 {
-		t.Errorf("%d creations tried, want 3", s.create)
-	}
-	if n := monaTokens(t, s, mona); n != before {
-		t.Errorf("mona has %d tokens, want %d", n, before)
-	}
-}
-
-func TestCreateFineGrainedSucceedsOnceThePolicyHoldsStill(t *testing.T) {
-	s, mona := newSavingStore(t, 2)
-	before := monaTokens(t, s, mona)
-	req := ninetyDays(mona)
-	req.Input.Expiration = "7"
-	issued, _, err := service.Tokens{Store: s, Random: rand.Reader}.CreateFineGrained(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.create != 3 || issued.ID == 0 || issued.Secret == "" {
-		t.Errorf("after %d tries: %+v", s.create, issued)
-	}
-	if n := monaTokens(t, s, mona); n != before+1 {
-		t.Errorf("mona has %d tokens, want %d", n, before+1)
+func TestCreateFineGrainedRetriesAStaleVersion(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		saves     int // policy saves under the creation
+		want      error
+		newTokens int
+	}{
+		{"gives up when the policy keeps changing", 1000, service.ErrKeepsChanging, 0},
+		{"succeeds once the policy holds still", 2, nil, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, mona := newSavingStore(t, c.saves)
+			before := monaTokens(t, s, mona)
+			req := ninetyDays(mona)
+			req.Input.Expiration = "7"
+			issued, _, err := service.Tokens{Store: s, Random: rand.Reader}.CreateFineGrained(context.Background(), req)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("CreateFineGrained = %v, want %v", err, c.want)
+			}
+			if s.create != 3 {
+				t.Errorf("%d creations tried, want 3", s.create)
+			}
+			if err == nil && (issued.ID == 0 || issued.Secret == "") {
+				t.Errorf("issued %+v", issued)
+			}
+			if n := monaTokens(t, s, mona); n != before+c.newTokens {
+				t.Errorf("mona has %d tokens, want %d", n, before+c.newTokens)
+			}
+		})
 	}
 }
