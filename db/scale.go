@@ -559,7 +559,7 @@ func (g *scaleGen) tokens() (int, error) {
 			return 0, err
 		}
 
-		// What insertGrant, Decide and DeleteToken would have recorded.
+		// What the application records of a creation, a review and a deletion.
 		subject := policy.TokenSubject{Name: name, Owner: g.logins[user], Org: o.login}
 		event := func(at time.Time, actor int64, action, note string) {
 			ev := policy.GrantEvent(action, subject, note)
