@@ -22,6 +22,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/server"
+	"patpolicy/service"
 	"patpolicy/web/session"
 )
 
@@ -179,7 +180,7 @@ func run(cfg config, logger *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		seeded, err := store.SeedDemo(ctx, string(hash))
+		seeded, err := store.SeedDemo(ctx, string(hash), service.Created)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

@@ -113,7 +113,7 @@ func TestConcurrentSavesAcrossStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if ok, err := a.SeedDemo(ctx, demoHash); err != nil || !ok {
+	if ok, err := a.SeedDemo(ctx, demoHash, tkCreated); err != nil || !ok {
 		t.Fatalf("SeedDemo = %v, %v", ok, err)
 	}
 	b, err := Open(ctx, path)

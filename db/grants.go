@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // GrantQuery selects a page of an organization's grants in one status,
@@ -420,7 +420,7 @@ func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID
 		events = append(events, policy.GrantEvent(policy.DecisionAction(to), r.subject, auditNote))
 		subjects = append(subjects, r.subject)
 		if err := s.notify(ctx, tx, r.user, policy.DecisionNotice(to, r.subject, reason),
-			"/settings/personal-access-tokens/"+strconv.FormatInt(r.token, 10)); err != nil {
+			paths.Token(policy.KindFineGrained, r.token)); err != nil {
 			return nil, err
 		}
 	}

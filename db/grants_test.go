@@ -48,7 +48,7 @@ func grBulkPending(t *testing.T, d demo, org, prefix string, n int) []int64 {
 				Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret), Kind: policy.KindFineGrained,
 				OrgID: d.orgs[org], FineGrained: policy.TokenRequest{Name: fmt.Sprintf("%s%03d", prefix, i), ExpiresInDays: 30,
 					Justification: "needed", Selection: policy.SelectAll, Status: policy.GrantPending,
-					Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}}})
+					Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}}, Follow: tkCreated})
 			if err != nil {
 				return err
 			}

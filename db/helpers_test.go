@@ -50,7 +50,7 @@ func seededWithDemoEvents(tb testing.TB) demo {
 	tb.Helper()
 	ctx := context.Background()
 	s := openTest(tb)
-	ok, err := s.SeedDemo(ctx, demoHash)
+	ok, err := s.SeedDemo(ctx, demoHash, tkCreated)
 	if err != nil || !ok {
 		tb.Fatalf("SeedDemo = %v, %v; want true, nil", ok, err)
 	}

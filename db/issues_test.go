@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"patpolicy/policy"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"patpolicy/policy"
 )
 
 func TestCreateIssueNumbersPerRepository(t *testing.T) {
@@ -51,7 +52,7 @@ func TestCreateIssueNumbersPerRepository(t *testing.T) {
 	if is, err := d.s.CreateIssue(ctx, NewIssue{RepoID: api, UserID: d.users["hubot"], Title: "no token"}); err != nil || is.TokenID != 0 || is.Number != 3 || is.UserLogin != "hubot" {
 		t.Errorf("issue without a token: %+v, %v", is, err)
 	}
-	if err := d.s.DeleteToken(ctx, d.users["mona"], tok); err != nil {
+	if err := d.s.DeleteToken(ctx, d.users["mona"], tok, tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, d.s, `SELECT count(*) FROM issues`); n != 6 {

@@ -65,3 +65,32 @@ func (s *Store) notify(ctx context.Context, tx *sql.Tx, userID int64, message, l
 		userID, message, link, timestamp(s.now()))
 	return err
 }
+
+// Notice is a notification to store: to one user, or to every owner of an
+// organization but one. Its words and link are the caller's: the store
+// writes what it is given.
+type Notice struct {
+	// UserID is the one user told, 0 when OwnersOf is set.
+	UserID int64
+	// OwnersOf tells every owner of this organization but Except.
+	OwnersOf int64
+	Except   int64
+	Message  string
+	Link     string
+}
+
+// deliver stores notices in the transaction of the change they follow.
+func (s *Store) deliver(ctx context.Context, tx *sql.Tx, notices []Notice) error {
+	for _, n := range notices {
+		var err error
+		if n.OwnersOf != 0 {
+			err = s.notifyOwners(ctx, tx, n.OwnersOf, n.Except, n.Message, n.Link)
+		} else {
+			err = s.notify(ctx, tx, n.UserID, n.Message, n.Link)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

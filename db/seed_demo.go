@@ -10,8 +10,9 @@ import (
 
 // SeedDemo loads the demo dataset into an empty database and reports whether
 // it did; a database holding any user is left as it is. Every demo account
-// gets passwordHash.
-func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (_ bool, err error) {
+// gets passwordHash, and each token made for an organization what created
+// has follow its creation in the application (nil: nothing).
+func (s *Store) SeedDemo(ctx context.Context, passwordHash string, created Follow) (_ bool, err error) {
 	defer failed(&err, "seed demo")
 	seeded := false
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
@@ -81,7 +82,7 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (_ bool, err 
 				return err
 			}
 		}
-		if err := s.seedDemoTokens(ctx, tx, ids, orgIDs); err != nil {
+		if err := s.seedDemoTokens(ctx, tx, ids, orgIDs, created); err != nil {
 			return err
 		}
 		seeded = true
@@ -91,8 +92,9 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string) (_ bool, err 
 }
 
 // seedDemoTokens adds the demo's tokens: two pending requests to octo-org
-// and an owner's approved token. Their secrets are random and never shown.
-func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[string]int64) error {
+// and an owner's approved token, with what created has follow them. Their
+// secrets are random and never shown.
+func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[string]int64, created Follow) error {
 	var repo int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM repositories WHERE org_id = ? AND name = 'octo-api'`, orgs["octo-org"]).Scan(&repo); err != nil {
 		return err
@@ -118,7 +120,7 @@ func (s *Store) seedDemoTokens(ctx context.Context, tx *sql.Tx, users, orgs map[
 		}
 		if _, err := s.insertToken(ctx, tx, NewToken{
 			UserID: users[t.user], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"],
+			Kind: policy.KindFineGrained, FineGrained: t.req, OrgID: orgs["octo-org"], Follow: created,
 		}); err != nil {
 			return err
 		}

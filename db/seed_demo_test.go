@@ -194,7 +194,7 @@ func TestSeedDemoTwiceChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	before := dump(t, d.s)
-	ok, err := d.s.SeedDemo(ctx, "another-hash")
+	ok, err := d.s.SeedDemo(ctx, "another-hash", tkCreated)
 	if err != nil || ok {
 		t.Fatalf("second SeedDemo = %v, %v; want false, nil", ok, err)
 	}
@@ -210,7 +210,7 @@ func TestSeedDemoLeavesNonEmptyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := dump(t, s)
-	ok, err := s.SeedDemo(ctx, demoHash)
+	ok, err := s.SeedDemo(ctx, demoHash, tkCreated)
 	if err != nil || ok {
 		t.Fatalf("SeedDemo on a non-empty database = %v, %v; want false, nil", ok, err)
 	}

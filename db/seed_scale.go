@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // ScaleSpec sizes a scale dataset (see SeedScale). Zero Orgs, Users and
@@ -559,20 +560,19 @@ func (g *scaleGen) tokens() (int, error) {
 			return 0, err
 		}
 
-		// What insertGrant, Decide and DeleteToken would have recorded.
+		// What the application records of a creation, a review and a deletion.
 		subject := policy.TokenSubject{Name: name, Owner: g.logins[user], Org: o.login}
 		event := func(at time.Time, actor int64, action, note string) {
 			ev := policy.GrantEvent(action, subject, note)
 			events = append(events, scaleEvent{at: timestamp(at), org: o.id, actor: actor, action: ev.Action, details: ev.Details})
 		}
 		if byOwner {
-			event(created, user, policy.ActionAccessGranted, "created by an owner, no approval needed")
+			event(created, user, policy.ActionAccessGranted, policy.NoteCreatedByOwner)
 			continue
 		}
 		event(created, user, policy.ActionRequestCreated, "")
 		notes = append(notes, scaleNote{at: ts, user: g.owner, read: slot.status != policy.GrantPending,
-			message: fmt.Sprintf("%s requests access to %s with token “%s”.", subject.Owner, subject.Org, subject.Name),
-			link:    fmt.Sprintf("/organizations/%s/settings/personal-access-token-requests/%d", o.login, grantID)})
+			message: policy.RequestNotice(subject), link: paths.OrgRequest(o.login, grantID)})
 		switch slot.status {
 		case policy.GrantApproved, policy.GrantDenied, policy.GrantRevoked:
 			note := ""
@@ -583,12 +583,12 @@ func (g *scaleGen) tokens() (int, error) {
 				event(approved, g.owner, policy.ActionAccessGranted, "")
 				notes = append(notes, scaleNote{at: timestamp(approved), user: user, read: true,
 					message: policy.DecisionNotice(policy.GrantApproved, subject, ""),
-					link:    fmt.Sprintf("/settings/personal-access-tokens/%d", tokenID)})
+					link:    paths.Token(policy.KindFineGrained, tokenID)})
 			}
 			event(decided, g.owner, policy.DecisionAction(slot.status), note)
 			notes = append(notes, scaleNote{at: timestamp(decided), user: user, read: r.IntN(4) != 0,
 				message: policy.DecisionNotice(slot.status, subject, reason),
-				link:    fmt.Sprintf("/settings/personal-access-tokens/%d", tokenID)})
+				link:    paths.Token(policy.KindFineGrained, tokenID)})
 		}
 	}
 	if err := errors.Join(tokens.close(), perms.close(), repos.close(), grants.close()); err != nil {

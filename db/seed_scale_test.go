@@ -48,7 +48,7 @@ func scaleTest(tb testing.TB) (*Store, ScaleInfo) {
 			return
 		}
 		sharedScale.s = s
-		if _, err := s.SeedDemo(ctx, demoHash); err != nil {
+		if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
 			sharedScale.err = err
 			return
 		}

@@ -235,6 +235,7 @@ func TestSessionUserSeesUnreadChanges(t *testing.T) {
 		Kind: policy.KindFineGrained, OrgID: d.orgs["octo-org"], OrgVersion: p.Version,
 		FineGrained: policy.TokenRequest{Name: "asks", ExpiresInDays: 30, Selection: policy.SelectAll,
 			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantPending},
+		Follow: tkCreated,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestSessionsEndedByAnotherProcessStopAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer server.Close()
-	if _, err := server.SeedDemo(ctx, demoHash); err != nil {
+	if _, err := server.SeedDemo(ctx, demoHash, tkCreated); err != nil {
 		t.Fatal(err)
 	}
 	mona, err := server.CredentialsFor(ctx, "mona")

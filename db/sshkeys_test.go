@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"patpolicy/policy"
 	"slices"
 	"testing"
 	"time"
+
+	"patpolicy/policy"
 )
 
 func TestSSHKeys(t *testing.T) {
@@ -74,7 +75,7 @@ func TestSSHKeys(t *testing.T) {
 	}
 
 	// A key outlives the token that added it.
-	if err := d.s.DeleteToken(ctx, mona, tok); err != nil {
+	if err := d.s.DeleteToken(ctx, mona, tok, tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	got, total := page(mona, 1, 100)

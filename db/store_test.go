@@ -110,7 +110,7 @@ func TestReopenExistingDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	if ok, err := s.SeedDemo(ctx, demoHash); err != nil || !ok {
+	if ok, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil || !ok {
 		t.Fatalf("SeedDemo = %v, %v", ok, err)
 	}
 	migrationsApplied := count(t, s, `SELECT count(*) FROM goose_db_version`)

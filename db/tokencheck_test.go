@@ -33,6 +33,7 @@ func newSecret(t *testing.T, d demo, name string) ([]byte, int64) {
 		Kind: policy.KindFineGrained, OrgID: d.orgs["octo-org"], OrgVersion: p.Version,
 		FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Selection: policy.SelectAll,
 			Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantApproved},
+		Follow: tkCreated,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestReadCacheSeesEveryCommit(t *testing.T) {
 		t.Errorf("after restricting: %+v", after.Effective)
 	}
 
-	if err := d.s.DeleteToken(ctx, d.users["mona"], id); err != nil {
+	if err := d.s.DeleteToken(ctx, d.users["mona"], id, tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.s.TokenByHash(ctx, hash); !errors.Is(err, ErrNotFound) {
@@ -187,7 +188,7 @@ func TestFlushLastUsesKeepsTheNewest(t *testing.T) {
 	}
 	// A token deleted before the flush is skipped, and the flush succeeds.
 	d.s.TouchToken(id, t1.Add(time.Hour))
-	if err := d.s.DeleteToken(ctx, d.users["mona"], id); err != nil {
+	if err := d.s.DeleteToken(ctx, d.users["mona"], id, tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.s.FlushLastUses(ctx); err != nil {
@@ -210,7 +211,7 @@ func TestCloseFlushesLastUses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SeedDemo(ctx, demoHash); err != nil {
+	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
 		t.Fatal(err)
 	}
 	var tokenID, userID int64
@@ -316,7 +317,7 @@ func TestTokenRowsOutliveDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for tokenID, h := range map[int64][]byte{id: hash, classicID: policy.HashToken(secret)} {
-		if err := d.s.DeleteToken(ctx, d.users["mona"], tokenID); err != nil {
+		if err := d.s.DeleteToken(ctx, d.users["mona"], tokenID, tkDeleted); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.s.TokenByHash(ctx, h); !errors.Is(err, ErrNotFound) {

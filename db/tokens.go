@@ -79,6 +79,52 @@ type NewToken struct {
 	// OrgVersion is the version of the organization's policy the request
 	// was checked against; a save since then makes the creation ErrStale.
 	OrgVersion int
+	// Follow decides what the new grant of a token for an organization
+	// brings with it (nil: nothing).
+	Follow Follow
+}
+
+// GrantChange is what the transaction of a change to a token knows of the
+// token's grant, for the caller to decide what follows the change.
+type GrantChange struct {
+	TokenID int64
+	GrantID int64
+	OrgID   int64
+	// UserID is the token's owner, who made the change.
+	UserID  int64
+	Subject policy.TokenSubject
+	// Status is the new grant's status, or the status of the grant being
+	// withdrawn.
+	Status policy.GrantStatus
+	// ByOwner tells, for a new grant, whether its requester owns the
+	// organization.
+	ByOwner bool
+}
+
+// FollowUp is what a change to a token brings with it, stored in the
+// change's transaction: events in the organization's audit log, acted by
+// the token's owner, and notifications.
+type FollowUp struct {
+	Events  []policy.Event
+	Notices []Notice
+}
+
+// Follow decides, inside a change's transaction, what follows it.
+type Follow func(GrantChange) FollowUp
+
+// follow stores what f decides follows change c.
+func (s *Store) follow(ctx context.Context, tx *sql.Tx, f Follow, c GrantChange) error {
+	if f == nil {
+		return nil
+	}
+	up := f(c)
+	if err := s.deliver(ctx, tx, up.Notices); err != nil {
+		return err
+	}
+	if len(up.Events) == 0 {
+		return nil
+	}
+	return s.recordEvents(ctx, tx, "org_id", c.OrgID, c.UserID, up.Events)
 }
 
 // ReposOf lists an organization's repositories by name. The list is shared
@@ -111,9 +157,9 @@ func (s *Store) loadRepos(ctx context.Context, orgID int64) ([]Repo, error) {
 }
 
 // CreateToken stores a new token. A fine-grained token for an organization
-// gets its grant in the status the request was checked into, with its audit
-// events and the notifications of the organization's owners (for a pending
-// request) in the same transaction.
+// gets its grant in the status the request was checked into, with what
+// nt.Follow decides follows it (audit events, notifications) in the same
+// transaction.
 func (s *Store) CreateToken(ctx context.Context, nt NewToken) (_ int64, err error) {
 	defer failed(&err, "create token")
 	var id int64
@@ -210,8 +256,8 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken) (int64
 	return id, err
 }
 
-// insertGrant adds a new token's grant, its filter keys, audit events and
-// notifications.
+// insertGrant adds a new token's grant, its filter keys, and what nt's
+// Follow decides follows it.
 func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, tokenID int64, nt NewToken) error {
 	r := nt.FineGrained
 	now := timestamp(s.now())
@@ -236,28 +282,13 @@ func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, tokenID int64, nt N
 	if err != nil {
 		return err
 	}
-	var events []policy.Event
 	var isOwner bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ? AND user_id = ? AND role = 'owner')`,
 		nt.OrgID, nt.UserID).Scan(&isOwner); err != nil {
 		return err
 	}
-	switch {
-	case r.Status == policy.GrantPending:
-		events = append(events, policy.GrantEvent(policy.ActionRequestCreated, subject, ""))
-		if err := s.notifyOwners(ctx, tx, nt.OrgID, nt.UserID,
-			fmt.Sprintf("%s requests access to %s with token “%s”.", subject.Owner, subject.Org, subject.Name),
-			fmt.Sprintf("/organizations/%s/settings/personal-access-token-requests/%d", subject.Org, grantID)); err != nil {
-			return err
-		}
-	case isOwner:
-		events = append(events, policy.GrantEvent(policy.ActionAccessGranted, subject, "created by an owner, no approval needed"))
-	default:
-		events = append(events,
-			policy.GrantEvent(policy.ActionRequestCreated, subject, ""),
-			policy.GrantEvent(policy.ActionAccessGranted, subject, "approval is not required"))
-	}
-	return s.recordEvents(ctx, tx, "org_id", nt.OrgID, nt.UserID, events)
+	return s.follow(ctx, tx, nt.Follow, GrantChange{TokenID: tokenID, GrantID: grantID, OrgID: nt.OrgID, UserID: nt.UserID,
+		Subject: subject, Status: r.Status, ByOwner: isOwner})
 }
 
 // grantKeys are the filter keys of a new grant (see grant_keys).
@@ -415,9 +446,9 @@ func (s *Store) fillDetails(ctx context.Context, ts []*Token) error {
 }
 
 // DeleteToken deletes one of a user's tokens. If it had access to an
-// organization, or was waiting for it, the organization's audit log says
-// so in the same transaction.
-func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) (err error) {
+// organization, or was waiting for it, what follow decides follows the
+// withdrawal of its grant is stored in the same transaction.
+func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64, follow Follow) (err error) {
 	defer failed(&err, "delete token")
 	return s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
 		var grantID, orgID int64
@@ -432,23 +463,8 @@ func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) (err err
 			return err
 		}
 		if grantID != 0 {
-			var ev policy.Event
-			subject, err := tokenSubject(ctx, tx, grantID)
-			if err != nil {
-				return err
-			}
-			switch policy.GrantStatus(status) {
-			case policy.GrantPending:
-				ev = policy.GrantEvent(policy.ActionRequestCancelled, subject, "deleted by its owner")
-			case policy.GrantApproved:
-				ev = policy.GrantEvent(policy.ActionAccessRevoked, subject, "deleted by its owner")
-			}
-			if ev.Action != "" {
-				if err := s.recordEvents(ctx, tx, "org_id", orgID, userID, []policy.Event{ev}); err != nil {
-					return err
-				}
-			}
-			if err := s.withdraw(ctx, tx, grantID, orgID, subject, policy.GrantStatus(status)); err != nil {
+			if err := s.withdrawGrant(ctx, tx, follow, GrantChange{TokenID: tokenID, GrantID: grantID, OrgID: orgID, UserID: userID,
+				Status: policy.GrantStatus(status)}); err != nil {
 				return err
 			}
 		}
@@ -461,8 +477,9 @@ func (s *Store) DeleteToken(ctx context.Context, userID, tokenID int64) (err err
 var ErrNotPending = errors.New("request is no longer pending")
 
 // CancelRequest withdraws a user's pending request: the token, useless
-// without it, goes too, and the organization's log records the cancel.
-func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) (err error) {
+// without it, goes too, with what follow decides follows the cancel, in the
+// same transaction.
+func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64, follow Follow) (err error) {
 	defer failed(&err, "cancel request")
 	return s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
 		var grantID, orgID int64
@@ -479,20 +496,26 @@ func (s *Store) CancelRequest(ctx context.Context, userID, tokenID int64) (err e
 		if policy.GrantStatus(status) != policy.GrantPending {
 			return ErrNotPending
 		}
-		subject, err := tokenSubject(ctx, tx, grantID)
-		if err != nil {
-			return err
-		}
-		if err := s.recordEvents(ctx, tx, "org_id", orgID, userID,
-			[]policy.Event{policy.GrantEvent(policy.ActionRequestCancelled, subject, "")}); err != nil {
-			return err
-		}
-		if err := s.withdraw(ctx, tx, grantID, orgID, subject, policy.GrantPending); err != nil {
+		if err := s.withdrawGrant(ctx, tx, follow, GrantChange{TokenID: tokenID, GrantID: grantID, OrgID: orgID, UserID: userID,
+			Status: policy.GrantPending}); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, tokenID)
 		return err
 	})
+}
+
+// withdrawGrant stores what follows the withdrawal of c's grant, whose
+// token is being deleted, and remembers the grant.
+func (s *Store) withdrawGrant(ctx context.Context, tx *sql.Tx, follow Follow, c GrantChange) error {
+	var err error
+	if c.Subject, err = tokenSubject(ctx, tx, c.GrantID); err != nil {
+		return err
+	}
+	if err := s.follow(ctx, tx, follow, c); err != nil {
+		return err
+	}
+	return s.withdraw(ctx, tx, c.GrantID, c.OrgID, c.Subject, c.Status)
 }
 
 // withdraw remembers a grant whose token is being deleted, what it was and

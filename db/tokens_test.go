@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // tkRepoIDs maps an organization's repository names to their ids.
@@ -39,7 +40,7 @@ func tkTryCreate(t *testing.T, d demo, user, org string, req policy.TokenRequest
 		t.Fatal(err)
 	}
 	nt := NewToken{UserID: d.users[user], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-		Kind: policy.KindFineGrained, FineGrained: req}
+		Kind: policy.KindFineGrained, FineGrained: req, Follow: tkCreated}
 	if org != "" {
 		nt.OrgID = d.orgs[org]
 		nt.OrgVersion = orgPolicy(t, d.s, nt.OrgID).Version
@@ -47,6 +48,25 @@ func tkTryCreate(t *testing.T, d demo, user, org string, req policy.TokenRequest
 	id, err := d.s.CreateToken(context.Background(), nt)
 	return id, secret, err
 }
+
+// tkCreated, tkDeleted and tkCancelled have a token's creation, its
+// deletion and a request's cancel followed by what the application records
+// of them (the store takes what it is given).
+func tkCreated(c GrantChange) FollowUp {
+	events, askOwners := policy.GrantCreated(c.Subject, c.Status, c.ByOwner)
+	up := FollowUp{Events: events}
+	if askOwners {
+		up.Notices = []Notice{{OwnersOf: c.OrgID, Except: c.UserID,
+			Message: policy.RequestNotice(c.Subject), Link: paths.OrgRequest(c.Subject.Org, c.GrantID)}}
+	}
+	return up
+}
+
+func tkDeleted(c GrantChange) FollowUp {
+	return FollowUp{Events: policy.GrantDeleted(c.Subject, c.Status)}
+}
+
+func tkCancelled(c GrantChange) FollowUp { return FollowUp{Events: policy.GrantCancelled(c.Subject)} }
 
 func tkCreate(t *testing.T, d demo, user, org string, req policy.TokenRequest) (int64, string) {
 	t.Helper()
@@ -408,7 +428,7 @@ func TestCreateTokenStale(t *testing.T) {
 			t.Fatal(err)
 		}
 		return NewToken{UserID: d.users["mona"], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
-			Kind: policy.KindFineGrained, FineGrained: req, OrgID: org, OrgVersion: version}
+			Kind: policy.KindFineGrained, FineGrained: req, OrgID: org, OrgVersion: version, Follow: tkCreated}
 	}
 
 	// An owner set a 30-day maximum since the form was checked.
@@ -489,7 +509,7 @@ func TestCreateTokenDuplicateName(t *testing.T) {
 		t.Errorf("a refused classic duplicate wrote:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	// Once deleted, the name is free again.
-	if err := d.s.DeleteToken(ctx, d.users["mona"], tkTokenID(t, d, "mona", "deploy-bot")); err != nil {
+	if err := d.s.DeleteToken(ctx, d.users["mona"], tkTokenID(t, d, "mona", "deploy-bot"), tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := tkTryCreate(t, d, "mona", "octo-org", dupe); err != nil {
@@ -658,14 +678,14 @@ func TestDeleteToken(t *testing.T) {
 				if login == tt.user {
 					continue
 				}
-				if err := d.s.DeleteToken(ctx, d.users[login], tt.token); !errors.Is(err, ErrNotFound) {
+				if err := d.s.DeleteToken(ctx, d.users[login], tt.token, tkDeleted); !errors.Is(err, ErrNotFound) {
 					t.Errorf("DeleteToken by %s: %v, want ErrNotFound", login, err)
 				}
 			}
 			if got := tkRowsOf(t, d.s, tt.token, grant); strings.HasPrefix(got, "0") {
 				t.Fatalf("token gone after others' deletes: %s", got)
 			}
-			if err := d.s.DeleteToken(ctx, d.users[tt.user], tt.token); err != nil {
+			if err := d.s.DeleteToken(ctx, d.users[tt.user], tt.token, tkDeleted); err != nil {
 				t.Fatalf("DeleteToken: %v", err)
 			}
 			if got := tkRowsOf(t, d.s, tt.token, grant); got != "0 0 0 0 0" {
@@ -679,7 +699,7 @@ func TestDeleteToken(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("events %q, want %q", got, want)
 			}
-			if err := d.s.DeleteToken(ctx, d.users[tt.user], tt.token); !errors.Is(err, ErrNotFound) {
+			if err := d.s.DeleteToken(ctx, d.users[tt.user], tt.token, tkDeleted); !errors.Is(err, ErrNotFound) {
 				t.Errorf("second DeleteToken: %v, want ErrNotFound", err)
 			}
 		})
@@ -720,7 +740,7 @@ func TestCancelRequest(t *testing.T) {
 		{mona, own, ErrNotFound},                           // no grant at all
 		{mona, 1 << 40, ErrNotFound},
 	} {
-		if err := d.s.CancelRequest(ctx, c.user, c.token); !errors.Is(err, c.want) {
+		if err := d.s.CancelRequest(ctx, c.user, c.token, tkCancelled); !errors.Is(err, c.want) {
 			t.Errorf("CancelRequest(%d, %d) = %v, want %v", c.user, c.token, err, c.want)
 		}
 	}
@@ -729,7 +749,7 @@ func TestCancelRequest(t *testing.T) {
 	}
 
 	eventsBefore := tkEvents(t, d.s, org)
-	if err := d.s.CancelRequest(ctx, mona, deploy); err != nil {
+	if err := d.s.CancelRequest(ctx, mona, deploy, tkCancelled); err != nil {
 		t.Fatalf("CancelRequest: %v", err)
 	}
 	if got := tkRowsOf(t, d.s, deploy, deployGrant); got != "0 0 0 0 0" {
@@ -739,7 +759,7 @@ func TestCancelRequest(t *testing.T) {
 	if want := []string{policy.ActionRequestCancelled + "|Token “deploy-bot” of mona on octo-org|mona"}; !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
-	if err := d.s.CancelRequest(ctx, mona, deploy); !errors.Is(err, ErrNotFound) {
+	if err := d.s.CancelRequest(ctx, mona, deploy, tkCancelled); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second cancel: %v, want ErrNotFound", err)
 	}
 }
@@ -788,10 +808,10 @@ func TestWithdrawnGrantsAreRememberedAndIDsNeverReused(t *testing.T) {
 	owner := func(token int64) int64 { return tkInt64(t, d.s, `SELECT user_id FROM tokens WHERE id = ?`, token) }
 	// The newest token goes: a cancel and a delete, each remembered for
 	// its organization only.
-	if err := d.s.CancelRequest(ctx, owner(tokens[1]), tokens[1]); err != nil {
+	if err := d.s.CancelRequest(ctx, owner(tokens[1]), tokens[1], tkCancelled); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.s.DeleteToken(ctx, owner(tokens[0]), tokens[0]); err != nil {
+	if err := d.s.DeleteToken(ctx, owner(tokens[0]), tokens[0], tkDeleted); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 	"patpolicy/views"
 	"patpolicy/web/access"
 	"patpolicy/web/paths"
@@ -27,9 +27,6 @@ type DeveloperStore interface {
 	TokensOf(ctx context.Context, userID int64, kind policy.Kind, before int64, limit int) ([]db.Token, error)
 	TokenOf(ctx context.Context, userID, tokenID int64) (db.Token, error)
 	TokenTargets(ctx context.Context, userID int64) ([]db.Target, error)
-	CreateToken(ctx context.Context, nt db.NewToken) (int64, error)
-	DeleteToken(ctx context.Context, userID, tokenID int64) error
-	CancelRequest(ctx context.Context, userID, tokenID int64) error
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
 	RoleIn(ctx context.Context, orgID, userID int64) (db.Role, error)
 	MembershipsOf(ctx context.Context, userID int64) ([]db.Membership, error)
@@ -111,8 +108,8 @@ type orgStanding struct {
 // classic tokens.
 type Developer struct {
 	Store DeveloperStore
-	// Random is the source of token secrets (crypto/rand.Reader).
-	Random io.Reader
+	// Tokens creates and withdraws the user's tokens.
+	Tokens service.Tokens
 	Now    func() time.Time
 }
 
@@ -252,7 +249,7 @@ func (h Developer) DeleteToken(c echo.Context) error {
 		return h.confirm(c, t, "Delete “"+t.Name+"”?",
 			"The token stops working at once, everywhere it is used. This cannot be undone.", "Delete token")
 	}
-	err = h.Store.DeleteToken(c.Request().Context(), t.UserID, t.ID)
+	err = h.Tokens.Delete(c.Request().Context(), t.UserID, t.ID)
 	if errors.Is(err, db.ErrNotFound) {
 		return echo.ErrNotFound
 	}
@@ -289,7 +286,7 @@ func (h Developer) CancelRequest(c echo.Context) error {
 		return h.confirm(c, t, "Cancel the request for “"+t.Name+"”?",
 			"The request is withdrawn and the token deleted: owners of "+t.OrgLogin+" can no longer approve it.", "Cancel request")
 	}
-	err = h.Store.CancelRequest(c.Request().Context(), t.UserID, t.ID)
+	err = h.Tokens.Cancel(c.Request().Context(), t.UserID, t.ID)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return echo.ErrNotFound
@@ -327,68 +324,30 @@ func (h Developer) CreateFineGrained(c echo.Context) error {
 	}
 	owner := form.Get("resource_owner")
 	in := tokenInput(form, owner)
-	for attempt := 0; ; attempt++ {
-		targets, err := h.Store.TokenTargets(ctx, user.ID)
-		if err != nil {
-			return err
-		}
-		nt := db.NewToken{UserID: user.ID, Kind: policy.KindFineGrained}
-		var target *policy.TokenTarget
-		if owner != selfOwner {
-			t, ok := findTarget(targets, owner)
-			if !ok || !t.Rules.Offered() {
-				errs := policy.Errors{{Field: policy.FieldResourceOwner, Message: "Choose a resource owner from the list."}}
-				return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
-			}
-			target, nt.OrgID, nt.OrgVersion = &t.Rules, t.OrgID, t.Version
-		}
-		req, errs := policy.CheckTokenRequest(in, target)
-		if len(errs) > 0 {
-			return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
-		}
-		nt.FineGrained = req
-		secret, err := h.issue(&nt)
-		if err != nil {
-			return err
-		}
-		id, err := h.Store.CreateToken(ctx, nt)
-		switch {
-		case errors.Is(err, db.ErrStale) && attempt < 2:
-			continue
-		case errors.Is(err, db.ErrStale):
-			// The organization's settings keep changing under the form: ask
-			// for another try rather than failing.
-			return echo.NewHTTPError(http.StatusConflict, "The organization's settings changed while the token was being created, and nothing was created. Submit the form again.")
-		case errors.Is(err, db.ErrDuplicateName):
-			errs := policy.Errors{{Field: policy.FieldTokenName, Message: "You already have a token named “" + req.Name + "”. Choose another name."}}
-			return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
-		case err != nil:
-			return err
-		}
-		if err := session.SetNewToken(c, id, secret); err != nil {
-			return err
-		}
-		return c.Redirect(http.StatusSeeOther, paths.Token(policy.KindFineGrained, id))
+	issued, targets, err := h.Tokens.CreateFineGrained(ctx, service.FineGrainedRequest{
+		UserID: user.ID, ForUser: owner == selfOwner, Org: owner, Input: in})
+	var invalid *service.Invalid
+	var taken *service.Taken
+	switch {
+	case errors.Is(err, service.ErrNoSuchOwner):
+		errs := policy.Errors{{Field: policy.FieldResourceOwner, Message: "Choose a resource owner from the list."}}
+		return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
+	case errors.As(err, &invalid):
+		return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, invalid.Errors)
+	case errors.Is(err, service.ErrKeepsChanging):
+		// The organization's settings keep changing under the form: ask
+		// for another try rather than failing.
+		return echo.NewHTTPError(http.StatusConflict, "The organization's settings changed while the token was being created, and nothing was created. Submit the form again.")
+	case errors.As(err, &taken):
+		errs := policy.Errors{{Field: policy.FieldTokenName, Message: "You already have a token named “" + taken.Name + "”. Choose another name."}}
+		return h.renderNew(c, http.StatusUnprocessableEntity, targets, owner, in, errs)
+	case err != nil:
+		return err
 	}
-}
-
-// issue draws a secret for nt and keeps only its hash and prefix there.
-func (h Developer) issue(nt *db.NewToken) (string, error) {
-	secret, err := policy.GenerateToken(nt.Kind, h.Random)
-	if err != nil {
-		return "", err
+	if err := session.SetNewToken(c, issued.ID, issued.Secret); err != nil {
+		return err
 	}
-	nt.Hash, nt.Prefix = policy.HashToken(secret), policy.DisplayPrefix(secret)
-	return secret, nil
-}
-
-func findTarget(targets []db.Target, login string) (db.Target, bool) {
-	for _, t := range targets {
-		if t.Rules.Login == login {
-			return t, true
-		}
-	}
-	return db.Target{}, false
+	return c.Redirect(http.StatusSeeOther, paths.Token(policy.KindFineGrained, issued.ID))
 }
 
 func tokenInput(form url.Values, owner string) policy.TokenInput {
@@ -502,27 +461,22 @@ func (h Developer) CreateClassic(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	in := policy.ClassicInput{Note: form.Get("note"), Expiration: form.Get("expiration"), Scopes: form["scopes"]}
-	req, errs := policy.CheckClassicRequest(in)
-	if len(errs) > 0 {
+	issued, err := h.Tokens.CreateClassic(c.Request().Context(), access.User(c).ID, in)
+	var invalid *service.Invalid
+	var taken *service.Taken
+	switch {
+	case errors.As(err, &invalid):
+		return h.renderClassic(c, http.StatusUnprocessableEntity, in, invalid.Errors)
+	case errors.As(err, &taken):
+		errs := policy.Errors{{Field: policy.FieldNote, Message: "Note has already been taken: you have a classic token noted “" + taken.Name + "”. Choose another note."}}
 		return h.renderClassic(c, http.StatusUnprocessableEntity, in, errs)
-	}
-	nt := db.NewToken{UserID: access.User(c).ID, Kind: policy.KindClassic, Classic: req}
-	secret, err := h.issue(&nt)
-	if err != nil {
+	case err != nil:
 		return err
 	}
-	id, err := h.Store.CreateToken(c.Request().Context(), nt)
-	if errors.Is(err, db.ErrDuplicateNote) {
-		errs := policy.Errors{{Field: policy.FieldNote, Message: "Note has already been taken: you have a classic token noted “" + req.Note + "”. Choose another note."}}
-		return h.renderClassic(c, http.StatusUnprocessableEntity, in, errs)
-	}
-	if err != nil {
+	if err := session.SetNewToken(c, issued.ID, issued.Secret); err != nil {
 		return err
 	}
-	if err := session.SetNewToken(c, id, secret); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, paths.Token(policy.KindClassic, id))
+	return c.Redirect(http.StatusSeeOther, paths.Token(policy.KindClassic, issued.ID))
 }
 
 func (h Developer) renderClassic(c echo.Context, status int, in policy.ClassicInput, errs policy.Errors) error {

@@ -787,7 +787,7 @@ func TestAdminAPIReviewOneRequest(t *testing.T) {
 	// Cancelled by its requester: 422; never existed: 404.
 	cancelled := a.addRequest("mona", "octo-org", "to-cancel", nil)
 	tok := a.token("mona", "to-cancel")
-	if err := a.store.CancelRequest(context.Background(), a.userID("mona"), tok.ID); err != nil {
+	if err := a.tokenFlows().Cancel(context.Background(), a.userID("mona"), tok.ID); err != nil {
 		t.Fatal(err)
 	}
 	r = a.api(http.MethodPost, admReqs+"/"+strconv.FormatInt(cancelled, 10), secret, map[string]any{"action": "approve"}).want(http.StatusUnprocessableEntity)
@@ -978,7 +978,7 @@ func TestAdminAPITokensAndRevocation(t *testing.T) {
 	// A token its owner deleted: 422 on its own, as on the screens.
 	a.newFineGrained("mona", "deleted-by-owner", fgSpec{Org: "octo-org"})
 	goneTok := a.token("mona", "deleted-by-owner")
-	if err := a.store.DeleteToken(context.Background(), a.userID("mona"), goneTok.ID); err != nil {
+	if err := a.tokenFlows().Delete(context.Background(), a.userID("mona"), goneTok.ID); err != nil {
 		t.Fatal(err)
 	}
 	r = a.api(http.MethodPost, admToks+"/"+strconv.FormatInt(goneTok.Grant.ID, 10), secret, map[string]any{"action": "revoke"}).want(http.StatusUnprocessableEntity)

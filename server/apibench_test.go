@@ -20,6 +20,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/policy"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // The API's hot path, GET /api/v3/repos/{owner}/{repo} with a token, on the
@@ -137,7 +138,7 @@ func apiSetup() error {
 			} else {
 				nt.Classic = policy.ClassicRequest{Note: fmt.Sprintf("%s-%04d", name, i), ExpiresInDays: 30, Scopes: []string{"repo"}}
 			}
-			if _, err := store.CreateToken(ctx, nt); err != nil {
+			if _, err := (service.Tokens{Store: store}).Add(ctx, nt); err != nil {
 				return nil, fmt.Errorf("token %s %d: %w", name, i, err)
 			}
 			secrets = append(secrets, secret)

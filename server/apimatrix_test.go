@@ -168,7 +168,7 @@ func mxReview(a *app, grant int64, from, to policy.GrantStatus) {
 // mxDeleteToken deletes login's token named name as its owner would.
 func mxDeleteToken(a *app, login, name string) {
 	a.t.Helper()
-	if err := a.store.DeleteToken(context.Background(), a.userID(login), a.token(login, name).ID); err != nil {
+	if err := a.tokenFlows().Delete(context.Background(), a.userID(login), a.token(login, name).ID); err != nil {
 		a.t.Fatal(err)
 	}
 }

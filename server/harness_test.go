@@ -27,6 +27,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/policy"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // demoPassword is every seeded user's password.
@@ -56,6 +57,10 @@ type app struct {
 	srv   *httptest.Server
 	store *db.Store
 }
+
+// tokenFlows is the token flows on the app's store, for tests that set tokens
+// up as their owners would.
+func (a *app) tokenFlows() service.Tokens { return service.Tokens{Store: a.store, Random: rand.Reader} }
 
 func newApp(t *testing.T) *app {
 	t.Helper()
@@ -324,7 +329,7 @@ func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword)); err != nil {
+	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword), service.Created); err != nil {
 		t.Fatal(err)
 	}
 	cfg := testConfig(store)
@@ -440,7 +445,7 @@ func (a *app) addRequest(login, org, name string, perms map[string]policy.Level)
 	if perms == nil {
 		perms = map[string]policy.Level{policy.Metadata: policy.LevelRead}
 	}
-	if _, err := a.store.CreateToken(ctx, db.NewToken{
+	if _, err := a.tokenFlows().Add(ctx, db.NewToken{
 		UserID: a.userID(login), Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
 		Kind: policy.KindFineGrained, OrgID: orgID, OrgVersion: p.Version,
 		FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Justification: "Needed for " + name,
@@ -563,7 +568,7 @@ func (a *app) newFineGrained(login, name string, spec fgSpec) string {
 			nt.FineGrained.Status = policy.GrantApproved
 		}
 	}
-	if _, err := a.store.CreateToken(ctx, nt); err != nil {
+	if _, err := a.tokenFlows().Add(ctx, nt); err != nil {
 		a.t.Fatal(err)
 	}
 	return secret

@@ -13,6 +13,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/policy"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // The heavy lane tells requests apart by the organization of the path,
@@ -26,7 +27,7 @@ func TestHeavyRequestsAreKeyedByOrganizationAndUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword)); err != nil {
+	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword), service.Created); err != nil {
 		t.Fatal(err)
 	}
 	owner, err := store.CredentialsFor(ctx, "octo-owner")

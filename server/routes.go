@@ -98,7 +98,7 @@ func newEndpoints(cfg Config) endpoints {
 		auth: handlers.Auth{Store: s, DummyHash: cfg.DummyHash,
 			Limiter: signin.NewLimiter(signin.DefaultLimits(), time.Now)},
 		account:   handlers.Account{Store: s},
-		dev:       handlers.Developer{Store: s, Random: rand.Reader, Now: time.Now},
+		dev:       handlers.Developer{Store: s, Tokens: service.Tokens{Store: s, Random: rand.Reader}, Now: time.Now},
 		notes:     handlers.Notifications{Store: s, Now: time.Now},
 		org:       handlers.OrgSettings{Store: s, Policies: policies},
 		grants:    handlers.OrgTokens{Store: s, Reviews: reviews, Now: time.Now},

@@ -72,7 +72,7 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if ok, err := s.SeedDemo(ctx, "hash"); err != nil || !ok {
+	if ok, err := s.SeedDemo(ctx, "hash", service.Created); err != nil || !ok {
 		t.Fatalf("SeedDemo = %v, %v", ok, err)
 	}
 	f := fixture{store: s, users: map[string]int64{}, pending: map[string]db.Token{}, approved: map[string]db.Token{}}
@@ -149,7 +149,7 @@ func TestReviewOneAfterARace(t *testing.T) {
 		break
 	}
 	g = service.Grants{Store: meddling{f.store, func() {
-		if err := f.store.DeleteToken(ctx, tok.UserID, tok.ID); err != nil {
+		if err := (service.Tokens{Store: f.store}).Delete(ctx, tok.UserID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
 	}}}

@@ -27,7 +27,7 @@ func openDemo(t *testing.T) demoStore {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if ok, err := s.SeedDemo(ctx, "hash"); err != nil || !ok {
+	if ok, err := s.SeedDemo(ctx, "hash", service.Created); err != nil || !ok {
 		t.Fatalf("SeedDemo = %v, %v", ok, err)
 	}
 	d := demoStore{Store: s, owner: mustUser(t, s, "octo-owner")}
