@@ -8,7 +8,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
@@ -27,7 +27,7 @@ type Account struct {
 // Home sends a visitor to their organizations, or an enterprise owner who
 // belongs to no organization to their enterprises.
 func (h Account) Home(c echo.Context) error {
-	u := access.User(c)
+	u := guard.User(c)
 	if u.OwnsEnterprise {
 		ms, err := h.Store.MembershipsOf(c.Request().Context(), u.ID)
 		if err != nil {
@@ -42,7 +42,7 @@ func (h Account) Home(c echo.Context) error {
 
 // Organizations lists the user's organizations.
 func (h Account) Organizations(c echo.Context) error {
-	ms, err := h.Store.MembershipsOf(c.Request().Context(), access.User(c).ID)
+	ms, err := h.Store.MembershipsOf(c.Request().Context(), guard.User(c).ID)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (h Account) Organizations(c echo.Context) error {
 
 // Enterprises lists the enterprises the user owns.
 func (h Account) Enterprises(c echo.Context) error {
-	es, err := h.Store.EnterprisesOwnedBy(c.Request().Context(), access.User(c).ID)
+	es, err := h.Store.EnterprisesOwnedBy(c.Request().Context(), guard.User(c).ID)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/csrf"
 	"patpolicy/web/session"
 )
@@ -16,7 +16,7 @@ import (
 func Chrome(c echo.Context, title string) views.Chrome {
 	ch := views.Chrome{Title: title, Flash: session.TakeFlash(c)}
 	ch.CSRF = csrf.Token(c)
-	if u := access.User(c); u != nil {
+	if u := guard.User(c); u != nil {
 		ch.User = u.Login
 		ch.OwnsEnterprise = u.OwnsEnterprise
 		ch.Unread = u.Unread

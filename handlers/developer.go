@@ -16,7 +16,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/service"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
@@ -131,7 +131,7 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The page link is not valid.")
 	}
-	ts, err := h.Store.TokensOf(c.Request().Context(), access.User(c).ID, kind, before, tokenPageSize+1)
+	ts, err := h.Store.TokensOf(c.Request().Context(), guard.User(c).ID, kind, before, tokenPageSize+1)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 	blocks := map[int64]orgStanding{}
 	var member []orgStanding
 	if p.Classic {
-		if member, err = h.memberStandings(c, access.User(c).ID); err != nil {
+		if member, err = h.memberStandings(c, guard.User(c).ID); err != nil {
 			return err
 		}
 	}
@@ -231,7 +231,7 @@ func (h Developer) ownToken(c echo.Context, kind policy.Kind) (db.Token, error) 
 	if err != nil {
 		return db.Token{}, echo.ErrNotFound
 	}
-	t, err := h.Store.TokenOf(c.Request().Context(), access.User(c).ID, id)
+	t, err := h.Store.TokenOf(c.Request().Context(), guard.User(c).ID, id)
 	if errors.Is(err, db.ErrNotFound) || err == nil && t.Kind != kind {
 		return db.Token{}, echo.ErrNotFound
 	}
@@ -303,7 +303,7 @@ func (h Developer) CancelRequest(c echo.Context) error {
 
 // NewFineGrained shows the new fine-grained token form.
 func (h Developer) NewFineGrained(c echo.Context) error {
-	targets, err := h.Store.TokenTargets(c.Request().Context(), access.User(c).ID)
+	targets, err := h.Store.TokenTargets(c.Request().Context(), guard.User(c).ID)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (h Developer) NewFineGrained(c echo.Context) error {
 // request is checked again against the new one.
 func (h Developer) CreateFineGrained(c echo.Context) error {
 	ctx := c.Request().Context()
-	user := access.User(c)
+	user := guard.User(c)
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
@@ -365,7 +365,7 @@ func tokenInput(form url.Values, owner string) policy.TokenInput {
 }
 
 func (h Developer) renderNew(c echo.Context, status int, targets []db.Target, owner string, in policy.TokenInput, errs policy.Errors) error {
-	user := access.User(c)
+	user := guard.User(c)
 	f := views.NewTokenForm{Action: paths.Tokens(policy.KindFineGrained), Name: in.Name, Description: in.Description,
 		Justification: in.Justification, Expirations: expirationOptions(in.Expiration)}
 	f.Errors, f.Summary = errorMap(errs)
@@ -461,7 +461,7 @@ func (h Developer) CreateClassic(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	in := policy.ClassicInput{Note: form.Get("note"), Expiration: form.Get("expiration"), Scopes: form["scopes"]}
-	issued, err := h.Tokens.CreateClassic(c.Request().Context(), access.User(c).ID, in)
+	issued, err := h.Tokens.CreateClassic(c.Request().Context(), guard.User(c).ID, in)
 	var invalid *service.Invalid
 	var taken *service.Taken
 	switch {

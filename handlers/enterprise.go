@@ -11,7 +11,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/service"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
@@ -37,7 +37,7 @@ func enterprisePATURL(e db.Enterprise) string {
 
 // PATPolicies shows the enterprise's personal access token policies.
 func (h EnterpriseSettings) PATPolicies(c echo.Context) error {
-	ent := access.Enterprise(c)
+	ent := guard.Enterprise(c)
 	cur, version, err := h.Store.EnterprisePolicy(c.Request().Context(), ent.ID)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func entForm(ent db.Enterprise, cur policy.Enterprise, version int, v views.Ente
 // SavePATPolicies applies a submitted policy change, with the same 422 and
 // 409 rules as an organization's settings.
 func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
-	ent := access.Enterprise(c)
+	ent := guard.Enterprise(c)
 	ctx := c.Request().Context()
 	form, err := c.FormParams()
 	if err != nil {
@@ -71,7 +71,7 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	action := enterprisePATURL(ent)
 	// The same order as an organization's form: stale, invalid, unversioned.
 	current := service.EnterprisePolicy{Policy: cur, Version: version}
-	req := service.PolicyRequest{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
 	_, err = h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change})
 	if err != nil {
 		return refusal[service.EnterprisePolicy]{
@@ -132,7 +132,7 @@ func pendingNotice(counts []db.OrgCount) string {
 
 // AuditLog lists the enterprise's audit events as an organization's are.
 func (h EnterpriseSettings) AuditLog(c echo.Context) error {
-	ent := access.Enterprise(c)
+	ent := guard.Enterprise(c)
 	page, status, err := auditLog(c, h.Store, db.AuditQuery{EnterpriseID: ent.ID}, paths.EnterpriseAuditLog(ent.Slug))
 	if err != nil {
 		return err

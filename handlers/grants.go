@@ -16,7 +16,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/service"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
@@ -128,7 +128,7 @@ func (f listFilter) values() url.Values {
 
 func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string) error {
 	ctx := c.Request().Context()
-	org := access.Org(c)
+	org := guard.Org(c)
 	f := listFilter{owner: c.QueryParam("owner"), repo: c.QueryParam("repository"), permission: c.QueryParam("permission")}
 	members, err := h.Store.MembersOf(ctx, org.ID)
 	if err != nil {
@@ -327,7 +327,7 @@ func (h OrgTokens) grant(c echo.Context) (db.Token, error) {
 	if err != nil {
 		return db.Token{}, echo.ErrNotFound
 	}
-	t, err := h.Store.GrantOf(c.Request().Context(), access.Org(c).ID, id)
+	t, err := h.Store.GrantOf(c.Request().Context(), guard.Org(c).ID, id)
 	if errors.Is(err, db.ErrNotFound) {
 		return t, echo.ErrNotFound
 	}
@@ -342,7 +342,7 @@ func (h OrgTokens) detail(c echo.Context, l grantList) error {
 // above it. A grant whose token its owner deleted (a cancelled request) is
 // shown as such, not as missing.
 func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem string) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	t, err := h.grant(c)
 	if errors.Is(err, echo.ErrNotFound) {
 		return h.withdrawn(c, l, status, problem)
@@ -390,7 +390,7 @@ func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem s
 
 // withdrawn shows a grant whose token its owner deleted: who and when.
 func (h OrgTokens) withdrawn(c echo.Context, l grantList, status int, problem string) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
@@ -457,7 +457,7 @@ func (h OrgTokens) DenyForm(c echo.Context) error {
 }
 
 func (h OrgTokens) renderDeny(c echo.Context, status int, t db.Token, reason, problem string) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	url := grantURL(org, pendingList, t.Grant.ID)
 	return render.Page(c, status, views.DenyView(Chrome(c, "Deny "+t.Name+" · "+org.Login), views.DenyPage{
 		Nav: nav(org, pendingList.path(org.Login)), Name: t.Name, Owner: t.OwnerLogin, Action: paths.OrgDenyRequest(org.Login, t.Grant.ID),
@@ -488,7 +488,7 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 		// Only a token still active is asked about; anything else gets
 		// reviewOne's answer at once.
 		if t, err := h.grant(c); err == nil && policy.CanReview(t.Grant.Status, policy.ReviewRevoke) {
-			org := access.Org(c)
+			org := guard.Org(c)
 			return h.confirm(c, activeList, "Revoke “"+t.Name+"”?",
 				"Revoking is final: "+t.OwnerLogin+"'s token never reaches "+org.Login+"'s private resources again.",
 				"Revoke token", grantURL(org, activeList, t.Grant.ID))
@@ -499,20 +499,20 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 
 // confirm asks before a review on the list l, with back to return to.
 func (h OrgTokens) confirm(c echo.Context, l grantList, title, message, button, back string) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login),
 		nav(org, l.path(org.Login)), confirmation(c, title, message, button, back)))
 }
 
 // reviewOne applies action to the :id grant of the list l.
 func (h OrgTokens) reviewOne(c echo.Context, l grantList, action policy.ReviewAction, reason string) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
 	}
 	res, err := h.Reviews.ReviewOne(c.Request().Context(), service.Review{
-		OrgID: org.ID, ActorID: access.User(c).ID, IDs: []int64{id}, Action: action, Reason: reason,
+		OrgID: org.ID, ActorID: guard.User(c).ID, IDs: []int64{id}, Action: action, Reason: reason,
 	})
 	if err != nil {
 		return h.refused(c, l, err)
@@ -559,7 +559,7 @@ func (h OrgTokens) DecideRequests(c echo.Context) error { return h.bulk(c, pendi
 func (h OrgTokens) RevokeTokens(c echo.Context) error { return h.bulk(c, activeList) }
 
 func (h OrgTokens) bulk(c echo.Context, l grantList) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
@@ -599,7 +599,7 @@ func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 		return h.confirm(c, l, title, message, button, back)
 	}
 	res, err := h.Reviews.ReviewAll(c.Request().Context(), service.Review{
-		OrgID: org.ID, ActorID: access.User(c).ID, IDs: ids, Action: action, Reason: reason,
+		OrgID: org.ID, ActorID: guard.User(c).ID, IDs: ids, Action: action, Reason: reason,
 	})
 	// When none moved, the flash says how many were left as they were.
 	if err != nil && !errors.Is(err, policy.ErrNoneReviewable) {

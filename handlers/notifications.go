@@ -10,7 +10,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 )
@@ -31,7 +31,7 @@ const notificationsShown = 50
 
 // List shows the newest notifications.
 func (h Notifications) List(c echo.Context) error {
-	ns, err := h.Store.NotificationsOf(c.Request().Context(), access.User(c).ID, notificationsShown)
+	ns, err := h.Store.NotificationsOf(c.Request().Context(), guard.User(c).ID, notificationsShown)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (h Notifications) MarkRead(c echo.Context) error {
 	if err != nil || upTo <= 0 {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "The notifications to mark could not be read. Reload the page and try again.")
 	}
-	if err := h.Store.MarkNotificationsRead(c.Request().Context(), access.User(c).ID, upTo); err != nil {
+	if err := h.Store.MarkNotificationsRead(c.Request().Context(), guard.User(c).ID, upTo); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, paths.Notifications)

@@ -15,7 +15,7 @@ import (
 	"patpolicy/policy"
 	"patpolicy/service"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
@@ -46,7 +46,7 @@ func nav(org db.Org, current string) views.SettingsNav {
 
 // General shows the organization's profile.
 func (h OrgSettings) General(c echo.Context) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	p, err := h.Store.OrgPolicy(c.Request().Context(), org.ID)
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (h OrgSettings) General(c echo.Context) error {
 // PATSettings shows the personal access token settings, or sends an
 // organization that has not opted in to onboarding.
 func (h OrgSettings) PATSettings(c echo.Context) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	p, err := h.Store.OrgPolicy(c.Request().Context(), org.ID)
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (h OrgSettings) renderPAT(c echo.Context, status int, org db.Org, form view
 // on settings that have since changed is refused with 409. Either way nothing
 // is stored and the user's choices are shown again.
 func (h OrgSettings) SavePATSettings(c echo.Context) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	ctx := c.Request().Context()
 	form, err := c.FormParams()
 	if err != nil {
@@ -118,7 +118,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	// may only be those of its age. A form without a version is not out of
 	// date, just crafted: check it, then ask for a fresh one.
 	change := orgChangeFromForm(form)
-	req := service.PolicyRequest{ActorID: access.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
 	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
 	if err != nil {
 		return refusal[db.OrgPolicy]{
@@ -160,7 +160,7 @@ func (h OrgSettings) conflict(c echo.Context, org db.Org, p db.OrgPolicy, submit
 
 // Onboarding shows the first step of opting in.
 func (h OrgSettings) Onboarding(c echo.Context) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	p, err := h.Store.OrgPolicy(c.Request().Context(), org.ID)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (h OrgSettings) Onboarding(c echo.Context) error {
 // Earlier choices travel in hidden fields, so it needs no JavaScript and no
 // server-side state.
 func (h OrgSettings) OnboardingStep(c echo.Context) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	ctx := c.Request().Context()
 	form, err := c.FormParams()
 	if err != nil {
@@ -221,7 +221,7 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		if step != review {
 			break
 		}
-		req := service.PolicyRequest{ActorID: access.User(c).ID}
+		req := service.PolicyRequest{ActorID: guard.User(c).ID}
 		res, err := h.Policies.OptIn(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
 		var bad *service.InvalidPolicy
 		if errors.As(err, &bad) {
@@ -272,7 +272,7 @@ const auditPageSize = 50
 // AuditLog lists the organization's audit events, newest first, optionally
 // filtered by action, 50 a page.
 func (h OrgSettings) AuditLog(c echo.Context) error {
-	org := access.Org(c)
+	org := guard.Org(c)
 	page, status, err := auditLog(c, h.Store, db.AuditQuery{OrgID: org.ID}, paths.OrgAuditLog(org.Login))
 	if err != nil {
 		return err

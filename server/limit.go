@@ -11,7 +11,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/handlers/api"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 )
 
 // DefaultHeavyLimit lets heavy routes use half the processors (at least
@@ -56,7 +56,7 @@ func heavyKey(c echo.Context) (group, user string) {
 		group = "enterprise:" + db.FoldLogin(c.Param("ent"))
 	}
 	var id int64
-	if u := access.User(c); u != nil {
+	if u := guard.User(c); u != nil {
 		id = u.ID
 	} else {
 		id = api.CallerID(c)

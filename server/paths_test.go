@@ -39,7 +39,7 @@ func TestEveryBuiltPathIsServed(t *testing.T) {
 		path, _, _ := strings.Cut(want.path, "?")
 		served := false
 		for _, r := range server.Rules() {
-			if r.Access != server.Token && r.Method == want.method && matches(r.Path, path) {
+			if r.Who != server.Token && r.Method == want.method && matches(r.Path, path) {
 				served = true
 				break
 			}

@@ -11,7 +11,7 @@ import (
 )
 
 // TestRouteTableMatrix walks the server's route table (server.Rules) for every
-// kind of visitor and checks that each route's declared access rule is what
+// kind of visitor and checks that each route's declared rule of who may reach it is what
 // the visitor meets: a route added to the table is walked without anyone
 // listing it here. TestAuthorizationMatrix checks the exact answers of
 // chosen routes; this one checks the rule of every route.
@@ -76,7 +76,7 @@ func TestRouteTableMatrix(t *testing.T) {
 		}
 		a := w.a
 		p := path(w, r)
-		if r.Access == server.Token {
+		if r.Who == server.Token {
 			owner := w.owner
 			t.Run("token "+r.Method+" "+p, func(t *testing.T) {
 				// A bad token is refused before anything else.
@@ -112,7 +112,7 @@ func TestRouteTableMatrix(t *testing.T) {
 					t.Fatalf("%d", status)
 				}
 				var allowed bool
-				switch r.Access {
+				switch r.Who {
 				case server.Anonymous:
 					allowed = true
 				case server.SignedIn:
@@ -122,18 +122,18 @@ func TestRouteTableMatrix(t *testing.T) {
 				case server.EnterpriseOwner:
 					allowed = role == "ent-admin"
 				default:
-					t.Fatalf("no expectation for access %q", r.Access)
+					t.Fatalf("no expectation for access %q", r.Who)
 				}
 				// Developer settings' objects are per user: another signed-in
 				// user's 404 there is the handler's, not the guard's.
-				perUser := r.Access == server.SignedIn && strings.Contains(r.Path, ":id") && role != "mona"
+				perUser := r.Who == server.SignedIn && strings.Contains(r.Path, ":id") && role != "mona"
 				switch {
 				case allowed && toLogin, allowed && status == http.StatusNotFound && !perUser:
-					t.Errorf("%s is allowed here (%s) but got %d %s", name, r.Access, status, res.location())
+					t.Errorf("%s is allowed here (%s) but got %d %s", name, r.Who, status, res.location())
 				case !allowed && role == "" && !toLogin:
-					t.Errorf("anonymous should be sent to sign in (%s), got %d", r.Access, status)
+					t.Errorf("anonymous should be sent to sign in (%s), got %d", r.Who, status)
 				case !allowed && role != "" && status != http.StatusNotFound:
-					t.Errorf("%s should get 404 (%s), got %d", name, r.Access, status)
+					t.Errorf("%s should get 404 (%s), got %d", name, r.Who, status)
 				}
 			})
 			checked++

@@ -16,31 +16,32 @@ import (
 	"patpolicy/web/paths"
 )
 
-// Access is who may reach a route. Every route has exactly one, declared in
+// Who is who may reach a route. Every route has exactly one, declared in
 // routeTable; New applies it, and a test fails for a route without one.
-type Access string
+type Who string
 
 const (
 	// Anonymous routes are open to everyone.
-	Anonymous Access = "anonymous"
+	Anonymous Who = "anonymous"
 	// SignedIn routes send anonymous visitors to sign in.
-	SignedIn Access = "signed in"
+	SignedIn Who = "signed in"
 	// OrgOwner routes exist only for owners of the :org organization
 	// (404 to everyone else).
-	OrgOwner Access = "organization owner"
+	OrgOwner Who = "organization owner"
 	// EnterpriseOwner routes exist only for owners of the :ent enterprise.
-	EnterpriseOwner Access = "enterprise owner"
+	EnterpriseOwner Who = "enterprise owner"
 	// Token routes are the REST API: the call's token is checked first
 	// (401 for a bad one), then policy.Decide decides each call on what the
 	// route's Needs names.
-	Token Access = "token"
+	Token Who = "token"
 )
 
-// Rule is a route's access rule, for reading and for tests.
+// Rule says who may reach a route (and, on the API, what its token
+// needs), for reading and for tests.
 type Rule struct {
 	Method string
 	Path   string
-	Access Access
+	Who    Who
 	// Needs is what a token needs on a Token route: a typed value the
 	// route's guard (api.Requires) hands to the handler, whose decisions
 	// take their resource from it alone. Its String says it in GitHub's
@@ -66,7 +67,7 @@ type endpoints struct {
 	health    echo.HandlerFunc
 	ready     echo.HandlerFunc
 	assets    echo.HandlerFunc
-	auth      handlers.Auth
+	signIn    handlers.SignIn
 	account   handlers.Account
 	dev       handlers.Developer
 	notes     handlers.Notifications
@@ -95,7 +96,7 @@ func newEndpoints(cfg Config) endpoints {
 			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
 			return echo.StaticDirectoryHandler(static.FS, false)(c)
 		},
-		auth: handlers.Auth{Store: s, DummyHash: cfg.DummyHash,
+		signIn: handlers.SignIn{Store: s, DummyHash: cfg.DummyHash,
 			Limiter: signin.NewLimiter(signin.DefaultLimits(), time.Now)},
 		account:   handlers.Account{Store: s},
 		dev:       handlers.Developer{Store: s, Tokens: service.Tokens{Store: s, Random: rand.Reader}, Now: time.Now},
@@ -109,7 +110,7 @@ func newEndpoints(cfg Config) endpoints {
 	}
 }
 
-// Rules lists every route's access rule.
+// Rules lists every route's rule of who may reach it.
 func Rules() []Rule {
 	routes := routeTable(endpoints{})
 	out := make([]Rule, len(routes))
@@ -119,7 +120,7 @@ func Rules() []Rule {
 	return out
 }
 
-// routeTable is every route of the server with its access rule. The
+// routeTable is every route of the server with its rule of who may reach it. The
 // site's pages take their prefixes from package paths, which links to
 // them, so that each is written once; the segments after a prefix are
 // written out here, and a test checks that every path paths builds is
@@ -139,11 +140,11 @@ func routeTable(h endpoints) []Route {
 	)
 	orgs, ents := paths.OrgSettings(":org"), paths.EnterpriseSettings(":ent")
 	fine, classic := paths.Tokens(policy.KindFineGrained), paths.Tokens(policy.KindClassic)
-	r := func(method, path string, access Access, handler echo.HandlerFunc) Route {
-		return Route{Rule{Method: method, Path: path, Access: access}, handler}
+	r := func(method, path string, who Who, handler echo.HandlerFunc) Route {
+		return Route{Rule{Method: method, Path: path, Who: who}, handler}
 	}
 	t := func(method, path string, needs api.Need, handler echo.HandlerFunc) Route {
-		return Route{Rule{Method: method, Path: v3 + path, Access: Token, Needs: needs}, handler}
+		return Route{Rule{Method: method, Path: v3 + path, Who: Token, Needs: needs}, handler}
 	}
 	heavy := func(route Route) Route {
 		route.Heavy = true
@@ -153,9 +154,9 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodGet, "/healthz", Anonymous, h.health),
 		r(http.MethodGet, "/readyz", Anonymous, h.ready),
 		r(http.MethodGet, paths.Static+"*", Anonymous, h.assets),
-		r(http.MethodGet, paths.Login, Anonymous, h.auth.LoginForm),
-		r(http.MethodPost, paths.Login, Anonymous, h.auth.Login),
-		r(http.MethodPost, paths.Logout, Anonymous, h.auth.Logout),
+		r(http.MethodGet, paths.Login, Anonymous, h.signIn.LoginForm),
+		r(http.MethodPost, paths.Login, Anonymous, h.signIn.Login),
+		r(http.MethodPost, paths.Logout, Anonymous, h.signIn.Logout),
 
 		r(http.MethodGet, paths.Home, SignedIn, h.account.Home),
 		r(http.MethodGet, paths.Organizations, SignedIn, h.account.Organizations),
@@ -223,6 +224,6 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.UpdateEnterprisePolicy),
 		// Anything else under the API is a JSON 404, not the site's page.
 		t(echo.RouteNotFound, "/*", nothing, func(echo.Context) error { return echo.ErrNotFound }),
-		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Access: Token, Needs: nothing}, func(echo.Context) error { return echo.ErrNotFound }},
+		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Who: Token, Needs: nothing}, func(echo.Context) error { return echo.ErrNotFound }},
 	}
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // Every route the server answers is declared in the route table with an
-// access rule, and the table holds nothing the server does not answer: a
+// rule of who may reach it, and the table holds nothing the server does not answer: a
 // route added any other way fails here.
-func TestEveryRouteHasAnAccessRule(t *testing.T) {
+func TestEveryRouteSaysWhoMayReachIt(t *testing.T) {
 	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "routes.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -28,11 +28,11 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 			t.Errorf("%s is declared twice", key)
 		}
 		declared[key] = r
-		known := []server.Access{server.Anonymous, server.SignedIn, server.OrgOwner, server.EnterpriseOwner, server.Token}
-		if !slices.Contains(known, r.Access) {
-			t.Errorf("%s has no access rule (%q)", key, r.Access)
+		known := []server.Who{server.Anonymous, server.SignedIn, server.OrgOwner, server.EnterpriseOwner, server.Token}
+		if !slices.Contains(known, r.Who) {
+			t.Errorf("%s has no rule of who may reach it (%q)", key, r.Who)
 		}
-		if (r.Access == server.Token) != !r.Needs.IsZero() {
+		if (r.Who == server.Token) != !r.Needs.IsZero() {
 			t.Errorf("%s: Needs %v goes with token routes, and only with them", key, r.Needs)
 		}
 	}
@@ -41,7 +41,7 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 		key := r.Method + " " + r.Path
 		served[key] = true
 		if _, ok := declared[key]; !ok {
-			t.Errorf("%s is served without an access rule in the route table", key)
+			t.Errorf("%s is served without an rule of who may reach it in the route table", key)
 		}
 	}
 	for key := range declared {

@@ -20,7 +20,7 @@ import (
 	"patpolicy/handlers"
 	"patpolicy/handlers/api"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/csrf"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
@@ -72,7 +72,7 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 	cfg.SecureCookies = cfg.SecureCookies || strings.HasPrefix(cfg.BaseURL, "https://")
 	behindProxy(e, cfg)
 
-	guard := access.Guard{Store: cfg.Store}
+	guard := guard.Guard{Store: cfg.Store}
 	e.Pre(api.Head)
 	e.Use(
 		requestLogger(cfg.Logger),
@@ -87,7 +87,7 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 		siteOnly(csrf.Protect),
 	)
 
-	guards := map[Access][]echo.MiddlewareFunc{
+	guards := map[Who][]echo.MiddlewareFunc{
 		Anonymous:       nil,
 		SignedIn:        {guard.SignedIn},
 		OrgOwner:        {guard.OrgOwner},
@@ -97,11 +97,11 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 	}
 	heavy := limitConcurrency(cmp.Or(cfg.HeavyLimit, DefaultHeavyLimit()), heavyKey)
 	for _, r := range routeTable(newEndpoints(cfg)) {
-		mw, ok := guards[r.Access]
+		mw, ok := guards[r.Who]
 		if !ok {
-			panic("web: route " + r.Method + " " + r.Path + " has no access rule")
+			panic("server: route " + r.Method + " " + r.Path + " has no rule of who may reach it")
 		}
-		if r.Access == Token {
+		if r.Who == Token {
 			mw = append(slices.Clip(mw), api.Requires(r.Needs))
 		}
 		if r.Heavy {

@@ -47,7 +47,7 @@ func (f *fakeClock) Advance(d time.Duration) {
 func limitedApp(t *testing.T, clock *fakeClock) *app {
 	t.Helper()
 	a := newApp(t)
-	auth := handlers.Auth{
+	auth := handlers.SignIn{
 		Store:     a.store,
 		DummyHash: []byte(passwordHash("not a password")),
 		Limiter:   signin.NewLimiter(signin.DefaultLimits(), clock.Now),
@@ -234,7 +234,7 @@ func TestServerLimitsSignIns(t *testing.T) {
 	}
 	p := signInWith(c, "mona", "demo-password")
 	if p.res.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("sixth attempt: status %d, want 429: is handlers.Auth.Limiter set where web builds the routes?", p.res.StatusCode)
+		t.Fatalf("sixth attempt: status %d, want 429: is handlers.SignIn.Limiter set where the server builds the routes?", p.res.StatusCode)
 	}
 	refused(t, p, 15*time.Minute)
 }

@@ -1,7 +1,8 @@
-// Package access decides who may reach a route: it loads the signed-in user
+// Package guard decides who may reach a page: it loads the signed-in user
 // and the organization or enterprise a route is about, and turns away
 // everyone else. Handlers read what it loaded through its accessors.
-package access
+// (What a token may reach is the policy's access decision, not a guard's.)
+package guard
 
 import (
 	"context"
@@ -42,9 +43,9 @@ func (g Guard) now() time.Time {
 }
 
 const (
-	keyUser       = "access.user"
-	keyOrg        = "access.org"
-	keyEnterprise = "access.enterprise"
+	keyUser       = "guard.user"
+	keyOrg        = "guard.org"
+	keyEnterprise = "guard.enterprise"
 )
 
 // LoadUser puts the signed-in user, if any, in the request context. A

@@ -6,7 +6,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// An Auth built without a dummy hash still spends one bcrypt of the real
+// A SignIn built without a dummy hash still spends one bcrypt of the real
 // cost on an unknown login.
 func TestFallbackDummyHashHasTheDefaultCost(t *testing.T) {
 	cost, err := bcrypt.Cost([]byte(fallbackDummyHash))

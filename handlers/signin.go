@@ -20,7 +20,7 @@ import (
 	"patpolicy/db"
 	"patpolicy/signin"
 	"patpolicy/views"
-	"patpolicy/web/access"
+	"patpolicy/web/guard"
 	"patpolicy/web/paths"
 	"patpolicy/web/render"
 	"patpolicy/web/session"
@@ -33,8 +33,8 @@ type CredentialStore interface {
 	EndSession(ctx context.Context, id []byte) error
 }
 
-// Auth signs people in and out.
-type Auth struct {
+// SignIn serves the sign-in and sign-out of people, with passwords.
+type SignIn struct {
 	Store CredentialStore
 	// DummyHash is compared against when the account does not exist, so an
 	// unknown login takes as long as a wrong password. It must have the
@@ -42,7 +42,7 @@ type Auth struct {
 	DummyHash []byte
 	// Limiter refuses sign-ins after too many failures for an account or
 	// from an address. Nil turns limiting off: the server must set one
-	// (signin.NewLimiter), shared by every copy of this Auth.
+	// (signin.NewLimiter), shared by every copy of this SignIn.
 	Limiter *signin.Limiter
 	// Now is the clock sessions start by; nil is time.Now.
 	Now func() time.Time
@@ -51,11 +51,11 @@ type Auth struct {
 const badCredentials = "Incorrect username or password."
 
 // fallbackDummyHash is a bcrypt hash (cost 10, bcrypt.DefaultCost) of a
-// random password nobody kept, for an Auth built without a DummyHash. It
+// random password nobody kept, for a SignIn built without a DummyHash. It
 // never signs anyone in: it is only compared against for unknown logins.
 const fallbackDummyHash = "$2a$10$7x.cPrewIQfTWLncNjbch.wxADMuiKp5gd6ksTLQOfAxKcoVDhPz6"
 
-func (h Auth) now() time.Time {
+func (h SignIn) now() time.Time {
 	if h.Now == nil {
 		return time.Now()
 	}
@@ -63,9 +63,9 @@ func (h Auth) now() time.Time {
 }
 
 // LoginForm shows the sign-in page.
-func (h Auth) LoginForm(c echo.Context) error {
+func (h SignIn) LoginForm(c echo.Context) error {
 	returnTo := SafeReturnTo(c.QueryParam(paths.ReturnToParam))
-	if access.User(c) != nil {
+	if guard.User(c) != nil {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
 	ch := Chrome(c, "Sign in")
@@ -78,7 +78,7 @@ func (h Auth) LoginForm(c echo.Context) error {
 // Login checks the credentials and starts a new session. Too many recent
 // failures for the account or from the client's address are answered 429,
 // with Retry-After, without looking at the password.
-func (h Auth) Login(c echo.Context) error {
+func (h SignIn) Login(c echo.Context) error {
 	login := strings.TrimSpace(c.FormValue("login"))
 	password := c.FormValue("password")
 	returnTo := SafeReturnTo(c.FormValue("return_to"))
@@ -132,7 +132,7 @@ func (h Auth) Login(c echo.Context) error {
 
 // Logout ends the session on the server, so that no copy of its cookie
 // signs anyone in any more, and deletes the cookie.
-func (h Auth) Logout(c echo.Context) error {
+func (h SignIn) Logout(c echo.Context) error {
 	if id := session.ID(c); id != nil {
 		if err := h.Store.EndSession(c.Request().Context(), id); err != nil {
 			return err
