@@ -72,7 +72,7 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 	cfg.SecureCookies = cfg.SecureCookies || strings.HasPrefix(cfg.BaseURL, "https://")
 	behindProxy(e, cfg)
 
-	guard := guard.Guard{Store: cfg.Store}
+	pages := guard.Guard{Store: cfg.Store}
 	e.Pre(api.Head)
 	e.Use(
 		requestLogger(cfg.Logger),
@@ -83,15 +83,15 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 		middleware.BodyLimit(FormBodyLimit),
 		siteOnly(readForm),
 		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
-		siteOnly(guard.LoadUser),
+		siteOnly(pages.LoadUser),
 		siteOnly(csrf.Protect),
 	)
 
 	guards := map[Who][]echo.MiddlewareFunc{
 		Anonymous:       nil,
-		SignedIn:        {guard.SignedIn},
-		OrgOwner:        {guard.OrgOwner},
-		EnterpriseOwner: {guard.EnterpriseOwner},
+		SignedIn:        {pages.SignedIn},
+		OrgOwner:        {pages.OrgOwner},
+		EnterpriseOwner: {pages.EnterpriseOwner},
 		Token: {api.Auth{Store: cfg.Store, Now: time.Now}.Authenticate,
 			api.NewRateLimit(cfg.APIRateLimit, time.Now).Limit},
 	}
