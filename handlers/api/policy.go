@@ -333,21 +333,22 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 // ownedEnterprise loads the :ent enterprise for a call by one of its
 // owners' classic tokens with admin:enterprise.
 func (h Policies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
+	need, err := needOf(c)
+	if err != nil {
+		return db.Enterprise{}, err
+	}
 	caller := callerOf(c)
 	if caller == nil {
 		return db.Enterprise{}, apiErr(http.StatusUnauthorized, "Requires authentication")
 	}
 	ent, err := h.Store.EnterpriseOwnedBy(c.Request().Context(), c.Param("ent"), caller.Token.UserID)
+	owner := err == nil
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return ent, err
 	}
-	need, err2 := needOf(c)
-	if err2 != nil {
-		return ent, err2
-	}
 	setAcceptedScopes(c, need.resourceFor(nil))
 	now := h.Now()
-	d := policy.DecideEnterprise(&caller.Token.Credential, err == nil, now)
+	d := policy.DecideEnterprise(&caller.Token.Credential, owner, now)
 	if d.Status != http.StatusUnauthorized {
 		h.Store.TouchToken(caller.Token.ID, now)
 	}
