@@ -266,11 +266,7 @@ func (h Grants) review(c echo.Context, in *ReviewInput, bulk bool) (service.Revi
 		}
 		d.Reason = reason
 	}
-	if bulk {
-		d.IDs, problems = idsOf(in.IDs, "pat_request_ids", problems)
-	} else if in.IDs != nil {
-		problems = append(problems, FieldProblem{Field: "pat_request_ids", Code: "invalid", Message: "pat_request_ids is not a field of this request"})
-	}
+	d.IDs, problems = idsOf(in.IDs, "pat_request_ids", bulk, problems)
 	if len(problems) > 0 {
 		return d, invalid("PersonalAccessTokenRequest", problems...)
 	}
@@ -315,20 +311,21 @@ func (h Grants) revocation(c echo.Context, bulk bool) (service.Review, error) {
 		problems = append(problems, FieldProblem{Field: "action", Code: "invalid", Message: "action must be revoke"})
 	}
 	d := service.Review{OrgID: org.Org.ID, ActorID: callerOf(c).Token.UserID, Action: policy.ReviewRevoke}
-	if bulk {
-		d.IDs, problems = idsOf(in.IDs, "pat_ids", problems)
-	} else if in.IDs != nil {
-		problems = append(problems, FieldProblem{Field: "pat_ids", Code: "invalid", Message: "pat_ids is not a field of this request"})
-	}
+	d.IDs, problems = idsOf(in.IDs, "pat_ids", bulk, problems)
 	if len(problems) > 0 {
 		return d, invalid("PersonalAccessToken", problems...)
 	}
 	return d, nil
 }
 
-// idsOf checks a bulk body's list of 1 to 100 ids.
-func idsOf(ids *[]int64, field string, problems []FieldProblem) ([]int64, []FieldProblem) {
+// idsOf checks a body's list of ids: 1 to 100 on a bulk endpoint, none on
+// one whose path names its grant.
+func idsOf(ids *[]int64, field string, bulk bool, problems []FieldProblem) ([]int64, []FieldProblem) {
 	switch {
+	case !bulk && ids != nil:
+		return nil, append(problems, FieldProblem{Field: field, Code: "invalid", Message: field + " is not a field of this request"})
+	case !bulk:
+		return nil, problems
 	case ids == nil:
 		return nil, append(problems, FieldProblem{Field: field, Code: "missing_field", Message: field + " is required"})
 	case len(*ids) < 1 || len(*ids) > 100:
