@@ -127,7 +127,7 @@ func (h Developer) FineGrainedTokens(c echo.Context) error { return h.list(c, po
 func (h Developer) ClassicTokens(c echo.Context) error { return h.list(c, policy.KindClassic) }
 
 func (h Developer) list(c echo.Context, kind policy.Kind) error {
-	before, err := cursor(c.QueryParam("before"))
+	before, err := cursor(c.QueryParam(paths.BeforeParam))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The page link is not valid.")
 	}
@@ -146,7 +146,7 @@ func (h Developer) list(c echo.Context, kind policy.Kind) error {
 	}
 	if len(ts) > tokenPageSize {
 		ts = ts[:tokenPageSize]
-		p.OlderURL = paths.Tokens(kind) + "?before=" + idString(ts[len(ts)-1].ID)
+		p.OlderURL = paths.List{Path: paths.Tokens(kind)}.Before(ts[len(ts)-1].ID)
 	}
 	blocks := map[int64]orgStanding{}
 	var member []orgStanding

@@ -31,10 +31,6 @@ type EnterpriseSettings struct {
 	Policies service.Policies
 }
 
-func enterprisePATURL(e db.Enterprise) string {
-	return paths.EnterprisePATPolicies(e.Slug)
-}
-
 // PATPolicies shows the enterprise's personal access token policies.
 func (h EnterpriseSettings) PATPolicies(c echo.Context) error {
 	ent := guard.Enterprise(c)
@@ -48,7 +44,7 @@ func (h EnterpriseSettings) PATPolicies(c echo.Context) error {
 // entForm is the policy form at version, whose policies are cur, showing
 // v, and carrying the values of cur as those it was built on.
 func entForm(ent db.Enterprise, cur policy.Enterprise, version int, v views.EnterprisePolicyValues) views.PolicyForm {
-	action := enterprisePATURL(ent)
+	action := paths.EnterprisePATPolicies(ent.Slug)
 	form := views.EnterpriseForm(action, version, v)
 	form.Original = views.EnterpriseForm(action, version, enterpriseValues(cur)).Values()
 	return form
@@ -68,7 +64,7 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 		return err
 	}
 	change := enterpriseChangeFromForm(form)
-	action := enterprisePATURL(ent)
+	action := paths.EnterprisePATPolicies(ent.Slug)
 	// The same order as an organization's form: stale, invalid, unversioned.
 	current := service.EnterprisePolicy{Policy: cur, Version: version}
 	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}

@@ -297,14 +297,9 @@ func cursor(s string) (int64, error) {
 	return n, nil
 }
 
-// grantURL is the page of the grant id on the list l.
-func grantURL(org db.Org, l grantList, id int64) string {
-	return l.item(org.Login, id)
-}
-
 func grantRow(org db.Org, l grantList, t db.Token, now time.Time) views.GrantRow {
 	r := views.GrantRow{
-		ID: idString(t.Grant.ID), Name: t.Name, URL: grantURL(org, l, t.Grant.ID), Owner: t.OwnerLogin,
+		ID: idString(t.Grant.ID), Name: t.Name, URL: l.item(org.Login, t.Grant.ID), Owner: t.OwnerLogin,
 		Access: accessSummary(t), Permissions: permissionSummary(t), Justification: t.Grant.Justification,
 		Expires: expiresText(t.ExpiresAt, now), Expired: policy.Expired(t.ExpiresAt, now),
 		LastUsed: lastUsedText(t.LastUsedAt, now), Age: ago(t.Grant.CreatedAt, now),
@@ -458,7 +453,7 @@ func (h OrgTokens) DenyForm(c echo.Context) error {
 
 func (h OrgTokens) renderDeny(c echo.Context, status int, t db.Token, reason, problem string) error {
 	org := guard.Org(c)
-	url := grantURL(org, pendingList, t.Grant.ID)
+	url := paths.OrgRequest(org.Login, t.Grant.ID)
 	return render.Page(c, status, views.DenyView(Chrome(c, "Deny "+t.Name+" · "+org.Login), views.DenyPage{
 		Nav: nav(org, pendingList.path(org.Login)), Name: t.Name, Owner: t.OwnerLogin, Action: paths.OrgDenyRequest(org.Login, t.Grant.ID),
 		BackURL: url, Reason: reason, Error: problem,
@@ -491,7 +486,7 @@ func (h OrgTokens) Revoke(c echo.Context) error {
 			org := guard.Org(c)
 			return h.confirm(c, activeList, "Revoke “"+t.Name+"”?",
 				"Revoking is final: "+t.OwnerLogin+"'s token never reaches "+org.Login+"'s private resources again.",
-				"Revoke token", grantURL(org, activeList, t.Grant.ID))
+				"Revoke token", paths.OrgActiveToken(org.Login, t.Grant.ID))
 		}
 	}
 	return h.reviewOne(c, activeList, policy.ReviewRevoke, "")

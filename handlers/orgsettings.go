@@ -36,10 +36,6 @@ type OrgSettings struct {
 	Policies service.Policies
 }
 
-func patSettingsURL(org db.Org) string { return paths.OrgPATSettings(org.Login) }
-
-func onboardingURL(org db.Org) string { return paths.OrgOnboarding(org.Login) }
-
 func nav(org db.Org, current string) views.SettingsNav {
 	return views.SettingsNav{OrgLogin: org.Login, OrgName: org.Name, Current: current}
 }
@@ -67,7 +63,7 @@ func (h OrgSettings) PATSettings(c echo.Context) error {
 	}
 	eff := p.Effective()
 	if !eff.OptedIn {
-		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
+		return c.Redirect(http.StatusSeeOther, paths.OrgOnboarding(org.Login))
 	}
 	return h.renderPAT(c, http.StatusOK, org, patForm(org, p, orgValues(eff, org.EnterpriseName)))
 }
@@ -75,7 +71,7 @@ func (h OrgSettings) PATSettings(c echo.Context) error {
 // patForm is the settings form at the version of p, showing v, and
 // carrying the values of p as those it was built on.
 func patForm(org db.Org, p db.OrgPolicy, v views.OrgPolicyValues) views.PolicyForm {
-	action := patSettingsURL(org)
+	action := paths.OrgPATSettings(org.Login)
 	form := views.OrgForm(action, p.Version, v)
 	form.Original = views.OrgForm(action, p.Version, orgValues(p.Effective(), org.EnterpriseName)).Values()
 	return form
@@ -92,7 +88,7 @@ func (h OrgSettings) renderPAT(c echo.Context, status int, org db.Org, form view
 		g.Options[1].Notice = views.PendingNotice(n)
 	}
 	return render.Page(c, status, views.PATSettingsView(Chrome(c, "Personal access tokens · "+org.Login),
-		views.PATSettingsPage{Nav: nav(org, patSettingsURL(org)), Form: form}))
+		views.PATSettingsPage{Nav: nav(org, paths.OrgPATSettings(org.Login)), Form: form}))
 }
 
 // SavePATSettings applies a submitted settings change. A change to a field
@@ -112,7 +108,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	}
 	eff := p.Effective()
 	if !eff.OptedIn {
-		return c.Redirect(http.StatusSeeOther, onboardingURL(org))
+		return c.Redirect(http.StatusSeeOther, paths.OrgOnboarding(org.Login))
 	}
 	// A form opened before the last save is answered 409 first: its errors
 	// may only be those of its age. A form without a version is not out of
@@ -130,9 +126,9 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 			},
 			confirm: func(ask *service.ConfirmApproval) error {
 				title := "Approve " + views.PendingCount(ask.Pending) + "?"
-				return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, patSettingsURL(org)),
+				return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, paths.OrgPATSettings(org.Login)),
 					confirmation(c, title, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
-						"Save and approve requests", patSettingsURL(org))))
+						"Save and approve requests", paths.OrgPATSettings(org.Login))))
 			},
 		}.answer(err, p)
 	}
@@ -143,7 +139,7 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	if err := session.SetFlash(c, msg); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+	return c.Redirect(http.StatusSeeOther, paths.OrgPATSettings(org.Login))
 }
 
 // conflict answers 409 to a submission built on settings other than p,
@@ -167,7 +163,7 @@ func (h OrgSettings) Onboarding(c echo.Context) error {
 	}
 	eff := p.Effective()
 	if eff.OptedIn {
-		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+		return c.Redirect(http.StatusSeeOther, paths.OrgPATSettings(org.Login))
 	}
 	return h.renderStep(c, http.StatusOK, org, eff, 1, orgValues(eff, org.EnterpriseName), "")
 }
@@ -188,7 +184,7 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 	}
 	eff := p.Effective()
 	if eff.OptedIn {
-		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+		return c.Redirect(http.StatusSeeOther, paths.OrgPATSettings(org.Login))
 	}
 	// Steps 1..n choose one setting each; step n+1 reviews them.
 	steps := policy.OnboardingSteps()
@@ -230,14 +226,14 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		if err != nil && !errors.Is(err, db.ErrAlreadyOptedIn) {
 			return err
 		}
-		msg := enrolledFlash(views.OrgForm(onboardingURL(org), 0, orgValues(policy.Resolve(res.Settings, true, p.Enterprise), org.EnterpriseName)))
+		msg := enrolledFlash(views.OrgForm(paths.OrgOnboarding(org.Login), 0, orgValues(policy.Resolve(res.Settings, true, p.Enterprise), org.EnterpriseName)))
 		if err != nil {
 			msg = "This organization was already opted in by another owner; its settings were not changed."
 		}
 		if err := session.SetFlash(c, msg); err != nil {
 			return err
 		}
-		return c.Redirect(http.StatusSeeOther, patSettingsURL(org))
+		return c.Redirect(http.StatusSeeOther, paths.OrgPATSettings(org.Login))
 	}
 	return h.renderStep(c, http.StatusUnprocessableEntity, org, eff, step, values, "Use the Continue or Back button to move between steps.")
 }
@@ -253,9 +249,9 @@ func enrolledFlash(form views.PolicyForm) string {
 }
 
 func (h OrgSettings) renderStep(c echo.Context, status int, org db.Org, eff policy.Effective, step int, v views.OrgPolicyValues, msg string) error {
-	form := views.OrgForm(onboardingURL(org), 0, v)
+	form := views.OrgForm(paths.OrgOnboarding(org.Login), 0, v)
 	page := views.OnboardingPage{
-		Nav: nav(org, patSettingsURL(org)), Action: onboardingURL(org), Step: step,
+		Nav: nav(org, paths.OrgPATSettings(org.Login)), Action: paths.OrgOnboarding(org.Login), Step: step,
 		FineGrained: v.FineGrained, Approval: v.Approval, Classic: v.Classic, Error: msg,
 	}
 	// The organization form's first groups are the onboarding steps, in order.
@@ -298,7 +294,7 @@ func auditLog(c echo.Context, store auditReader, q db.AuditQuery, base string) (
 	}
 	status := http.StatusOK
 	var before int64
-	if s := c.QueryParam("before"); s != "" {
+	if s := c.QueryParam(paths.BeforeParam); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
 			page.Error = "The page link is not valid; showing the newest events."
@@ -321,8 +317,7 @@ func auditLog(c echo.Context, store auditReader, q db.AuditQuery, base string) (
 	}
 	if len(events) > auditPageSize {
 		events = events[:auditPageSize]
-		v.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
-		page.OlderURL = base + "?" + v.Encode()
+		page.OlderURL = paths.List{Path: base, Filter: v}.Before(events[len(events)-1].ID)
 	}
 	for _, e := range events {
 		page.Rows = append(page.Rows, views.AuditRow{Action: e.Action, Actor: e.ActorLogin, Details: e.Details, Time: e.CreatedAt})

@@ -370,5 +370,3 @@ func grantRequestJSON(c echo.Context, org string, t db.Token, now time.Time) Gra
 func grantJSON(c echo.Context, org string, t db.Token, now time.Time) GrantJSON {
 	return GrantJSON{grantFields: grantFieldsOf(c, "personal-access-tokens", org, t, now), AccessGrantedAt: apiTime(t.Grant.DecidedAt)}
 }
-
-func idString(id int64) string { return strconv.FormatInt(id, 10) }

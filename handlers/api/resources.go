@@ -490,7 +490,7 @@ func (h Resources) CreateIssue(c echo.Context) error {
 }
 
 func issueURL(c echo.Context, org db.Org, repo db.Repo, number int64) string {
-	return apiBase(c) + "/repos/" + org.Login + "/" + repo.Name + "/issues/" + idString(number)
+	return apiBase(c) + "/repos/" + org.Login + "/" + repo.Name + "/issues/" + strconv.FormatInt(number, 10)
 }
 
 // issueJSON is a new issue as GitHub answers it.
@@ -545,7 +545,7 @@ type PublicKeyJSON struct {
 }
 
 func sshKeyJSON(c echo.Context, k db.SSHKey) SSHKeyJSON {
-	return SSHKeyJSON{ID: k.ID, Key: k.Key, Title: k.Title, URL: apiBase(c) + "/user/keys/" + idString(k.ID),
+	return SSHKeyJSON{ID: k.ID, Key: k.Key, Title: k.Title, URL: apiBase(c) + "/user/keys/" + strconv.FormatInt(k.ID, 10),
 		CreatedAt: apiTime(k.CreatedAt), Verified: true}
 }
 

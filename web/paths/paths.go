@@ -4,14 +4,17 @@
 // here, so that a page's path is written once.
 //
 // Builders put what they are given (logins, slugs, repository names) into
-// the path as it is, without escaping.
+// the path as it is, without escaping; a List's filters go into its query
+// escaped.
+//
+// The package needs nothing of the web framework: the little that Base and
+// SetBase use of a request is an interface here, which echo.Context meets.
 package paths
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
-
-	"github.com/labstack/echo/v4"
 
 	"patpolicy/policy"
 )
@@ -19,14 +22,28 @@ import (
 // keyBase is where the server keeps the site's public URL.
 const keyBase = "paths.base"
 
+// Holder is where a request keeps what the server records for it
+// (echo.Context is one): SetBase needs no more of a request.
+type Holder interface {
+	Set(key string, val any)
+}
+
+// Request is what Base needs of a request (echo.Context is one): what the
+// server recorded for it, and the scheme and host it was sent to.
+type Request interface {
+	Get(key string) any
+	Scheme() string
+	Request() *http.Request
+}
+
 // SetBase records the site's public URL (scheme and host, no trailing
 // slash) for the request, when one is configured.
-func SetBase(c echo.Context, base string) { c.Set(keyBase, base) }
+func SetBase(c Holder, base string) { c.Set(keyBase, base) }
 
 // Base is the site's absolute root: the configured public URL, or without
 // one the request's scheme and Host header, which whoever sends the request
 // writes.
-func Base(c echo.Context) string {
+func Base(c Request) string {
 	if base, _ := c.Get(keyBase).(string); base != "" {
 		return base
 	}
@@ -69,6 +86,45 @@ const LoginSignedOut = Login + "?" + SignedOutParam + "=1"
 // with its query, once signed in.
 func LoginThen(back string) string {
 	return Login + "?" + ReturnToParam + "=" + url.QueryEscape(back)
+}
+
+// The paging parameters of the site's long lists, which show their newest
+// rows first: a page holds the rows older than the row Before names, or
+// newer than the row After names.
+const (
+	BeforeParam = "before"
+	AfterParam  = "after"
+)
+
+// List is a page of one of the site's long lists: the list's path, and the
+// filters that narrow it (a query), which the links to its other pages keep.
+type List struct {
+	Path   string
+	Filter url.Values
+}
+
+// URL is the list's newest page with its filters, or its path alone when
+// it has none.
+func (l List) URL() string {
+	if len(l.Filter) == 0 {
+		return l.Path
+	}
+	return l.Path + "?" + l.Filter.Encode()
+}
+
+// Before is the list's page of the rows older than the row id.
+func (l List) Before(id int64) string { return l.page(BeforeParam, id) }
+
+// After is the list's page of the rows newer than the row id.
+func (l List) After(id int64) string { return l.page(AfterParam, id) }
+
+func (l List) page(param string, id int64) string {
+	q := url.Values{}
+	for k, v := range l.Filter {
+		q[k] = v
+	}
+	q.Set(param, number(id))
+	return l.Path + "?" + q.Encode()
 }
 
 // Asset is the path of the static file name.

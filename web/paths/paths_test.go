@@ -1,6 +1,8 @@
 package paths_test
 
 import (
+	"net/http"
+	"net/url"
 	"testing"
 
 	"patpolicy/policy"
@@ -50,9 +52,61 @@ func TestPaths(t *testing.T) {
 		{paths.Repo("o", "r"), "/o/r"},
 		{paths.Issue("o", "r", 12), "/o/r/issues/12"},
 		{paths.AppAuthorizations, "/settings/connections/applications{/client_id}"},
+		{paths.List{Path: "/l"}.URL(), "/l"},
+		{paths.List{Path: "/l", Filter: url.Values{}}.URL(), "/l"},
+		{paths.List{Path: "/l"}.Before(9), "/l?before=9"},
+		{paths.List{Path: "/l"}.After(9), "/l?after=9"},
+		{paths.List{Path: "/l", Filter: url.Values{"owner": {"mona"}, "action": {"a b"}}}.URL(), "/l?action=a+b&owner=mona"},
+		{paths.List{Path: "/l", Filter: url.Values{"owner": {"mona"}, "action": {"a b"}}}.Before(9), "/l?action=a+b&before=9&owner=mona"},
+		{paths.List{Path: "/l", Filter: url.Values{"owner": {"mona"}}}.After(9), "/l?after=9&owner=mona"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// A list's paging links leave its filters as they were, for the next link.
+func TestListKeepsItsFilter(t *testing.T) {
+	l := paths.List{Path: "/l", Filter: url.Values{"owner": {"mona"}}}
+	l.Before(1)
+	l.After(2)
+	if got := l.URL(); got != "/l?owner=mona" {
+		t.Errorf("after paging, URL = %q, want /l?owner=mona", got)
+	}
+}
+
+// request is the little of a request that Base and SetBase use.
+type request struct {
+	values map[string]any
+	scheme string
+	req    *http.Request
+}
+
+func (r *request) Get(key string) any      { return r.values[key] }
+func (r *request) Set(key string, val any) { r.values[key] = val }
+func (r *request) Scheme() string          { return r.scheme }
+func (r *request) Request() *http.Request  { return r.req }
+
+// The absolute root is the configured public URL when there is one, and
+// otherwise the scheme and host the request was sent to.
+func TestBase(t *testing.T) {
+	newRequest := func() *request {
+		req, _ := http.NewRequest(http.MethodGet, "http://evil.example/x", nil)
+		req.Host = "evil.example:8080"
+		return &request{values: map[string]any{}, scheme: "https", req: req}
+	}
+	r := newRequest()
+	if got, want := paths.Base(r), "https://evil.example:8080"; got != want {
+		t.Errorf("no public URL: Base = %q, want %q", got, want)
+	}
+	paths.SetBase(r, "https://console.example")
+	if got, want := paths.Base(r), "https://console.example"; got != want {
+		t.Errorf("public URL set: Base = %q, want %q", got, want)
+	}
+	r = newRequest()
+	paths.SetBase(r, "")
+	if got, want := paths.Base(r), "https://evil.example:8080"; got != want {
+		t.Errorf("empty public URL: Base = %q, want %q", got, want)
 	}
 }
