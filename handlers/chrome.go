@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/views"
-	"patpolicy/web/guard"
 	"patpolicy/web/csrf"
+	"patpolicy/web/guard"
 	"patpolicy/web/session"
 )
 
