@@ -18,6 +18,7 @@ test: deps
 	cd e2e && npx playwright test
 
 test-go:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; [ -z "$$unformatted" ] || { echo "gofmt wants: $$unformatted" >&2; exit 1; }
 	go vet ./...
 	go test -race -count=1 ./...
 	$(MAKE) fuzz-short

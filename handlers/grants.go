@@ -143,14 +143,12 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 		return err
 	}
 	base := l.path(org.Login)
+	list := paths.List{Path: base, Filter: f.values()}
 	p := views.GrantListPage{Nav: nav(org, base), Pending: l.status == policy.GrantPending, Heading: l.heading, Lead: l.lead,
-		Empty: l.empty, BaseURL: base, Action: base, Filtered: f != listFilter{}, Error: problem,
+		Empty: l.empty, BaseURL: base, Action: list.URL(), Filtered: f != listFilter{}, Error: problem,
 		Count: listCount(total, l.counted, f != listFilter{})}
 	if p.Filtered {
 		p.Empty = l.empty + " match these filters"
-	}
-	if query := f.values().Encode(); query != "" {
-		p.Action += "?" + query
 	}
 	q := db.GrantQuery{OrgID: org.ID, Status: l.status, Limit: grantPageSize}
 	var bad []string
@@ -184,9 +182,9 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 	}
 	// A page link that cannot be read (cut short, edited by hand) is no
 	// reason to show nothing: the list starts again at its first page.
-	q.Before, err = cursor(c.QueryParam("before"))
+	q.Before, err = cursor(c.QueryParam(paths.BeforeParam))
 	if err == nil {
-		q.After, err = cursor(c.QueryParam("after"))
+		q.After, err = cursor(c.QueryParam(paths.AfterParam))
 	}
 	if err != nil {
 		p.Notice = "The page link could not be read, so this is the first page."
@@ -223,16 +221,11 @@ func (h OrgTokens) list(c echo.Context, l grantList, status int, problem string)
 		p.Rows = append(p.Rows, row)
 	}
 	if len(page.Tokens) > 0 {
-		pageURL := func(key string, id int64) string {
-			v := f.values()
-			v.Set(key, idString(id))
-			return base + "?" + v.Encode()
-		}
 		if page.HasNewer {
-			p.NewerURL = pageURL("after", page.Tokens[0].Grant.ID)
+			p.NewerURL = list.After(page.Tokens[0].Grant.ID)
 		}
 		if page.HasOlder {
-			p.OlderURL = pageURL("before", page.Tokens[len(page.Tokens)-1].Grant.ID)
+			p.OlderURL = list.Before(page.Tokens[len(page.Tokens)-1].Grant.ID)
 		}
 	}
 	return render.Page(c, status, views.GrantListView(Chrome(c, l.heading+" · "+org.Login), p))
