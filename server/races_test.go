@@ -31,6 +31,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 )
 
 const (
@@ -196,7 +197,7 @@ func raceOwners(a *app, raw *sql.DB, logins ...string) {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	if err := a.store.SaveOrgPolicy(ctx, solo, a.userID("octo-owner"), p.Version, p.Own, nil); err != nil {
+	if err := a.store.SaveOrgPolicy(ctx, solo, a.userID("octo-owner"), p.Version, p.Own, nil, service.ApprovedAsOff); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -911,7 +912,7 @@ func TestRaceDecisions(t *testing.T) {
 		notes := map[string][]db.Notification{"mona": a.notifications("mona"), "hubot": a.notifications("hubot")}
 		for i, r := range reqs {
 			g := final[i].Grant
-			wantAction := policy.DecisionAction(g.Status)
+			wantAction := policy.ReviewAuditAction(g.Status)
 			if evs := decisions[i]; len(evs) != 1 || evs[0].Action != wantAction || evs[0].ActorLogin != g.Reviewer ||
 				g.Status == policy.GrantDenied && !strings.HasSuffix(evs[0].Details, "reason: "+g.Reason) {
 				t.Errorf("round %d: %s is %s by %s (reason %q), with decision events %+v", round, r.name, g.Status, g.Reviewer, g.Reason, evs)
@@ -922,7 +923,7 @@ func TestRaceDecisions(t *testing.T) {
 					mine = append(mine, nt)
 				}
 			}
-			want := policy.DecisionNotice(g.Status, policy.TokenSubject{Name: r.name, Owner: r.login, Org: "octo-org"}, g.Reason)
+			want := policy.ReviewNotice(g.Status, policy.TokenSubject{Name: r.name, Owner: r.login, Org: "octo-org"}, g.Reason)
 			if len(mine) != 1 || mine[0].Message != want {
 				t.Errorf("round %d: %s's notifications about %s: %+v, want one %q", round, r.login, r.name, mine, want)
 			}
@@ -1110,7 +1111,7 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 	solo, actor := a.orgID("solo-org"), a.userID("octo-owner")
 	for range 10 {
 		if p, err := a.store.OrgPolicy(ctx, solo); err == nil {
-			a.store.SaveOrgPolicy(ctx, solo, actor, p.Version, p.Own, nil)
+			a.store.SaveOrgPolicy(ctx, solo, actor, p.Version, p.Own, nil, service.ApprovedAsOff)
 		}
 	}
 	answers := make([]raceAnswer, len(cutters))

@@ -183,7 +183,7 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodPost, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.OnboardingStep),
 		r(http.MethodGet, orgs+"/audit-log", OrgOwner, h.org.AuditLog),
 		heavy(r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests)),
-		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.DecideRequests)),
+		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.ReviewRequests)),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id", OrgOwner, h.grants.Request),
 		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/approve", OrgOwner, h.grants.Approve),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.DenyForm),

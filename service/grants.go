@@ -10,6 +10,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // GrantStore is what reviewing grants reads and writes.
@@ -39,10 +40,28 @@ type Review struct {
 }
 
 // change is the store's change set for r: every named grant still in the
-// action's From status moves to its To status.
+// action's From status moves to its To status, with what Reviewed has
+// follow it.
 func (r Review) change() db.GrantReview {
 	return db.GrantReview{OrgID: r.OrgID, ActorID: r.ActorID, IDs: r.IDs,
-		From: r.Action.From(), To: r.Action.To(), Reason: r.Reason}
+		From: r.Action.From(), To: r.Action.To(), Reason: r.Reason, Follow: Reviewed}
+}
+
+// Reviewed is what follows a grant an owner's review moved: its audit
+// event, and a notification of its requester linking to the token. The
+// store calls it for each grant that moves, inside the review's
+// transaction; the scale dataset is seeded with it too.
+func Reviewed(c db.GrantChange) db.FollowUp { return reviewed(c, "") }
+
+// ApprovedAsOff is what follows a pending request approved because its
+// organization stopped requiring approval: a review's follow-up, its audit
+// event saying why.
+func ApprovedAsOff(c db.GrantChange) db.FollowUp { return reviewed(c, policy.NoteApprovalTurnedOff) }
+
+func reviewed(c db.GrantChange, note string) db.FollowUp {
+	event, message := policy.GrantReviewed(c.Subject, c.Status, c.Reason, note)
+	return db.FollowUp{Events: []policy.Event{event}, Notices: []db.Notice{{UserID: c.UserID, Message: message,
+		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
 }
 
 // Refusal is a review the rules refused: Err is one of policy's review
@@ -129,7 +148,7 @@ func (g Grants) ReviewOne(ctx context.Context, r Review) (db.ReviewResult, error
 		return db.ReviewResult{}, err
 	}
 	res, err := g.Store.Review(ctx, r.change())
-	if err != nil || len(res.Decided) > 0 {
+	if err != nil || len(res.Moved) > 0 {
 		return res, err
 	}
 	// Between the reading and the writing, another owner reviewed it
@@ -172,7 +191,7 @@ func (g Grants) ReviewAll(ctx context.Context, r Review) (db.ReviewResult, error
 	if err != nil {
 		return res, err
 	}
-	if err := policy.ReviewedAll(len(res.Decided), res.Skipped); err != nil {
+	if err := policy.ReviewedAll(len(res.Moved), res.Skipped); err != nil {
 		return res, &Refusal{Err: err, Action: r.Action}
 	}
 	return res, nil

@@ -135,7 +135,7 @@ func TestReviewOneAfterARace(t *testing.T) {
 	}}}
 	res, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{req.Grant.ID}, Action: policy.ReviewApprove})
 	var r *service.Refusal
-	if !errors.As(err, &r) || !errors.Is(err, policy.ErrAlreadyDecided) || len(res.Decided) != 0 {
+	if !errors.As(err, &r) || !errors.Is(err, policy.ErrAlreadyDecided) || len(res.Moved) != 0 {
 		t.Fatalf("approve after a denial: %+v, %v; want a refusal of ErrAlreadyDecided", res, err)
 	}
 	if r.Name != req.Name || r.Status != policy.GrantDenied || r.Reviewer != "octo-owner" || r.Action != policy.ReviewApprove {
@@ -201,12 +201,12 @@ func TestReviewAllNoneLeft(t *testing.T) {
 		ids = append(ids, tok.Grant.ID)
 	}
 	res, err := g.ReviewAll(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: append(ids, 1<<40), Action: policy.ReviewDeny, Reason: "no"})
-	if err != nil || len(res.Decided) != len(ids) || res.Skipped != 1 {
+	if err != nil || len(res.Moved) != len(ids) || res.Skipped != 1 {
 		t.Fatalf("denying %d requests and a missing one: %+v, %v", len(ids), res, err)
 	}
 	res, err = g.ReviewAll(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: ids, Action: policy.ReviewApprove})
 	var r *service.Refusal
-	if !errors.As(err, &r) || !errors.Is(err, policy.ErrNoneReviewable) || res.Skipped != len(ids) || len(res.Decided) != 0 {
+	if !errors.As(err, &r) || !errors.Is(err, policy.ErrNoneReviewable) || res.Skipped != len(ids) || len(res.Moved) != 0 {
 		t.Fatalf("approving denied requests: %+v, %v; want every one skipped and ErrNoneReviewable", res, err)
 	}
 	if r.Action != policy.ReviewApprove {
