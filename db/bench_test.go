@@ -333,12 +333,12 @@ func BenchmarkCountGrants(b *testing.B) {
 	})
 }
 
-// BenchmarkDecide approves 100 pending requests, or revokes 100 active
+// BenchmarkReview approves 100 pending requests, or revokes 100 active
 // tokens, in one call: grants, their filter keys, 100 audit events and
 // 100 notifications in one transaction, with whatever WAL checkpoint the
 // commit sets off. Each iteration takes the next 100 grants still in the
 // From status, oldest first, on a copy of the dataset.
-func BenchmarkDecide(b *testing.B) {
+func BenchmarkReview(b *testing.B) {
 	forEachVariant(b, true, func(b *testing.B, s *Store, info ScaleInfo) {
 		ctx := context.Background()
 		org := info.OrgIDs[0]

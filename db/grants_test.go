@@ -104,7 +104,7 @@ func grFollowReview(c GrantChange, note string) FollowUp {
 		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
 }
 
-func TestDecideApproveAndDeny(t *testing.T) {
+func TestReviewApproveAndDeny(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	d.s.now = func() time.Time { return fixedNow }
@@ -177,7 +177,7 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	}
 }
 
-func TestDecideSeveralAtOnce(t *testing.T) {
+func TestReviewSeveralAtOnce(t *testing.T) {
 	d := seededTest(t)
 	org := d.orgs["octo-org"]
 	grants := grPending(t, d, "octo-org", "req", 5)
@@ -221,7 +221,7 @@ func TestDecideSeveralAtOnce(t *testing.T) {
 	}
 }
 
-func TestDecideRefusesBadTransitions(t *testing.T) {
+func TestReviewRefusesBadTransitions(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
@@ -254,7 +254,7 @@ func TestDecideRefusesBadTransitions(t *testing.T) {
 	}
 }
 
-func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
+func TestReviewSkipsGrantsNotInFromStatus(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
@@ -283,7 +283,7 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 		t.Errorf("approving an approved grant: %+v, want 1 skipped", res)
 	}
 	if after := dump(t, d.s); after != before {
-		t.Errorf("skipped decisions changed the database:\n%s", after)
+		t.Errorf("skipped reviews changed the database:\n%s", after)
 	}
 
 	// A mix: only the pending ones of this organization move.
@@ -319,7 +319,7 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 	}
 }
 
-func TestDecideTooMany(t *testing.T) {
+func TestReviewTooMany(t *testing.T) {
 	d := seededTest(t)
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
 	deployGrant := tkGrantID(t, d.s, tkTokenID(t, d, "mona", "deploy-bot"))
@@ -345,7 +345,7 @@ func TestDecideTooMany(t *testing.T) {
 	}
 }
 
-func TestDecideConcurrently(t *testing.T) {
+func TestReviewConcurrently(t *testing.T) {
 	// Owners deciding the same requests at once: each request is decided
 	// exactly once, whoever wins, and its status, keys, event and
 	// notification agree.
@@ -366,17 +366,17 @@ func TestDecideConcurrently(t *testing.T) {
 	notesBefore := count(t, d.s, `SELECT count(*) FROM notifications`)
 
 	const workers = 16
-	decisions := make([]GrantReview, workers)
-	for i := range decisions {
+	reviews := make([]GrantReview, workers)
+	for i := range reviews {
 		r := mrand.New(mrand.NewPCG(uint64(i), 99))
 		ids := slices.Clone(grants)
 		r.Shuffle(len(ids), func(a, b int) { ids[a], ids[b] = ids[b], ids[a] })
 		if i >= 2 { // the first two name every request, the others a part
 			ids = ids[:10+r.IntN(len(ids)-10)]
 		}
-		decisions[i] = GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved}
+		reviews[i] = GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved}
 		if i%2 == 1 {
-			decisions[i].To, decisions[i].Reason = policy.GrantDenied, fmt.Sprintf("reason %d", i)
+			reviews[i].To, reviews[i].Reason = policy.GrantDenied, fmt.Sprintf("reason %d", i)
 		}
 	}
 	results := make([]ReviewResult, workers)
@@ -386,7 +386,7 @@ func TestDecideConcurrently(t *testing.T) {
 	for i := range workers {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = d.s.Review(ctx, decisions[i])
+			results[i], errs[i] = d.s.Review(ctx, reviews[i])
 		})
 	}
 	readErrs := make([]error, 4)
@@ -414,8 +414,8 @@ func TestDecideConcurrently(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("worker %d: %v", i, errs[i])
 		}
-		if len(res.Moved)+res.Skipped != len(decisions[i].IDs) {
-			t.Errorf("worker %d: %d decided + %d skipped != %d named", i, len(res.Moved), res.Skipped, len(decisions[i].IDs))
+		if len(res.Moved)+res.Skipped != len(reviews[i].IDs) {
+			t.Errorf("worker %d: %d decided + %d skipped != %d named", i, len(res.Moved), res.Skipped, len(reviews[i].IDs))
 		}
 		for _, s := range res.Moved {
 			if prev, dup := decidedBy[s.Name]; dup {
@@ -449,7 +449,7 @@ func TestDecideConcurrently(t *testing.T) {
 			t.Errorf("%s decided by nobody (status %s)", tok.Name, tok.Grant.Status)
 			continue
 		}
-		want := decisions[w]
+		want := reviews[w]
 		if tok.Grant.Status != want.To || tok.Grant.Reason != want.Reason {
 			t.Errorf("%s: status %s reason %q, but worker %d decided %s %q", tok.Name, tok.Grant.Status, tok.Grant.Reason, w, want.To, want.Reason)
 		}

@@ -396,7 +396,7 @@ func TestApproveRequest(t *testing.T) {
 	}
 }
 
-func TestTwoOwnersDecideTheSameRequest(t *testing.T) {
+func TestTwoOwnersReviewTheSameRequest(t *testing.T) {
 	a := newApp(t)
 	first, second := a.as("octo-owner"), a.as("octo-owner")
 	id := a.grantID("hubot", "ci-reader")
@@ -600,7 +600,7 @@ func (a *app) addOrgInEnterprise(login, org string) {
 	}
 }
 
-func TestOwnerCannotDecideAnotherOrganizationsGrants(t *testing.T) {
+func TestOwnerCannotReviewAnotherOrganizationsGrants(t *testing.T) {
 	a := newApp(t)
 	a.addOrgInEnterprise("side-owner", "side-org")
 	sideGrant := strconv.FormatInt(a.addRequest("side-owner", "side-org", "side-req", nil), 10)
@@ -872,7 +872,7 @@ func settingsNav(p *page) *goquery.Selection {
 	return p.doc.Find(`nav[aria-label="Organization settings"]`)
 }
 
-func TestDecisionOnARequestDecidedMeanwhileShowsTheRequestsPage(t *testing.T) {
+func TestReviewOfARequestReviewedMeanwhileShowsTheRequestsPage(t *testing.T) {
 	a := newApp(t)
 	first, second := a.as("octo-owner"), a.as("octo-owner")
 	id := a.grantID("hubot", "ci-reader")
