@@ -168,7 +168,7 @@ func newAPIFixture(t *testing.T) apiFixture {
 		f.solo = append(f.solo, id)
 		tokens = append(tokens, id)
 	}
-	// Decide about two thirds of octo-org's requests, and revoke some of
+	// Review about two thirds of octo-org's requests, and revoke some of
 	// the approved grants.
 	var approve, deny []int64
 	for _, g := range apiLoad(t, d.s, f.org) {

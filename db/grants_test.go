@@ -272,7 +272,7 @@ func TestReviewSkipsGrantsNotInFromStatus(t *testing.T) {
 	if len(res.Moved) != 0 || res.Skipped != 2 {
 		t.Errorf("revoking a pending request: %+v, want 2 skipped", res)
 	}
-	// Deciding octo-org's queue cannot reach solo-org's request by its id.
+	// Reviewing octo-org's queue cannot reach solo-org's request by its id.
 	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{soloGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	if len(res.Moved) != 0 || res.Skipped != 1 {
 		t.Errorf("deciding another organization's request: %+v, want 1 skipped", res)
@@ -303,7 +303,7 @@ func TestReviewSkipsGrantsNotInFromStatus(t *testing.T) {
 	if evs := tkEvents(t, d.s, d.orgs["solo-org"]); len(evs) != 1 || !strings.HasPrefix(evs[0], policy.ActionRequestCreated) {
 		t.Errorf("solo-org's log %q, want only its request", evs)
 	}
-	// Denied is final for a decision from pending.
+	// Denied is final for a review from pending.
 	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	if len(res.Moved) != 0 || res.Skipped != 1 || grStatus(t, d.s, deployGrant) != policy.GrantDenied {
 		t.Errorf("approving a denied request: %+v", res)
@@ -346,7 +346,7 @@ func TestReviewTooMany(t *testing.T) {
 }
 
 func TestReviewConcurrently(t *testing.T) {
-	// Owners deciding the same requests at once: each request is decided
+	// Owners reviewing the same requests at once: each request is reviewed
 	// exactly once, whoever wins, and its status, keys, event and
 	// notification agree.
 	ctx := context.Background()
@@ -408,7 +408,7 @@ func TestReviewConcurrently(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	decidedBy := map[string]int{} // token name → worker
+	movedBy := map[string]int{} // token name → worker
 	total := 0
 	for i, res := range results {
 		if errs[i] != nil {
@@ -418,10 +418,10 @@ func TestReviewConcurrently(t *testing.T) {
 			t.Errorf("worker %d: %d decided + %d skipped != %d named", i, len(res.Moved), res.Skipped, len(reviews[i].IDs))
 		}
 		for _, s := range res.Moved {
-			if prev, dup := decidedBy[s.Name]; dup {
+			if prev, dup := movedBy[s.Name]; dup {
 				t.Errorf("%s decided by workers %d and %d", s.Name, prev, i)
 			}
-			decidedBy[s.Name] = i
+			movedBy[s.Name] = i
 		}
 		total += len(res.Moved)
 	}
@@ -444,7 +444,7 @@ func TestReviewConcurrently(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, ok := decidedBy[tok.Name]
+		w, ok := movedBy[tok.Name]
 		if !ok {
 			t.Errorf("%s decided by nobody (status %s)", tok.Name, tok.Grant.Status)
 			continue

@@ -512,33 +512,33 @@ func (g *scaleGen) tokens() (int, error) {
 			expires = timestamp(policy.ExpiresAt(created, days))
 		}
 
-		// A decision comes an hour to three days after the request, and
+		// A review comes an hour to three days after the request, and
 		// never after now.
-		decided := created
+		reviewed := created
 		if !byOwner {
-			decided = created.Add(time.Hour + time.Duration(r.Int64N(int64(71*time.Hour))))
-			if decided.After(g.now) {
-				decided = g.now
+			reviewed = created.Add(time.Hour + time.Duration(r.Int64N(int64(71*time.Hour))))
+			if reviewed.After(g.now) {
+				reviewed = g.now
 			}
 		}
 		// A revocation comes some time after the approval.
-		approved := decided
+		approved := reviewed
 		if slot.status == policy.GrantRevoked {
-			decided = decided.Add(time.Duration(r.Int64N(int64(g.now.Sub(decided)) + 1)))
+			reviewed = reviewed.Add(time.Duration(r.Int64N(int64(g.now.Sub(reviewed)) + 1)))
 		}
 		var lastUsed, decidedAt, reviewer any
 		reason := ""
 		switch slot.status {
 		case policy.GrantApproved:
-			decidedAt = timestamp(decided)
+			decidedAt = timestamp(reviewed)
 			if !byOwner {
 				reviewer = g.owner
 			}
 			if r.IntN(10) < 6 {
-				lastUsed = timestamp(decided.Add(time.Duration(r.Int64N(int64(g.now.Sub(decided)) + 1))))
+				lastUsed = timestamp(reviewed.Add(time.Duration(r.Int64N(int64(g.now.Sub(reviewed)) + 1))))
 			}
 		case policy.GrantDenied, policy.GrantRevoked:
-			decidedAt, reviewer = timestamp(decided), g.owner
+			decidedAt, reviewer = timestamp(reviewed), g.owner
 			reason = scaleReasons[r.IntN(len(scaleReasons))]
 		}
 
@@ -601,7 +601,7 @@ func (g *scaleGen) tokens() (int, error) {
 				record(g.reviewed, c, approved, g.owner, true)
 			}
 			c.Status, c.Reason = slot.status, reason
-			record(g.reviewed, c, decided, g.owner, r.IntN(4) != 0)
+			record(g.reviewed, c, reviewed, g.owner, r.IntN(4) != 0)
 		}
 	}
 	if err := errors.Join(tokens.close(), perms.close(), repos.close(), grants.close()); err != nil {

@@ -114,7 +114,7 @@ func grantOf(t *testing.T, d demo, tokenID int64) int64 {
 }
 
 // While readers hammer the cache, a revocation commits; no read that
-// starts after Decide returned may see the grant approved.
+// starts after Review returned may see the grant approved.
 func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
@@ -289,10 +289,10 @@ func TestDirectoryListsOutliveAccessWrites(t *testing.T) {
 	}
 }
 
-// A decision ends only the cached grant status: the token's own row is not
+// A review ends only the cached grant status: the token's own row is not
 // read again, yet the next check sees the new status. Deleting the token
 // ends the row too.
-func TestTokenRowsOutliveDecisions(t *testing.T) {
+func TestTokenRowsOutliveReviews(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
 	hash, id := newSecret(t, d, "rows")

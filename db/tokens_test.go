@@ -535,7 +535,7 @@ func TestCreateTokenStoresOnlyTheHash(t *testing.T) {
 	}
 	id, secret := tkClassic(t, d, "hubot", "ci", "repo", "workflow")
 	secrets, ids = append(secrets, secret), append(ids, id)
-	// Decisions and notifications must not leak it either.
+	// Reviews and notifications must not leak it either.
 	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 		IDs: []int64{tkGrantID(t, d.s, ids[1])}, From: policy.GrantPending, To: policy.GrantApproved}); err != nil {
 		t.Fatal(err)
@@ -637,19 +637,19 @@ func TestDeleteToken(t *testing.T) {
 	org := d.orgs["octo-org"]
 	repos := tkRepoIDs(t, d.s, org)
 	owner := d.users["octo-owner"]
-	decide := func(token int64, from, to policy.GrantStatus) {
+	review := func(token int64, from, to policy.GrantStatus) {
 		t.Helper()
 		if res, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{tkGrantID(t, d.s, token)}, From: from, To: to}); err != nil || len(res.Moved) != 1 {
 			t.Fatalf("Review %s→%s: %+v, %v", from, to, res, err)
 		}
 	}
 	denied := tkTokenID(t, d, "hubot", "ci-reader")
-	decide(denied, policy.GrantPending, policy.GrantDenied)
+	review(denied, policy.GrantPending, policy.GrantDenied)
 	revoked, _ := tkCreate(t, d, "hubot", "octo-org", policy.TokenRequest{Name: "gone", ExpiresInDays: 7, Selection: policy.SelectSelected,
 		RepoIDs: []int64{repos["octo-web"]}, Status: policy.GrantPending, Justification: "j",
 		Permissions: map[string]policy.Level{"issues": policy.LevelRead, policy.Metadata: policy.LevelRead}})
-	decide(revoked, policy.GrantPending, policy.GrantApproved)
-	decide(revoked, policy.GrantApproved, policy.GrantRevoked)
+	review(revoked, policy.GrantPending, policy.GrantApproved)
+	review(revoked, policy.GrantApproved, policy.GrantRevoked)
 	own, _ := tkCreate(t, d, "hubot", "", policy.TokenRequest{Name: "own", ExpiresInDays: 7, Selection: policy.SelectPublic,
 		Permissions: map[string]policy.Level{"contents": policy.LevelRead}})
 	classic, _ := tkClassic(t, d, "hubot", "note", "repo")

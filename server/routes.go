@@ -48,7 +48,7 @@ type Rule struct {
 	// words (a fine-grained permission, or a classic scope).
 	Needs api.Need
 	// Heavy routes list an organization's grants (the site's bulk
-	// decisions too: they show the list again when a selection is refused),
+	// reviews too: they show the list again when a selection is refused),
 	// which can cost hundreds of times what a settings page costs. Only
 	// Config.HeavyLimit of them run at once, so that under load they wait
 	// for each other and not the pages and API calls that take a fraction

@@ -92,7 +92,7 @@ func (r *Refusal) Error() string {
 		return "This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed."
 	case errors.Is(r.Err, policy.ErrWithdrawn):
 		return "This token is no longer active: its owner deleted it. Nothing was changed."
-	case errors.Is(r.Err, policy.ErrAlreadyDecided):
+	case errors.Is(r.Err, policy.ErrAlreadyReviewed):
 		return fmt.Sprintf("“%s” is no longer pending: it was %s. Nothing was changed.", r.Name, r.reached())
 	case errors.Is(r.Err, policy.ErrStillPending):
 		return fmt.Sprintf("“%s” is not an active token: its request is still pending. Nothing was changed.", r.Name)
@@ -130,7 +130,7 @@ func Refuse(t db.Token, action policy.ReviewAction) error {
 // ReviewOne applies r to the one grant it names. A grant that is not there
 // is a *Refusal of ErrWithdrawn when its requester withdrew it, and
 // policy.ErrNoSuchGrant when the organization never had it; a grant the
-// table does not let the action move (decided by someone else, still
+// table does not let the action move (reviewed by someone else, still
 // pending when revoked, ...) is a *Refusal that says what became of it.
 func (g Grants) ReviewOne(ctx context.Context, r Review) (db.ReviewResult, error) {
 	if len(r.IDs) != 1 {

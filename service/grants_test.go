@@ -24,11 +24,11 @@ func TestRefusalSentences(t *testing.T) {
 			"This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed."},
 		{service.Refusal{Err: policy.ErrWithdrawn, Action: policy.ReviewRevoke},
 			"This token is no longer active: its owner deleted it. Nothing was changed."},
-		{service.Refusal{Err: policy.ErrAlreadyDecided, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantApproved, Reviewer: "octo-owner"},
+		{service.Refusal{Err: policy.ErrAlreadyReviewed, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantApproved, Reviewer: "octo-owner"},
 			"“ci” is no longer pending: it was already approved by octo-owner. Nothing was changed."},
-		{service.Refusal{Err: policy.ErrAlreadyDecided, Action: policy.ReviewDeny, Name: "ci", Status: policy.GrantDenied},
+		{service.Refusal{Err: policy.ErrAlreadyReviewed, Action: policy.ReviewDeny, Name: "ci", Status: policy.GrantDenied},
 			"“ci” is no longer pending: it was already denied. Nothing was changed."},
-		{service.Refusal{Err: policy.ErrAlreadyDecided, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantRevoked, Reviewer: "ann"},
+		{service.Refusal{Err: policy.ErrAlreadyReviewed, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantRevoked, Reviewer: "ann"},
 			"“ci” is no longer pending: it was revoked by ann. Nothing was changed."},
 		{service.Refusal{Err: policy.ErrStillPending, Action: policy.ReviewRevoke, Name: "ci", Status: policy.GrantPending},
 			"“ci” is not an active token: its request is still pending. Nothing was changed."},
@@ -135,8 +135,8 @@ func TestReviewOneAfterARace(t *testing.T) {
 	}}}
 	res, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{req.Grant.ID}, Action: policy.ReviewApprove})
 	var r *service.Refusal
-	if !errors.As(err, &r) || !errors.Is(err, policy.ErrAlreadyDecided) || len(res.Moved) != 0 {
-		t.Fatalf("approve after a denial: %+v, %v; want a refusal of ErrAlreadyDecided", res, err)
+	if !errors.As(err, &r) || !errors.Is(err, policy.ErrAlreadyReviewed) || len(res.Moved) != 0 {
+		t.Fatalf("approve after a denial: %+v, %v; want a refusal of ErrAlreadyReviewed", res, err)
 	}
 	if r.Name != req.Name || r.Status != policy.GrantDenied || r.Reviewer != "octo-owner" || r.Action != policy.ReviewApprove {
 		t.Errorf("refusal %+v; want %q denied by octo-owner", r, req.Name)
@@ -173,8 +173,8 @@ func TestReviewOneRefusesWithoutWriting(t *testing.T) {
 	}
 	for _, tok := range f.approved {
 		_, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{tok.Grant.ID}, Action: policy.ReviewDeny})
-		if !errors.Is(err, policy.ErrAlreadyDecided) {
-			t.Errorf("denying active %q: %v; want ErrAlreadyDecided", tok.Name, err)
+		if !errors.Is(err, policy.ErrAlreadyReviewed) {
+			t.Errorf("denying active %q: %v; want ErrAlreadyReviewed", tok.Name, err)
 		}
 	}
 	// An id the organization never had: no refusal to word, only not found.
