@@ -417,7 +417,7 @@ func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID
 			all.Notices = append(all.Notices, up.Notices...)
 		}
 	}
-	return subjects, s.store(ctx, tx, orgID, actorID, all)
+	return subjects, s.writeFollowUp(ctx, tx, orgID, actorID, all)
 }
 
 // approveAllPending approves every pending request of an organization,

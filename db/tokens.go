@@ -123,11 +123,12 @@ func (s *Store) follow(ctx context.Context, tx *sql.Tx, f Follow, c GrantChange)
 	if f == nil {
 		return nil
 	}
-	return s.store(ctx, tx, c.OrgID, c.UserID, f(c))
+	return s.writeFollowUp(ctx, tx, c.OrgID, c.UserID, f(c))
 }
 
-// store writes a follow-up of a change actorID made in an organization.
-func (s *Store) store(ctx context.Context, tx *sql.Tx, orgID, actorID int64, up FollowUp) error {
+// writeFollowUp writes a follow-up of a change actorID made in an
+// organization.
+func (s *Store) writeFollowUp(ctx context.Context, tx *sql.Tx, orgID, actorID int64, up FollowUp) error {
 	if err := s.deliver(ctx, tx, up.Notices); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -211,5 +212,39 @@ func TestReviewAllNoneLeft(t *testing.T) {
 	}
 	if r.Action != policy.ReviewApprove {
 		t.Errorf("refusal for %s, want approve", r.Action)
+	}
+}
+
+// What follows a review is written with it: the organization's audit event,
+// acted by the reviewing owner and keeping the reason, and the requester's
+// notification linking to the token.
+func TestReviewFollowUp(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	g := service.Grants{Store: f.store}
+	tok := f.pending["ci-reader"]
+	if tok.ID == 0 {
+		t.Fatal("the demo has no pending ci-reader request in octo-org")
+	}
+	if _, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{tok.Grant.ID},
+		Action: policy.ReviewDeny, Reason: "Too broad"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.store.AuditEvents(ctx, db.AuditQuery{OrgID: f.org, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := db.AuditEvent{Action: policy.ActionRequestDenied, ActorLogin: "octo-owner",
+		Details: "Token “ci-reader” of hubot on octo-org: reason: Too broad"}
+	if len(evs) != 1 || evs[0].Action != want.Action || evs[0].ActorLogin != want.ActorLogin || evs[0].Details != want.Details {
+		t.Errorf("newest event %+v, want %+v", evs, want)
+	}
+	ns, err := f.store.NotificationsOf(ctx, f.users["hubot"], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, link := "Your request for token “ci-reader” was denied by octo-org. Reason: Too broad", fmt.Sprintf("/settings/personal-access-tokens/%d", tok.ID)
+	if len(ns) != 1 || ns[0].Message != msg || ns[0].Link != link {
+		t.Errorf("hubot's newest notification %+v, want %q linking to %s", ns, msg, link)
 	}
 }
