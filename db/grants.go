@@ -408,7 +408,8 @@ func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID
 		return nil, err
 	}
 	subjects := make([]policy.TokenSubject, 0, len(changes))
-	var all FollowUp
+	// Room for a review's usual follow-up: one event and one notice each.
+	all := FollowUp{Events: make([]policy.Event, 0, len(changes)), Notices: make([]Notice, 0, len(changes))}
 	for _, c := range changes {
 		subjects = append(subjects, c.Subject)
 		if follow != nil {
