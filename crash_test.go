@@ -150,7 +150,7 @@ type crashAckIssue struct {
 	title      string
 }
 
-type crashAckDecision struct {
+type crashAckReview struct {
 	grantID int64
 	name    string
 	to      policy.GrantStatus
@@ -164,29 +164,29 @@ type crashSave struct {
 }
 
 type crashRecord struct {
-	mu        sync.Mutex
-	tokens    []crashAckToken
-	issues    []crashAckIssue
-	decisions []crashAckDecision
-	saves     map[int][]*crashSave // by the version the form carried
-	savesOK   int
-	statuses  map[string]int
+	mu       sync.Mutex
+	tokens   []crashAckToken
+	issues   []crashAckIssue
+	reviews  []crashAckReview
+	saves    map[int][]*crashSave // by the version the form carried
+	savesOK  int
+	statuses map[string]int
 }
 
-type crashCounts struct{ tokens, issues, decisions, saves int }
+type crashCounts struct{ tokens, issues, reviews, saves int }
 
 func (c crashCounts) String() string {
-	return fmt.Sprintf("%d tokens, %d issues, %d decisions, %d settings saves", c.tokens, c.issues, c.decisions, c.saves)
+	return fmt.Sprintf("%d tokens, %d issues, %d reviews, %d settings saves", c.tokens, c.issues, c.reviews, c.saves)
 }
 
 func (c crashCounts) minus(o crashCounts) crashCounts {
-	return crashCounts{c.tokens - o.tokens, c.issues - o.issues, c.decisions - o.decisions, c.saves - o.saves}
+	return crashCounts{c.tokens - o.tokens, c.issues - o.issues, c.reviews - o.reviews, c.saves - o.saves}
 }
 
 func (r *crashRecord) snapshot() crashCounts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return crashCounts{len(r.tokens), len(r.issues), len(r.decisions), r.savesOK}
+	return crashCounts{len(r.tokens), len(r.issues), len(r.reviews), r.savesOK}
 }
 
 func (r *crashRecord) status(what string, code int, err error) {
@@ -343,7 +343,7 @@ func (w *crashWorker) run(ctx context.Context, round int) {
 			w.createToken(ctx, round)
 			w.createIssues(ctx, round)
 		case crashApprover:
-			if !w.decideQueue(ctx) {
+			if !w.reviewQueue(ctx) {
 				crashSleep(ctx, 10*time.Millisecond)
 			}
 		case crashSettings:
@@ -453,9 +453,9 @@ func (w *crashWorker) createIssues(ctx context.Context, round int) {
 	}
 }
 
-// decideQueue approves or denies every request on the queue's first page,
+// reviewQueue approves or denies every request on the queue's first page,
 // one at a time; false when the queue was empty or unreachable.
-func (w *crashWorker) decideQueue(ctx context.Context) bool {
+func (w *crashWorker) reviewQueue(ctx context.Context) bool {
 	const queue = "/organizations/octo-org/settings/personal-access-token-requests"
 	body, ok := w.page(ctx, queue, queue)
 	if !ok {
@@ -479,7 +479,7 @@ func (w *crashWorker) decideQueue(ctx context.Context) bool {
 		code, _, _, err := w.post(ctx, queue+"/{id}/"+map[policy.GrantStatus]string{policy.GrantApproved: "approve", policy.GrantDenied: "deny"}[to], path, form)
 		if err == nil && code == http.StatusSeeOther {
 			w.rec.mu.Lock()
-			w.rec.decisions = append(w.rec.decisions, crashAckDecision{grantID: id, name: r[2], to: to})
+			w.rec.reviews = append(w.rec.reviews, crashAckReview{grantID: id, name: r[2], to: to})
 			w.rec.mu.Unlock()
 		}
 	}
@@ -620,7 +620,7 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 	rec.mu.Lock()
 	tokens := slices.Clone(rec.tokens)
 	issues := slices.Clone(rec.issues)
-	decisions := slices.Clone(rec.decisions)
+	reviews := slices.Clone(rec.reviews)
 	saves := map[int][]crashSave{}
 	for v, as := range rec.saves {
 		for _, a := range as {
@@ -668,7 +668,7 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 		}
 	}
 
-	for _, d := range decisions {
+	for _, d := range reviews {
 		var status string
 		err := conn.QueryRow(`SELECT status FROM grants WHERE id = ?`, d.grantID).Scan(&status)
 		switch {
@@ -714,8 +714,8 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 	if badKeys > 0 {
 		t.Errorf("%s: %d grant_keys rows disagree with their grant's status", when, badKeys)
 	}
-	t.Logf("%s: checked %d acknowledged tokens, %d issues, %d decisions; %d tokens stored without an acknowledgement (in flight at the kill)",
-		when, len(tokens), len(issues), len(decisions), unacked)
+	t.Logf("%s: checked %d acknowledged tokens, %d issues, %d reviews; %d tokens stored without an acknowledgement (in flight at the kill)",
+		when, len(tokens), len(issues), len(reviews), unacked)
 }
 
 // countsByKey reads a query of (key, count) rows into a map.

@@ -189,7 +189,7 @@ func run(cfg config, logger *slog.Logger) error {
 		// with the same flags changes nothing.
 		if seeded && cfg.demoScale > 0 {
 			start := time.Now()
-			info, err := store.SeedScale(ctx, db.DemoScale(cfg.demoScale), string(hash))
+			info, err := store.SeedScale(ctx, db.DemoScale(cfg.demoScale), string(hash), service.Created, service.Reviewed)
 			if err != nil {
 				return fmt.Errorf("scale data: %w", err)
 			}

@@ -30,7 +30,7 @@ func auditFixture(t *testing.T, d demo, n int) []string {
 				next.Approval = map[policy.Approval]policy.Approval{policy.ApprovalRequired: policy.ApprovalNotRequired, policy.ApprovalNotRequired: policy.ApprovalRequired}[p.Own.Approval]
 			}
 			evs := policy.OrgEvents(p.Own, next)
-			if err := d.s.SaveOrgPolicy(ctx, org, actor, p.Version, next, evs); err != nil {
+			if err := d.s.SaveOrgPolicy(ctx, org, actor, p.Version, next, evs, grApprovedAsOff); err != nil {
 				t.Fatal(err)
 			}
 			if login == "solo-org" {

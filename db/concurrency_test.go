@@ -30,7 +30,7 @@ func raceSaves(t *testing.T, stores []*Store, orgID, actorID int64, version int,
 		go func() {
 			defer wg.Done()
 			<-start
-			errs[i] = s.SaveOrgPolicy(ctx, orgID, actorID, version, next, events)
+			errs[i] = s.SaveOrgPolicy(ctx, orgID, actorID, version, next, events, grApprovedAsOff)
 		}()
 		go func() {
 			defer wg.Done()

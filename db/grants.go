@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"patpolicy/policy"
-	"patpolicy/web/paths"
 )
 
 // GrantQuery selects a page of an organization's grants in one status,
@@ -301,16 +300,19 @@ type GrantReview struct {
 	OrgID   int64
 	ActorID int64
 	IDs     []int64
-	From    policy.GrantStatus // pending to decide a request, approved to revoke
+	From    policy.GrantStatus // pending to approve or deny a request, approved to revoke
 	To      policy.GrantStatus
 	Reason  string
+	// Follow says what follows each grant that moves (nil: nothing): its
+	// events go in the organization's audit log, acted by ActorID.
+	Follow Follow
 }
 
 // ReviewResult tells which grants moved and which did not because they
-// were no longer in the From status (decided by someone else, cancelled,
+// were no longer in the From status (reviewed by someone else, cancelled,
 // already revoked) or never existed.
 type ReviewResult struct {
-	Decided []policy.TokenSubject
+	Moved   []policy.TokenSubject
 	Skipped int
 }
 
@@ -321,11 +323,11 @@ const MaxReview = 1000
 var ErrTooMany = fmt.Errorf("a review may name at most %d grants", MaxReview)
 
 // Review applies a review in one transaction: only grants still in the
-// From status move, each exactly once, each with its audit event and a
-// notification of its requester. The status is checked by the UPDATE
-// itself (WHERE status = From), so that of two owners reviewing the same
-// grant at once exactly one moves it and the other finds it skipped. A
-// change that is no action of policy's table is policy.ErrNotReviewable.
+// From status move, each exactly once, each with what d.Follow has follow
+// it. The status is checked by the UPDATE itself (WHERE status = From), so
+// that of two owners reviewing the same grant at once exactly one moves it
+// and the other finds it skipped. A change that is no action of policy's
+// table is policy.ErrNotReviewable.
 func (s *Store) Review(ctx context.Context, d GrantReview) (_ ReviewResult, err error) {
 	defer failed(&err, "review grants")
 	if _, ok := policy.ReviewOf(d.From, d.To); !ok {
@@ -354,21 +356,20 @@ func (s *Store) Review(ctx context.Context, d GrantReview) (_ ReviewResult, err 
 			return err
 		}
 		res.Skipped = len(ids) - len(moved)
-		subjects, err := s.afterReview(ctx, tx, d.OrgID, d.ActorID, moved, d.From, d.To, d.Reason, "")
-		res.Decided = subjects
+		res.Moved, err = s.afterReview(ctx, tx, d.OrgID, d.ActorID, moved, d.From, d.To, d.Reason, d.Follow)
 		return err
 	})
 	return res, err
 }
 
 // afterReview follows grants that moved: their keys take the new status,
-// and each gets its audit event and its requester a notification.
-func (s *Store) afterReview(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
+// and what follow has follow each of them is stored.
+func (s *Store) afterReview(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason string, follow Follow) ([]policy.TokenSubject, error) {
 	slices.Sort(moved)
 	var subjects []policy.TokenSubject
 	// Chunks keep each statement under SQLite's limit on parameters.
 	for chunk := range slices.Chunk(moved, 500) {
-		got, err := s.afterReviewChunk(ctx, tx, orgID, actorID, chunk, from, to, reason, note)
+		got, err := s.afterReviewChunk(ctx, tx, orgID, actorID, chunk, from, to, reason, follow)
 		if err != nil {
 			return nil, err
 		}
@@ -377,7 +378,7 @@ func (s *Store) afterReview(ctx context.Context, tx *sql.Tx, orgID, actorID int6
 	return subjects, nil
 }
 
-func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason, note string) ([]policy.TokenSubject, error) {
+func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID int64, moved []int64, from, to policy.GrantStatus, reason string, follow Follow) ([]policy.TokenSubject, error) {
 	args := []any{to, orgID, from}
 	for _, id := range moved {
 		args = append(args, id)
@@ -393,49 +394,42 @@ func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID
 	if err != nil {
 		return nil, err
 	}
-	type row struct {
-		grant, user, token int64
-		subject            policy.TokenSubject
-	}
-	var all []row
+	var changes []GrantChange
 	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.grant, &r.user, &r.token, &r.subject.Name, &r.subject.Owner, &r.subject.Org); err != nil {
+		c := GrantChange{OrgID: orgID, Status: to, Reason: reason}
+		if err := rows.Scan(&c.GrantID, &c.UserID, &c.TokenID, &c.Subject.Name, &c.Subject.Owner, &c.Subject.Org); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		all = append(all, r)
+		changes = append(changes, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	events := make([]policy.Event, 0, len(all))
-	subjects := make([]policy.TokenSubject, 0, len(all))
-	auditNote := note
-	if reason != "" {
-		auditNote = strings.TrimPrefix(note+"; reason: "+reason, "; ")
-	}
-	for _, r := range all {
-		events = append(events, policy.GrantEvent(policy.DecisionAction(to), r.subject, auditNote))
-		subjects = append(subjects, r.subject)
-		if err := s.notify(ctx, tx, r.user, policy.DecisionNotice(to, r.subject, reason),
-			paths.Token(policy.KindFineGrained, r.token)); err != nil {
-			return nil, err
+	subjects := make([]policy.TokenSubject, 0, len(changes))
+	// Room for a review's usual follow-up: one event and one notice each.
+	all := FollowUp{Events: make([]policy.Event, 0, len(changes)), Notices: make([]Notice, 0, len(changes))}
+	for _, c := range changes {
+		subjects = append(subjects, c.Subject)
+		if follow != nil {
+			up := follow(c)
+			all.Events = append(all.Events, up.Events...)
+			all.Notices = append(all.Notices, up.Notices...)
 		}
 	}
-	return subjects, s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
+	return subjects, s.writeFollowUp(ctx, tx, orgID, actorID, all)
 }
 
 // approveAllPending approves every pending request of an organization,
-// when it stops requiring approval.
-func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorID int64, note string) error {
+// when it stops requiring approval, each with what follow has follow it.
+func (s *Store) approveAllPending(ctx context.Context, tx *sql.Tx, orgID, actorID int64, follow Follow) error {
 	moved, err := int64s(ctx, tx,
 		`UPDATE grants SET status = 'approved', reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = 'pending' RETURNING id`,
 		actorID, timestamp(s.now()), orgID)
 	if err != nil {
 		return err
 	}
-	_, err = s.afterReview(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", note)
+	_, err = s.afterReview(ctx, tx, orgID, actorID, moved, policy.GrantPending, policy.GrantApproved, "", follow)
 	return err
 }

@@ -168,7 +168,7 @@ func newAPIFixture(t *testing.T) apiFixture {
 		f.solo = append(f.solo, id)
 		tokens = append(tokens, id)
 	}
-	// Decide about two thirds of octo-org's requests, and revoke some of
+	// Review about two thirds of octo-org's requests, and revoke some of
 	// the approved grants.
 	var approve, deny []int64
 	for _, g := range apiLoad(t, d.s, f.org) {
@@ -183,9 +183,9 @@ func newAPIFixture(t *testing.T) apiFixture {
 		}
 	}
 	owner := d.users["octo-owner"]
-	grReview(t, d.s, GrantReview{OrgID: f.org, ActorID: owner, IDs: approve, From: policy.GrantPending, To: policy.GrantApproved})
-	grReview(t, d.s, GrantReview{OrgID: f.org, ActorID: owner, IDs: deny, From: policy.GrantPending, To: policy.GrantDenied})
-	grReview(t, d.s, GrantReview{OrgID: f.org, ActorID: owner, IDs: approve[:len(approve)/5], From: policy.GrantApproved, To: policy.GrantRevoked})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: f.org, ActorID: owner, IDs: approve, From: policy.GrantPending, To: policy.GrantApproved})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: f.org, ActorID: owner, IDs: deny, From: policy.GrantPending, To: policy.GrantDenied})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: f.org, ActorID: owner, IDs: approve[:len(approve)/5], From: policy.GrantApproved, To: policy.GrantRevoked})
 	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 6 {
 		f.times = append(f.times, base.Add(time.Duration(i)*time.Hour+time.Duration(i)*time.Microsecond))
@@ -401,7 +401,7 @@ func TestListAPIGrantsPaging(t *testing.T) {
 			pending = append(pending, g.id)
 		}
 	}
-	grReview(t, f.d.s, GrantReview{OrgID: f.org, ActorID: f.d.users["octo-owner"], IDs: pending, From: policy.GrantPending, To: policy.GrantApproved})
+	grReview(t, f.d.s, GrantReview{Follow: grReviewed, OrgID: f.org, ActorID: f.d.users["octo-owner"], IDs: pending, From: policy.GrantPending, To: policy.GrantApproved})
 	model := apiLoad(t, f.d.s, f.org)
 	q := APIGrantQuery{OrgID: f.org, Status: policy.GrantApproved}
 	want := f.want(model, q)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // grPending creates n pending requests to org named prefix000, prefix001…,
@@ -88,7 +89,22 @@ func grReview(t *testing.T, s *Store, d GrantReview) ReviewResult {
 	return res
 }
 
-func TestDecideApproveAndDeny(t *testing.T) {
+// grReviewed and grApprovedAsOff are what the application has follow a
+// review, and a request approved because approval was turned off: the
+// audit event and the requester's notification.
+func grReviewed(c GrantChange) FollowUp { return grFollowReview(c, "") }
+
+func grApprovedAsOff(c GrantChange) FollowUp {
+	return grFollowReview(c, policy.NoteApprovalTurnedOff)
+}
+
+func grFollowReview(c GrantChange, note string) FollowUp {
+	event, message := policy.GrantReviewed(c.Subject, c.Status, c.Reason, note)
+	return FollowUp{Events: []policy.Event{event}, Notices: []Notice{{UserID: c.UserID, Message: message,
+		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
+}
+
+func TestReviewApproveAndDeny(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	d.s.now = func() time.Time { return fixedNow }
@@ -97,9 +113,9 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	deployGrant, ciGrant := tkGrantID(t, d.s, deploy), tkGrantID(t, d.s, ci)
 	monaNotes, hubotNotes := len(tkNotes(t, d.s, d.users["mona"])), len(tkNotes(t, d.s, d.users["hubot"]))
 
-	res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	res := grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
 	want := []policy.TokenSubject{{Name: "deploy-bot", Owner: "mona", Org: "octo-org"}}
-	if !slices.Equal(res.Decided, want) || res.Skipped != 0 {
+	if !slices.Equal(res.Moved, want) || res.Skipped != 0 {
 		t.Errorf("approve: %+v, want %v decided, none skipped", res, want)
 	}
 	tok, err := d.s.GrantOf(ctx, org, deployGrant)
@@ -119,8 +135,8 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	}
 
 	const reason = "Use a GitHub App instead"
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{ciGrant}, From: policy.GrantPending, To: policy.GrantDenied, Reason: reason})
-	if len(res.Decided) != 1 || res.Decided[0].Name != "ci-reader" || res.Skipped != 0 {
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{ciGrant}, From: policy.GrantPending, To: policy.GrantDenied, Reason: reason})
+	if len(res.Moved) != 1 || res.Moved[0].Name != "ci-reader" || res.Skipped != 0 {
 		t.Errorf("deny: %+v", res)
 	}
 	// The requester sees the reason on their token.
@@ -148,8 +164,8 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	}
 
 	// Revoke the approved one.
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantApproved, To: policy.GrantRevoked, Reason: "left the team"})
-	if len(res.Decided) != 1 || res.Skipped != 0 || grStatus(t, d.s, deployGrant) != policy.GrantRevoked || grKeyStatuses(t, d.s, deployGrant) != "revoked" {
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantApproved, To: policy.GrantRevoked, Reason: "left the team"})
+	if len(res.Moved) != 1 || res.Skipped != 0 || grStatus(t, d.s, deployGrant) != policy.GrantRevoked || grKeyStatuses(t, d.s, deployGrant) != "revoked" {
 		t.Errorf("revoke: %+v, status %s, keys %s", res, grStatus(t, d.s, deployGrant), grKeyStatuses(t, d.s, deployGrant))
 	}
 	notes = tkNotes(t, d.s, d.users["mona"])
@@ -161,7 +177,7 @@ func TestDecideApproveAndDeny(t *testing.T) {
 	}
 }
 
-func TestDecideSeveralAtOnce(t *testing.T) {
+func TestReviewSeveralAtOnce(t *testing.T) {
 	d := seededTest(t)
 	org := d.orgs["octo-org"]
 	grants := grPending(t, d, "octo-org", "req", 5)
@@ -169,9 +185,9 @@ func TestDecideSeveralAtOnce(t *testing.T) {
 	notesBefore := count(t, d.s, `SELECT count(*) FROM notifications`)
 	// Shuffled, with a repeat.
 	ids := []int64{grants[3], grants[0], grants[4], grants[0]}
-	res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
+	res := grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: d.users["octo-owner"], IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
 	var names []string
-	for _, s := range res.Decided {
+	for _, s := range res.Moved {
 		names = append(names, s.Name)
 	}
 	slices.Sort(names)
@@ -200,12 +216,12 @@ func TestDecideSeveralAtOnce(t *testing.T) {
 		}
 	}
 	// Nothing named: nothing done.
-	if res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], From: policy.GrantPending, To: policy.GrantDenied}); len(res.Decided) != 0 || res.Skipped != 0 {
+	if res := grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: d.users["octo-owner"], From: policy.GrantPending, To: policy.GrantDenied}); len(res.Moved) != 0 || res.Skipped != 0 {
 		t.Errorf("empty decision: %+v", res)
 	}
 }
 
-func TestDecideRefusesBadTransitions(t *testing.T) {
+func TestReviewRefusesBadTransitions(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
@@ -227,8 +243,8 @@ func TestDecideRefusesBadTransitions(t *testing.T) {
 			if allowed[[2]policy.GrantStatus{from, to}] {
 				continue
 			}
-			res, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: all, From: from, To: to})
-			if !errors.Is(err, policy.ErrNotReviewable) || len(res.Decided) != 0 {
+			res, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: all, From: from, To: to})
+			if !errors.Is(err, policy.ErrNotReviewable) || len(res.Moved) != 0 {
 				t.Errorf("Review %q→%q: %+v, %v; want policy.ErrNotReviewable", from, to, res, err)
 			}
 		}
@@ -238,7 +254,7 @@ func TestDecideRefusesBadTransitions(t *testing.T) {
 	}
 }
 
-func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
+func TestReviewSkipsGrantsNotInFromStatus(t *testing.T) {
 	ctx := context.Background()
 	d := seededTest(t)
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
@@ -252,30 +268,30 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 	// Revoking a pending request is skipped, as is revoking what is not
 	// there.
 	before := dump(t, d.s)
-	res := grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant, 1 << 40}, From: policy.GrantApproved, To: policy.GrantRevoked})
-	if len(res.Decided) != 0 || res.Skipped != 2 {
+	res := grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{deployGrant, 1 << 40}, From: policy.GrantApproved, To: policy.GrantRevoked})
+	if len(res.Moved) != 0 || res.Skipped != 2 {
 		t.Errorf("revoking a pending request: %+v, want 2 skipped", res)
 	}
-	// Deciding octo-org's queue cannot reach solo-org's request by its id.
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{soloGrant}, From: policy.GrantPending, To: policy.GrantApproved})
-	if len(res.Decided) != 0 || res.Skipped != 1 {
+	// Reviewing octo-org's queue cannot reach solo-org's request by its id.
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{soloGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	if len(res.Moved) != 0 || res.Skipped != 1 {
 		t.Errorf("deciding another organization's request: %+v, want 1 skipped", res)
 	}
 	// Approving an approved grant is skipped.
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{approvedGrant}, From: policy.GrantPending, To: policy.GrantApproved})
-	if len(res.Decided) != 0 || res.Skipped != 1 {
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{approvedGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	if len(res.Moved) != 0 || res.Skipped != 1 {
 		t.Errorf("approving an approved grant: %+v, want 1 skipped", res)
 	}
 	if after := dump(t, d.s); after != before {
-		t.Errorf("skipped decisions changed the database:\n%s", after)
+		t.Errorf("skipped reviews changed the database:\n%s", after)
 	}
 
 	// A mix: only the pending ones of this organization move.
 	eventsBefore := len(tkEvents(t, d.s, org))
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner,
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner,
 		IDs:  []int64{approvedGrant, soloGrant, deployGrant, 1 << 40, deployGrant, ciGrant},
 		From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"})
-	if len(res.Decided) != 2 || res.Skipped != 3 {
+	if len(res.Moved) != 2 || res.Skipped != 3 {
 		t.Errorf("mixed decision: %+v, want 2 decided and 3 skipped (the repeat counts once)", res)
 	}
 	if n := len(tkEvents(t, d.s, org)) - eventsBefore; n != 2 {
@@ -287,9 +303,9 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 	if evs := tkEvents(t, d.s, d.orgs["solo-org"]); len(evs) != 1 || !strings.HasPrefix(evs[0], policy.ActionRequestCreated) {
 		t.Errorf("solo-org's log %q, want only its request", evs)
 	}
-	// Denied is final for a decision from pending.
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
-	if len(res.Decided) != 0 || res.Skipped != 1 || grStatus(t, d.s, deployGrant) != policy.GrantDenied {
+	// Denied is final for a review from pending.
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{deployGrant}, From: policy.GrantPending, To: policy.GrantApproved})
+	if len(res.Moved) != 0 || res.Skipped != 1 || grStatus(t, d.s, deployGrant) != policy.GrantDenied {
 		t.Errorf("approving a denied request: %+v", res)
 	}
 	if _, err := d.s.GrantOf(ctx, org, soloGrant); !errors.Is(err, ErrNotFound) {
@@ -303,7 +319,7 @@ func TestDecideSkipsGrantsNotInFromStatus(t *testing.T) {
 	}
 }
 
-func TestDecideTooMany(t *testing.T) {
+func TestReviewTooMany(t *testing.T) {
 	d := seededTest(t)
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
 	deployGrant := tkGrantID(t, d.s, tkTokenID(t, d, "mona", "deploy-bot"))
@@ -314,8 +330,8 @@ func TestDecideTooMany(t *testing.T) {
 		}
 	}
 	before := dump(t, d.s)
-	res, err := d.s.Review(context.Background(), GrantReview{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
-	if !errors.Is(err, ErrTooMany) || len(res.Decided) != 0 {
+	res, err := d.s.Review(context.Background(), GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
+	if !errors.Is(err, ErrTooMany) || len(res.Moved) != 0 {
 		t.Errorf("%d ids: %+v, %v; want ErrTooMany", len(ids), res, err)
 	}
 	if after := dump(t, d.s); after != before {
@@ -323,14 +339,14 @@ func TestDecideTooMany(t *testing.T) {
 	}
 	// Exactly MaxReview distinct ids, however often repeated, is fine.
 	ids = append(ids[:MaxReview], ids[:MaxReview]...)
-	res = grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
-	if len(res.Decided) != 1 || res.Skipped != MaxReview-1 {
-		t.Errorf("%d distinct ids: %d decided, %d skipped; want 1 and %d", MaxReview, len(res.Decided), res.Skipped, MaxReview-1)
+	res = grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved})
+	if len(res.Moved) != 1 || res.Skipped != MaxReview-1 {
+		t.Errorf("%d distinct ids: %d decided, %d skipped; want 1 and %d", MaxReview, len(res.Moved), res.Skipped, MaxReview-1)
 	}
 }
 
-func TestDecideConcurrently(t *testing.T) {
-	// Owners deciding the same requests at once: each request is decided
+func TestReviewConcurrently(t *testing.T) {
+	// Owners reviewing the same requests at once: each request is reviewed
 	// exactly once, whoever wins, and its status, keys, event and
 	// notification agree.
 	ctx := context.Background()
@@ -350,17 +366,17 @@ func TestDecideConcurrently(t *testing.T) {
 	notesBefore := count(t, d.s, `SELECT count(*) FROM notifications`)
 
 	const workers = 16
-	decisions := make([]GrantReview, workers)
-	for i := range decisions {
+	reviews := make([]GrantReview, workers)
+	for i := range reviews {
 		r := mrand.New(mrand.NewPCG(uint64(i), 99))
 		ids := slices.Clone(grants)
 		r.Shuffle(len(ids), func(a, b int) { ids[a], ids[b] = ids[b], ids[a] })
 		if i >= 2 { // the first two name every request, the others a part
 			ids = ids[:10+r.IntN(len(ids)-10)]
 		}
-		decisions[i] = GrantReview{OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved}
+		reviews[i] = GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: ids, From: policy.GrantPending, To: policy.GrantApproved}
 		if i%2 == 1 {
-			decisions[i].To, decisions[i].Reason = policy.GrantDenied, fmt.Sprintf("reason %d", i)
+			reviews[i].To, reviews[i].Reason = policy.GrantDenied, fmt.Sprintf("reason %d", i)
 		}
 	}
 	results := make([]ReviewResult, workers)
@@ -370,7 +386,7 @@ func TestDecideConcurrently(t *testing.T) {
 	for i := range workers {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = d.s.Review(ctx, decisions[i])
+			results[i], errs[i] = d.s.Review(ctx, reviews[i])
 		})
 	}
 	readErrs := make([]error, 4)
@@ -392,22 +408,22 @@ func TestDecideConcurrently(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	decidedBy := map[string]int{} // token name → worker
+	movedBy := map[string]int{} // token name → worker
 	total := 0
 	for i, res := range results {
 		if errs[i] != nil {
 			t.Fatalf("worker %d: %v", i, errs[i])
 		}
-		if len(res.Decided)+res.Skipped != len(decisions[i].IDs) {
-			t.Errorf("worker %d: %d decided + %d skipped != %d named", i, len(res.Decided), res.Skipped, len(decisions[i].IDs))
+		if len(res.Moved)+res.Skipped != len(reviews[i].IDs) {
+			t.Errorf("worker %d: %d decided + %d skipped != %d named", i, len(res.Moved), res.Skipped, len(reviews[i].IDs))
 		}
-		for _, s := range res.Decided {
-			if prev, dup := decidedBy[s.Name]; dup {
+		for _, s := range res.Moved {
+			if prev, dup := movedBy[s.Name]; dup {
 				t.Errorf("%s decided by workers %d and %d", s.Name, prev, i)
 			}
-			decidedBy[s.Name] = i
+			movedBy[s.Name] = i
 		}
-		total += len(res.Decided)
+		total += len(res.Moved)
 	}
 	for i, err := range readErrs {
 		if err != nil {
@@ -428,12 +444,12 @@ func TestDecideConcurrently(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, ok := decidedBy[tok.Name]
+		w, ok := movedBy[tok.Name]
 		if !ok {
 			t.Errorf("%s decided by nobody (status %s)", tok.Name, tok.Grant.Status)
 			continue
 		}
-		want := decisions[w]
+		want := reviews[w]
 		if tok.Grant.Status != want.To || tok.Grant.Reason != want.Reason {
 			t.Errorf("%s: status %s reason %q, but worker %d decided %s %q", tok.Name, tok.Grant.Status, tok.Grant.Reason, w, want.To, want.Reason)
 		}
@@ -441,11 +457,11 @@ func TestDecideConcurrently(t *testing.T) {
 			t.Errorf("%s: status %s, keys %s", tok.Name, tok.Grant.Status, keys)
 		}
 		subject := policy.TokenSubject{Name: tok.Name, Owner: tok.OwnerLogin, Org: "octo-org"}
-		details := policy.GrantEvent(policy.DecisionAction(want.To), subject, "").Details
+		details := policy.GrantEvent(policy.ReviewAuditAction(want.To), subject, "").Details
 		evs := dumpQuery(t, d.s.write, `SELECT action FROM audit_events WHERE org_id = ? AND action IN (?, ?) AND (details = ? OR details LIKE ?)`,
 			org, policy.ActionAccessGranted, policy.ActionRequestDenied, details, details+": %")
-		if evs != policy.DecisionAction(tok.Grant.Status)+"\n" {
-			t.Errorf("%s (%s): decision events %q, want exactly one %s", tok.Name, tok.Grant.Status, evs, policy.DecisionAction(tok.Grant.Status))
+		if evs != policy.ReviewAuditAction(tok.Grant.Status)+"\n" {
+			t.Errorf("%s (%s): decision events %q, want exactly one %s", tok.Name, tok.Grant.Status, evs, policy.ReviewAuditAction(tok.Grant.Status))
 		}
 		if n := count(t, d.s, `SELECT count(*) FROM notifications WHERE link = ?`, fmt.Sprintf("/settings/personal-access-tokens/%d", tok.ID)); n != 1 {
 			t.Errorf("%s: %d notifications to its requester, want 1", tok.Name, n)
@@ -463,7 +479,7 @@ func grSaveApproval(t *testing.T, d demo, org int64, a policy.Approval) {
 	cur := orgPolicy(t, d.s, org)
 	next := cur.Own
 	next.Approval = a
-	if err := d.s.SaveOrgPolicy(context.Background(), org, d.users["octo-owner"], cur.Version, next, policy.OrgEvents(cur.Own, next)); err != nil {
+	if err := d.s.SaveOrgPolicy(context.Background(), org, d.users["octo-owner"], cur.Version, next, policy.OrgEvents(cur.Own, next), grApprovedAsOff); err != nil {
 		t.Fatalf("SaveOrgPolicy(approval %s): %v", a, err)
 	}
 }
@@ -478,7 +494,7 @@ func grSaveEnterpriseApproval(t *testing.T, d demo, a policy.EnterpriseApproval)
 	}
 	next := cur
 	next.Approval = a
-	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, d.users["ent-admin"], version, next, policy.EnterpriseEvents(cur, next)); err != nil {
+	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, d.users["ent-admin"], version, next, policy.EnterpriseEvents(cur, next), grApprovedAsOff); err != nil {
 		t.Fatalf("SaveEnterprisePolicy(approval %s): %v", a, err)
 	}
 }
@@ -498,8 +514,8 @@ func TestTurningApprovalOffApprovesPending(t *testing.T) {
 	automationGrant := tkGrantID(t, d.s, tkTokenID(t, d, "octo-owner", "owner-automation"))
 	extra := grPending(t, d, "octo-org", "extra", 2)
 	// One request denied, one grant revoked: neither may come back.
-	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{extra[0]}, From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"})
-	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{automationGrant}, From: policy.GrantApproved, To: policy.GrantRevoked})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{extra[0]}, From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{automationGrant}, From: policy.GrantApproved, To: policy.GrantRevoked})
 	// A request waiting in another organization is none of octo-org's.
 	solo := grPending(t, d, "solo-org", "solo", 1)[0]
 	granted := grCountAction(t, d, org, policy.ActionAccessGranted)
@@ -567,7 +583,7 @@ func TestTurningApprovalOffApprovesPending(t *testing.T) {
 	cur := orgPolicy(t, d.s, org)
 	next := cur.Own
 	next.FineGrainedLifetime = 90
-	if err := d.s.SaveOrgPolicy(ctx, org, owner, cur.Version, next, policy.OrgEvents(cur.Own, next)); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, owner, cur.Version, next, policy.OrgEvents(cur.Own, next), grApprovedAsOff); err != nil {
 		t.Fatal(err)
 	}
 	if n := grCountAction(t, d, org, policy.ActionAccessGranted); n != grantedNow {
@@ -822,8 +838,8 @@ func TestListGrants(t *testing.T) {
 			toDeny = append(toDeny, tkGrantID(t, d.s, id))
 		}
 	}
-	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: toApprove, From: policy.GrantPending, To: policy.GrantApproved})
-	grReview(t, d.s, GrantReview{OrgID: org, ActorID: owner, IDs: toDeny, From: policy.GrantPending, To: policy.GrantDenied})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: toApprove, From: policy.GrantPending, To: policy.GrantApproved})
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: toDeny, From: policy.GrantPending, To: policy.GrantDenied})
 	// Noise in another organization must never show.
 	grPending(t, d, "solo-org", "solo", 3)
 
@@ -961,7 +977,7 @@ func TestNotifications(t *testing.T) {
 	}
 
 	// Mona gets a notice of her own.
-	grReview(t, d.s, GrantReview{OrgID: d.orgs["octo-org"], ActorID: owner, IDs: []int64{tkGrantID(t, d.s, tkTokenID(t, d, "mona", "n000"))},
+	grReview(t, d.s, GrantReview{Follow: grReviewed, OrgID: d.orgs["octo-org"], ActorID: owner, IDs: []int64{tkGrantID(t, d.s, tkTokenID(t, d, "mona", "n000"))},
 		From: policy.GrantPending, To: policy.GrantApproved})
 	monaUnread := unread(mona)
 	if monaUnread != 1 {
@@ -1068,12 +1084,12 @@ func TestGrantCountsFollowEveryChange(t *testing.T) {
 		t.Fatalf("CountGrants pending = %d, %v; want 2", n, err)
 	}
 	// A denial, a revocation, a deletion and a cancel each move a count.
-	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: pending[:1], From: policy.GrantPending, To: policy.GrantDenied}); err != nil {
+	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: pending[:1], From: policy.GrantPending, To: policy.GrantDenied}); err != nil {
 		t.Fatal(err)
 	}
 	checkGrantCounts(t, d.s)
 	active := gids(t, d.s, org, policy.GrantApproved)
-	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: active, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
+	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: active, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}
 	checkGrantCounts(t, d.s)

@@ -270,8 +270,8 @@ const (
 	countGrantsSQL = `SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`
 	// grantsByIDSQL takes the organization, then 50 grant ids.
 	grantsByIDSQL = `SELECT ` + tokenColumns + grantJoins + ` WHERE +g.org_id = ? AND g.id IN (`
-	decideSQL     = `UPDATE grants SET status = ?, reason = ?, reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = ? AND id IN (`
-	decideKeysSQL = `UPDATE grant_keys INDEXED BY grant_keys_by_grant SET status = ? WHERE org_id = ? AND status = ? AND grant_id IN (`
+	reviewSQL     = `UPDATE grants SET status = ?, reason = ?, reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = ? AND id IN (`
+	reviewKeysSQL = `UPDATE grant_keys INDEXED BY grant_keys_by_grant SET status = ? WHERE org_id = ? AND status = ? AND grant_id IN (`
 	subjectsSQL   = `SELECT g.id, g.user_id, t.id, t.name, u.login, o.login FROM grants g
 		 JOIN tokens t ON t.id = g.token_id JOIN users u ON u.id = g.user_id JOIN organizations o ON o.id = g.org_id
 		 WHERE g.id IN (`
@@ -360,12 +360,12 @@ func TestGrantQueriesUseIndexes(t *testing.T) {
 					uses: []string{"SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"}},
 				planCase{name: "CountGrants", query: countGrantsSQL, args: []any{p.org, policy.GrantPending},
 					uses: []string{"grant_counts USING PRIMARY KEY (org_id=? AND status=?)"}},
-				planCase{name: "Decide grants", query: decideSQL + in + ` RETURNING id`,
+				planCase{name: "Review grants", query: reviewSQL + in + ` RETURNING id`,
 					args: append([]any{policy.GrantApproved, "", p.owner, "now", p.org, policy.GrantPending}, ids...),
 					uses: []string{"INTEGER PRIMARY KEY (rowid=?) | grants_by_org_status (org_id=? AND status=? AND id=?"}},
-				planCase{name: "Decide keys", query: decideKeysSQL + in, args: append([]any{policy.GrantApproved, p.org, policy.GrantPending}, ids...),
+				planCase{name: "Review keys", query: reviewKeysSQL + in, args: append([]any{policy.GrantApproved, p.org, policy.GrantPending}, ids...),
 					uses: []string{"grant_keys_by_grant (grant_id=?)"}},
-				planCase{name: "Decide subjects", query: subjectsSQL + in + ` ORDER BY g.id`, args: ids, ordered: true},
+				planCase{name: "Review subjects", query: subjectsSQL + in + ` ORDER BY g.id`, args: ids, ordered: true},
 				planCase{name: "approveAllPending", query: approveAllSQL, args: []any{p.owner, "now", p.org},
 					uses: []string{"grants_by_org_status (org_id=? AND status=?)"}},
 			)
@@ -475,10 +475,10 @@ func TestCopiedQueriesAnswerLikeTheCode(t *testing.T) {
 		t.Errorf("tokensOfSQL differs from TokensOf: update it")
 	}
 
-	// pickDriver's count and the Decide statements are checked through
+	// pickDriver's count and the Review statements are checked through
 	// their effects by the grant tests; here only that they still parse
 	// against the schema.
-	for _, q := range []string{pickDriverCountSQL, repoFilterSQL, grantsByIDSQL + `?)`, decideSQL + `?)`, decideKeysSQL + `?)`, subjectsSQL + `?)`, approveAllSQL} {
+	for _, q := range []string{pickDriverCountSQL, repoFilterSQL, grantsByIDSQL + `?)`, reviewSQL + `?)`, reviewKeysSQL + `?)`, subjectsSQL + `?)`, approveAllSQL} {
 		stmt, err := s.write.Prepare(q)
 		if err != nil {
 			t.Errorf("%s: %v", q, err)

@@ -80,8 +80,10 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 // SaveOrgPolicy stores an organization's new settings and their audit events
 // in one transaction, if the stored version is still expectedVersion;
 // otherwise it returns ErrStale and changes nothing. The version moves on
-// only when something changed.
-func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) (err error) {
+// only when something changed. When the change stops the organization
+// requiring approval, its pending requests are approved in the same
+// transaction, each with what approved has follow it (nil: nothing).
+func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event, approved Follow) (err error) {
 	defer failed(&err, "save org policy")
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
@@ -107,7 +109,7 @@ func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expecte
 		if err := s.recordEvents(ctx, tx, "org_id", orgID, actorID, events); err != nil {
 			return err
 		}
-		return s.approveWhereTurnedOff(ctx, tx, "o.id = ?", orgID, actorID, before)
+		return s.approveWhereTurnedOff(ctx, tx, "o.id = ?", orgID, actorID, before, approved)
 	})
 }
 
@@ -138,15 +140,15 @@ func approvalsInForce(ctx context.Context, tx *sql.Tx, where string, arg int64) 
 
 // approveWhereTurnedOff approves the pending requests of every organization
 // (matched by where) that required approval before a change and no longer
-// does after it.
-func (s *Store) approveWhereTurnedOff(ctx context.Context, tx *sql.Tx, where string, arg, actorID int64, before map[int64]policy.Effective) error {
+// does after it, each with what approved has follow it.
+func (s *Store) approveWhereTurnedOff(ctx context.Context, tx *sql.Tx, where string, arg, actorID int64, before map[int64]policy.Effective, approved Follow) error {
 	after, err := approvalsInForce(ctx, tx, where, arg)
 	if err != nil {
 		return err
 	}
 	for id, eff := range after {
 		if policy.ApprovalTurnedOff(before[id], eff) {
-			if err := s.approveAllPending(ctx, tx, id, actorID, "approval is no longer required"); err != nil {
+			if err := s.approveAllPending(ctx, tx, id, actorID, approved); err != nil {
 				return err
 			}
 		}
@@ -201,8 +203,10 @@ func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (_ policy.Ent
 }
 
 // SaveEnterprisePolicy stores an enterprise's new policy and its audit
-// events in one transaction, under the same version rule as SaveOrgPolicy.
-func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) (err error) {
+// events in one transaction, under the same version and approval rules as
+// SaveOrgPolicy: the pending requests of each organization that stops
+// requiring approval are approved, with what approved has follow them.
+func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved Follow) (err error) {
 	defer failed(&err, "save enterprise policy")
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
@@ -242,7 +246,7 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 		if err := s.recordInOrganizations(ctx, tx, entID, actorID, events); err != nil {
 			return err
 		}
-		return s.approveWhereTurnedOff(ctx, tx, "o.enterprise_id = ?", entID, actorID, before)
+		return s.approveWhereTurnedOff(ctx, tx, "o.enterprise_id = ?", entID, actorID, before, approved)
 	})
 }
 

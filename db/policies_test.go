@@ -67,7 +67,7 @@ func TestSaveOrgPolicyAppliesAndRecords(t *testing.T) {
 	if len(events) != 5 {
 		t.Fatalf("test setup: %d events", len(events))
 	}
-	if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, next, events); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, next, events, grApprovedAsOff); err != nil {
 		t.Fatalf("SaveOrgPolicy: %v", err)
 	}
 	got := orgPolicy(t, d.s, org)
@@ -117,7 +117,7 @@ func TestSaveOrgPolicyStaleVersion(t *testing.T) {
 
 	first := cur.Own
 	first.FineGrained = policy.Restrict
-	if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, first, policy.OrgEvents(cur.Own, first)); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, first, policy.OrgEvents(cur.Own, first), grApprovedAsOff); err != nil {
 		t.Fatalf("first save: %v", err)
 	}
 	before := dump(t, d.s)
@@ -126,12 +126,12 @@ func TestSaveOrgPolicyStaleVersion(t *testing.T) {
 		second := cur.Own
 		second.Approval = policy.ApprovalNotRequired
 		second.ClassicLifetime = 7
-		err := d.s.SaveOrgPolicy(ctx, org, actor, version, second, policy.OrgEvents(cur.Own, second))
+		err := d.s.SaveOrgPolicy(ctx, org, actor, version, second, policy.OrgEvents(cur.Own, second), grApprovedAsOff)
 		if !errors.Is(err, ErrStale) {
 			t.Errorf("save at version %d: err = %v, want ErrStale", version, err)
 		}
 		// A no-op save on an old version is stale too.
-		if err := d.s.SaveOrgPolicy(ctx, org, actor, version, first, nil); !errors.Is(err, ErrStale) {
+		if err := d.s.SaveOrgPolicy(ctx, org, actor, version, first, nil, grApprovedAsOff); !errors.Is(err, ErrStale) {
 			t.Errorf("no-op save at version %d: err = %v, want ErrStale", version, err)
 		}
 	}
@@ -152,7 +152,7 @@ func TestSaveOrgPolicyNoOpKeepsVersion(t *testing.T) {
 		t.Fatalf("setup: %v", evs)
 	}
 	for range 3 {
-		if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, cur.Own, nil); err != nil {
+		if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, cur.Own, nil, grApprovedAsOff); err != nil {
 			t.Fatalf("no-op save: %v", err)
 		}
 	}
@@ -179,7 +179,7 @@ func TestSaveOrgPolicyRejectsInvalidValues(t *testing.T) {
 		{FineGrained: policy.Allow, Approval: policy.ApprovalRequired, Classic: policy.Allow, FineGrainedLifetime: 367},
 		{FineGrained: policy.Allow, Approval: policy.ApprovalRequired, Classic: policy.Allow, ClassicLifetime: -1},
 	} {
-		err := d.s.SaveOrgPolicy(ctx, org, actor, 1, next, []policy.Event{{Action: "x", Details: "y"}})
+		err := d.s.SaveOrgPolicy(ctx, org, actor, 1, next, []policy.Event{{Action: "x", Details: "y"}}, grApprovedAsOff)
 		if err == nil {
 			t.Errorf("SaveOrgPolicy(%+v) accepted", next)
 		}
@@ -205,7 +205,7 @@ func TestSaveOrgPolicyRollsBackWhenAuditFails(t *testing.T) {
 	err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, next, []policy.Event{
 		{Action: policy.ActionAccessRestrictionEnabled, Details: "first"},
 		{Action: policy.ActionExpirationLimitSet, Details: "second"},
-	})
+	}, grApprovedAsOff)
 	if err == nil || !strings.Contains(err.Error(), "audit log unavailable") {
 		t.Fatalf("err = %v, want the audit insert's failure", err)
 	}
@@ -217,7 +217,7 @@ func TestSaveOrgPolicyRollsBackWhenAuditFails(t *testing.T) {
 	}
 
 	// The store still works afterwards (the failed transaction released the writer).
-	if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, next, []policy.Event{{Action: policy.ActionAccessRestrictionEnabled, Details: "ok"}}); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, actor, cur.Version, next, []policy.Event{{Action: policy.ActionAccessRestrictionEnabled, Details: "ok"}}, grApprovedAsOff); err != nil {
 		t.Fatalf("save after a failed one: %v", err)
 	}
 }
@@ -230,7 +230,7 @@ func TestSaveOrgPolicyCancelledContext(t *testing.T) {
 	cancel()
 	next := policy.DefaultOrgSettings()
 	next.Classic = policy.Restrict
-	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], 1, next, policy.OrgEvents(policy.DefaultOrgSettings(), next)); err == nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], 1, next, policy.OrgEvents(policy.DefaultOrgSettings(), next), grApprovedAsOff); err == nil {
 		t.Fatal("save with a cancelled context succeeded")
 	}
 	if after := dump(t, d.s); after != before {
@@ -331,7 +331,7 @@ func TestSaveEnterprisePolicy(t *testing.T) {
 	next.ExemptAdmins = true
 	events := policy.EnterpriseEvents(cur, next)
 
-	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, actor, version, next, events); err != nil {
+	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, actor, version, next, events, grApprovedAsOff); err != nil {
 		t.Fatalf("SaveEnterprisePolicy: %v", err)
 	}
 	got, gotVersion, err := d.s.EnterprisePolicy(ctx, d.ent)
@@ -388,7 +388,7 @@ func TestSaveEnterprisePolicy(t *testing.T) {
 	before := dump(t, d.s)
 	stale := next
 	stale.Classic = policy.EnterpriseAccessRestrict
-	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, actor, version, stale, policy.EnterpriseEvents(next, stale)); !errors.Is(err, ErrStale) {
+	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, actor, version, stale, policy.EnterpriseEvents(next, stale), grApprovedAsOff); !errors.Is(err, ErrStale) {
 		t.Errorf("stale save err = %v, want ErrStale", err)
 	}
 	if after := dump(t, d.s); after != before {
@@ -396,7 +396,7 @@ func TestSaveEnterprisePolicy(t *testing.T) {
 	}
 
 	// No-op.
-	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, actor, version+1, next, nil); err != nil {
+	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, actor, version+1, next, nil, grApprovedAsOff); err != nil {
 		t.Fatalf("no-op save: %v", err)
 	}
 	if _, v, _ := d.s.EnterprisePolicy(ctx, d.ent); v != version+1 {
@@ -420,7 +420,7 @@ func TestSaveEnterprisePolicyRollsBackWhenAuditFails(t *testing.T) {
 	if len(events) != 2 || !strings.Contains(strings.ToLower(events[1].Details), "lifetime") {
 		t.Fatalf("setup: events %v", events)
 	}
-	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, d.users["ent-admin"], version, next, events); err == nil {
+	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, d.users["ent-admin"], version, next, events, grApprovedAsOff); err == nil {
 		t.Fatal("save succeeded though an audit event could not be written")
 	}
 	if after := dump(t, d.s); after != before {

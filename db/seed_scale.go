@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"patpolicy/policy"
-	"patpolicy/web/paths"
 )
 
 // ScaleSpec sizes a scale dataset (see SeedScale). Zero Orgs, Users and
@@ -71,9 +70,10 @@ var ErrScaleExists = errors.New("a scale dataset is already loaded")
 // beside whatever the database holds already (an empty database or the
 // demo): its own users, organizations and repositories, all named scale-…,
 // and fine-grained tokens with their grants, filter keys, audit events and
-// notifications as the application would have written them. Every account
-// gets passwordHash. A database that already has the scale-owner account
-// gets ErrScaleExists and no change.
+// notifications as the application would have written them: what follows
+// each creation is what created says, and each review what reviewed says
+// (nil: nothing). Every account gets passwordHash. A database that already
+// has the scale-owner account gets ErrScaleExists and no change.
 //
 // It writes in one transaction through prepared multi-row INSERTs, not
 // through insertToken, with the bulk tables' secondary indexes dropped and
@@ -82,7 +82,7 @@ var ErrScaleExists = errors.New("a scale dataset is already loaded")
 // writes wait. Token secrets are never shown: each hash is the SHA-256 of
 // a string salted per call, which is in no token format, so no scale token
 // can be presented to the API.
-func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string) (_ ScaleInfo, err error) {
+func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash string, created, reviewed Follow) (_ ScaleInfo, err error) {
 	defer failed(&err, "seed scale")
 	spec.Orgs = cmp.Or(spec.Orgs, 10)
 	spec.Users = cmp.Or(spec.Users, 1000)
@@ -110,7 +110,7 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 		if err != nil {
 			return err
 		}
-		g := &scaleGen{s: s, ctx: ctx, tx: tx, spec: spec, hash: passwordHash, salt: fmt.Sprintf("%x", salt),
+		g := &scaleGen{s: s, ctx: ctx, tx: tx, spec: spec, hash: passwordHash, salt: fmt.Sprintf("%x", salt), created: created, reviewed: reviewed,
 			rnd: mrand.New(mrand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15)), now: s.now().UTC()}
 		if info, err = g.run(); err != nil {
 			tx.Rollback()
@@ -172,6 +172,9 @@ type scaleGen struct {
 	salt string
 	rnd  *mrand.Rand
 	now  time.Time
+	// created and reviewed say what follows a token's creation and a
+	// review of its grant.
+	created, reviewed Follow
 
 	owner  int64
 	second int64 // ScaleSecondOwnerLogin, 0 without a second organization
@@ -509,33 +512,33 @@ func (g *scaleGen) tokens() (int, error) {
 			expires = timestamp(policy.ExpiresAt(created, days))
 		}
 
-		// A decision comes an hour to three days after the request, and
+		// A review comes an hour to three days after the request, and
 		// never after now.
-		decided := created
+		reviewed := created
 		if !byOwner {
-			decided = created.Add(time.Hour + time.Duration(r.Int64N(int64(71*time.Hour))))
-			if decided.After(g.now) {
-				decided = g.now
+			reviewed = created.Add(time.Hour + time.Duration(r.Int64N(int64(71*time.Hour))))
+			if reviewed.After(g.now) {
+				reviewed = g.now
 			}
 		}
 		// A revocation comes some time after the approval.
-		approved := decided
+		approved := reviewed
 		if slot.status == policy.GrantRevoked {
-			decided = decided.Add(time.Duration(r.Int64N(int64(g.now.Sub(decided)) + 1)))
+			reviewed = reviewed.Add(time.Duration(r.Int64N(int64(g.now.Sub(reviewed)) + 1)))
 		}
 		var lastUsed, decidedAt, reviewer any
 		reason := ""
 		switch slot.status {
 		case policy.GrantApproved:
-			decidedAt = timestamp(decided)
+			decidedAt = timestamp(reviewed)
 			if !byOwner {
 				reviewer = g.owner
 			}
 			if r.IntN(10) < 6 {
-				lastUsed = timestamp(decided.Add(time.Duration(r.Int64N(int64(g.now.Sub(decided)) + 1))))
+				lastUsed = timestamp(reviewed.Add(time.Duration(r.Int64N(int64(g.now.Sub(reviewed)) + 1))))
 			}
 		case policy.GrantDenied, policy.GrantRevoked:
-			decidedAt, reviewer = timestamp(decided), g.owner
+			decidedAt, reviewer = timestamp(reviewed), g.owner
 			reason = scaleReasons[r.IntN(len(scaleReasons))]
 		}
 
@@ -560,35 +563,45 @@ func (g *scaleGen) tokens() (int, error) {
 			return 0, err
 		}
 
-		// What the application records of a creation, a review and a deletion.
-		subject := policy.TokenSubject{Name: name, Owner: g.logins[user], Org: o.login}
-		event := func(at time.Time, actor int64, action, note string) {
-			ev := policy.GrantEvent(action, subject, note)
-			events = append(events, scaleEvent{at: timestamp(at), org: o.id, actor: actor, action: ev.Action, details: ev.Details})
+		// What the application records of a creation and of the reviews
+		// that follow it, as the caller's follow-ups say.
+		change := GrantChange{TokenID: tokenID, GrantID: grantID, OrgID: o.id, UserID: user,
+			Subject: policy.TokenSubject{Name: name, Owner: g.logins[user], Org: o.login}}
+		record := func(f Follow, c GrantChange, at time.Time, actor int64, read bool) {
+			if f == nil {
+				return
+			}
+			up := f(c)
+			for _, ev := range up.Events {
+				events = append(events, scaleEvent{at: timestamp(at), org: o.id, actor: actor, action: ev.Action, details: ev.Details})
+			}
+			for _, n := range up.Notices {
+				// The scale owner reviews every request, so a notice to an
+				// organization's owners goes to them alone.
+				to := n.UserID
+				if n.OwnersOf != 0 {
+					to = g.owner
+				}
+				notes = append(notes, scaleNote{at: timestamp(at), user: to, read: read, message: n.Message, link: n.Link})
+			}
 		}
 		if byOwner {
-			event(created, user, policy.ActionAccessGranted, policy.NoteCreatedByOwner)
+			c := change
+			c.Status, c.ByOwner = policy.GrantApproved, true
+			record(g.created, c, created, user, false)
 			continue
 		}
-		event(created, user, policy.ActionRequestCreated, "")
-		notes = append(notes, scaleNote{at: ts, user: g.owner, read: slot.status != policy.GrantPending,
-			message: policy.RequestNotice(subject), link: paths.OrgRequest(o.login, grantID)})
+		c := change
+		c.Status = policy.GrantPending
+		record(g.created, c, created, user, slot.status != policy.GrantPending)
 		switch slot.status {
 		case policy.GrantApproved, policy.GrantDenied, policy.GrantRevoked:
-			note := ""
-			if reason != "" {
-				note = "reason: " + reason
-			}
 			if slot.status == policy.GrantRevoked {
-				event(approved, g.owner, policy.ActionAccessGranted, "")
-				notes = append(notes, scaleNote{at: timestamp(approved), user: user, read: true,
-					message: policy.DecisionNotice(policy.GrantApproved, subject, ""),
-					link:    paths.Token(policy.KindFineGrained, tokenID)})
+				c.Status = policy.GrantApproved
+				record(g.reviewed, c, approved, g.owner, true)
 			}
-			event(decided, g.owner, policy.DecisionAction(slot.status), note)
-			notes = append(notes, scaleNote{at: timestamp(decided), user: user, read: r.IntN(4) != 0,
-				message: policy.DecisionNotice(slot.status, subject, reason),
-				link:    paths.Token(policy.KindFineGrained, tokenID)})
+			c.Status, c.Reason = slot.status, reason
+			record(g.reviewed, c, reviewed, g.owner, r.IntN(4) != 0)
 		}
 	}
 	if err := errors.Join(tokens.close(), perms.close(), repos.close(), grants.close()); err != nil {

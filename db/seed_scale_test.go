@@ -52,7 +52,7 @@ func scaleTest(tb testing.TB) (*Store, ScaleInfo) {
 			sharedScale.err = err
 			return
 		}
-		sharedScale.info, sharedScale.err = s.SeedScale(ctx, smallScale, demoHash)
+		sharedScale.info, sharedScale.err = s.SeedScale(ctx, smallScale, demoHash, tkCreated, grReviewed)
 	})
 	if sharedScale.err != nil {
 		tb.Fatalf("scale fixture: %v", sharedScale.err)
@@ -145,7 +145,7 @@ func TestSeedScale(t *testing.T) {
 	for _, table := range []string{"audit_events", "notifications", "grants"} {
 		lastDemo[table] = count(t, d.s, `SELECT COALESCE(max(id), 0) FROM `+table)
 	}
-	info, err := d.s.SeedScale(ctx, smallScale, demoHash)
+	info, err := d.s.SeedScale(ctx, smallScale, demoHash, tkCreated, grReviewed)
 	if err != nil {
 		t.Fatalf("SeedScale: %v", err)
 	}
@@ -377,13 +377,13 @@ func TestSeedScale(t *testing.T) {
 
 	t.Run("again", func(t *testing.T) {
 		before := count(t, s, `SELECT count(*) FROM tokens`)
-		if _, err := s.SeedScale(ctx, smallScale, demoHash); !errors.Is(err, ErrScaleExists) {
+		if _, err := s.SeedScale(ctx, smallScale, demoHash, tkCreated, grReviewed); !errors.Is(err, ErrScaleExists) {
 			t.Errorf("second SeedScale: %v, want ErrScaleExists", err)
 		}
 		if after := count(t, s, `SELECT count(*) FROM tokens`); after != before {
 			t.Errorf("second SeedScale changed tokens: %d -> %d", before, after)
 		}
-		if _, err := s.SeedScale(ctx, ScaleSpec{Pending: -1}, demoHash); err == nil {
+		if _, err := s.SeedScale(ctx, ScaleSpec{Pending: -1}, demoHash, tkCreated, grReviewed); err == nil {
 			t.Error("negative count accepted")
 		}
 	})

@@ -68,7 +68,7 @@ func TestReadCacheSeesEveryCommit(t *testing.T) {
 	org := d.orgs["octo-org"]
 
 	tok, _ := d.s.TokenByHash(ctx, hash)
-	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{grantOf(t, d, id)},
+	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{grantOf(t, d, id)},
 		From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestReadCacheSeesEveryCommit(t *testing.T) {
 	p, _ := d.s.OrgPolicy(ctx, org)
 	next := p.Own
 	next.FineGrained = policy.Restrict
-	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], p.Version, next, policy.OrgEvents(p.Own, next)); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], p.Version, next, policy.OrgEvents(p.Own, next), grApprovedAsOff); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := d.s.OrgAccessOf(ctx, "octo-org"); after.Effective.FineGrained != policy.Restrict || after.Version == before.Version {
@@ -114,7 +114,7 @@ func grantOf(t *testing.T, d demo, tokenID int64) int64 {
 }
 
 // While readers hammer the cache, a revocation commits; no read that
-// starts after Decide returned may see the grant approved.
+// starts after Review returned may see the grant approved.
 func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
@@ -147,7 +147,7 @@ func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 			}()
 		}
 		time.Sleep(time.Millisecond)
-		if _, err := d.s.Review(ctx, GrantReview{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+		if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 			IDs: []int64{grantOf(t, d, id)}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +259,7 @@ func TestDirectoryListsOutliveAccessWrites(t *testing.T) {
 	}
 	next := p.Own
 	next.ClassicLifetime = 77
-	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], p.Version, next, nil); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], p.Version, next, nil, grApprovedAsOff); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := d.s.MembersOf(ctx, org)
@@ -289,10 +289,10 @@ func TestDirectoryListsOutliveAccessWrites(t *testing.T) {
 	}
 }
 
-// A decision ends only the cached grant status: the token's own row is not
+// A review ends only the cached grant status: the token's own row is not
 // read again, yet the next check sees the new status. Deleting the token
 // ends the row too.
-func TestTokenRowsOutliveDecisions(t *testing.T) {
+func TestTokenRowsOutliveReviews(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
 	hash, id := newSecret(t, d, "rows")
@@ -301,7 +301,7 @@ func TestTokenRowsOutliveDecisions(t *testing.T) {
 		t.Fatalf("before: %+v, %v", tok, err)
 	}
 	rows := d.s.cache.tokenRows.n.Load()
-	if _, err := d.s.Review(ctx, GrantReview{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 		IDs: []int64{tok.GrantID}, From: policy.GrantApproved, To: policy.GrantRevoked}); err != nil {
 		t.Fatal(err)
 	}

@@ -85,25 +85,30 @@ type NewToken struct {
 }
 
 // GrantChange is what the transaction of a change to a token knows of the
-// token's grant, for the caller to decide what follows the change.
+// token's grant, for the caller to decide what follows the change: a
+// change the token's owner makes (creating, cancelling or deleting it), or
+// an owner's review of the grant.
 type GrantChange struct {
 	TokenID int64
 	GrantID int64
 	OrgID   int64
-	// UserID is the token's owner, who made the change.
+	// UserID is the token's owner: who made the change, unless it is a
+	// review.
 	UserID  int64
 	Subject policy.TokenSubject
-	// Status is the new grant's status, or the status of the grant being
-	// withdrawn.
+	// Status is the new grant's status, the status of the grant being
+	// withdrawn, or the status a review moved the grant to.
 	Status policy.GrantStatus
 	// ByOwner tells, for a new grant, whether its requester owns the
 	// organization.
 	ByOwner bool
+	// Reason is a review's reason, "" for none.
+	Reason string
 }
 
 // FollowUp is what a change to a token brings with it, stored in the
 // change's transaction: events in the organization's audit log, acted by
-// the token's owner, and notifications.
+// who made the change, and notifications.
 type FollowUp struct {
 	Events  []policy.Event
 	Notices []Notice
@@ -112,19 +117,25 @@ type FollowUp struct {
 // Follow decides, inside a change's transaction, what follows it.
 type Follow func(GrantChange) FollowUp
 
-// follow stores what f decides follows change c.
+// follow stores what f decides follows change c, which the token's owner
+// made.
 func (s *Store) follow(ctx context.Context, tx *sql.Tx, f Follow, c GrantChange) error {
 	if f == nil {
 		return nil
 	}
-	up := f(c)
+	return s.writeFollowUp(ctx, tx, c.OrgID, c.UserID, f(c))
+}
+
+// writeFollowUp writes a follow-up of a change actorID made in an
+// organization.
+func (s *Store) writeFollowUp(ctx context.Context, tx *sql.Tx, orgID, actorID int64, up FollowUp) error {
 	if err := s.deliver(ctx, tx, up.Notices); err != nil {
 		return err
 	}
 	if len(up.Events) == 0 {
 		return nil
 	}
-	return s.recordEvents(ctx, tx, "org_id", c.OrgID, c.UserID, up.Events)
+	return s.recordEvents(ctx, tx, "org_id", orgID, actorID, up.Events)
 }
 
 // ReposOf lists an organization's repositories by name. The list is shared

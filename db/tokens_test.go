@@ -386,7 +386,7 @@ func TestCreateTokenApprovedWithoutApproval(t *testing.T) {
 	cur := orgPolicy(t, d.s, org)
 	next := cur.Own
 	next.Approval = policy.ApprovalNotRequired
-	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], cur.Version, next, policy.OrgEvents(cur.Own, next)); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], cur.Version, next, policy.OrgEvents(cur.Own, next), grApprovedAsOff); err != nil {
 		t.Fatal(err)
 	}
 	eventsBefore := tkEvents(t, d.s, org)
@@ -434,7 +434,7 @@ func TestCreateTokenStale(t *testing.T) {
 	// An owner set a 30-day maximum since the form was checked.
 	next := cur.Own
 	next.FineGrainedLifetime = 30
-	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], cur.Version, next, policy.OrgEvents(cur.Own, next)); err != nil {
+	if err := d.s.SaveOrgPolicy(ctx, org, d.users["octo-owner"], cur.Version, next, policy.OrgEvents(cur.Own, next), grApprovedAsOff); err != nil {
 		t.Fatal(err)
 	}
 	before := dump(t, d.s)
@@ -455,7 +455,7 @@ func TestCreateTokenStale(t *testing.T) {
 	}
 	entNext := ent
 	entNext.FineGrainedLifetime = 7
-	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, d.users["ent-admin"], entVersion, entNext, policy.EnterpriseEvents(ent, entNext)); err != nil {
+	if err := d.s.SaveEnterprisePolicy(ctx, d.ent, d.users["ent-admin"], entVersion, entNext, policy.EnterpriseEvents(ent, entNext), grApprovedAsOff); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.s.CreateToken(ctx, newToken(v)); !errors.Is(err, ErrStale) {
@@ -535,8 +535,8 @@ func TestCreateTokenStoresOnlyTheHash(t *testing.T) {
 	}
 	id, secret := tkClassic(t, d, "hubot", "ci", "repo", "workflow")
 	secrets, ids = append(secrets, secret), append(ids, id)
-	// Decisions and notifications must not leak it either.
-	if _, err := d.s.Review(ctx, GrantReview{OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
+	// Reviews and notifications must not leak it either.
+	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: d.orgs["octo-org"], ActorID: d.users["octo-owner"],
 		IDs: []int64{tkGrantID(t, d.s, ids[1])}, From: policy.GrantPending, To: policy.GrantApproved}); err != nil {
 		t.Fatal(err)
 	}
@@ -637,19 +637,19 @@ func TestDeleteToken(t *testing.T) {
 	org := d.orgs["octo-org"]
 	repos := tkRepoIDs(t, d.s, org)
 	owner := d.users["octo-owner"]
-	decide := func(token int64, from, to policy.GrantStatus) {
+	review := func(token int64, from, to policy.GrantStatus) {
 		t.Helper()
-		if res, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: owner, IDs: []int64{tkGrantID(t, d.s, token)}, From: from, To: to}); err != nil || len(res.Decided) != 1 {
+		if res, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: owner, IDs: []int64{tkGrantID(t, d.s, token)}, From: from, To: to}); err != nil || len(res.Moved) != 1 {
 			t.Fatalf("Review %s→%s: %+v, %v", from, to, res, err)
 		}
 	}
 	denied := tkTokenID(t, d, "hubot", "ci-reader")
-	decide(denied, policy.GrantPending, policy.GrantDenied)
+	review(denied, policy.GrantPending, policy.GrantDenied)
 	revoked, _ := tkCreate(t, d, "hubot", "octo-org", policy.TokenRequest{Name: "gone", ExpiresInDays: 7, Selection: policy.SelectSelected,
 		RepoIDs: []int64{repos["octo-web"]}, Status: policy.GrantPending, Justification: "j",
 		Permissions: map[string]policy.Level{"issues": policy.LevelRead, policy.Metadata: policy.LevelRead}})
-	decide(revoked, policy.GrantPending, policy.GrantApproved)
-	decide(revoked, policy.GrantApproved, policy.GrantRevoked)
+	review(revoked, policy.GrantPending, policy.GrantApproved)
+	review(revoked, policy.GrantApproved, policy.GrantRevoked)
 	own, _ := tkCreate(t, d, "hubot", "", policy.TokenRequest{Name: "own", ExpiresInDays: 7, Selection: policy.SelectPublic,
 		Permissions: map[string]policy.Level{"contents": policy.LevelRead}})
 	classic, _ := tkClassic(t, d, "hubot", "note", "repo")
@@ -722,7 +722,7 @@ func TestCancelRequest(t *testing.T) {
 	ci := tkTokenID(t, d, "hubot", "ci-reader")
 	automation := tkTokenID(t, d, "octo-owner", "owner-automation")
 	own, _ := tkCreate(t, d, "mona", "", policy.TokenRequest{Name: "own", ExpiresInDays: 7, Selection: policy.SelectPublic})
-	if _, err := d.s.Review(ctx, GrantReview{OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{tkGrantID(t, d.s, ci)},
+	if _, err := d.s.Review(ctx, GrantReview{Follow: grReviewed, OrgID: org, ActorID: d.users["octo-owner"], IDs: []int64{tkGrantID(t, d.s, ci)},
 		From: policy.GrantPending, To: policy.GrantDenied, Reason: "no"}); err != nil {
 		t.Fatal(err)
 	}

@@ -514,7 +514,7 @@ func (h OrgTokens) reviewOne(c echo.Context, l grantList, action policy.ReviewAc
 // reviewFlash tells what a review did: what moved, and how many of the
 // selected grants it left as they were.
 func reviewFlash(action policy.ReviewAction, res db.ReviewResult) string {
-	n := len(res.Decided)
+	n := len(res.Moved)
 	noun := "requests"
 	if action == policy.ReviewRevoke {
 		noun = "tokens"
@@ -526,7 +526,7 @@ func reviewFlash(action policy.ReviewAction, res db.ReviewResult) string {
 	var msg string
 	switch {
 	case n == 1:
-		msg = fmt.Sprintf("%s “%s”.", verb, res.Decided[0].Name)
+		msg = fmt.Sprintf("%s “%s”.", verb, res.Moved[0].Name)
 	case n > 1:
 		msg = fmt.Sprintf("%s %d %s.", verb, n, noun)
 	}
@@ -540,8 +540,8 @@ func reviewFlash(action policy.ReviewAction, res db.ReviewResult) string {
 	return msg
 }
 
-// DecideRequests approves or denies the selected requests.
-func (h OrgTokens) DecideRequests(c echo.Context) error { return h.bulk(c, pendingList) }
+// ReviewRequests approves or denies the selected requests.
+func (h OrgTokens) ReviewRequests(c echo.Context) error { return h.bulk(c, pendingList) }
 
 // RevokeTokens revokes the selected tokens.
 func (h OrgTokens) RevokeTokens(c echo.Context) error { return h.bulk(c, activeList) }

@@ -181,8 +181,9 @@ func GrantEvent(action string, t TokenSubject, note string) Event {
 	return Event{Action: action, Details: d}
 }
 
-// DecisionAction is the audit action of moving a grant to status.
-func DecisionAction(to GrantStatus) string {
+// ReviewAuditAction is the audit action of a review moving a grant to
+// status to.
+func ReviewAuditAction(to GrantStatus) string {
 	switch to {
 	case GrantApproved:
 		return ActionAccessGranted
@@ -192,9 +193,9 @@ func DecisionAction(to GrantStatus) string {
 	return ActionAccessRevoked
 }
 
-// DecisionNotice is what the requester is told of a decision on their
-// token.
-func DecisionNotice(to GrantStatus, t TokenSubject, reason string) string {
+// ReviewNotice is what the requester is told of a review of their token
+// that moved it to status to.
+func ReviewNotice(to GrantStatus, t TokenSubject, reason string) string {
 	var s string
 	switch to {
 	case GrantApproved:

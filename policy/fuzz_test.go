@@ -2,7 +2,7 @@ package policy
 
 // Fuzz targets for the rules that meet raw user input: token strings, the
 // settings changes of both forms and of the API, new-token requests,
-// decision reasons and SSH keys. Their seed corpora are committed under
+// review reasons and SSH keys. Their seed corpora are committed under
 // testdata/fuzz/<FuzzName>/; `make fuzz-short` runs each one for a few
 // seconds, and `go test` alone runs the seeds as ordinary tests.
 //

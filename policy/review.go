@@ -70,14 +70,14 @@ var (
 	// ErrNoSuchGrant.
 	ErrWithdrawn = errors.New("grant withdrawn by its requester")
 
-	// ErrAlreadyDecided: approve or deny on a request an owner has
+	// ErrAlreadyReviewed: approve or deny on a request an owner has
 	// already reviewed: approved, denied, or approved and then revoked.
 	// Usually another owner was quicker. The pages answer 409 on the
 	// grant's page, the API 422, both with
 	//   "“name” is no longer pending: it was V by R. Nothing was changed."
 	// where V is "already approved", "already denied" or "revoked". The
 	// denial's reason form answers the same 409.
-	ErrAlreadyDecided = errors.New("request already decided")
+	ErrAlreadyReviewed = errors.New("request already decided")
 
 	// ErrStillPending: revoke on a token whose request is still waiting
 	// for review; there is no access to revoke yet (deny it instead). The
@@ -130,16 +130,16 @@ func reviewRules() [12]ReviewRule {
 		{GrantPending, ReviewDeny, GrantDenied, nil},
 		{GrantPending, ReviewRevoke, "", ErrStillPending},
 
-		{GrantApproved, ReviewApprove, "", ErrAlreadyDecided},
-		{GrantApproved, ReviewDeny, "", ErrAlreadyDecided},
+		{GrantApproved, ReviewApprove, "", ErrAlreadyReviewed},
+		{GrantApproved, ReviewDeny, "", ErrAlreadyReviewed},
 		{GrantApproved, ReviewRevoke, GrantRevoked, nil},
 
-		{GrantDenied, ReviewApprove, "", ErrAlreadyDecided},
-		{GrantDenied, ReviewDeny, "", ErrAlreadyDecided},
+		{GrantDenied, ReviewApprove, "", ErrAlreadyReviewed},
+		{GrantDenied, ReviewDeny, "", ErrAlreadyReviewed},
 		{GrantDenied, ReviewRevoke, "", ErrNotActive},
 
-		{GrantRevoked, ReviewApprove, "", ErrAlreadyDecided},
-		{GrantRevoked, ReviewDeny, "", ErrAlreadyDecided},
+		{GrantRevoked, ReviewApprove, "", ErrAlreadyReviewed},
+		{GrantRevoked, ReviewDeny, "", ErrAlreadyReviewed},
 		{GrantRevoked, ReviewRevoke, "", ErrNotActive},
 	}
 }

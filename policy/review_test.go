@@ -20,15 +20,15 @@ func TestReviewTable(t *testing.T) {
 		{GrantPending, ReviewDeny, GrantDenied, nil},
 		{GrantPending, ReviewRevoke, "", ErrStillPending},
 		// An approved token may only be revoked; its request was decided.
-		{GrantApproved, ReviewApprove, "", ErrAlreadyDecided},
-		{GrantApproved, ReviewDeny, "", ErrAlreadyDecided},
+		{GrantApproved, ReviewApprove, "", ErrAlreadyReviewed},
+		{GrantApproved, ReviewDeny, "", ErrAlreadyReviewed},
 		{GrantApproved, ReviewRevoke, GrantRevoked, nil},
 		// Denied and revoked are final.
-		{GrantDenied, ReviewApprove, "", ErrAlreadyDecided},
-		{GrantDenied, ReviewDeny, "", ErrAlreadyDecided},
+		{GrantDenied, ReviewApprove, "", ErrAlreadyReviewed},
+		{GrantDenied, ReviewDeny, "", ErrAlreadyReviewed},
 		{GrantDenied, ReviewRevoke, "", ErrNotActive},
-		{GrantRevoked, ReviewApprove, "", ErrAlreadyDecided},
-		{GrantRevoked, ReviewDeny, "", ErrAlreadyDecided},
+		{GrantRevoked, ReviewApprove, "", ErrAlreadyReviewed},
+		{GrantRevoked, ReviewDeny, "", ErrAlreadyReviewed},
 		{GrantRevoked, ReviewRevoke, "", ErrNotActive},
 		// Outside the table.
 		{"", ReviewApprove, "", ErrNotReviewable},
@@ -169,7 +169,7 @@ func TestReviewedAll(t *testing.T) {
 // Each error has one meaning: no two are the same error, and none wraps
 // another, so that a transport's errors.Is picks exactly one answer.
 func TestReviewErrorsDistinct(t *testing.T) {
-	errs := []error{ErrNoSuchGrant, ErrWithdrawn, ErrAlreadyDecided, ErrStillPending, ErrNotActive, ErrNotReviewable, ErrNoneReviewable}
+	errs := []error{ErrNoSuchGrant, ErrWithdrawn, ErrAlreadyReviewed, ErrStillPending, ErrNotActive, ErrNotReviewable, ErrNoneReviewable}
 	for i, a := range errs {
 		for j, b := range errs {
 			if i != j && errors.Is(a, b) {

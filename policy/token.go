@@ -500,7 +500,7 @@ func ApprovalTurnedOff(before, after Effective) bool {
 	return before.Approval == ApprovalRequired && after.Approval == ApprovalNotRequired
 }
 
-// CheckReason validates an owner's optional reason for a decision.
+// CheckReason validates an owner's optional reason for a review.
 func CheckReason(s string) (string, Errors) {
 	var errs Errors
 	s = cleanText(s)

@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // NoteCreatedByOwner is the audit note of a token an organization's owner
 // created for it: it needs no approval.
@@ -49,4 +52,20 @@ func GrantCancelled(t TokenSubject) []Event {
 // to review.
 func RequestNotice(t TokenSubject) string {
 	return fmt.Sprintf("%s requests access to %s with token “%s”.", t.Owner, t.Org, t.Name)
+}
+
+// NoteApprovalTurnedOff is the audit note of a pending request approved
+// because its organization stopped requiring approval.
+const NoteApprovalTurnedOff = "approval is no longer required"
+
+// GrantReviewed is what the organization's audit log records when a review
+// moves a grant to status to, and what the grant's requester is told of
+// it. reason is the reviewing owner's, "" for none: the requester reads it
+// and the log keeps it. note says how the review came about, "" for an
+// owner's own.
+func GrantReviewed(t TokenSubject, to GrantStatus, reason, note string) (Event, string) {
+	if reason != "" {
+		note = strings.TrimPrefix(note+"; reason: "+reason, "; ")
+	}
+	return GrantEvent(ReviewAuditAction(to), t, note), ReviewNotice(to, t, reason)
 }

@@ -29,6 +29,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 )
 
 const (
@@ -117,7 +118,7 @@ func mxSetEnterprise(a *app, change func(*policy.Enterprise)) {
 		a.t.Fatal(err)
 	}
 	change(&cur)
-	if err := a.store.SaveEnterprisePolicy(ctx, id, a.userID("ent-admin"), version, cur, nil); err != nil {
+	if err := a.store.SaveEnterprisePolicy(ctx, id, a.userID("ent-admin"), version, cur, nil, service.ApprovedAsOff); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -132,7 +133,7 @@ func mxSetOrg(a *app, org string, change func(*policy.OrgSettings)) {
 		a.t.Fatal(err)
 	}
 	change(&p.Own)
-	if err := a.store.SaveOrgPolicy(ctx, id, a.userID("octo-owner"), p.Version, p.Own, nil); err != nil {
+	if err := a.store.SaveOrgPolicy(ctx, id, a.userID("octo-owner"), p.Version, p.Own, nil, service.ApprovedAsOff); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -157,10 +158,10 @@ func mxGrant(a *app, login, name string) int64 {
 // mxReview moves octo-org's grant through the store, as an owner.
 func mxReview(a *app, grant int64, from, to policy.GrantStatus) {
 	a.t.Helper()
-	res, err := a.store.Review(context.Background(), db.GrantReview{
+	res, err := a.store.Review(context.Background(), db.GrantReview{Follow: service.Reviewed,
 		OrgID: a.orgID("octo-org"), ActorID: a.userID("octo-owner"), IDs: []int64{grant}, From: from, To: to, Reason: "matrix",
 	})
-	if err != nil || len(res.Decided) != 1 {
+	if err != nil || len(res.Moved) != 1 {
 		a.t.Fatalf("review %d %s→%s: %+v, %v", grant, from, to, res, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/server"
+	"patpolicy/service"
 )
 
 // Pages served from a database holding 100,000 pending requests and
@@ -62,7 +63,7 @@ func benchServer(b *testing.B) {
 			benchEnv.err = err
 			return
 		}
-		info, err := store.SeedScale(ctx, db.DemoScale(benchScale), passwordHash(demoPassword))
+		info, err := store.SeedScale(ctx, db.DemoScale(benchScale), passwordHash(demoPassword), service.Created, service.Reviewed)
 		if err != nil {
 			benchEnv.err = err
 			return

@@ -56,7 +56,7 @@ func TestDestructiveActionsAskOnAPageFirst(t *testing.T) {
 		{
 			name: "revoke selected", login: "octo-owner", button: "Revoke selected tokens",
 			start: func(a *app, c *client) *page {
-				return c.decide(c.get(activePath), "revoke", []string{a.grantID("octo-owner", "owner-automation")}, "")
+				return c.review(c.get(activePath), "revoke", []string{a.grantID("octo-owner", "owner-automation")}, "")
 			},
 			back:    activePath,
 			pending: func(a *app) bool { return grantStatus(a, "octo-owner", "owner-automation") == policy.GrantApproved },
@@ -64,7 +64,7 @@ func TestDestructiveActionsAskOnAPageFirst(t *testing.T) {
 		{
 			name: "approve selected", login: "octo-owner", button: "Approve selected requests",
 			start: func(a *app, c *client) *page {
-				return c.decide(c.get(requestsPath), "approve", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "")
+				return c.review(c.get(requestsPath), "approve", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "")
 			},
 			back:    requestsPath,
 			pending: func(a *app) bool { return grantStatus(a, "hubot", "ci-reader") == policy.GrantPending },
@@ -72,7 +72,7 @@ func TestDestructiveActionsAskOnAPageFirst(t *testing.T) {
 		{
 			name: "deny selected", login: "octo-owner", button: "Deny selected requests",
 			start: func(a *app, c *client) *page {
-				return c.decide(c.get(requestsPath), "deny", []string{a.grantID("hubot", "ci-reader")}, "Too broad")
+				return c.review(c.get(requestsPath), "deny", []string{a.grantID("hubot", "ci-reader")}, "Too broad")
 			},
 			back:    requestsPath,
 			pending: func(a *app) bool { return grantStatus(a, "hubot", "ci-reader") == policy.GrantPending },
@@ -127,7 +127,7 @@ func TestDestructiveActionsAskOnAPageFirst(t *testing.T) {
 func TestBulkDenialConfirmationKeepsTheReason(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
-	asked := owner.decide(owner.get(requestsPath), "deny", []string{a.grantID("hubot", "ci-reader")}, "Too broad").status(http.StatusOK)
+	asked := owner.review(owner.get(requestsPath), "deny", []string{a.grantID("hubot", "ci-reader")}, "Too broad").status(http.StatusOK)
 	asked.contains("main h1", "Deny 1 request?")
 	owner.confirm(asked).redirectsTo(requestsPath)
 	if g := a.token("hubot", "ci-reader").Grant; g.Status != policy.GrantDenied || g.Reason != "Too broad" {

@@ -474,7 +474,7 @@ func TestCancelRequest(t *testing.T) {
 	mona.post(fgPath+"/"+personal+"/cancel", url.Values{}).status(http.StatusNotFound)
 }
 
-func TestCancelAfterAnOwnerDecided(t *testing.T) {
+func TestCancelAfterAnOwnerReviewed(t *testing.T) {
 	a := newApp(t)
 	mona := a.as("mona")
 	id := a.tokenID("mona", "deploy-bot")

@@ -38,8 +38,8 @@ func row(p *page, name string) *goquery.Selection {
 	})
 }
 
-// decide posts a bulk decision from a list page's form with the given ids.
-func (c *client) decide(list *page, decision string, ids []string, reason string) *page {
+// review posts a bulk review from a list page's form with the given ids.
+func (c *client) review(list *page, decision string, ids []string, reason string) *page {
 	c.t.Helper()
 	action, values := list.formOf(`main form[method="post"]`)
 	values.Set("decision", decision)
@@ -138,7 +138,7 @@ func TestEmptyQueue(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	q := owner.get(requestsPath)
-	owner.confirm(owner.decide(q, "deny", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "")).redirectsTo(requestsPath)
+	owner.confirm(owner.review(q, "deny", []string{a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")}, "")).redirectsTo(requestsPath)
 	empty := owner.get(requestsPath).status(http.StatusOK)
 	empty.contains("main", "No pending requests")
 	if empty.doc.Find("main table").Length() != 0 || empty.doc.Find(`main button:contains("Approve selected")`).Length() != 0 {
@@ -310,7 +310,7 @@ func TestQueuePagination(t *testing.T) {
 
 	// A bulk decision from page 2 keeps the filters and the page's rows.
 	second := owner.get(pageLink(t, owner.get(requestsPath+"?owner=mona"), "Next", url.Values{"owner": {"mona"}}))
-	res := owner.confirm(owner.decide(second, "approve", []string{a.grantID("mona", "req-00")}, ""))
+	res := owner.confirm(owner.review(second, "approve", []string{a.grantID("mona", "req-00")}, ""))
 	res.redirectsTo(requestsPath + "?")
 	if loc, _ := url.Parse(res.location()); loc.Query().Get("owner") != "mona" {
 		t.Errorf("bulk decision redirects to %q, losing the filter", res.location())
@@ -396,7 +396,7 @@ func TestApproveRequest(t *testing.T) {
 	}
 }
 
-func TestTwoOwnersDecideTheSameRequest(t *testing.T) {
+func TestTwoOwnersReviewTheSameRequest(t *testing.T) {
 	a := newApp(t)
 	first, second := a.as("octo-owner"), a.as("octo-owner")
 	id := a.grantID("hubot", "ci-reader")
@@ -492,7 +492,7 @@ func TestDenyRequest(t *testing.T) {
 	}
 }
 
-func TestBulkDecisions(t *testing.T) {
+func TestBulkReviews(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	deploy, ci := a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")
@@ -517,7 +517,7 @@ func TestBulkDecisions(t *testing.T) {
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
 			owner.t = t
-			res := owner.decide(q, tc.decision, tc.ids, tc.reason).status(http.StatusUnprocessableEntity)
+			res := owner.review(q, tc.decision, tc.ids, tc.reason).status(http.StatusUnprocessableEntity)
 			res.contains(`[role="alert"]`, tc.message)
 			if got := rowNames(res); !slices.Equal(got, []string{"ci-reader", "deploy-bot"}) {
 				t.Errorf("the refused page lists %v", got)
@@ -536,7 +536,7 @@ func TestBulkDecisions(t *testing.T) {
 	if q.doc.Find(`input[type="checkbox"][name="id"]`).Length() != 2 {
 		t.Fatal("no checkboxes")
 	}
-	owner.confirm(owner.decide(q, "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
+	owner.confirm(owner.review(q, "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
 	after := owner.get(requestsPath)
 	after.contains(`[role="status"]`, "Approved 2 requests.")
 	after.contains("main", "No pending requests")
@@ -553,7 +553,7 @@ func TestBulkDecisions(t *testing.T) {
 	g1 := strconv.FormatInt(a.addRequest("mona", "octo-org", "bulk-one", nil), 10)
 	g2 := strconv.FormatInt(a.addRequest("hubot", "octo-org", "bulk-two", nil), 10)
 	q = owner.get(requestsPath)
-	owner.confirm(owner.decide(q, "deny", []string{g1, g2, deploy}, "Too broad")).redirectsTo(requestsPath)
+	owner.confirm(owner.review(q, "deny", []string{g1, g2, deploy}, "Too broad")).redirectsTo(requestsPath)
 	flash := owner.get(requestsPath).text(`[role="status"]`)
 	if !strings.Contains(flash, "Denied 2 requests.") || !strings.Contains(flash, "1 selected item had already been decided or withdrawn and was left as it was.") {
 		t.Fatalf("flash %q", flash)
@@ -570,14 +570,14 @@ func TestBulkDecisions(t *testing.T) {
 		t.Fatal("the skipped request got an event")
 	}
 	// Only already decided rows: nothing happens, and the flash says so.
-	owner.confirm(owner.decide(q, "approve", []string{g1}, "")).redirectsTo(requestsPath)
+	owner.confirm(owner.review(q, "approve", []string{g1}, "")).redirectsTo(requestsPath)
 	owner.get(requestsPath).contains(`[role="status"]`, "left as it was")
 	if grantStatus(a, "mona", "bulk-one") != policy.GrantDenied {
 		t.Fatal("a denied request was approved in bulk")
 	}
 	// An approval carries no reason even if one was typed.
 	g3 := strconv.FormatInt(a.addRequest("mona", "octo-org", "bulk-three", nil), 10)
-	owner.confirm(owner.decide(owner.get(requestsPath), "approve", []string{g3}, "typed but not for approvals")).redirectsTo(requestsPath)
+	owner.confirm(owner.review(owner.get(requestsPath), "approve", []string{g3}, "typed but not for approvals")).redirectsTo(requestsPath)
 	if g := a.token("mona", "bulk-three").Grant; g.Status != policy.GrantApproved || g.Reason != "" {
 		t.Fatalf("bulk-three %+v", g)
 	}
@@ -600,7 +600,7 @@ func (a *app) addOrgInEnterprise(login, org string) {
 	}
 }
 
-func TestOwnerCannotDecideAnotherOrganizationsGrants(t *testing.T) {
+func TestOwnerCannotReviewAnotherOrganizationsGrants(t *testing.T) {
 	a := newApp(t)
 	a.addOrgInEnterprise("side-owner", "side-org")
 	sideGrant := strconv.FormatInt(a.addRequest("side-owner", "side-org", "side-req", nil), 10)
@@ -703,18 +703,18 @@ func TestBulkRevoke(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	deploy, ci := a.grantID("mona", "deploy-bot"), a.grantID("hubot", "ci-reader")
-	owner.confirm(owner.decide(owner.get(requestsPath), "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
+	owner.confirm(owner.review(owner.get(requestsPath), "approve", []string{deploy, ci}, "")).redirectsTo(requestsPath)
 	list := owner.get(activePath)
 	// Newest request first, as in the queue.
 	if got := rowNames(list); !slices.Equal(got, []string{"owner-automation", "ci-reader", "deploy-bot"}) {
 		t.Fatalf("active tokens %v", got)
 	}
-	owner.decide(list, "approve", []string{deploy}, "").status(http.StatusUnprocessableEntity).
+	owner.review(list, "approve", []string{deploy}, "").status(http.StatusUnprocessableEntity).
 		contains(`[role="alert"]`, "Choose what to do with the selected rows.")
-	owner.decide(list, "revoke", nil, "").status(http.StatusUnprocessableEntity).contains(`[role="alert"]`, "Select at least one row first.")
-	owner.decide(list, "revoke", []string{"x"}, "").status(http.StatusUnprocessableEntity)
+	owner.review(list, "revoke", nil, "").status(http.StatusUnprocessableEntity).contains(`[role="alert"]`, "Select at least one row first.")
+	owner.review(list, "revoke", []string{"x"}, "").status(http.StatusUnprocessableEntity)
 
-	owner.confirm(owner.decide(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
+	owner.confirm(owner.review(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
 	after := owner.get(activePath)
 	after.contains(`[role="status"]`, "Revoked 2 tokens.")
 	if got := rowNames(after); !slices.Equal(got, []string{"owner-automation"}) {
@@ -729,7 +729,7 @@ func TestBulkRevoke(t *testing.T) {
 		t.Errorf("mona's notifications %+v", ns)
 	}
 	// Revoking them again in bulk: left as they were.
-	owner.confirm(owner.decide(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
+	owner.confirm(owner.review(list, "revoke", []string{deploy, ci}, "")).redirectsTo(activePath)
 	owner.get(activePath).contains(`[role="status"]`, "2 selected items had already been decided or withdrawn and were left as they were.")
 	if n := len(a.audit("octo-org", policy.ActionAccessRevoked)); n != 2 {
 		t.Fatalf("%d access_revoked events, want 2", n)
@@ -872,7 +872,7 @@ func settingsNav(p *page) *goquery.Selection {
 	return p.doc.Find(`nav[aria-label="Organization settings"]`)
 }
 
-func TestDecisionOnARequestDecidedMeanwhileShowsTheRequestsPage(t *testing.T) {
+func TestReviewOfARequestReviewedMeanwhileShowsTheRequestsPage(t *testing.T) {
 	a := newApp(t)
 	first, second := a.as("octo-owner"), a.as("octo-owner")
 	id := a.grantID("hubot", "ci-reader")

@@ -140,7 +140,7 @@ func TestMarkNotificationsRead(t *testing.T) {
 	}
 }
 
-func TestRequesterIsNotifiedOfDecisions(t *testing.T) {
+func TestRequesterIsNotifiedOfReviews(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	mona, hubot := a.as("mona"), a.as("hubot")

@@ -31,6 +31,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/service"
 )
 
 const (
@@ -196,7 +197,7 @@ func raceOwners(a *app, raw *sql.DB, logins ...string) {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	if err := a.store.SaveOrgPolicy(ctx, solo, a.userID("octo-owner"), p.Version, p.Own, nil); err != nil {
+	if err := a.store.SaveOrgPolicy(ctx, solo, a.userID("octo-owner"), p.Version, p.Own, nil, service.ApprovedAsOff); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -686,24 +687,24 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 // confirmedForm is an action's form once its confirmation was answered.
 var confirmedForm = url.Values{"confirm": {"yes"}}
 
-// ---- 2. decisions ----------------------------------------------------------
+// ---- 2. reviews ------------------------------------------------------------
 
-// raceDecider is one client deciding requests: an owner's browser or an
+// raceReviewer is one client reviewing requests: an owner's browser or an
 // owner's token on the administration API.
-type raceDecider struct {
+type raceReviewer struct {
 	name, login string
 	web         *client
 	token       string
 }
 
-// raceOp is one decision a decider sends: on one request or, in bulk, on
+// raceOp is one review a reviewer sends: on one request or, in bulk, on
 // several (indexes into the round's requests).
 type raceOp struct {
-	decider int
-	approve bool
-	bulk    bool
-	reqs    []int
-	reason  string // denials only: unique, so the stored reason tells which op decided
+	reviewer int
+	approve  bool
+	bulk     bool
+	reqs     []int
+	reason   string // denials only: unique, so the stored reason tells which op decided
 
 	ans              raceAnswer
 	flash            string // a browser's flash after the redirect
@@ -723,7 +724,7 @@ var (
 )
 
 // run sends op and, for a browser, follows the redirect to read the flash.
-func (d *raceDecider) run(a *app, hc *http.Client, reqs []raceRequest, op *raceOp) {
+func (d *raceReviewer) run(a *app, hc *http.Client, reqs []raceRequest, op *raceOp) {
 	action := map[bool]string{true: "approve", false: "deny"}[op.approve]
 	ids := make([]int64, len(op.reqs))
 	for k, r := range op.reqs {
@@ -805,7 +806,7 @@ func raceVerb(s policy.GrantStatus) string {
 // message; a browser's bulk decision redirects (303) with a flash counting
 // what it decided and what it left; the API's bulk decision answers 202
 // when it decided at least one, 422 when nothing was left.
-func TestRaceDecisions(t *testing.T) {
+func TestRaceReviews(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "race.db")
 	a := newAppAt(t, path)
 	raw := raceRaw(t, path)
@@ -813,7 +814,7 @@ func TestRaceDecisions(t *testing.T) {
 	ctx := context.Background()
 	orgID := a.orgID("octo-org")
 	token := a.newFineGrained("octo-bot", "race-review", fgSpec{Org: "octo-org", Permissions: raceOrgAdmin, Days: 7})
-	deciders := []*raceDecider{
+	reviewers := []*raceReviewer{
 		{name: "octo-owner browser 1", login: "octo-owner", web: a.as("octo-owner")},
 		{name: "octo-owner browser 2", login: "octo-owner", web: a.as("octo-owner")},
 		{name: "octo-admin browser", login: "octo-admin", web: a.as("octo-admin")},
@@ -837,8 +838,8 @@ func TestRaceDecisions(t *testing.T) {
 		// at about the same moment.
 		rng := rand.New(rand.NewPCG(uint64(round), 5))
 		shared := rng.Perm(n)
-		plans := make([][]*raceOp, len(deciders))
-		for d := range deciders {
+		plans := make([][]*raceOp, len(reviewers))
+		for d := range reviewers {
 			perm := rng.Perm(n)
 			if round == 1 {
 				perm = shared
@@ -849,17 +850,17 @@ func TestRaceDecisions(t *testing.T) {
 				if kind >= 2 {
 					size = 2 + rng.IntN(5)
 				}
-				op := &raceOp{decider: d, approve: kind%2 == 0, bulk: kind >= 2, reqs: perm[i:min(i+size, n)]}
+				op := &raceOp{reviewer: d, approve: kind%2 == 0, bulk: kind >= 2, reqs: perm[i:min(i+size, n)]}
 				if !op.approve {
-					op.reason = fmt.Sprintf("race %d %s op %d", round, strings.ReplaceAll(deciders[d].name, " ", "-"), len(plans[d]))
+					op.reason = fmt.Sprintf("race %d %s op %d", round, strings.ReplaceAll(reviewers[d].name, " ", "-"), len(plans[d]))
 				}
 				plans[d] = append(plans[d], op)
 				i += size
 			}
 		}
-		raceAll(len(deciders), func(d int) struct{} {
+		raceAll(len(reviewers), func(d int) struct{} {
 			for _, op := range plans[d] {
-				deciders[d].run(a, hc, reqs, op)
+				reviewers[d].run(a, hc, reqs, op)
 			}
 			return struct{}{}
 		})
@@ -911,7 +912,7 @@ func TestRaceDecisions(t *testing.T) {
 		notes := map[string][]db.Notification{"mona": a.notifications("mona"), "hubot": a.notifications("hubot")}
 		for i, r := range reqs {
 			g := final[i].Grant
-			wantAction := policy.DecisionAction(g.Status)
+			wantAction := policy.ReviewAuditAction(g.Status)
 			if evs := decisions[i]; len(evs) != 1 || evs[0].Action != wantAction || evs[0].ActorLogin != g.Reviewer ||
 				g.Status == policy.GrantDenied && !strings.HasSuffix(evs[0].Details, "reason: "+g.Reason) {
 				t.Errorf("round %d: %s is %s by %s (reason %q), with decision events %+v", round, r.name, g.Status, g.Reviewer, g.Reason, evs)
@@ -922,7 +923,7 @@ func TestRaceDecisions(t *testing.T) {
 					mine = append(mine, nt)
 				}
 			}
-			want := policy.DecisionNotice(g.Status, policy.TokenSubject{Name: r.name, Owner: r.login, Org: "octo-org"}, g.Reason)
+			want := policy.ReviewNotice(g.Status, policy.TokenSubject{Name: r.name, Owner: r.login, Org: "octo-org"}, g.Reason)
 			if len(mine) != 1 || mine[0].Message != want {
 				t.Errorf("round %d: %s's notifications about %s: %+v, want one %q", round, r.login, r.name, mine, want)
 			}
@@ -932,7 +933,7 @@ func TestRaceDecisions(t *testing.T) {
 		ops, refused := 0, 0
 		wantApprovals := map[string][2]int{} // least and most access_granted by login
 		for d, plan := range plans {
-			dec := deciders[d]
+			dec := reviewers[d]
 			for k, op := range plan {
 				ops++
 				what := fmt.Sprintf("round %d: %s op %d (%s %v, bulk %v)", round, dec.name, k,
@@ -1110,7 +1111,7 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 	solo, actor := a.orgID("solo-org"), a.userID("octo-owner")
 	for range 10 {
 		if p, err := a.store.OrgPolicy(ctx, solo); err == nil {
-			a.store.SaveOrgPolicy(ctx, solo, actor, p.Version, p.Own, nil)
+			a.store.SaveOrgPolicy(ctx, solo, actor, p.Version, p.Own, nil, service.ApprovedAsOff)
 		}
 	}
 	answers := make([]raceAnswer, len(cutters))

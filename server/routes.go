@@ -48,7 +48,7 @@ type Rule struct {
 	// words (a fine-grained permission, or a classic scope).
 	Needs api.Need
 	// Heavy routes list an organization's grants (the site's bulk
-	// decisions too: they show the list again when a selection is refused),
+	// reviews too: they show the list again when a selection is refused),
 	// which can cost hundreds of times what a settings page costs. Only
 	// Config.HeavyLimit of them run at once, so that under load they wait
 	// for each other and not the pages and API calls that take a fraction
@@ -183,7 +183,7 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodPost, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.OnboardingStep),
 		r(http.MethodGet, orgs+"/audit-log", OrgOwner, h.org.AuditLog),
 		heavy(r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests)),
-		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.DecideRequests)),
+		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.ReviewRequests)),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id", OrgOwner, h.grants.Request),
 		r(http.MethodPost, orgs+"/personal-access-token-requests/:id/approve", OrgOwner, h.grants.Approve),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id/deny", OrgOwner, h.grants.DenyForm),

@@ -10,6 +10,7 @@ import (
 
 	"patpolicy/db"
 	"patpolicy/policy"
+	"patpolicy/web/paths"
 )
 
 // GrantStore is what reviewing grants reads and writes.
@@ -39,10 +40,28 @@ type Review struct {
 }
 
 // change is the store's change set for r: every named grant still in the
-// action's From status moves to its To status.
+// action's From status moves to its To status, with what Reviewed has
+// follow it.
 func (r Review) change() db.GrantReview {
 	return db.GrantReview{OrgID: r.OrgID, ActorID: r.ActorID, IDs: r.IDs,
-		From: r.Action.From(), To: r.Action.To(), Reason: r.Reason}
+		From: r.Action.From(), To: r.Action.To(), Reason: r.Reason, Follow: Reviewed}
+}
+
+// Reviewed is what follows a grant an owner's review moved: its audit
+// event, and a notification of its requester linking to the token. The
+// store calls it for each grant that moves, inside the review's
+// transaction; the scale dataset is seeded with it too.
+func Reviewed(c db.GrantChange) db.FollowUp { return reviewed(c, "") }
+
+// ApprovedAsOff is what follows a pending request approved because its
+// organization stopped requiring approval: a review's follow-up, its audit
+// event saying why.
+func ApprovedAsOff(c db.GrantChange) db.FollowUp { return reviewed(c, policy.NoteApprovalTurnedOff) }
+
+func reviewed(c db.GrantChange, note string) db.FollowUp {
+	event, message := policy.GrantReviewed(c.Subject, c.Status, c.Reason, note)
+	return db.FollowUp{Events: []policy.Event{event}, Notices: []db.Notice{{UserID: c.UserID, Message: message,
+		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
 }
 
 // Refusal is a review the rules refused: Err is one of policy's review
@@ -73,7 +92,7 @@ func (r *Refusal) Error() string {
 		return "This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed."
 	case errors.Is(r.Err, policy.ErrWithdrawn):
 		return "This token is no longer active: its owner deleted it. Nothing was changed."
-	case errors.Is(r.Err, policy.ErrAlreadyDecided):
+	case errors.Is(r.Err, policy.ErrAlreadyReviewed):
 		return fmt.Sprintf("“%s” is no longer pending: it was %s. Nothing was changed.", r.Name, r.reached())
 	case errors.Is(r.Err, policy.ErrStillPending):
 		return fmt.Sprintf("“%s” is not an active token: its request is still pending. Nothing was changed.", r.Name)
@@ -111,7 +130,7 @@ func Refuse(t db.Token, action policy.ReviewAction) error {
 // ReviewOne applies r to the one grant it names. A grant that is not there
 // is a *Refusal of ErrWithdrawn when its requester withdrew it, and
 // policy.ErrNoSuchGrant when the organization never had it; a grant the
-// table does not let the action move (decided by someone else, still
+// table does not let the action move (reviewed by someone else, still
 // pending when revoked, ...) is a *Refusal that says what became of it.
 func (g Grants) ReviewOne(ctx context.Context, r Review) (db.ReviewResult, error) {
 	if len(r.IDs) != 1 {
@@ -129,7 +148,7 @@ func (g Grants) ReviewOne(ctx context.Context, r Review) (db.ReviewResult, error
 		return db.ReviewResult{}, err
 	}
 	res, err := g.Store.Review(ctx, r.change())
-	if err != nil || len(res.Decided) > 0 {
+	if err != nil || len(res.Moved) > 0 {
 		return res, err
 	}
 	// Between the reading and the writing, another owner reviewed it
@@ -172,7 +191,7 @@ func (g Grants) ReviewAll(ctx context.Context, r Review) (db.ReviewResult, error
 	if err != nil {
 		return res, err
 	}
-	if err := policy.ReviewedAll(len(res.Decided), res.Skipped); err != nil {
+	if err := policy.ReviewedAll(len(res.Moved), res.Skipped); err != nil {
 		return res, &Refusal{Err: err, Action: r.Action}
 	}
 	return res, nil

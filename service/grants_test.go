@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -24,11 +25,11 @@ func TestRefusalSentences(t *testing.T) {
 			"This request is no longer pending: its requester cancelled it or deleted the token. Nothing was changed."},
 		{service.Refusal{Err: policy.ErrWithdrawn, Action: policy.ReviewRevoke},
 			"This token is no longer active: its owner deleted it. Nothing was changed."},
-		{service.Refusal{Err: policy.ErrAlreadyDecided, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantApproved, Reviewer: "octo-owner"},
+		{service.Refusal{Err: policy.ErrAlreadyReviewed, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantApproved, Reviewer: "octo-owner"},
 			"“ci” is no longer pending: it was already approved by octo-owner. Nothing was changed."},
-		{service.Refusal{Err: policy.ErrAlreadyDecided, Action: policy.ReviewDeny, Name: "ci", Status: policy.GrantDenied},
+		{service.Refusal{Err: policy.ErrAlreadyReviewed, Action: policy.ReviewDeny, Name: "ci", Status: policy.GrantDenied},
 			"“ci” is no longer pending: it was already denied. Nothing was changed."},
-		{service.Refusal{Err: policy.ErrAlreadyDecided, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantRevoked, Reviewer: "ann"},
+		{service.Refusal{Err: policy.ErrAlreadyReviewed, Action: policy.ReviewApprove, Name: "ci", Status: policy.GrantRevoked, Reviewer: "ann"},
 			"“ci” is no longer pending: it was revoked by ann. Nothing was changed."},
 		{service.Refusal{Err: policy.ErrStillPending, Action: policy.ReviewRevoke, Name: "ci", Status: policy.GrantPending},
 			"“ci” is not an active token: its request is still pending. Nothing was changed."},
@@ -135,8 +136,8 @@ func TestReviewOneAfterARace(t *testing.T) {
 	}}}
 	res, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{req.Grant.ID}, Action: policy.ReviewApprove})
 	var r *service.Refusal
-	if !errors.As(err, &r) || !errors.Is(err, policy.ErrAlreadyDecided) || len(res.Decided) != 0 {
-		t.Fatalf("approve after a denial: %+v, %v; want a refusal of ErrAlreadyDecided", res, err)
+	if !errors.As(err, &r) || !errors.Is(err, policy.ErrAlreadyReviewed) || len(res.Moved) != 0 {
+		t.Fatalf("approve after a denial: %+v, %v; want a refusal of ErrAlreadyReviewed", res, err)
 	}
 	if r.Name != req.Name || r.Status != policy.GrantDenied || r.Reviewer != "octo-owner" || r.Action != policy.ReviewApprove {
 		t.Errorf("refusal %+v; want %q denied by octo-owner", r, req.Name)
@@ -173,8 +174,8 @@ func TestReviewOneRefusesWithoutWriting(t *testing.T) {
 	}
 	for _, tok := range f.approved {
 		_, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{tok.Grant.ID}, Action: policy.ReviewDeny})
-		if !errors.Is(err, policy.ErrAlreadyDecided) {
-			t.Errorf("denying active %q: %v; want ErrAlreadyDecided", tok.Name, err)
+		if !errors.Is(err, policy.ErrAlreadyReviewed) {
+			t.Errorf("denying active %q: %v; want ErrAlreadyReviewed", tok.Name, err)
 		}
 	}
 	// An id the organization never had: no refusal to word, only not found.
@@ -201,15 +202,49 @@ func TestReviewAllNoneLeft(t *testing.T) {
 		ids = append(ids, tok.Grant.ID)
 	}
 	res, err := g.ReviewAll(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: append(ids, 1<<40), Action: policy.ReviewDeny, Reason: "no"})
-	if err != nil || len(res.Decided) != len(ids) || res.Skipped != 1 {
+	if err != nil || len(res.Moved) != len(ids) || res.Skipped != 1 {
 		t.Fatalf("denying %d requests and a missing one: %+v, %v", len(ids), res, err)
 	}
 	res, err = g.ReviewAll(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: ids, Action: policy.ReviewApprove})
 	var r *service.Refusal
-	if !errors.As(err, &r) || !errors.Is(err, policy.ErrNoneReviewable) || res.Skipped != len(ids) || len(res.Decided) != 0 {
+	if !errors.As(err, &r) || !errors.Is(err, policy.ErrNoneReviewable) || res.Skipped != len(ids) || len(res.Moved) != 0 {
 		t.Fatalf("approving denied requests: %+v, %v; want every one skipped and ErrNoneReviewable", res, err)
 	}
 	if r.Action != policy.ReviewApprove {
 		t.Errorf("refusal for %s, want approve", r.Action)
+	}
+}
+
+// What follows a review is written with it: the organization's audit event,
+// acted by the reviewing owner and keeping the reason, and the requester's
+// notification linking to the token.
+func TestReviewFollowUp(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	g := service.Grants{Store: f.store}
+	tok := f.pending["ci-reader"]
+	if tok.ID == 0 {
+		t.Fatal("the demo has no pending ci-reader request in octo-org")
+	}
+	if _, err := g.ReviewOne(ctx, service.Review{OrgID: f.org, ActorID: f.owner, IDs: []int64{tok.Grant.ID},
+		Action: policy.ReviewDeny, Reason: "Too broad"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.store.AuditEvents(ctx, db.AuditQuery{OrgID: f.org, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := db.AuditEvent{Action: policy.ActionRequestDenied, ActorLogin: "octo-owner",
+		Details: "Token “ci-reader” of hubot on octo-org: reason: Too broad"}
+	if len(evs) != 1 || evs[0].Action != want.Action || evs[0].ActorLogin != want.ActorLogin || evs[0].Details != want.Details {
+		t.Errorf("newest event %+v, want %+v", evs, want)
+	}
+	ns, err := f.store.NotificationsOf(ctx, f.users["hubot"], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, link := "Your request for token “ci-reader” was denied by octo-org. Reason: Too broad", fmt.Sprintf("/settings/personal-access-tokens/%d", tok.ID)
+	if len(ns) != 1 || ns[0].Message != msg || ns[0].Link != link {
+		t.Errorf("hubot's newest notification %+v, want %q linking to %s", ns, msg, link)
 	}
 }

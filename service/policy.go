@@ -11,11 +11,11 @@ import (
 // PolicyStore is what saving a policy reads and writes.
 type PolicyStore interface {
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
-	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event) error
+	SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event, approved db.Follow) error
 	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
 	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
-	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event) error
+	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved db.Follow) error
 	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
 }
 
@@ -162,7 +162,7 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 		}
 		out.ApprovedPending = n
 	}
-	err := s.Store.SaveOrgPolicy(ctx, in.OrgID, in.ActorID, p.Version, next, policy.OrgEvents(p.Own, next))
+	err := s.Store.SaveOrgPolicy(ctx, in.OrgID, in.ActorID, p.Version, next, policy.OrgEvents(p.Own, next), ApprovedAsOff)
 	if errors.Is(err, db.ErrStale) {
 		if p, err = s.Store.OrgPolicy(ctx, in.OrgID); err != nil {
 			return OrgSaved{}, err
@@ -216,7 +216,7 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 		}
 		out.ApprovedPending = n
 	}
-	err := s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next))
+	err := s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next), ApprovedAsOff)
 	if errors.Is(err, db.ErrStale) {
 		if cur.Policy, cur.Version, err = s.Store.EnterprisePolicy(ctx, in.EntID); err != nil {
 			return EnterpriseSaved{}, err

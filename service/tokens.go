@@ -149,7 +149,7 @@ func (s Tokens) Delete(ctx context.Context, userID, tokenID int64) error {
 
 // Cancel withdraws a user's pending request, and deletes its token
 // (db.ErrNotFound: no such request of theirs; db.ErrNotPending: an owner
-// decided on it already).
+// reviewed it already).
 func (s Tokens) Cancel(ctx context.Context, userID, tokenID int64) error {
 	return s.Store.CancelRequest(ctx, userID, tokenID, cancelled)
 }

@@ -33,7 +33,7 @@ func (s *savingStore) CreateToken(ctx context.Context, nt db.NewToken) (int64, e
 		// Each save changes the maximum lifetime: 30 days, then 60, 30...
 		next := p.Own
 		next.FineGrainedLifetime = 30 * (1 + (s.create+1)%2)
-		if err := s.SaveOrgPolicy(ctx, s.org, s.owner, p.Version, next, policy.OrgEvents(p.Own, next)); err != nil {
+		if err := s.SaveOrgPolicy(ctx, s.org, s.owner, p.Version, next, policy.OrgEvents(p.Own, next), service.ApprovedAsOff); err != nil {
 			s.t.Fatal(err)
 		}
 	}

@@ -14,7 +14,7 @@ type outcome int
 
 const (
 	outOK        outcome = iota // an expected answer
-	outConflict                 // an expected 409 (someone else saved or decided first)
+	outConflict                 // an expected 409 (someone else saved or reviewed first)
 	out5xx                      // any 5xx
 	out4xx                      // a 4xx the endpoint should not answer
 	outOther                    // another unexpected status (a 3xx to /login, a 200 for a 303)
