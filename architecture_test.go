@@ -23,7 +23,7 @@ var layers = map[string][]string{
 	"web/render":  {},
 	"web/paths":   {"policy"},
 	"web/csrf":    {"web/session"},
-	"db":          {"policy", "web/paths"},
+	"db":          {"policy"},
 	"web/guard":   {"db", "web/paths", "web/session"},
 	"views":       {"policy", "web/paths"},
 	"service":     {"db", "policy", "web/paths"},
