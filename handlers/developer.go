@@ -318,9 +318,9 @@ func (h Developer) NewFineGrained(c echo.Context) error {
 func (h Developer) CreateFineGrained(c echo.Context) error {
 	ctx := c.Request().Context()
 	user := guard.User(c)
-	form, err := c.FormParams()
+	form, err := formOf(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return err
 	}
 	owner := form.Get("resource_owner")
 	in := tokenInput(form, owner)
@@ -456,9 +456,9 @@ func (h Developer) NewClassic(c echo.Context) error {
 
 // CreateClassic checks and stores a new classic token, then shows it once.
 func (h Developer) CreateClassic(c echo.Context) error {
-	form, err := c.FormParams()
+	form, err := formOf(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return err
 	}
 	in := policy.ClassicInput{Note: form.Get("note"), Expiration: form.Get("expiration"), Scopes: form["scopes"]}
 	issued, err := h.Tokens.CreateClassic(c.Request().Context(), guard.User(c).ID, in)

@@ -55,9 +55,9 @@ func entForm(ent db.Enterprise, cur policy.Enterprise, version int, v views.Ente
 func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	ent := guard.Enterprise(c)
 	ctx := c.Request().Context()
-	form, err := c.FormParams()
+	form, err := formOf(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return err
 	}
 	cur, version, err := h.Store.EnterprisePolicy(ctx, ent.ID)
 	if err != nil {

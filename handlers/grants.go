@@ -357,9 +357,9 @@ func (h OrgTokens) detailWith(c echo.Context, l grantList, status int, problem s
 		}
 	}
 	if g.Status != policy.GrantPending && !g.DecidedAt.IsZero() {
-		p.Decided = grantStatus(g.Status).Label + " on " + date(g.DecidedAt)
+		p.Reviewed = grantStatus(g.Status).Label + " on " + date(g.DecidedAt)
 		if g.Reviewer != "" {
-			p.Decided += " by " + g.Reviewer
+			p.Reviewed += " by " + g.Reviewer
 		}
 	}
 	// The page offers each action of its list that the grant allows.
@@ -468,9 +468,9 @@ func (h OrgTokens) Deny(c echo.Context) error {
 
 // Revoke revokes one active token, for good, once confirmed.
 func (h OrgTokens) Revoke(c echo.Context) error {
-	form, err := c.FormParams()
+	form, err := formOf(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return err
 	}
 	if !confirmed(form) {
 		// Only a token still active is asked about; anything else gets
@@ -548,9 +548,9 @@ func (h OrgTokens) RevokeTokens(c echo.Context) error { return h.bulk(c, activeL
 
 func (h OrgTokens) bulk(c echo.Context, l grantList) error {
 	org := guard.Org(c)
-	form, err := c.FormParams()
+	form, err := formOf(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return err
 	}
 	// Each list offers the actions that move its own rows.
 	action, ok := policy.ParseReviewAction(form.Get("decision"))

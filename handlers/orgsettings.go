@@ -98,11 +98,7 @@ func (h OrgSettings) renderPAT(c echo.Context, status int, org db.Org, form view
 func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	org := guard.Org(c)
 	ctx := c.Request().Context()
-	form, err := c.FormParams()
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
-	}
-	p, err := h.Store.OrgPolicy(ctx, org.ID)
+	form, p, err := h.submission(c)
 	if err != nil {
 		return err
 	}
@@ -174,11 +170,7 @@ func (h OrgSettings) Onboarding(c echo.Context) error {
 func (h OrgSettings) OnboardingStep(c echo.Context) error {
 	org := guard.Org(c)
 	ctx := c.Request().Context()
-	form, err := c.FormParams()
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
-	}
-	p, err := h.Store.OrgPolicy(ctx, org.ID)
+	form, p, err := h.submission(c)
 	if err != nil {
 		return err
 	}
@@ -323,4 +315,15 @@ func auditLog(c echo.Context, store auditReader, q db.AuditQuery, base string) (
 		page.Rows = append(page.Rows, views.AuditRow{Action: e.Action, Actor: e.ActorLogin, Details: e.Details, Time: e.CreatedAt})
 	}
 	return page, status, nil
+}
+
+// submission reads a submitted settings form and the organization's policy
+// in force, which the form changes.
+func (h OrgSettings) submission(c echo.Context) (url.Values, db.OrgPolicy, error) {
+	form, err := formOf(c)
+	if err != nil {
+		return nil, db.OrgPolicy{}, err
+	}
+	p, err := h.Store.OrgPolicy(c.Request().Context(), guard.Org(c).ID)
+	return form, p, err
 }

@@ -174,7 +174,7 @@ type GrantListPage struct {
 	Lead    string
 	Empty   string
 	// BaseURL is the list without filters; Action is the page's own URL,
-	// filters included, where bulk decisions are posted.
+	// filters included, where bulk reviews are posted.
 	BaseURL     string
 	Action      string
 	Owners      []Option
@@ -199,8 +199,8 @@ type GrantPage struct {
 	Status  Status
 	Access  TokenAccess
 	Created string
-	// Decided describes an earlier decision, "" while pending.
-	Decided    string
+	// Reviewed describes the grant's review, "" while pending.
+	Reviewed   string
 	Reason     string
 	ApproveURL string
 	DenyURL    string

@@ -173,7 +173,7 @@ func OrgOnboarding(org string) string {
 func OrgAuditLog(org string) string { return OrgSettings(org) + "/audit-log" }
 
 // OrgPendingRequests is an organization's queue of requests waiting for
-// review, and where its bulk decisions post.
+// review, and where its bulk reviews post.
 func OrgPendingRequests(org string) string {
 	return OrgSettings(org) + "/personal-access-token-requests"
 }
