@@ -17,9 +17,9 @@ CREATE TABLE issues (
 -- every token deletion would read the whole table.
 CREATE INDEX issues_by_token ON issues(token_id);
 
--- A user's SSH keys. A key outlives the token that created it (product.md
--- §5: SSH keys a token created keep working after restriction or
--- revocation), so deleting the token only forgets which one it was. Ids
+-- A user's SSH keys. A key outlives the token that created it (keys a
+-- token added keep working after it is restricted or revoked, as
+-- docs/policy.md says), so deleting the token only forgets which one it was. Ids
 -- never come back after a deletion.
 CREATE TABLE ssh_keys (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
