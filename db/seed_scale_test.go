@@ -140,6 +140,7 @@ func TestSeedScale(t *testing.T) {
 	ctx := context.Background()
 	d := seededWithDemoEvents(t)
 	indexes := dumpQuery(t, d.s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name`)
+	triggers := dumpQuery(t, d.s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name`)
 	demoTokens := dumpQuery(t, d.s.write, `SELECT * FROM tokens ORDER BY id`)
 	lastDemo := map[string]int{}
 	for _, table := range []string{"audit_events", "notifications", "grants"} {
@@ -267,6 +268,10 @@ func TestSeedScale(t *testing.T) {
 		}
 		if got := dumpQuery(t, s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name`); got != indexes {
 			t.Errorf("indexes after SeedScale:\n%s\nwant:\n%s", got, indexes)
+		}
+		// The triggers it set aside for the load are back, as they were.
+		if got := dumpQuery(t, s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name`); got != triggers {
+			t.Errorf("triggers after SeedScale:\n%s\nwant:\n%s", got, triggers)
 		}
 		if got := dumpQuery(t, s.write, `SELECT * FROM tokens WHERE id <= 3 ORDER BY id`); got != demoTokens {
 			t.Errorf("demo tokens changed:\n%s\nwant:\n%s", got, demoTokens)
