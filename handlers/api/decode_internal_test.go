@@ -25,6 +25,10 @@ func TestDecodeJSONAnswersTheFirstProblem(t *testing.T) {
 		{`{"TITLE":"t","body":3}`, "body", "body has the wrong type"},
 		{`{"TITLE":"t","colour":3}`, "colour", "colour is not a field of this request"},
 		{`[1]`, "body", "the body must be a JSON object"},
+		{`{"":"0"}`, "", " is not a field of this request"},
+		{`{"":1,"colour":1}`, "", " is not a field of this request"},
+		{`{"colour":1} {}`, "colour", "colour is not a field of this request"},
+		{`{"body":1} x`, "body", "body has the wrong type"},
 	} {
 		req := httptest.NewRequest(http.MethodPost, Prefix+"/x", strings.NewReader(c.body))
 		ctx := echo.New().NewContext(req, httptest.NewRecorder())

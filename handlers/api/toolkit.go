@@ -262,28 +262,27 @@ func decodeJSON(c echo.Context, resource string, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	err = dec.Decode(dst)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			err = errors.New("trailing data")
-		}
-	}
 	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	if err != nil && !errors.As(err, &typeErr) || errors.As(err, &syntaxErr) {
+	if err != nil && !errors.As(err, &typeErr) {
 		return apiErr(http.StatusBadRequest, "Problems parsing JSON")
 	}
-	// The first problem in the body's order is the one answered: a field
-	// of the wrong type, or one dst does not have.
+	// The first problem in the body's order is answered: a field of the
+	// wrong type, or one dst does not have; then anything after the body;
+	// then a name in another letter case.
 	stray := strayFields(raw, reflect.TypeOf(dst))
 	switch {
-	case typeErr != nil && (stray.unknown == "" || typeErr.Offset < stray.at):
+	case typeErr != nil && (!stray.found || typeErr.Offset < stray.at):
 		if typeErr.Field == "" {
 			return invalid(resource, FieldProblem{Field: "body", Code: "invalid", Message: "the body must be a JSON object"})
 		}
 		return invalid(resource, FieldProblem{Field: typeErr.Field, Code: "invalid", Message: typeErr.Field + " has the wrong type"})
-	case stray.unknown != "":
+	case stray.found:
 		return notAField(resource, stray.unknown)
-	case stray.otherCase != "":
+	}
+	if _, extra := dec.Token(); extra != io.EOF {
+		return apiErr(http.StatusBadRequest, "Problems parsing JSON")
+	}
+	if stray.otherCase != "" {
 		// encoding/json would take "ACTION" for "action".
 		return notAField(resource, stray.otherCase)
 	}
@@ -297,8 +296,10 @@ func notAField(resource, name string) *Error {
 // stray is what strayFields found.
 type stray struct {
 	// unknown is the first name, at any depth, that matches no field of its
-	// object's type in any letter case; at is where it ends in the body.
+	// object's type in any letter case (found says there is one: the name
+	// may be ""); at is where it ends in the body.
 	unknown string
+	found   bool
 	at      int64
 	// otherCase is the first name of the body's own object that matches a
 	// field only in another letter case.
@@ -346,8 +347,8 @@ func walkJSON(dec *json.Decoder, t reflect.Type, top bool, found *stray) bool {
 					if top && found.otherCase == "" {
 						found.otherCase = name
 					}
-				case found.unknown == "":
-					found.unknown, found.at = name, dec.InputOffset()
+				case !found.found:
+					found.unknown, found.found, found.at = name, true, dec.InputOffset()
 				}
 			}
 			if !walkJSON(dec, field, false, found) {
