@@ -27,7 +27,7 @@ const readCacheLimit = 50_000
 //     commits it. So a request sees every write committed before it began,
 //     by this process or any other.
 //
-// There are four scopes, so that frequent writes end only what they may
+// There are five scopes, so that frequent writes end only what they may
 // change:
 //   - access ends with writes to tokens, grants, policies and
 //     notifications (approvals, settings saves, new tokens), and with
@@ -39,6 +39,8 @@ const readCacheLimit = 50_000
 //     every directory write; a touch that only moves a session's use and
 //     expiry forward does not end it (an expiry read earlier is only ever
 //     earlier than the true one, and is checked again before it counts);
+//   - issues ends when issues are created (repositories' open issue
+//     counts), and with every directory write;
 //   - directory ends only with the rare writes that may change users,
 //     organizations, memberships or repositories.
 type readCache struct {

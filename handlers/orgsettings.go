@@ -218,9 +218,9 @@ func (h OrgSettings) OnboardingStep(c echo.Context) error {
 		if err != nil && !errors.Is(err, db.ErrAlreadyOptedIn) {
 			return err
 		}
-		msg := enrolledFlash(views.OrgForm(paths.OrgOnboarding(org.Login), 0, orgValues(policy.Resolve(res.Settings, true, p.Enterprise), org.EnterpriseName)))
-		if err != nil {
-			msg = "This organization was already opted in by another owner; its settings were not changed."
+		msg := "This organization was already opted in by another owner; its settings were not changed."
+		if err == nil {
+			msg = enrolledFlash(views.OrgForm(paths.OrgOnboarding(org.Login), 0, orgValues(policy.Resolve(res.Settings, true, p.Enterprise), org.EnterpriseName)))
 		}
 		if err := session.SetFlash(c, msg); err != nil {
 			return err

@@ -151,9 +151,9 @@ func policyRefused(err error, problems []FieldProblem) error {
 }
 
 // orgAdmin loads the :org organization for a policy call by one of its
-// owners' tokens: reading needs Organization administration read (or
-// read:org), changing needs read and write (or admin:org).
-func (h Policies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) {
+// owners' tokens, with what the route needs (reading: Organization
+// administration read, or read:org; changing: read and write, or admin:org).
+func (h Policies) orgAdmin(c echo.Context) (db.OrgAccess, error) {
 	org, err := h.access().org(c, c.Param("org"))
 	if err != nil {
 		return org, err
@@ -163,7 +163,7 @@ func (h Policies) orgAdmin(c echo.Context, write bool) (db.OrgAccess, error) {
 
 // OrgPolicy is GET /orgs/{org}/personal-access-token-policy.
 func (h Policies) OrgPolicy(c echo.Context) error {
-	org, err := h.orgAdmin(c, false)
+	org, err := h.orgAdmin(c)
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func fieldProblems(errs policy.Errors) []FieldProblem {
 // refused (422) unless it is the enforced one. "opted_in": true enrolls an
 // organization that has not opted in, with the other fields as its choices.
 func (h Policies) UpdateOrgPolicy(c echo.Context) error {
-	org, err := h.orgAdmin(c, true)
+	org, err := h.orgAdmin(c)
 	if err != nil {
 		return err
 	}
