@@ -500,6 +500,13 @@ func ApprovalTurnedOff(before, after Effective) bool {
 	return before.Approval == ApprovalRequired && after.Approval == ApprovalNotRequired
 }
 
+// EnterpriseApprovalTurnedOff reports whether an enterprise's change
+// disables the approval flow in all its organizations, which approves the
+// pending requests of every one.
+func EnterpriseApprovalTurnedOff(before, after Enterprise) bool {
+	return after.Approval == EnterpriseApprovalDisabled && before.Approval != EnterpriseApprovalDisabled
+}
+
 // CheckReason validates an owner's optional reason for a review.
 func CheckReason(s string) (string, Errors) {
 	var errs Errors

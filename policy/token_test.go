@@ -652,3 +652,24 @@ func TestStateOf(t *testing.T) {
 		}
 	}
 }
+
+// Only a change that newly disables the approval flow turns it off for an
+// enterprise's organizations.
+func TestEnterpriseApprovalTurnedOff(t *testing.T) {
+	for _, tt := range []struct {
+		before, after EnterpriseApproval
+		want          bool
+	}{
+		{EnterpriseApprovalNoPolicy, EnterpriseApprovalDisabled, true},
+		{EnterpriseApprovalRequired, EnterpriseApprovalDisabled, true},
+		{EnterpriseApprovalDisabled, EnterpriseApprovalDisabled, false},
+		{EnterpriseApprovalDisabled, EnterpriseApprovalRequired, false},
+		{EnterpriseApprovalDisabled, EnterpriseApprovalNoPolicy, false},
+		{EnterpriseApprovalNoPolicy, EnterpriseApprovalRequired, false},
+		{EnterpriseApprovalRequired, EnterpriseApprovalNoPolicy, false},
+	} {
+		if got := EnterpriseApprovalTurnedOff(Enterprise{Approval: tt.before}, Enterprise{Approval: tt.after}); got != tt.want {
+			t.Errorf("EnterpriseApprovalTurnedOff(%q → %q) = %v, want %v", tt.before, tt.after, got, tt.want)
+		}
+	}
+}

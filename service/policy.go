@@ -202,7 +202,7 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 		return EnterpriseSaved{}, err
 	}
 	out := EnterpriseSaved{Policy: next}
-	if next.Approval == policy.EnterpriseApprovalDisabled && cur.Policy.Approval != policy.EnterpriseApprovalDisabled {
+	if policy.EnterpriseApprovalTurnedOff(cur.Policy, next) {
 		counts, err := s.Store.CountGrantsInEnterprise(ctx, in.EntID, policy.GrantPending)
 		if err != nil {
 			return EnterpriseSaved{}, err

@@ -67,9 +67,6 @@ func NeedEnterpriseOwner() Need {
 // IsZero reports whether n was never set: a route declared without one.
 func (n Need) IsZero() bool { return n.scope == scopeUnset }
 
-// Decided reports whether calls on the route are decided by policy at all.
-func (n Need) Decided() bool { return n.scope != scopeNone }
-
 // resourceFor is the resource decided for a call on repo (nil for the
 // organization or the listing itself).
 func (n Need) resourceFor(repo *db.Repo) policy.Resource {
