@@ -3,7 +3,7 @@
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-go fuzz-short test-e2e deps generate
+.PHONY: run test test-go test-postgres fuzz-short test-e2e deps generate
 
 run:
 	go run . --demo
@@ -12,16 +12,26 @@ generate:
 	go tool templ generate
 
 # The Go tests check API answers against GitHub's OpenAPI description,
-# which deps installs from npm; here its absence fails the run.
+# which deps installs from npm; here its absence fails the run. They run
+# beside a throwaway PostgreSQL server (scripts/with-postgres), stopped when
+# they end.
 test: deps
-	PATPOLICY_REQUIRE_OPENAPI=1 $(MAKE) test-go
+	PATPOLICY_REQUIRE_OPENAPI=1 scripts/with-postgres $(MAKE) test-go
 	cd e2e && npx playwright test
 
 test-go:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; [ -z "$$unformatted" ] || { echo "gofmt wants: $$unformatted" >&2; exit 1; }
 	go vet ./...
 	go test -race -count=1 ./...
+	$(MAKE) test-postgres
 	$(MAKE) fuzz-short
+
+# The packages whose tests open a store, again with every store on
+# PostgreSQL (PATPOLICY_TEST_POSTGRES must name a server: run it through
+# scripts/with-postgres).
+STORE_PACKAGES := ./db/... ./service/... ./server/...
+test-postgres:
+	PATPOLICY_TEST_BACKEND=postgres go test -race -count=1 $(STORE_PACKAGES)
 
 # A few seconds of each fuzz target (go test fuzzes one target per run);
 # their seed corpora are in each package's testdata/fuzz/. Budgets are
@@ -46,6 +56,7 @@ deps:
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 		{ echo "Playwright needs Node.js 20 or newer; this machine has $$(node --version)." >&2; exit 1; }
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }
 	cd e2e && npm ci --no-audit --no-fund
 
 test-e2e: deps

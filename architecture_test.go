@@ -24,6 +24,7 @@ var layers = map[string][]string{
 	"web/paths":   {"policy"},
 	"web/csrf":    {"web/session"},
 	"db":          {"policy"},
+	"db/dbtest":   {},
 	"web/guard":   {"db", "web/paths", "web/session"},
 	"views":       {"policy", "web/paths"},
 	"service":     {"db", "policy", "web/paths"},

@@ -29,8 +29,12 @@ const changeCountersQuery = `SELECT directory, access, token_rows, sessions, iss
 // never writes, changes whenever any other connection, of this process or
 // another, has committed since it was last asked. Only when it has changed
 // are the counters read again.
+//
+// PostgreSQL has nothing like data_version: there the counters are read
+// every time, one indexed row on a prepared statement.
 type changeReader struct {
-	db *sql.DB // a pool of one connection, which the reads pin
+	dialect dialect
+	db      *sql.DB // a pool of one connection, which the reads pin
 	// conn is the pinned connection with its statements, used only by the
 	// read in flight. data_version's values are a connection's own, so a
 	// connection must never change under the reads unnoticed (as the pool
@@ -39,7 +43,7 @@ type changeReader struct {
 	// data_version says.
 	conn    *sql.Conn
 	stmt    *sql.Stmt // changeCountersQuery
-	version *sql.Stmt // PRAGMA data_version
+	version *sql.Stmt // PRAGMA data_version; nil on PostgreSQL
 	// regressed is called when the counters go back (a backup restored
 	// under a running server): every cached value must go.
 	regressed func()
@@ -111,7 +115,9 @@ func (r *changeReader) query(ctx context.Context, prev counters, prevVer int64, 
 		ok = false // another connection's versions are not these
 	}
 	var ver int64
-	if err := r.version.QueryRowContext(ctx).Scan(&ver); err != nil {
+	if r.version == nil {
+		ok = false // no version to go by: read the counters
+	} else if err := r.version.QueryRowContext(ctx).Scan(&ver); err != nil {
 		r.unpin()
 		return counters{}, 0, err
 	}
@@ -140,13 +146,16 @@ func (r *changeReader) pin(ctx context.Context) error {
 		conn.Close()
 		return err
 	}
+	r.conn, r.stmt = conn, stmt
+	if r.dialect == postgresDialect {
+		return nil
+	}
 	version, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
 	if err != nil {
-		stmt.Close()
-		conn.Close()
+		r.unpin()
 		return err
 	}
-	r.conn, r.stmt, r.version = conn, stmt, version
+	r.version = version
 	return nil
 }
 
@@ -155,7 +164,11 @@ func (r *changeReader) unpin() error {
 	if r.conn == nil {
 		return nil
 	}
-	err := errors.Join(r.version.Close(), r.stmt.Close(), r.conn.Close())
+	var err error
+	if r.version != nil {
+		err = r.version.Close()
+	}
+	err = errors.Join(err, r.stmt.Close(), r.conn.Close())
 	r.conn, r.stmt, r.version = nil, nil, nil
 	return err
 }
@@ -168,8 +181,8 @@ func (c counters) before(o counters) bool {
 
 // newChangeReader prepares the reads on db, a pool of one connection of
 // their own.
-func newChangeReader(ctx context.Context, db *sql.DB, regressed func()) (*changeReader, error) {
-	r := &changeReader{db: db, regressed: regressed}
+func newChangeReader(ctx context.Context, d dialect, db *sql.DB, regressed func()) (*changeReader, error) {
+	r := &changeReader{dialect: d, db: db, regressed: regressed}
 	if err := r.pin(ctx); err != nil {
 		return nil, err
 	}

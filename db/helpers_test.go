@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"patpolicy/db/dbtest"
 )
 
 const demoHash = "hash-of-demo-password"
@@ -15,7 +16,7 @@ const demoHash = "hash-of-demo-password"
 // closes it when the test ends.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "t.db"))
+	s, err := Open(context.Background(), dbtest.Location(tb))
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -30,9 +31,10 @@ var ErrStale = errors.New("stale version")
 // Store is the database: one writer connection, so writes never fight for
 // the lock, and a pool of read-only connections that WAL lets run beside it.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
-	now   func() time.Time
+	dialect dialect
+	write   *sql.DB
+	read    *sql.DB
+	now     func() time.Time
 	// cache keeps what nearly every request reads, set aside by the writes
 	// that change it.
 	cache *readCache
@@ -61,65 +63,81 @@ func BusyTimeout(d time.Duration) Option {
 	return func(o *openOptions) { o.busyTimeout = d }
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+// Open opens the database at location and migrates it: a PostgreSQL
+// database when location is a postgres:// or postgresql:// URL, otherwise
+// the SQLite file at that path (created if needed).
+func Open(ctx context.Context, location string, opts ...Option) (*Store, error) {
 	o := openOptions{busyTimeout: DefaultBusyTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database directory: %w", err)
-		}
+	var (
+		write, read, changes *sql.DB
+		d                    dialect
+		err                  error
+	)
+	if IsPostgres(location) {
+		d = postgresDialect
+		write, read, changes, err = openPostgres(location)
+	} else {
+		write, read, changes, err = openSQLite(location, o)
 	}
-	write, err := sql.Open("sqlite", dsn(path, o.busyTimeout, "_txlock=immediate"))
 	if err != nil {
 		return nil, err
 	}
+	closeAll := func() { changes.Close(); read.Close(); write.Close() }
+	// One writer connection per process, on both backends: the cache's
+	// generations (cache.go) count on one write transaction at a time.
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-
-	if err := migrate(ctx, write); err != nil {
-		write.Close()
-		return nil, err
-	}
-
-	read, err := sql.Open("sqlite", dsn(path, o.busyTimeout, "_pragma=query_only(1)"))
-	if err != nil {
-		write.Close()
-		return nil, err
-	}
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-
 	// The change counters are read on a connection of their own.
-	changes, err := sql.Open("sqlite", dsn(path, o.busyTimeout, "_pragma=query_only(1)"))
-	if err != nil {
-		read.Close()
-		write.Close()
-		return nil, err
-	}
 	changes.SetMaxOpenConns(1)
 	changes.SetMaxIdleConns(1)
 	changes.SetConnMaxLifetime(0)
 	changes.SetConnMaxIdleTime(0)
+
+	if err := migrate(ctx, d, write); err != nil {
+		closeAll()
+		return nil, err
+	}
 	cache := newReadCache()
 	// Counters that went back mean the database was put back to an earlier
 	// state: a cached value's tag could come round again.
-	cr, err := newChangeReader(ctx, changes, func() { cache.begin(changesEverything); cache.end(changesEverything) })
+	cr, err := newChangeReader(ctx, d, changes, func() { cache.begin(changesEverything); cache.end(changesEverything) })
 	if err != nil {
-		changes.Close()
-		read.Close()
-		write.Close()
+		closeAll()
 		return nil, err
 	}
 	return &Store{
-		write: write, read: read, now: time.Now,
+		dialect: d, write: write, read: read, now: time.Now,
 		cache: cache, uses: newLastUses(), changes: cr,
 	}, nil
+}
+
+// openSQLite opens the pools of a store on the SQLite file at path: the
+// writer's transactions are BEGIN IMMEDIATE, the readers cannot write.
+func openSQLite(path string, o openOptions) (write, read, changes *sql.DB, err error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, nil, nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	// sql.Open only checks its arguments: nothing to close on these errors.
+	if write, err = sql.Open("sqlite", dsn(path, o.busyTimeout, "_txlock=immediate")); err != nil {
+		return nil, nil, nil, err
+	}
+	if read, err = sql.Open("sqlite", dsn(path, o.busyTimeout, "_pragma=query_only(1)")); err != nil {
+		return nil, nil, nil, err
+	}
+	if changes, err = sql.Open("sqlite", dsn(path, o.busyTimeout, "_pragma=query_only(1)")); err != nil {
+		return nil, nil, nil, err
+	}
+	return write, read, changes, nil
 }
 
 // dsn builds a modernc DSN. busy_timeout comes first so that it already
@@ -135,12 +153,24 @@ func dsn(path string, busyTimeout time.Duration, extra string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	files, err := migrationFiles("sqlite")
+// migrate brings the database up to the latest migration. On PostgreSQL a
+// session lock makes instances that start at once migrate one at a time
+// (the later ones find nothing left to do); on SQLite the writer's lock
+// does.
+func migrate(ctx context.Context, d dialect, db *sql.DB) error {
+	files, err := migrationFiles(d.String())
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, files)
+	gd, opts := goose.DialectSQLite3, []goose.ProviderOption(nil)
+	if d == postgresDialect {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		gd, opts = goose.DialectPostgres, append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db, files, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -46,7 +46,7 @@ func parseExpiry(s string) time.Time {
 // the Unix epoch, before anything this program stored.
 func unreadableExpiry() time.Time { return time.Unix(0, 0).UTC() }
 
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE, through the DSN) and
+// inTx runs fn in a write transaction (see beginWrite) and
 // commits it when fn returns nil. Every cached read is set aside from the
 // moment the transaction holds the lock until it has ended, so a read after
 // a commit never sees what was there before it.
@@ -64,7 +64,7 @@ func (s *Store) accessTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // writeTx is inTx for a write whose scope says which cached reads it may
 // change.
 func (s *Store) writeTx(ctx context.Context, scope cacheScope, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func pageWindow(page, perPage int) (limit, offset int, ok bool) {
 // readTx runs fn in a read transaction on the reader pool, so that
 // a page and its total come from one snapshot of the database.
 func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.read.BeginTx(ctx, nil)
+	tx, err := s.read.BeginTx(ctx, s.readOptions())
 	if err != nil {
 		return err
 	}

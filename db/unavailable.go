@@ -9,7 +9,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Unavailable reports whether err is SQLite saying that the database cannot
+// Unavailable reports whether err is the database saying that it cannot
 // be used right now, for a reason outside the request: another process
 // holds the lock past the busy timeout, the disk is full, the file cannot be
 // read or written (an I/O error, a file system remounted read-only), memory
@@ -17,7 +17,15 @@ import (
 //
 // It looks at the driver's result code, whose low byte is the primary code
 // (SQLITE_IOERR_WRITE, for instance, is SQLITE_IOERR with more detail).
+//
+// For PostgreSQL, see postgresUnavailable; for SQLite:
 func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if postgresUnavailable(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return false

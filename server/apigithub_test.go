@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/handlers/api"
 	"patpolicy/policy"
@@ -288,7 +289,7 @@ func TestAPIRootAndMetaAnswerAsEnterpriseServer(t *testing.T) {
 }
 
 func TestAPIRateLimitPerToken(t *testing.T) {
-	a := newAppAt(t, filepath.Join(t.TempDir(), "test.db"), withConfig(func(c *server.Config) { c.APIRateLimit = 3 }))
+	a := newAppAt(t, dbtest.Location(t), withConfig(func(c *server.Config) { c.APIRateLimit = 3 }))
 	owner := a.newFineGrained("octo-owner", "limited", fgSpec{Org: "octo-org", Days: 30})
 	other := a.newFineGrained("octo-owner", "other", fgSpec{Org: "octo-org", Days: 30})
 	start := time.Now()

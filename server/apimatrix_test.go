@@ -11,14 +11,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -744,7 +744,7 @@ func TestMatrixEnforceGrants(t *testing.T) {
 // ---- 5. membership ----------------------------------------------------------
 
 func TestMatrixEnforceMembership(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "membership.db")
+	path := dbtest.Location(t)
 	a := newAppAt(t, path)
 	ctx := context.Background()
 	mxLiftClassic(a)
@@ -758,7 +758,7 @@ func TestMatrixEnforceMembership(t *testing.T) {
 
 	// There is no way to leave an organization in the product: delete the
 	// membership row with SQL, on the same database file.
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	raw, err := db.OpenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}

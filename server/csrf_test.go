@@ -8,13 +8,14 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"patpolicy/db"
+	"patpolicy/db/dbtest"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -182,10 +183,10 @@ func TestNoCSRFCookieIsSet(t *testing.T) {
 // session's renewal, due here since the session was last used two hours
 // ago.
 func TestStaticResponsesSetNoCookie(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "test.db")
+	path := dbtest.Location(t)
 	a := newAppAt(t, path)
 	owner := a.as("octo-owner")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	raw, err := db.OpenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
@@ -64,7 +65,7 @@ func (a *app) tokenFlows() service.Tokens { return service.Tokens{Store: a.store
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	return newAppAt(t, filepath.Join(t.TempDir(), "test.db"))
+	return newAppAt(t, dbtest.Location(t))
 }
 
 // addOwner creates a user (password demo-password) who owns a new

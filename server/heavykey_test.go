@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -22,7 +23,7 @@ import (
 // guard, so both are known.
 func TestHeavyRequestsAreKeyedByOrganizationAndUser(t *testing.T) {
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "keys.db"))
+	store, err := db.Open(ctx, dbtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}

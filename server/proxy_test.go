@@ -5,10 +5,11 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/server"
 )
@@ -16,7 +17,7 @@ import (
 // proxiedApp is the demo app with the server's configuration changed.
 func proxiedApp(t *testing.T, change func(*server.Config), opts ...appOption) *app {
 	t.Helper()
-	return newAppAt(t, filepath.Join(t.TempDir(), "test.db"), append(opts, withConfig(change))...)
+	return newAppAt(t, dbtest.Location(t), append(opts, withConfig(change))...)
 }
 
 // trusting is a configuration change that trusts the proxies at cidrs.

@@ -17,7 +17,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,6 +25,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -167,7 +168,7 @@ func raceAll[T any](n int, f func(i int) T) []T {
 // raceRaw opens the database file of a newAppAt app beside its store, for
 // what the product has no screen for and for reading what was stored.
 func raceRaw(t *testing.T, path string) *sql.DB {
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	raw, err := db.OpenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +445,7 @@ func (s *raceSaver) outcome(ans raceAnswer) (applied bool, problem string) {
 // raceSettingsApp is an app with octo-admin as a second owner of octo-org,
 // and the raw database beside it.
 func raceSettingsApp(t *testing.T) (*app, *sql.DB) {
-	path := filepath.Join(t.TempDir(), "race.db")
+	path := dbtest.Location(t)
 	a := newAppAt(t, path)
 	raw := raceRaw(t, path)
 	raceOwners(a, raw, "octo-admin")
@@ -807,7 +808,7 @@ func raceVerb(s policy.GrantStatus) string {
 // what it decided and what it left; the API's bulk decision answers 202
 // when it decided at least one, 422 when nothing was left.
 func TestRaceReviews(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "race.db")
+	path := dbtest.Location(t)
 	a := newAppAt(t, path)
 	raw := raceRaw(t, path)
 	raceOwners(a, raw, "octo-admin", "octo-bot")
@@ -1144,7 +1145,7 @@ type raceUsers struct {
 }
 
 func raceUsersApp(t *testing.T) (*app, *sql.DB, raceUsers) {
-	path := filepath.Join(t.TempDir(), "race.db")
+	path := dbtest.Location(t)
 	a := newAppAt(t, path)
 	raw := raceRaw(t, path)
 	raceOwners(a, raw, "octo-admin", "octo-bot")

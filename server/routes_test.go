@@ -2,9 +2,10 @@ package server_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/db"
 	"patpolicy/server"
@@ -14,7 +15,7 @@ import (
 // rule of who may reach it, and the table holds nothing the server does not answer: a
 // route added any other way fails here.
 func TestEveryRouteSaysWhoMayReachIt(t *testing.T) {
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "routes.db"))
+	store, err := db.Open(context.Background(), dbtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}

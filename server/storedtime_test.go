@@ -2,10 +2,11 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
-	"path/filepath"
 	"testing"
+
+	"patpolicy/db"
+	"patpolicy/db/dbtest"
 
 	"patpolicy/policy"
 )
@@ -14,14 +15,14 @@ import (
 // as bad credentials and its owner's pages say Expired, where reading the
 // column as "no expiration" would have let it work for ever.
 func TestUnreadableExpiryCountsAsExpired(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "expiry.db")
+	path := dbtest.Location(t)
 	a := newAppAt(t, path)
 	classic := a.newClassic("mona", "garbled-classic", 30, "repo")
 	fine := a.newFineGrained("mona", "garbled-fine", fgSpec{Days: 30})
 
 	// Nothing the product writes looks like this: damage the column with
 	// SQL, on the same database file, before anything reads the tokens.
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	raw, err := db.OpenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}

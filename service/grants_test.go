@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -68,7 +69,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx := context.Background()
-	s, err := db.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	s, err := db.Open(ctx, dbtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}

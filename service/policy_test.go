@@ -3,8 +3,9 @@ package service_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -22,7 +23,7 @@ type demoStore struct {
 func openDemo(t *testing.T) demoStore {
 	t.Helper()
 	ctx := context.Background()
-	s, err := db.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	s, err := db.Open(ctx, dbtest.Location(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

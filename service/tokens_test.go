@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"path/filepath"
 	"testing"
+
+	"patpolicy/db/dbtest"
 
 	"patpolicy/db"
 	"patpolicy/policy"
@@ -45,7 +46,7 @@ func (s *savingStore) CreateToken(ctx context.Context, nt db.NewToken) (int64, e
 func newSavingStore(t *testing.T, saves int) (*savingStore, int64) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	store, err := db.Open(ctx, dbtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,224 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL, the second backend. The store's queries are written once,
+// with SQLite's ? placeholders; the connections below hand PostgreSQL the
+// same text with $1, $2, ... instead. What else differs is chosen by the
+// store's dialect, in as few places as possible.
+
+// dialect is which database a store talks to.
+type dialect uint8
+
+const (
+	sqliteDialect dialect = iota
+	postgresDialect
+)
+
+func (d dialect) String() string {
+	if d == postgresDialect {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// IsPostgres reports whether location names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgres(location string) bool {
+	return strings.HasPrefix(location, "postgres://") || strings.HasPrefix(location, "postgresql://")
+}
+
+// writeLockKey is the transaction-level advisory lock every write
+// transaction takes first on PostgreSQL (an arbitrary number: "patpolicy"
+// in ASCII, folded to 63 bits). Holding it, a write transaction is the only
+// one under way on the database, whichever instance runs it, as it is on
+// SQLite: reads it makes inside see nothing change under them, and the
+// checks it makes before writing (a policy's version, a grant's status)
+// still hold when it writes.
+const writeLockKey int64 = 0x7061_7470_6f6c_6963 & (1<<63 - 1)
+
+// openPostgres opens the pools of a store on the PostgreSQL database at url.
+func openPostgres(url string) (write, read, changes *sql.DB, err error) {
+	connector, err := postgresConnector(url)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return sql.OpenDB(connector), sql.OpenDB(connector), sql.OpenDB(connector), nil
+}
+
+// postgresConnector connects to the database at url with connections that
+// take SQLite's placeholders.
+func postgresConnector(url string) (driver.Connector, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return rebindConnector{stdlib.GetConnector(*cfg)}, nil
+}
+
+// rebindConnector makes connections that take SQLite's placeholders.
+type rebindConnector struct{ driver.Connector }
+
+func (c rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("postgres: unexpected connection type %T", conn)
+	}
+	return rebindConn{pc}, nil
+}
+
+// rebindConn is a pgx connection whose statements are written with ?
+// placeholders, and whose boolean arguments are stored as 0 or 1 (the
+// schema keeps flags in integer columns, as SQLite does). Every other
+// method is pgx's own.
+type rebindConn struct{ *stdlib.Conn }
+
+func (c rebindConn) Prepare(query string) (driver.Stmt, error) {
+	return c.Conn.Prepare(rebind(query))
+}
+
+func (c rebindConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, rebind(query))
+}
+
+func (c rebindConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, rebind(query), flags(args))
+}
+
+func (c rebindConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, rebind(query), flags(args))
+}
+
+// flags stores booleans as integers.
+func flags(args []driver.NamedValue) []driver.NamedValue {
+	for i, a := range args {
+		if b, ok := a.Value.(bool); ok {
+			if b {
+				args[i].Value = int64(1)
+			} else {
+				args[i].Value = int64(0)
+			}
+		}
+	}
+	return args
+}
+
+// rebind numbers the ? placeholders of query as PostgreSQL's $1, $2, ...,
+// leaving alone a ? inside a quoted string or identifier or a comment.
+func rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		switch ch := query[i]; ch {
+		case '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		case '\'', '"':
+			end := strings.IndexByte(query[i+1:], ch)
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+2])
+			i += end + 1
+		case '-':
+			if i+1 < len(query) && query[i+1] == '-' {
+				end := strings.IndexByte(query[i:], '\n')
+				if end < 0 {
+					b.WriteString(query[i:])
+					return b.String()
+				}
+				b.WriteString(query[i : i+end+1])
+				i += end
+				continue
+			}
+			b.WriteByte(ch)
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// beginWrite begins a write transaction on the writer pool: on SQLite the
+// DSN makes it BEGIN IMMEDIATE; on PostgreSQL it takes the write lock
+// first (see writeLockKey).
+func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil || s.dialect != postgresDialect {
+		return tx, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, writeLockKey); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+// readOptions are a read transaction's: one snapshot for all its
+// statements. SQLite's read transactions are snapshots already.
+func (s *Store) readOptions() *sql.TxOptions {
+	if s.dialect != postgresDialect {
+		return nil
+	}
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+// postgresUnavailable reports whether err says PostgreSQL cannot be reached
+// or cannot serve right now: the connection failed, broke or was closed,
+// the server is shutting down or starting, or it ran out of connections or
+// resources. A later try may succeed; the request was not at fault.
+func postgresUnavailable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c := pgErr.Code
+		return strings.HasPrefix(c, "08") || // connection exception
+			strings.HasPrefix(c, "53") || // insufficient resources
+			c == "57P01" || c == "57P02" || c == "57P03" // shut down, crashed, not yet accepting
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err)
+}
+
+// OpenRaw opens a plain pool on the database at location (a SQLite path or
+// a PostgreSQL URL, as Open takes), whose statements use the store's ?
+// placeholders on either backend. It neither creates nor migrates
+// anything: it is for tools and tests that read, or deliberately damage,
+// what a store wrote.
+func OpenRaw(location string) (*sql.DB, error) {
+	if IsPostgres(location) {
+		connector, err := postgresConnector(location)
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(connector), nil
+	}
+	return sql.Open("sqlite", dsn(location, DefaultBusyTimeout, ""))
+}
