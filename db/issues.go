@@ -111,7 +111,7 @@ func addIssueLabels(ctx context.Context, tx *sql.Tx, issueID int64, ni NewIssue)
 		if err != nil {
 			return nil, err
 		}
-		added, err := insertOnce(ctx, tx, `INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)`, issueID, l.ID)
+		added, err := insertOnce(ctx, tx, `INSERT INTO issue_labels (issue_id, label_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, issueID, l.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func addIssueAssignees(ctx context.Context, tx *sql.Tx, issueID, orgID int64, lo
 		if err != nil {
 			return nil, err
 		}
-		added, err := insertOnce(ctx, tx, `INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)`, issueID, m.ID)
+		added, err := insertOnce(ctx, tx, `INSERT INTO issue_assignees (issue_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, issueID, m.ID)
 		if err != nil {
 			return nil, err
 		}

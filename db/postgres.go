@@ -166,7 +166,14 @@ func rebind(query string) string {
 // DSN makes it BEGIN IMMEDIATE; on PostgreSQL it takes the write lock
 // first (see writeLockKey).
 func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	return s.beginWriteOn(ctx, s.write)
+}
+
+// beginWriteOn is beginWrite on a writer connection the caller holds.
+func (s *Store) beginWriteOn(ctx context.Context, on interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}) (*sql.Tx, error) {
+	tx, err := on.BeginTx(ctx, nil)
 	if err != nil || s.dialect != postgresDialect {
 		return tx, err
 	}

@@ -22,31 +22,33 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string, created Follo
 		}
 		now := timestamp(s.now())
 		ids := map[string]int64{}
-		exec := func(q string, args ...any) (int64, error) {
-			res, err := tx.ExecContext(ctx, q, args...)
-			if err != nil {
-				return 0, err
-			}
-			return res.LastInsertId()
+		// insert runs an INSERT and returns the new row's id.
+		insert := func(q string, args ...any) (id int64, err error) {
+			err = tx.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id)
+			return id, err
+		}
+		exec := func(q string, args ...any) error {
+			_, err := tx.ExecContext(ctx, q, args...)
+			return err
 		}
 		for _, u := range []struct{ login, name string }{
 			{"ent-admin", "Enterprise Admin"}, {"octo-owner", "Octo Owner"}, {"mona", "Mona Lisa"}, {"hubot", "Hubot"},
 		} {
-			id, err := exec(`INSERT INTO users (login, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			id, err := insert(`INSERT INTO users (login, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 				u.login, u.login+"@example.com", u.name, passwordHash, now)
 			if err != nil {
 				return err
 			}
 			ids[u.login] = id
 		}
-		entID, err := exec(`INSERT INTO enterprises (slug, name, opted_in, created_at) VALUES ('octo-ent', 'Octo Enterprise', 1, ?)`, now)
+		entID, err := insert(`INSERT INTO enterprises (slug, name, opted_in, created_at) VALUES ('octo-ent', 'Octo Enterprise', 1, ?)`, now)
 		if err != nil {
 			return err
 		}
-		if _, err := exec(`INSERT INTO enterprise_owners (enterprise_id, user_id) VALUES (?, ?)`, entID, ids["ent-admin"]); err != nil {
+		if err := exec(`INSERT INTO enterprise_owners (enterprise_id, user_id) VALUES (?, ?)`, entID, ids["ent-admin"]); err != nil {
 			return err
 		}
-		if _, err := exec(`INSERT INTO enterprise_policies (enterprise_id, fine_grained_access, approval, classic_access, updated_at)
+		if err := exec(`INSERT INTO enterprise_policies (enterprise_id, fine_grained_access, approval, classic_access, updated_at)
 			VALUES (?, ?, ?, ?, ?)`, entID, policy.EnterpriseAccessNoPolicy, policy.EnterpriseApprovalNoPolicy, policy.EnterpriseAccessRestrict, now); err != nil {
 			return err
 		}
@@ -70,7 +72,7 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string, created Follo
 			{"octo-org", "octo-owner", RoleOwner}, {"solo-org", "octo-owner", RoleOwner},
 			{"octo-org", "mona", RoleMember}, {"solo-org", "mona", RoleMember}, {"octo-org", "hubot", RoleMember},
 		} {
-			if _, err := exec(`INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)`, orgIDs[m.org], ids[m.user], m.role); err != nil {
+			if err := exec(`INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)`, orgIDs[m.org], ids[m.user], m.role); err != nil {
 				return err
 			}
 		}
@@ -78,7 +80,7 @@ func (s *Store) SeedDemo(ctx context.Context, passwordHash string, created Follo
 			org, name string
 			private   bool
 		}{{"octo-org", "octo-web", false}, {"octo-org", "octo-api", true}, {"octo-org", "octo-infra", true}, {"solo-org", "solo-app", true}} {
-			if _, err := exec(`INSERT INTO repositories (org_id, name, private, created_at) VALUES (?, ?, ?, ?)`, orgIDs[r.org], r.name, r.private, now); err != nil {
+			if err := exec(`INSERT INTO repositories (org_id, name, private, created_at) VALUES (?, ?, ?, ?)`, orgIDs[r.org], r.name, r.private, now); err != nil {
 				return err
 			}
 		}

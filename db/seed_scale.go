@@ -105,8 +105,8 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 	s.cache.begin(changesEverything)
 	defer s.cache.end(changesEverything)
 	var info ScaleInfo
-	err = bulkLoad(ctx, conn, func() error {
-		tx, err := conn.BeginTx(ctx, nil)
+	err = s.bulkLoad(ctx, conn, func() error {
+		tx, err := s.beginWriteOn(ctx, conn)
 		if err != nil {
 			return err
 		}
@@ -123,6 +123,9 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 	}
 	if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
 		return info, fmt.Errorf("analyze: %w", err)
+	}
+	if s.dialect == postgresDialect {
+		return info, nil
 	}
 	// The load went through the WAL, which would otherwise keep its size
 	// (as much again as the data) on disk until the next restart.
@@ -141,7 +144,12 @@ func (s *Store) SeedScale(ctx context.Context, spec ScaleSpec, passwordHash stri
 //     with an immediate foreign key a statement journal, which writes each
 //     touched page a second time. SeedScale's rows point only at rows it
 //     has just read or written (TestSeedScale runs foreign_key_check).
-func bulkLoad(ctx context.Context, conn *sql.Conn, fn func() error) error {
+//
+// PostgreSQL needs neither: fn runs as it is.
+func (s *Store) bulkLoad(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	if s.dialect == postgresDialect {
+		return fn()
+	}
 	var cache, fk int
 	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
 		return err
@@ -247,7 +255,7 @@ func (g *scaleGen) run() (ScaleInfo, error) {
 	if err := g.accounts(); err != nil {
 		return ScaleInfo{}, err
 	}
-	rebuild, err := setAside(g.ctx, g.tx, scaleBulkTables, scaleLookupTriggers)
+	rebuild, err := g.s.setAside(g.ctx, g.tx, scaleBulkTables, scaleLookupTriggers)
 	if err != nil {
 		return ScaleInfo{}, err
 	}
@@ -279,7 +287,7 @@ var scaleLookupTriggers = []string{"tokens_changes_replace"}
 // PRIMARY KEY constraints) and the named triggers, and returns what
 // recreates them from their stored definitions: building an index once,
 // sorted, costs far less than inserting into it row by row.
-func setAside(ctx context.Context, tx *sql.Tx, tables, triggers []string) (func() error, error) {
+func (s *Store) setAside(ctx context.Context, tx *sql.Tx, tables, triggers []string) (func() error, error) {
 	args := make([]any, 0, len(tables)+len(triggers))
 	for _, t := range tables {
 		args = append(args, t)
@@ -287,20 +295,36 @@ func setAside(ctx context.Context, tx *sql.Tx, tables, triggers []string) (func(
 	for _, t := range triggers {
 		args = append(args, t)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND
-		(type = 'index' AND tbl_name IN (`+placeholders(len(tables))+`) OR type = 'trigger' AND name IN (`+placeholders(len(triggers))+`))
-		ORDER BY type, name`, args...)
+	// Each row: the statement that drops an index or trigger, and the one
+	// that makes it again.
+	query := `SELECT 'DROP ' || upper(type) || ' "' || name || '"', sql FROM sqlite_schema WHERE sql IS NOT NULL AND
+		(type = 'index' AND tbl_name IN (` + placeholders(len(tables)) + `) OR type = 'trigger' AND name IN (` + placeholders(len(triggers)) + `))
+		ORDER BY type, name`
+	if s.dialect == postgresDialect {
+		// The indexes that back no constraint, and the triggers, of the
+		// schema in use.
+		query = `SELECT 'DROP INDEX "' || i.relname || '"', pg_get_indexdef(i.oid)
+			FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+			WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN (` + placeholders(len(tables)) + `)
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
+			UNION ALL
+			SELECT 'DROP TRIGGER "' || tg.tgname || '" ON "' || t.relname || '"', pg_get_triggerdef(tg.oid)
+			FROM pg_trigger tg JOIN pg_class t ON t.oid = tg.tgrelid
+			WHERE t.relnamespace = current_schema()::regnamespace AND NOT tg.tgisinternal AND tg.tgname IN (` + placeholders(len(triggers)) + `)
+			ORDER BY 1`
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	var drops, defs []string
 	for rows.Next() {
-		var kind, name, def string
-		if err := rows.Scan(&kind, &name, &def); err != nil {
+		var drop, def string
+		if err := rows.Scan(&drop, &def); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		drops, defs = append(drops, `DROP `+strings.ToUpper(kind)+` "`+name+`"`), append(defs, def)
+		drops, defs = append(drops, drop), append(defs, def)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -325,7 +349,7 @@ func setAside(ctx context.Context, tx *sql.Tx, tables, triggers []string) (func(
 func (g *scaleGen) accounts() error {
 	ctx, tx := g.ctx, g.tx
 	created := timestamp(g.now.AddDate(-1, 0, -7))
-	users := newBulk(ctx, tx, `INSERT OR FAIL INTO users (login, email, name, password_hash, created_at)`, 5)
+	users := g.bulk(`users (login, email, name, password_hash, created_at)`, 5)
 	users.add(ScaleOwnerLogin, ScaleOwnerLogin+"@example.com", "Scale Owner", g.hash, created)
 	if g.spec.Orgs > 1 {
 		users.add(ScaleSecondOwnerLogin, ScaleSecondOwnerLogin+"@example.com", "Scale Owner 2", g.hash, created)
@@ -368,8 +392,8 @@ func (g *scaleGen) accounts() error {
 		return fmt.Errorf("scale users: found %d of %d", len(g.users), g.spec.Users)
 	}
 
-	members := newBulk(ctx, tx, `INSERT OR FAIL INTO memberships (org_id, user_id, role)`, 3)
-	repos := newBulk(ctx, tx, `INSERT OR FAIL INTO repositories (org_id, name, private, created_at)`, 4)
+	members := g.bulk(`memberships (org_id, user_id, role)`, 3)
+	repos := g.bulk(`repositories (org_id, name, private, created_at)`, 4)
 	for i := 1; i <= g.spec.Orgs; i++ {
 		login := fmt.Sprintf("scale-org-%02d", i)
 		id, err := g.s.insertOrganization(ctx, tx, login, fmt.Sprintf("Scale Org %d", i), 0, true)
@@ -448,14 +472,21 @@ func (g *scaleGen) tokens() (int, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) + 1 FROM grants`).Scan(&grantBase); err != nil {
 		return 0, err
 	}
+	// On PostgreSQL ids come from each table's sequence: start it at base.
+	if err := g.s.restartIDs(ctx, tx, "tokens", tokenBase); err != nil {
+		return 0, err
+	}
+	if err := g.s.restartIDs(ctx, tx, "grants", grantBase); err != nil {
+		return 0, err
+	}
 	// Rows take ids max+1 in the order they are written, so token i and
 	// grant i get the ids base+i; idsFrom checks that afterwards. (Naming
 	// the ids would cost each INSERT a statement journal, for the datatype
 	// check on them.)
-	tokens := newBulk(ctx, tx, `INSERT OR FAIL INTO tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, expires_at, created_at, last_used_at)`, 11)
-	perms := newBulk(ctx, tx, `INSERT OR FAIL INTO token_permissions (token_id, name, level)`, 3)
-	repos := newBulk(ctx, tx, `INSERT OR FAIL INTO token_repositories (token_id, repo_id)`, 2)
-	grants := newBulk(ctx, tx, `INSERT OR FAIL INTO grants (token_id, org_id, user_id, status, justification, reason, reviewer_id, created_at, decided_at)`, 9)
+	tokens := g.bulk(`tokens (user_id, kind, name, description, hash, prefix, org_id, repository_selection, expires_at, created_at, last_used_at)`, 11)
+	perms := g.bulk(`token_permissions (token_id, name, level)`, 3)
+	repos := g.bulk(`token_repositories (token_id, repo_id)`, 2)
+	grants := g.bulk(`grants (token_id, org_id, user_id, status, justification, reason, reviewer_id, created_at, decided_at)`, 9)
 	var keys []scaleKey
 	var events []scaleEvent
 	var notes []scaleNote
@@ -623,7 +654,7 @@ func (g *scaleGen) tokens() (int, error) {
 	slices.SortFunc(keys, func(a, b scaleKey) int {
 		return cmp.Or(cmp.Compare(a.org, b.org), cmp.Compare(a.status, b.status), strings.Compare(a.key, b.key), cmp.Compare(a.grant, b.grant))
 	})
-	keyRows := newBulk(ctx, tx, `INSERT OR FAIL INTO grant_keys (org_id, status, key, grant_id)`, 4)
+	keyRows := g.bulk(`grant_keys (org_id, status, key, grant_id)`, 4)
 	for _, k := range keys {
 		keyRows.add(k.org, k.status, k.key, k.grant)
 	}
@@ -637,12 +668,12 @@ func (g *scaleGen) tokens() (int, error) {
 	// Audit events and notifications in time order, so that their ids
 	// grow with their times as in use.
 	slices.SortStableFunc(events, func(a, b scaleEvent) int { return strings.Compare(a.at, b.at) })
-	audit := newBulk(ctx, tx, `INSERT OR FAIL INTO audit_events (org_id, actor_id, action, details, created_at)`, 5)
+	audit := g.bulk(`audit_events (org_id, actor_id, action, details, created_at)`, 5)
 	for _, ev := range events {
 		audit.add(ev.org, ev.actor, ev.action, ev.details, ev.at)
 	}
 	slices.SortStableFunc(notes, func(a, b scaleNote) int { return strings.Compare(a.at, b.at) })
-	notify := newBulk(ctx, tx, `INSERT OR FAIL INTO notifications (user_id, message, link, created_at, read_at)`, 5)
+	notify := g.bulk(`notifications (user_id, message, link, created_at, read_at)`, 5)
 	readAt := timestamp(g.now)
 	for _, n := range notes {
 		var read any
@@ -652,6 +683,16 @@ func (g *scaleGen) tokens() (int, error) {
 		notify.add(n.user, n.message, n.link, n.at, read)
 	}
 	return len(slots), errors.Join(audit.close(), notify.close())
+}
+
+// restartIDs makes next the id of table's next row on PostgreSQL (where ids
+// come from the table's sequence; on SQLite they are max+1 already).
+func (s *Store) restartIDs(ctx context.Context, tx *sql.Tx, table string, next int64) error {
+	if s.dialect != postgresDialect {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, 'id'), ?, false)`, table, next)
+	return err
 }
 
 // idsFrom checks that table's rows from id base on are exactly base to
@@ -695,8 +736,15 @@ type bulk struct {
 // parameters (32766).
 const bulkRows = 400
 
-func newBulk(ctx context.Context, tx *sql.Tx, head string, cols int) *bulk {
-	return &bulk{ctx: ctx, tx: tx, head: head, cols: cols, batch: min(bulkRows, 32000/cols)}
+// bulk starts a bulk INSERT into into, a table and its columns. On SQLite
+// it is INSERT OR FAIL, which keeps no statement journal to undo a failed
+// statement's rows (the whole load's transaction is rolled back instead).
+func (g *scaleGen) bulk(into string, cols int) *bulk {
+	verb := "INSERT OR FAIL INTO "
+	if g.s.dialect == postgresDialect {
+		verb = "INSERT INTO "
+	}
+	return &bulk{ctx: g.ctx, tx: g.tx, head: verb + into, cols: cols, batch: min(bulkRows, 32000/cols)}
 }
 
 func (b *bulk) statement(rows int) string {

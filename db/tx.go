@@ -136,7 +136,7 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return fn(tx)
 }
 
-// insertOnce runs an INSERT OR IGNORE and reports whether it added a row
+// insertOnce runs an INSERT ... ON CONFLICT DO NOTHING and reports whether it added a row
 // (false: the row was there already).
 func insertOnce(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
 	res, err := tx.ExecContext(ctx, query, args...)
