@@ -67,7 +67,7 @@ func parseConfig(args []string) config {
 	fs := flag.NewFlagSet("patpolicy", flag.ExitOnError)
 	var cfg config
 	fs.StringVar(&cfg.addr, "addr", envOr("PATPOLICY_ADDR", "127.0.0.1:8080"), "address to listen on (env PATPOLICY_ADDR)")
-	fs.StringVar(&cfg.dbPath, "db", envOr("PATPOLICY_DB", "data/patpolicy.db"), "SQLite database file (env PATPOLICY_DB)")
+	fs.StringVar(&cfg.dbPath, "db", envOr("PATPOLICY_DB", "data/patpolicy.db"), dbFlagUsage)
 	fs.StringVar(&cfg.baseURL, "base-url", envOr("PATPOLICY_BASE_URL", ""), "public URL, scheme://host[:port]: absolute links in API answers; https:// also makes cookies Secure with __Host- names and sends HSTS (env PATPOLICY_BASE_URL)")
 	proxies := fs.String("trusted-proxies", envOr("PATPOLICY_TRUSTED_PROXIES", ""), "comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env PATPOLICY_TRUSTED_PROXIES)")
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo dataset into an empty database")
@@ -165,13 +165,16 @@ func envOr(key, def string) string {
 	return def
 }
 
+// dbFlagUsage says what --db takes.
+const dbFlagUsage = "SQLite database file, or a postgres:// URL (env PATPOLICY_DB)"
+
 func run(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	store, err := db.Open(ctx, cfg.dbPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("open database %s: %w", db.Redacted(cfg.dbPath), err)
 	}
 	defer store.Close()
 

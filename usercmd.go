@@ -37,8 +37,8 @@ const (
 )
 
 const userUsage = `Usage:
-  patpolicy user add <login> --email <address> [--name <name>] [--db <file>]
-  patpolicy user passwd <login> [--db <file>]
+  patpolicy user add <login> --email <address> [--name <name>] [--db <file or postgres:// URL>]
+  patpolicy user passwd <login> [--db <file or postgres:// URL>]
 
 The password is read from standard input: one line, at least 8 characters.
 On a terminal it is asked for without echo, twice. --db defaults to
@@ -100,7 +100,7 @@ func userAdd(ctx context.Context, args []string, env userIO) int {
 
 	store, err := db.Open(ctx, *dbPath)
 	if err != nil {
-		return failure(env, "open database %s: %v", *dbPath, err)
+		return failure(env, "open database %s: %v", db.Redacted(*dbPath), err)
 	}
 	defer store.Close()
 	// Checked before asking for the password, and again when storing.
@@ -137,13 +137,15 @@ func userPasswd(ctx context.Context, args []string, env userIO) int {
 		return usageFailure(env, "user passwd takes one login, got %d", len(pos))
 	}
 	login := pos[0]
-	// A mistyped --db must not leave an empty database behind.
-	if _, err := os.Stat(*dbPath); err != nil {
-		return failure(env, "database %s: %v", *dbPath, err)
+	// A mistyped --db must not leave an empty database file behind.
+	if !db.IsPostgres(*dbPath) {
+		if _, err := os.Stat(*dbPath); err != nil {
+			return failure(env, "database %s: %v", *dbPath, err)
+		}
 	}
 	store, err := db.Open(ctx, *dbPath)
 	if err != nil {
-		return failure(env, "open database %s: %v", *dbPath, err)
+		return failure(env, "open database %s: %v", db.Redacted(*dbPath), err)
 	}
 	defer store.Close()
 	if _, err := store.CredentialsFor(ctx, login); errors.Is(err, db.ErrNotFound) {
@@ -173,7 +175,7 @@ func userFlags(name string, env userIO) (*flag.FlagSet, *string) {
 	if v := env.getenv("PATPOLICY_DB"); v != "" {
 		def = v
 	}
-	return fs, fs.String("db", def, "SQLite database file (env PATPOLICY_DB)")
+	return fs, fs.String("db", def, dbFlagUsage)
 }
 
 // parseUserArgs parses flags given before or after the positional

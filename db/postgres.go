@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -228,4 +229,17 @@ func OpenRaw(location string) (*sql.DB, error) {
 		return sql.OpenDB(connector), nil
 	}
 	return sql.Open("sqlite", dsn(location, DefaultBusyTimeout, ""))
+}
+
+// Redacted is location fit for a log or an error message: a PostgreSQL
+// URL's password is replaced by "xxxxx".
+func Redacted(location string) string {
+	if !IsPostgres(location) {
+		return location
+	}
+	u, err := url.Parse(location)
+	if err != nil {
+		return "(a PostgreSQL URL that does not parse)"
+	}
+	return u.Redacted()
 }
