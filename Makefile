@@ -3,7 +3,7 @@
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-go test-postgres fuzz-short test-e2e deps generate
+.PHONY: run test test-go test-postgres test-e2e-both fuzz-short test-e2e deps generate
 
 run:
 	go run . --demo
@@ -16,8 +16,12 @@ generate:
 # beside a throwaway PostgreSQL server (scripts/with-postgres), stopped when
 # they end.
 test: deps
-	PATPOLICY_REQUIRE_OPENAPI=1 scripts/with-postgres $(MAKE) test-go
+	PATPOLICY_REQUIRE_OPENAPI=1 scripts/with-postgres $(MAKE) test-go test-e2e-both
+
+# The browser tests, once on each backend.
+test-e2e-both:
 	cd e2e && npx playwright test
+	cd e2e && PATPOLICY_E2E_BACKEND=postgres npx playwright test
 
 test-go:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; [ -z "$$unformatted" ] || { echo "gofmt wants: $$unformatted" >&2; exit 1; }
@@ -29,7 +33,7 @@ test-go:
 # The packages whose tests open a store, again with every store on
 # PostgreSQL (PATPOLICY_TEST_POSTGRES must name a server: run it through
 # scripts/with-postgres).
-STORE_PACKAGES := ./db/... ./service/... ./server/...
+STORE_PACKAGES := . ./db/... ./service/... ./server/...
 test-postgres:
 	PATPOLICY_TEST_BACKEND=postgres go test -race -count=1 $(STORE_PACKAGES)
 

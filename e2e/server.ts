@@ -1,11 +1,35 @@
 import { test } from '@playwright/test';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 const BIN = path.join(__dirname, '.bin', 'patpolicy');
+
+/**
+ * The backend of this run: SQLite (a file in the server's temporary directory) unless
+ * PATPOLICY_E2E_BACKEND=postgres, in which case each server gets a new database on the
+ * PostgreSQL server at PATPOLICY_TEST_POSTGRES (make test starts one), dropped when it stops.
+ */
+const POSTGRES = process.env.PATPOLICY_E2E_BACKEND === 'postgres';
+
+function psql(admin: string, sql: string): void {
+  execFileSync('psql', [admin, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** A fresh database for one server: its --db value, and what removes it. */
+function freshDatabase(dir: string): { location: string; remove: () => void } {
+  if (!POSTGRES) return { location: path.join(dir, 'patpolicy.db'), remove: () => {} };
+  const admin = process.env.PATPOLICY_TEST_POSTGRES;
+  if (!admin) throw new Error('PATPOLICY_E2E_BACKEND=postgres needs PATPOLICY_TEST_POSTGRES (run through scripts/with-postgres)');
+  const name = `e2e_${randomBytes(6).toString('hex')}`;
+  psql(admin, `CREATE DATABASE ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { location: url.toString(), remove: () => psql(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
 
 /** A running patpolicy server with its own temporary database. */
 export class PatpolicyServer {
@@ -18,6 +42,7 @@ export class PatpolicyServer {
     readonly dir: string,
     readonly port: number,
     readonly logFile: string,
+    private readonly removeDatabase: () => void,
   ) {
     this.baseURL = `http://127.0.0.1:${port}`;
     this.exited = new Promise((resolve) => {
@@ -40,13 +65,14 @@ export class PatpolicyServer {
     const env = { ...process.env };
     delete env.PATPOLICY_ADDR;
     delete env.PATPOLICY_DB;
+    const database = freshDatabase(dir);
     const proc = spawn(
       BIN,
-      ['--demo', '--addr', `127.0.0.1:${port}`, '--db', path.join(dir, 'patpolicy.db')],
+      ['--demo', '--addr', `127.0.0.1:${port}`, '--db', database.location],
       { cwd: dir, env, stdio: ['ignore', log, log] },
     );
     fs.closeSync(log);
-    const server = new PatpolicyServer(proc, dir, port, logFile);
+    const server = new PatpolicyServer(proc, dir, port, logFile, database.remove);
     process.once('exit', () => proc.kill('SIGKILL'));
     await server.waitHealthy();
     return server;
@@ -85,7 +111,7 @@ export class PatpolicyServer {
     throw new Error(`patpolicy /healthz did not answer 200 "ok" within ${timeoutMs} ms (last: ${last}):\n${this.logTail()}`);
   }
 
-  /** SIGTERM, wait for exit (SIGKILL after 10 s), remove the temporary directory. Returns the exit code. */
+  /** SIGTERM, wait for exit (SIGKILL after 10 s), remove the temporary directory and database. Returns the exit code. */
   async stop(): Promise<number | null> {
     if (this.exitCode === null) {
       this.proc.kill('SIGTERM');
@@ -98,6 +124,7 @@ export class PatpolicyServer {
     }
     if (!process.env.PATPOLICY_E2E_KEEP_TMP) {
       fs.rmSync(this.dir, { recursive: true, force: true });
+      this.removeDatabase();
     }
     return this.exitCode;
   }
