@@ -25,6 +25,19 @@ const (
 // at most two rows, so the sweep keeps up.
 const signinSweepBatch = 100
 
+// The limiter's statements (a test checks that each reads by index).
+const (
+	// signinSweep deletes a batch of windows that ended by a time.
+	signinSweep = `DELETE FROM signin_failures WHERE (kind, key) IN (
+	    SELECT kind, key FROM signin_failures WHERE started <= ? LIMIT ?)`
+	// signinRead reads two keys' counts.
+	signinRead = `SELECT kind, failures, started FROM signin_failures
+	    WHERE (kind = ? AND key = ?) OR (kind = ? AND key = ?)`
+	signinClear  = `DELETE FROM signin_failures WHERE kind = ? AND key = ?`
+	signinRefund = `UPDATE signin_failures SET failures = failures - 1
+	    WHERE kind = ? AND key = ? AND started = ? AND failures > 0`
+)
+
 // signinKey is one of an attempt's two counts, with its limit and, once
 // read, what is stored for it.
 type signinKey struct {
@@ -33,6 +46,11 @@ type signinKey struct {
 	failures  int64
 	started   time.Time
 	found     bool
+}
+
+// live reports whether the key has a window that has not ended at now.
+func (k signinKey) live(now time.Time, window time.Duration) bool {
+	return k.found && now.Before(k.started.Add(window))
 }
 
 // CountSignIn counts a sign-in attempt at now as a failure for account and
@@ -54,17 +72,14 @@ func (s *Store) CountSignIn(ctx context.Context, now time.Time, window time.Dura
 	// the stored one to the last digit.
 	now = parseTime(timestamp(now))
 	err = s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM signin_failures WHERE (kind, key) IN (
-			     SELECT kind, key FROM signin_failures WHERE started <= ? LIMIT ?)`,
-			timestamp(now.Add(-window)), signinSweepBatch); err != nil {
+		if _, err := tx.ExecContext(ctx, signinSweep, timestamp(now.Add(-window)), signinSweepBatch); err != nil {
 			return err
 		}
 		if err := readSignInCounts(ctx, tx, &keys); err != nil {
 			return err
 		}
 		for _, k := range keys {
-			if k.key == "" || !k.found || !now.Before(k.started.Add(window)) || k.failures < int64(k.limit) {
+			if k.key == "" || !k.live(now, window) || k.failures < int64(k.limit) {
 				continue
 			}
 			wait = max(wait, k.started.Add(window).Sub(now))
@@ -81,7 +96,7 @@ func (s *Store) CountSignIn(ctx context.Context, now time.Time, window time.Dura
 			if k.key == "" {
 				continue
 			}
-			if !k.found || !now.Before(k.started.Add(window)) {
+			if !k.live(now, window) {
 				k.failures, k.started = 0, now
 			}
 			k.failures++
@@ -108,10 +123,7 @@ func (s *Store) CountSignIn(ctx context.Context, now time.Time, window time.Dura
 
 // readSignInCounts reads what is stored for keys, in one query.
 func readSignInCounts(ctx context.Context, tx *sql.Tx, keys *[2]signinKey) error {
-	rows, err := tx.QueryContext(ctx,
-		`SELECT kind, failures, started FROM signin_failures
-		 WHERE (kind = ? AND key = ?) OR (kind = ? AND key = ?)`,
-		keys[0].kind, keys[0].key, keys[1].kind, keys[1].key)
+	rows, err := tx.QueryContext(ctx, signinRead, keys[0].kind, keys[0].key, keys[1].kind, keys[1].key)
 	if err != nil {
 		return err
 	}
@@ -144,18 +156,14 @@ func (s *Store) RefundSignIn(ctx context.Context, account, address string, addre
 	}
 	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		if account != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE kind = ? AND key = ?`,
-				signinAccount, account); err != nil {
+			if _, err := tx.ExecContext(ctx, signinClear, signinAccount, account); err != nil {
 				return err
 			}
 		}
 		if address == "" {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx,
-			`UPDATE signin_failures SET failures = failures - 1
-			 WHERE kind = ? AND key = ? AND started = ? AND failures > 0`,
-			signinAddress, address, timestamp(addressStart))
+		_, err := tx.ExecContext(ctx, signinRefund, signinAddress, address, timestamp(addressStart))
 		return err
 	})
 }
