@@ -28,13 +28,13 @@ const signinSweepBatch = 100
 // The limiter's statements (a test checks that each reads by index).
 const (
 	// signinSweep deletes a batch of windows that ended by a time.
-	signinSweep = `DELETE FROM signin_failures WHERE (kind, key) IN (
-	    SELECT kind, key FROM signin_failures WHERE started <= ? LIMIT ?)`
+	signinSweep = `DELETE FROM signin_attempts WHERE (kind, key) IN (
+	    SELECT kind, key FROM signin_attempts WHERE started <= ? LIMIT ?)`
 	// signinRead reads two keys' counts.
-	signinRead = `SELECT kind, failures, started FROM signin_failures
+	signinRead = `SELECT kind, failures, started FROM signin_attempts
 	    WHERE (kind = ? AND key = ?) OR (kind = ? AND key = ?)`
-	signinClear  = `DELETE FROM signin_failures WHERE kind = ? AND key = ?`
-	signinRefund = `UPDATE signin_failures SET failures = failures - 1
+	signinClear  = `DELETE FROM signin_attempts WHERE kind = ? AND key = ?`
+	signinRefund = `UPDATE signin_attempts SET failures = failures - 1
 	    WHERE kind = ? AND key = ? AND started = ? AND failures > 0`
 )
 
@@ -107,7 +107,7 @@ func (s *Store) CountSignIn(ctx context.Context, now time.Time, window time.Dura
 			return nil
 		}
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO signin_failures (kind, key, failures, started) VALUES `+strings.Join(rows, ", ")+`
+			`INSERT INTO signin_attempts (kind, key, failures, started) VALUES `+strings.Join(rows, ", ")+`
 			 ON CONFLICT (kind, key) DO UPDATE SET failures = excluded.failures, started = excluded.started`,
 			args...)
 		return err

@@ -25,7 +25,7 @@ func countSignIn(t *testing.T, s *Store, now time.Time, account string, accountL
 
 func signinFailures(t *testing.T, s *Store, kind, key string) int {
 	t.Helper()
-	return count(t, s, `SELECT coalesce(max(failures), 0) FROM signin_failures WHERE kind = ? AND key = ?`, kind, key)
+	return count(t, s, `SELECT coalesce(max(failures), 0) FROM signin_attempts WHERE kind = ? AND key = ?`, kind, key)
 }
 
 // Two stores on one database (two servers, or a server and another
@@ -96,7 +96,7 @@ func TestSignInRefusalCountsNothing(t *testing.T) {
 	if _, wait := countSignIn(t, s, signinT0, "", 1, "", 1); wait != 0 {
 		t.Fatalf("empty keys refused: wait %v", wait)
 	}
-	if n := count(t, s, `SELECT count(*) FROM signin_failures WHERE key = ''`); n != 0 {
+	if n := count(t, s, `SELECT count(*) FROM signin_attempts WHERE key = ''`); n != 0 {
 		t.Errorf("%d rows for empty keys", n)
 	}
 }
@@ -132,7 +132,7 @@ func TestSignInSweepIsBounded(t *testing.T) {
 	const stale = 2*signinSweepBatch + 10
 	if err := s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		for i := range stale {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO signin_failures (kind, key, failures, started) VALUES (?, ?, 1, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO signin_attempts (kind, key, failures, started) VALUES (?, ?, 1, ?)`,
 				signinAddress, fmt.Sprintf("198.51.100.%d", i), timestamp(signinT0.Add(-time.Minute))); err != nil {
 				return err
 			}
@@ -142,7 +142,7 @@ func TestSignInSweepIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	countSignIn(t, s, signinT0.Add(-time.Second), "#live", 5, "", 5)
-	rows := func() int { return count(t, s, `SELECT count(*) FROM signin_failures`) }
+	rows := func() int { return count(t, s, `SELECT count(*) FROM signin_attempts`) }
 	want := stale + 1
 	for want > 1 {
 		countSignIn(t, s, signinT0, "", 5, "", 5)
