@@ -41,8 +41,9 @@ type SignIn struct {
 	// cost of real hashes (bcrypt.DefaultCost); empty uses fallbackDummyHash.
 	DummyHash []byte
 	// Limiter refuses sign-ins after too many failures for an account or
-	// from an address. Nil turns limiting off: the server must set one
-	// (signin.NewLimiter), shared by every copy of this SignIn.
+	// from an address, counting in the store so that every server on the
+	// database shares the counts. Nil turns limiting off: the server must
+	// set one (signin.NewLimiter).
 	Limiter *signin.Limiter
 	// Now is the clock sessions start by; nil is time.Now.
 	Now func() time.Time
@@ -89,7 +90,12 @@ func (h SignIn) Login(c echo.Context) error {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	attempt, wait := h.Limiter.Begin(accountKey(login, cred, found), ClientAddress(c.RealIP()))
+	// The attempt counts as a failure from here: on every server of this
+	// database at once. A count that cannot be kept refuses the sign-in.
+	attempt, wait, err := h.Limiter.Begin(ctx, accountKey(login, cred, found), ClientAddress(c.RealIP()))
+	if err != nil {
+		return err
+	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return render.Page(c, http.StatusTooManyRequests, views.LoginView(Chrome(c, "Sign in"),
@@ -110,7 +116,9 @@ func (h SignIn) Login(c echo.Context) error {
 		return render.Page(c, http.StatusUnauthorized, views.LoginView(Chrome(c, "Sign in"),
 			views.LoginPage{Login: login, ReturnTo: returnTo, Error: badCredentials}))
 	}
-	attempt.Succeeded()
+	if err := attempt.Succeeded(ctx); err != nil {
+		return err
+	}
 
 	key, err := session.NewKey()
 	if err != nil {

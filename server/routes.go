@@ -97,7 +97,7 @@ func newEndpoints(cfg Config) endpoints {
 			return echo.StaticDirectoryHandler(static.FS, false)(c)
 		},
 		signIn: handlers.SignIn{Store: s, DummyHash: cfg.DummyHash,
-			Limiter: signin.NewLimiter(signin.DefaultLimits(), time.Now)},
+			Limiter: signin.NewLimiter(s, signin.DefaultLimits(), time.Now)},
 		account:   handlers.Account{Store: s},
 		dev:       handlers.Developer{Store: s, Tokens: service.Tokens{Store: s, Random: rand.Reader}, Now: time.Now},
 		notes:     handlers.Notifications{Store: s, Now: time.Now},

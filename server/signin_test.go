@@ -50,7 +50,7 @@ func limitedApp(t *testing.T, clock *fakeClock) *app {
 	auth := handlers.SignIn{
 		Store:     a.store,
 		DummyHash: []byte(passwordHash("not a password")),
-		Limiter:   signin.NewLimiter(signin.DefaultLimits(), clock.Now),
+		Limiter:   signin.NewLimiter(a.store, signin.DefaultLimits(), clock.Now),
 		Now:       clock.Now,
 	}
 	e, ok := a.srv.Config.Handler.(*echo.Echo)

@@ -1,10 +1,11 @@
 // Package signin limits guessing at sign-in: it counts failed attempts per
 // account and per client address and refuses more once either reaches its
-// limit, for a while.
+// limit, for a while. The rules are here; the counts are kept by the store,
+// so that every server on one database counts the same failures.
 package signin
 
 import (
-	"sync"
+	"context"
 	"time"
 )
 
@@ -16,46 +17,52 @@ type Limits struct {
 	PerAccount int
 	PerAddress int
 	Window     time.Duration
-	// MaxEntries bounds each of the two tables (accounts, addresses).
-	MaxEntries int
 }
 
 // DefaultLimits: 5 failures per account or 20 per address in 15
 // minutes.
 func DefaultLimits() Limits {
-	return Limits{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute, MaxEntries: 20_000}
+	return Limits{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute}
 }
 
-// Limiter counts failed sign-ins in memory, per account and per
-// client address. Every attempt counts as a failure from the moment it
-// begins, so a burst of concurrent guesses cannot slip past the limit; a
-// success takes it back (and clears the account's count). Entries older
-// than the window are dropped, and each table holds at most MaxEntries.
+// Counts keeps the failure counts, shared by every process that signs
+// people in (the store implements it). Each call is atomic: no other
+// attempt, in this process or another, comes between its check and its
+// count.
+type Counts interface {
+	// CountSignIn counts an attempt at now as a failure for account and
+	// for address (a "" key counts nothing), each in a window of its own
+	// that starts with its first failure and lasts window; unless either
+	// has already reached its limit within its window: then it counts
+	// nothing and returns how long until that ends. It returns the start
+	// of the address's window.
+	CountSignIn(ctx context.Context, now time.Time, window time.Duration,
+		account string, accountLimit int, address string, addressLimit int) (addressStart time.Time, wait time.Duration, err error)
+	// RefundSignIn takes back an attempt that succeeded: it clears the
+	// account's count, and takes one failure from the address's if its
+	// window still started at addressStart.
+	RefundSignIn(ctx context.Context, account, address string, addressStart time.Time) error
+}
+
+// Limiter limits failed sign-ins per account and per client address. Every
+// attempt counts as a failure from the moment it begins, so a burst of
+// concurrent guesses cannot slip past the limit; a success takes it back
+// (and clears the account's count). The counts live in Counts: this process
+// holds none, so a limit holds across every server on the database, and
+// how many keys are counted is bounded by the store, which deletes the
+// windows that ended, not by a table size here.
 type Limiter struct {
+	counts Counts
 	limits Limits
 	now    func() time.Time
-
-	mu        sync.Mutex
-	accounts  map[string]failures
-	addresses map[string]failures
-	swept     time.Time
 }
 
-// failures are the failures counted for a key since start.
-type failures struct {
-	count int
-	start time.Time
-}
-
-// NewLimiter builds a limiter; now nil is time.Now.
-func NewLimiter(limits Limits, now func() time.Time) *Limiter {
+// NewLimiter builds a limiter counting in counts; now nil is time.Now.
+func NewLimiter(counts Counts, limits Limits, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	if limits.MaxEntries <= 0 {
-		limits.MaxEntries = DefaultLimits().MaxEntries
-	}
-	return &Limiter{limits: limits, now: now, accounts: map[string]failures{}, addresses: map[string]failures{}}
+	return &Limiter{counts: counts, limits: limits, now: now}
 }
 
 // Attempt is a sign-in attempt the limiter let through, counted as failed
@@ -68,100 +75,27 @@ type Attempt struct {
 
 // Begin counts an attempt for account ("" for none) from address. When
 // either has reached its limit, it counts nothing and returns how long
-// until the limit ends.
-func (l *Limiter) Begin(account, address string) (Attempt, time.Duration) {
+// until the limit ends. When the counts cannot be read or written, it
+// returns their error: the attempt must be refused, not let through
+// uncounted.
+func (l *Limiter) Begin(ctx context.Context, account, address string) (Attempt, time.Duration, error) {
 	if l == nil {
-		return Attempt{}, 0
+		return Attempt{}, 0, nil
 	}
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) >= time.Minute {
-		l.sweep(now)
+	start, wait, err := l.counts.CountSignIn(ctx, l.now(), l.limits.Window,
+		account, l.limits.PerAccount, address, l.limits.PerAddress)
+	if err != nil || wait > 0 {
+		return Attempt{}, wait, err
 	}
-	wait := max(l.wait(l.addresses, address, l.limits.PerAddress, now),
-		l.wait(l.accounts, account, l.limits.PerAccount, now))
-	if wait > 0 {
-		return Attempt{}, wait
-	}
-	a := Attempt{l: l, account: account, address: address}
-	a.addressStart = l.count(l.addresses, address, l.limits.PerAddress, now)
-	l.count(l.accounts, account, l.limits.PerAccount, now)
-	return a, 0
+	return Attempt{l: l, account: account, address: address, addressStart: start}, 0, nil
 }
 
 // Succeeded clears the account's failures and takes back the attempt
-// counted for the address.
-func (a Attempt) Succeeded() {
-	l := a.l
-	if l == nil {
-		return
+// counted for the address, if the address's window is still the one it
+// was counted in.
+func (a Attempt) Succeeded(ctx context.Context) error {
+	if a.l == nil {
+		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.accounts, a.account)
-	if f, ok := l.addresses[a.address]; ok && f.start.Equal(a.addressStart) && f.count > 0 {
-		f.count--
-		l.addresses[a.address] = f
-	}
-}
-
-func (l *Limiter) live(f failures, now time.Time) bool {
-	return now.Before(f.start.Add(l.limits.Window))
-}
-
-// wait is how long key stays refused, 0 if it is not.
-func (l *Limiter) wait(m map[string]failures, key string, limit int, now time.Time) time.Duration {
-	f, ok := m[key]
-	if key == "" || !ok || !l.live(f, now) || f.count < limit {
-		return 0
-	}
-	return f.start.Add(l.limits.Window).Sub(now)
-}
-
-// count adds a failure for key and returns the start of its window.
-func (l *Limiter) count(m map[string]failures, key string, limit int, now time.Time) time.Time {
-	if key == "" {
-		return time.Time{}
-	}
-	f, ok := m[key]
-	if !ok || !l.live(f, now) {
-		if !ok && len(m) >= l.limits.MaxEntries && !l.makeRoom(m, limit, now) {
-			// Every entry is a key at its limit: keep refusing those,
-			// and let this one go uncounted rather than forget them.
-			return time.Time{}
-		}
-		f = failures{start: now}
-	}
-	f.count++
-	m[key] = f
-	return f.start
-}
-
-// sweep drops the entries whose window has ended.
-func (l *Limiter) sweep(now time.Time) {
-	l.swept = now
-	for _, m := range []map[string]failures{l.accounts, l.addresses} {
-		for k, f := range m {
-			if !l.live(f, now) {
-				delete(m, k)
-			}
-		}
-	}
-}
-
-// makeRoom frees space in a full table: first the ended windows, then the
-// keys still under their limit (whose few failures are forgotten sooner
-// than the window says). It reports whether there is room.
-func (l *Limiter) makeRoom(m map[string]failures, limit int, now time.Time) bool {
-	l.sweep(now)
-	if len(m) < l.limits.MaxEntries {
-		return true
-	}
-	for k, f := range m {
-		if f.count < limit {
-			delete(m, k)
-		}
-	}
-	return len(m) < l.limits.MaxEntries
+	return a.l.counts.RefundSignIn(ctx, a.account, a.address, a.addressStart)
 }
