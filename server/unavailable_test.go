@@ -111,3 +111,22 @@ func TestReadyzAnswers503WhileTheDatabaseCannotBeWritten(t *testing.T) {
 	release()
 	c.get("/readyz").status(http.StatusOK)
 }
+
+func TestHealthzAnswers503OnceTheDatabaseIsGone(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	c.get("/healthz").status(http.StatusOK)
+
+	// On a SQLite file a ping never reads the file, so a closed store is
+	// what a lost database looks like to it.
+	if err := a.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		p := c.get(path)
+		wantRetryLater(t, p.res.StatusCode, p.res.Header)
+		if strings.Contains(p.body, "closed") {
+			t.Errorf("%s shows the driver's error: %q", path, p.body)
+		}
+	}
+}
