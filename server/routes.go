@@ -85,13 +85,8 @@ func newEndpoints(cfg Config) endpoints {
 	reviews := service.Grants{Store: s}
 	policies := service.Policies{Store: s}
 	return endpoints{
-		health: func(c echo.Context) error {
-			if err := s.Ping(c.Request().Context()); err != nil {
-				return c.String(http.StatusServiceUnavailable, "database unavailable")
-			}
-			return c.String(http.StatusOK, "ok")
-		},
-		ready: readiness(s, cfg.Logger),
+		health: liveness(s, cfg.Logger),
+		ready:  readiness(s, cfg.Logger),
 		assets: func(c echo.Context) error {
 			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=3600")
 			return echo.StaticDirectoryHandler(static.FS, false)(c)

@@ -30,24 +30,37 @@ func unavailable(c echo.Context, err error) error {
 	return echo.NewHTTPError(http.StatusServiceUnavailable, unavailableMessage).SetInternal(err)
 }
 
-// readinessTimeout bounds how long /readyz waits for the database's write
-// lock (the store's busy timeout is longer): a probe wants an answer soon,
-// and a write that cannot start within it counts as the database not ready.
-const readinessTimeout = time.Second
+// probeTimeout bounds how long /healthz and /readyz wait for the database:
+// a load balancer's probe wants an answer soon, and a database that cannot
+// answer within it (a network that drops a remote database's packets, a
+// write lock held elsewhere longer than that) counts as not there.
+const probeTimeout = time.Second
 
-// readiness answers 200 "ok" while the database can be written to, and 503
-// with Retry-After otherwise: unlike /healthz, which only asks whether the
-// database answers, it makes a small write, so it notices a lock held too
-// long elsewhere, a full disk or a read-only file.
-func readiness(store *db.Store, log *slog.Logger) echo.HandlerFunc {
+// probe answers 200 "ok" while check succeeds within probeTimeout, and 503
+// with Retry-After and the words failure otherwise, logging why. It asks
+// the database anew on every call, so an instance that lost its database
+// is taken out of rotation and comes back by itself once it answers again.
+func probe(check func(context.Context) error, failure string, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), readinessTimeout)
+		ctx, cancel := context.WithTimeout(c.Request().Context(), probeTimeout)
 		defer cancel()
-		if err := store.CheckWritable(ctx); err != nil {
-			log.Warn("readiness: the database cannot be written", "err", err)
+		if err := check(ctx); err != nil {
+			log.Warn(c.Request().URL.Path+": "+failure, "err", err)
 			c.Response().Header().Set("Retry-After", strconv.Itoa(retryUnavailableAfter))
-			return c.String(http.StatusServiceUnavailable, "database cannot be written")
+			return c.String(http.StatusServiceUnavailable, failure)
 		}
 		return c.String(http.StatusOK, "ok")
 	}
+}
+
+// liveness is /healthz: whether the database answers a ping (a round trip
+// to a database server; on a SQLite file, whether the store is open).
+func liveness(store *db.Store, log *slog.Logger) echo.HandlerFunc {
+	return probe(store.Ping, "database unavailable", log)
+}
+
+// readiness is /readyz: unlike /healthz it makes a small write, so it
+// notices a lock held too long elsewhere, a full disk or a read-only file.
+func readiness(store *db.Store, log *slog.Logger) echo.HandlerFunc {
+	return probe(store.CheckWritable, "database cannot be written", log)
 }

@@ -111,3 +111,26 @@ func TestReadyzAnswers503WhileTheDatabaseCannotBeWritten(t *testing.T) {
 	release()
 	c.get("/readyz").status(http.StatusOK)
 }
+
+func TestHealthzAnswers503OnceTheDatabaseIsGone(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	c.get("/healthz").status(http.StatusOK)
+
+	// A closed store stands for a database that is gone: a ping on a SQLite
+	// connection never reads the file, so nothing short of closing the
+	// store makes it fail there.
+	if err := a.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/healthz": "database unavailable",
+		"/readyz":  "database cannot be written",
+	} {
+		p := c.get(path)
+		wantRetryLater(t, p.res.StatusCode, p.res.Header)
+		if p.body != want {
+			t.Errorf("%s says %q, want %q (never the driver's error)", path, p.body, want)
+		}
+	}
+}
