@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -53,21 +54,40 @@ const writeLockKey int64 = 0x7061_7470_6f6c_6963 & (1<<63 - 1)
 
 // openPostgres opens the pools of a store on the PostgreSQL database at url.
 func openPostgres(url string) (write, read, changes *sql.DB, err error) {
-	connector, err := postgresConnector(url)
+	writer, err := postgresConnector(url, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return sql.OpenDB(connector), sql.OpenDB(connector), sql.OpenDB(connector), nil
+	// The readers cannot write, as SQLite's query_only readers cannot.
+	reader, err := postgresConnector(url, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return sql.OpenDB(writer), sql.OpenDB(reader), sql.OpenDB(reader), nil
 }
 
 // postgresConnector connects to the database at url with connections that
 // take SQLite's placeholders.
-func postgresConnector(url string) (driver.Connector, error) {
+// With readOnly, every transaction on them is READ ONLY.
+func postgresConnector(url string, readOnly bool) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	return rebindConnector{stdlib.GetConnector(*cfg)}, nil
+}
+
+// plainPostgres opens a pool of pgx's own connections on the database at
+// url, which take PostgreSQL's SQL as it is.
+func plainPostgres(url string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return stdlib.OpenDB(*cfg), nil
 }
 
 // rebindConnector makes connections that take SQLite's placeholders.
@@ -86,26 +106,26 @@ func (c rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return rebindConn{pc}, nil
 }
 
-// rebindConn is a pgx connection whose statements are written with ?
-// placeholders, and whose boolean arguments are stored as 0 or 1 (the
+// rebindConn is a pgx connection whose statements are written for SQLite
+// (see translate), and whose boolean arguments are stored as 0 or 1 (the
 // schema keeps flags in integer columns, as SQLite does). Every other
 // method is pgx's own.
 type rebindConn struct{ *stdlib.Conn }
 
 func (c rebindConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(rebind(query))
+	return c.Conn.Prepare(translate(query))
 }
 
 func (c rebindConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebind(query))
+	return c.Conn.PrepareContext(ctx, translate(query))
 }
 
 func (c rebindConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(query), flags(args))
+	return c.Conn.ExecContext(ctx, translate(query), flags(args))
 }
 
 func (c rebindConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(query), flags(args))
+	return c.Conn.QueryContext(ctx, translate(query), flags(args))
 }
 
 // flags stores booleans as integers.
@@ -122,10 +142,14 @@ func flags(args []driver.NamedValue) []driver.NamedValue {
 	return args
 }
 
-// rebind numbers the ? placeholders of query as PostgreSQL's $1, $2, ...,
-// leaving alone a ? inside a quoted string or identifier or a comment.
-func rebind(query string) string {
-	if !strings.Contains(query, "?") {
+// translate turns a query written for SQLite into PostgreSQL's: ? and ?NNN
+// placeholders become $1, $2, ... (?NNN is parameter NNN, as in SQLite; a
+// bare ? the one after the highest so far), and SQLite's planner hints,
+// which PostgreSQL has no use for, go: "INDEXED BY name", and the unary +
+// that keeps a column (+g.org_id) off an index. Quoted strings and
+// identifiers and comments are left as they are.
+func translate(query string) string {
+	if !strings.ContainsAny(query, "?+I") {
 		return query
 	}
 	var b strings.Builder
@@ -134,8 +158,19 @@ func rebind(query string) string {
 	for i := 0; i < len(query); i++ {
 		switch ch := query[i]; ch {
 		case '?':
+			j := i + 1
+			for j < len(query) && '0' <= query[j] && query[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				k, _ := strconv.Atoi(query[i+1 : j])
+				n = max(n, k)
+				b.WriteString("$" + query[i+1:j])
+				i = j - 1
+				continue
+			}
 			n++
-			fmt.Fprintf(&b, "$%d", n)
+			b.WriteString("$" + strconv.Itoa(n))
 		case '\'', '"':
 			end := strings.IndexByte(query[i+1:], ch)
 			if end < 0 {
@@ -156,11 +191,53 @@ func rebind(query string) string {
 				continue
 			}
 			b.WriteByte(ch)
+		case '+':
+			// A unary + stands after a space, a comma or a parenthesis,
+			// right before a qualified column.
+			if i > 0 && strings.IndexByte(" \t\n(,", query[i-1]) >= 0 && qualifiedColumnAt(query[i+1:]) {
+				continue
+			}
+			b.WriteByte(ch)
+		case 'I':
+			if i > 0 && isWordByte(query[i-1]) {
+				b.WriteByte(ch)
+				continue
+			}
+			if rest, ok := strings.CutPrefix(query[i:], "INDEXED BY "); ok {
+				j := 0
+				for j < len(rest) && isWordByte(rest[j]) {
+					j++
+				}
+				for j < len(rest) && rest[j] == ' ' {
+					j++
+				}
+				i += len("INDEXED BY ") + j - 1
+				continue
+			}
+			b.WriteByte(ch)
 		default:
 			b.WriteByte(ch)
 		}
 	}
 	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// qualifiedColumnAt reports whether s starts with table.column.
+func qualifiedColumnAt(s string) bool {
+	dot := strings.IndexByte(s, '.')
+	if dot <= 0 {
+		return false
+	}
+	for i := 0; i < dot; i++ {
+		if !isWordByte(s[i]) || '0' <= s[0] && s[0] <= '9' {
+			return false
+		}
+	}
+	return dot+1 < len(s) && isWordByte(s[dot+1]) && !('0' <= s[dot+1] && s[dot+1] <= '9')
 }
 
 // beginWrite begins a write transaction on the writer pool: on SQLite the
@@ -203,6 +280,10 @@ func postgresUnavailable(err error) bool {
 		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true // whatever the server said while refusing
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		c := pgErr.Code
@@ -210,9 +291,8 @@ func postgresUnavailable(err error) bool {
 			strings.HasPrefix(c, "53") || // insufficient resources
 			c == "57P01" || c == "57P02" || c == "57P03" // shut down, crashed, not yet accepting
 	}
-	var connectErr *pgconn.ConnectError
 	var netErr net.Error
-	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err)
+	return errors.As(err, &netErr) || pgconn.SafeToRetry(err)
 }
 
 // OpenRaw opens a plain pool on the database at location (a SQLite path or
@@ -222,7 +302,7 @@ func postgresUnavailable(err error) bool {
 // what a store wrote.
 func OpenRaw(location string) (*sql.DB, error) {
 	if IsPostgres(location) {
-		connector, err := postgresConnector(location)
+		connector, err := postgresConnector(location, false)
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,7 @@ package db
 
 import "testing"
 
-func TestRebindNumbersPlaceholdersOutsideQuotesAndComments(t *testing.T) {
+func TestTranslateNumbersPlaceholdersAndDropsPlannerHints(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`SELECT 1`, `SELECT 1`},
 		{`SELECT * FROM t WHERE a = ? AND b IN (?,?)`, `SELECT * FROM t WHERE a = $1 AND b IN ($2,$3)`},
@@ -11,9 +11,16 @@ func TestRebindNumbersPlaceholdersOutsideQuotesAndComments(t *testing.T) {
 		{`SELECT 'it''s ?', ?`, `SELECT 'it''s ?', $1`},
 		{`SELECT a - ? FROM t`, `SELECT a - $1 FROM t`},
 		{`SELECT 'unterminated ?`, `SELECT 'unterminated ?`},
+		{`SELECT a FROM t WHERE x = ?1 OR y = ?1 AND z = ?2`, `SELECT a FROM t WHERE x = $1 OR y = $1 AND z = $2`},
+		{`SELECT ?2, ?, ?1`, `SELECT $2, $3, $1`},
+		{`SELECT id FROM grants INDEXED BY grants_by_org_status WHERE org_id = ?`, `SELECT id FROM grants WHERE org_id = $1`},
+		{`UPDATE grant_keys INDEXED BY grant_keys_by_grant SET status = ?`, `UPDATE grant_keys SET status = $1`},
+		{`WHERE +g.org_id = ? AND (+g.status = ?)`, `WHERE g.org_id = $1 AND (g.status = $2)`},
+		{`SELECT n + 1, a+b.c, 'INDEXED BY x', REINDEXED BY`, `SELECT n + 1, a+b.c, 'INDEXED BY x', REINDEXED BY`},
+		{`SELECT +1, + t.x FROM t`, `SELECT +1, + t.x FROM t`},
 	} {
-		if got := rebind(c.in); got != c.want {
-			t.Errorf("rebind(%q) = %q, want %q", c.in, got, c.want)
+		if got := translate(c.in); got != c.want {
+			t.Errorf("translate(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

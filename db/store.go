@@ -101,7 +101,17 @@ func Open(ctx context.Context, location string, opts ...Option) (*Store, error) 
 	changes.SetConnMaxLifetime(0)
 	changes.SetConnMaxIdleTime(0)
 
-	if err := migrate(ctx, d, write); err != nil {
+	migrator := write
+	if d == postgresDialect {
+		// goose writes PostgreSQL's own SQL (booleans, $1 placeholders):
+		// it gets a plain connection.
+		if migrator, err = plainPostgres(location); err != nil {
+			closeAll()
+			return nil, err
+		}
+		defer migrator.Close()
+	}
+	if err := migrate(ctx, d, migrator); err != nil {
 		closeAll()
 		return nil, err
 	}

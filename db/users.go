@@ -54,7 +54,7 @@ const UnreadCap = 100
 // UnreadCap (the first parameter).
 const userColumns = `users.id, users.login, users.email, users.name,
 	EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-	min(?1, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0)), users.created_at`
+	COALESCE((SELECT CASE WHEN n < ?1 THEN n ELSE ?1 END FROM unread_counts WHERE user_id = users.id), 0), users.created_at`
 
 func scanUser(row interface{ Scan(...any) error }, u *User) error {
 	var created string
