@@ -3,10 +3,16 @@
 // through the form who load and save settings, filter the queue and the
 // active tokens and approve requests, and programs calling the API with
 // tokens. It prints, per endpoint, requests per second, p50 / p99 / max
-// latency and errors by kind, with the server's peak memory and what its
-// log said about SQLITE_BUSY and 5xx.
+// latency and errors by kind, with each server's CPU and peak memory and
+// what its log said about SQLITE_BUSY, PostgreSQL serialization failures
+// and deadlocks, and 5xx.
 //
-//	go run ./cmd/loadgen --keep-db /tmp/scale100k.db --check
+// The database is a SQLite file or a PostgreSQL database (--db), served by
+// one server process or several (--instances), the clients' requests
+// going to each in turn:
+//
+//	go run ./cmd/loadgen --db /tmp/scale100k.db --check
+//	go run ./cmd/loadgen --db 'postgres://…/loadgen?sslmode=disable' --instances 2 --check
 //
 // See docs/benchmarks.md for a recorded run.
 package main
@@ -23,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +41,9 @@ type options struct {
 	clients     int
 	duration    time.Duration
 	scale       int
+	db          string
 	keepDB      string
+	instances   int
 	bin         string
 	mix         string
 	think       time.Duration
@@ -59,31 +68,30 @@ func main() {
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients, each an owner's signed-in session that also calls the API")
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long the clients run")
 	fs.IntVar(&o.scale, "scale", 100000, "--demo-scale of a new database: pending requests and active tokens in scale-org-01")
-	fs.StringVar(&o.keepDB, "keep-db", "", "database file to keep: seeded there if missing, reused as it is otherwise (default: a temporary one, removed)")
+	fs.StringVar(&o.db, "db", "", "database to keep: a SQLite file, seeded there if missing and reused as it is otherwise, or a postgres:// URL of a database, seeded when empty and reused otherwise (default: a temporary SQLite file, removed)")
+	fs.StringVar(&o.keepDB, "keep-db", "", "the older name of --db")
+	fs.IntVar(&o.instances, "instances", 1, "server processes on the one database, each on its own port; the clients' requests go to each in turn")
 	fs.StringVar(&o.bin, "bin", "", "server binary (default: go build the module root into a temporary directory)")
 	fs.StringVar(&o.mix, "mix", defaultMix, "percent of each op: settings (GET settings page), save (GET it then POST it), queue (GET filtered queue), approve (GET filtered queue then POST approve), active (GET filtered active tokens), api-repo, api-requests")
 	fs.DurationVar(&o.think, "think", 0, "mean think time between a client's ops (exponential); 0 runs closed-loop at full speed")
 	fs.IntVar(&o.apiTokens, "api-tokens", 20, "members' tokens created for the API calls")
-	fs.BoolVar(&o.check, "check", false, "exit 1 when a target is missed: any 5xx, SQLITE_BUSY, unexpected answer or transport error; settings page p99 over --max-settings-p99; peak RSS over --max-rss-mb")
-	fs.DurationVar(&o.maxSettings, "max-settings-p99", 20*time.Millisecond, "target for the settings page's p99")
-	fs.Float64Var(&o.maxRSSMB, "max-rss-mb", 150, "target for the server's peak RSS, in MB (10^6 bytes)")
-	fs.StringVar(&o.serverLog, "server-log", "", "write the server's log of the measured run to this file")
-	fs.StringVar(&o.profile, "profile", "", "build the server with net/http/pprof (go build -overlay; sources untouched) and write to this directory a CPU profile of the middle of the run, a goroutine dump and a 2 s execution trace half-way, and heap, allocation, block and mutex profiles at the end")
+	fs.BoolVar(&o.check, "check", false, "exit 1 when a target is missed: any 5xx, SQLITE_BUSY, PostgreSQL serialization failure or deadlock, unexpected answer or transport error; settings page p99 over --max-settings-p99; a server's peak RSS over --max-rss-mb")
+	fs.DurationVar(&o.maxSettings, "max-settings-p99", 25*time.Millisecond, "target for the settings page's p99")
+	fs.Float64Var(&o.maxRSSMB, "max-rss-mb", 150, "target for each server's peak RSS, in MB (10^6 bytes)")
+	fs.StringVar(&o.serverLog, "server-log", "", "write the servers' logs to this file (with several instances, one file each: name-1.log, name-2.log, ...)")
+	fs.StringVar(&o.profile, "profile", "", "build the server with net/http/pprof (go build -overlay; sources untouched) and write to this directory a CPU profile of the middle of the run, a goroutine dump and a 2 s execution trace half-way, and heap, allocation, block and mutex profiles at the end (of the first instance only)")
 	fs.Var(&o.env, "env", "KEY=VALUE for the server's environment (repeatable), e.g. --env GOMEMLIMIT=100MiB")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/loadgen [flags]\n\n"+
-			"Starts the server (--demo --demo-scale N) on a free port, signs owners in, creates API tokens\n"+
-			"through the forms, runs the clients and prints a Markdown table per endpoint.\n\n")
+			"Starts --instances servers (--demo --demo-scale N) on one database, each on a free port, signs\n"+
+			"owners in, creates API tokens through the forms, runs the clients (each request to the next\n"+
+			"server in turn) and prints a Markdown table per endpoint.\n\n")
 		fs.PrintDefaults()
 	}
 	_ = fs.Parse(os.Args[1:])
-	if o.clients < 1 || o.duration <= 0 || o.scale < 1 || o.apiTokens < 1 {
-		fmt.Fprintln(os.Stderr, "loadgen: --clients, --duration, --scale and --api-tokens must be positive")
-		os.Exit(2)
-	}
-	if o.profile != "" && o.bin != "" {
-		fmt.Fprintln(os.Stderr, "loadgen: --profile builds its own server; leave out --bin")
+	if err := checkOptions(&o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(2)
 	}
 	ok, err := run(o, os.Stdout)
@@ -122,80 +130,59 @@ func run(o options, out io.Writer) (bool, error) {
 		}
 		logf("built the server in %v", time.Since(start).Round(time.Millisecond))
 	}
-	dbPath := o.keepDB
-	if dbPath == "" {
-		dbPath = filepath.Join(tmp, "scale.db")
+	dbLoc := o.db
+	if dbLoc == "" {
+		dbLoc = filepath.Join(tmp, "scale.db")
 	}
-	opts := serverOpts{bin: bin, db: dbPath, scale: o.scale, env: o.env, healthWait: time.Minute}
+	opts := serverOpts{bin: bin, db: dbLoc, scale: o.scale, env: o.env, healthWait: time.Minute}
 
-	// Seeding, when the database is new, in a server of its own: its
-	// memory (SeedScale's 128 MiB page cache) is not the serving server's.
-	var seed *seedReport
-	if fi, err := os.Stat(dbPath); err != nil || fi.Size() == 0 {
-		logf("seeding %s with --demo-scale %d (this takes a while)", dbPath, o.scale)
-		so := opts
-		so.healthWait = 30 * time.Minute
-		start := time.Now()
-		s, err := startServer(ctx, so)
-		if err != nil {
-			return false, fmt.Errorf("seeding: %w", err)
-		}
-		seed = &seedReport{wall: time.Since(start)}
-		mem := s.stop(30 * time.Second)
-		seed.peakKB, seed.took = mem.peakKB(), s.logs.seedTook
-		if fi, err := os.Stat(dbPath); err == nil {
-			seed.size = fi.Size()
-		}
-		logf("seeded in %v (SeedScale: %s), %.0f MB, server peak RSS %.0f MB", seed.wall.Round(time.Millisecond), seed.took, float64(seed.size)/1e6, kbToMB(seed.peakKB))
-	} else {
-		logf("reusing %s (%.0f MB)", dbPath, float64(fi.Size())/1e6)
+	seed, err := seedDatabase(ctx, opts)
+	if err != nil {
+		return false, err
 	}
 
-	var logFile io.Writer
-	if o.serverLog != "" {
-		f, err := os.Create(o.serverLog)
-		if err != nil {
-			return false, err
-		}
-		defer f.Close()
-		logFile = f
-	}
-	opts.logFile = logFile
 	if o.profile != "" {
 		if err := os.MkdirAll(o.profile, 0o755); err != nil {
 			return false, err
 		}
-		if opts.pprofAddr, err = freeAddr(); err != nil {
-			return false, err
-		}
 	}
-	startAt := time.Now()
-	s, err := startServer(ctx, opts)
+	servers, err := startInstances(ctx, o, opts)
+	defer func() {
+		for _, s := range servers {
+			if s != nil {
+				s.stop(15 * time.Second)
+			}
+		}
+	}()
 	if err != nil {
 		return false, err
 	}
-	logf("server up in %v at %s (pid %d)", time.Since(startAt).Round(time.Millisecond), s.base, s.cmd.Process.Pid)
-	stopped := false
-	defer func() {
-		if !stopped {
-			s.stop(15 * time.Second)
-		}
-	}()
+	if len(servers) > 1 && !isPostgres(dbLoc) {
+		logf("%d server processes on one SQLite file: allowed, their writes take turns through SQLite's file lock", len(servers))
+	}
 
-	rt := newTransport(o.clients)
+	hosts := make([]string, len(servers))
+	for i, s := range servers {
+		hosts[i] = s.addr
+	}
+	rt := newRoundRobin(newTransport(o.clients), hosts)
+	base := servers[0].base
 	api := &http.Client{Transport: rt, Timeout: o.timeout}
 	runID := strconv.FormatInt(time.Now().Unix(), 36)
 	setupStart := time.Now()
-	t, sessions, err := setup(ctx, s.base, rt, api, o.clients, o.apiTokens, runID)
+	t, sessions, err := setup(ctx, base, rt, api, o.clients, o.apiTokens, runID)
 	if err != nil {
 		return false, fmt.Errorf("setup: %w", err)
 	}
 	logf("setup in %v: %d organizations, %d owners/%d repositories/%d permissions to filter by, %d member tokens, 1 owner token, %d owner sessions",
 		time.Since(setupStart).Round(time.Millisecond), len(t.orgs), len(t.owners), len(t.repos), len(t.perms), len(t.memberTokens), len(sessions))
 
-	logsBefore := s.logs.counts()
-	memBefore := s.mem.current()
-	cpuBefore, _ := cpuTime(s.cmd.Process.Pid)
+	inst := make([]instanceReport, len(servers))
+	for i, s := range servers {
+		inst[i] = instanceReport{addr: s.addr, pid: s.cmd.Process.Pid, logBefore: s.logs.counts(), memBefore: s.mem.current()}
+		inst[i].cpu, _ = cpuTime(inst[i].pid)
+	}
+	pgc := startPgCPU(dbLoc)
 	selfBefore := selfCPU()
 	busyBefore := machineBusy()
 
@@ -207,13 +194,16 @@ func run(o options, out io.Writer) (bool, error) {
 		clients[i] = &client{t: t, b: sessions[i], api: api, think: o.think,
 			rnd: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}
 	}
+	pprofAddr := servers[0].pprofAddr
 	var profDone chan error
-	if o.profile != "" {
+	if pprofAddr != "" {
 		profDone = make(chan error, 1)
-		go func() { profDone <- cpuProfile(ctx, opts.pprofAddr, o.profile, o.duration) }()
+		go func() { profDone <- cpuProfile(ctx, pprofAddr, o.profile, o.duration) }()
 	}
-	logf("running %d clients for %v, mix %s, think %v", o.clients, o.duration, m, o.think)
-	s.logs.measure(true)
+	logf("running %d clients for %v over %s, mix %s, think %v", o.clients, o.duration, instances(len(servers)), m, o.think)
+	for _, s := range servers {
+		s.logs.measure(true)
+	}
 	start := time.Now()
 	until := start.Add(o.duration)
 	var wg sync.WaitGroup
@@ -226,39 +216,57 @@ func run(o options, out io.Writer) (bool, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpuAfter, _ := cpuTime(s.cmd.Process.Pid)
+	for i := range inst {
+		after, _ := cpuTime(inst[i].pid)
+		inst[i].cpu = after - inst[i].cpu
+	}
 	selfAfter := selfCPU()
 	busyAfter := machineBusy()
+	pgUsed, pgErr := time.Duration(0), error(nil)
+	if pgc != nil {
+		pgUsed, pgErr = pgc.used()
+	}
 	if profDone != nil {
 		if err := <-profDone; err != nil {
 			logf("cpu profile: %v", err)
 		}
-		if err := fetch(ctx, opts.pprofAddr, "/debug/pprof/heap", filepath.Join(o.profile, "heap.pprof")); err != nil {
+		if err := fetch(ctx, pprofAddr, "/debug/pprof/heap", filepath.Join(o.profile, "heap.pprof")); err != nil {
 			logf("heap profile: %v", err)
 		}
-		_ = fetch(ctx, opts.pprofAddr, "/debug/pprof/heap?debug=1", filepath.Join(o.profile, "heap.txt"))
-		_ = fetch(ctx, opts.pprofAddr, "/debug/pprof/allocs", filepath.Join(o.profile, "allocs.pprof"))
-		_ = fetch(ctx, opts.pprofAddr, "/debug/pprof/block", filepath.Join(o.profile, "block.pprof"))
-		_ = fetch(ctx, opts.pprofAddr, "/debug/pprof/mutex", filepath.Join(o.profile, "mutex.pprof"))
+		_ = fetch(ctx, pprofAddr, "/debug/pprof/heap?debug=1", filepath.Join(o.profile, "heap.txt"))
+		_ = fetch(ctx, pprofAddr, "/debug/pprof/allocs", filepath.Join(o.profile, "allocs.pprof"))
+		_ = fetch(ctx, pprofAddr, "/debug/pprof/block", filepath.Join(o.profile, "block.pprof"))
+		_ = fetch(ctx, pprofAddr, "/debug/pprof/mutex", filepath.Join(o.profile, "mutex.pprof"))
 	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	walSize := int64(0)
-	if fi, err := os.Stat(dbPath + "-wal"); err == nil {
-		walSize = fi.Size()
+	walSize := int64(-1)
+	if !isPostgres(dbLoc) {
+		walSize = 0
+		if fi, err := os.Stat(dbLoc + "-wal"); err == nil {
+			walSize = fi.Size()
+		}
 	}
-	// Let the log catch up with the last requests before counting.
+	// Let the logs catch up with the last requests before counting.
 	time.Sleep(200 * time.Millisecond)
-	s.logs.measure(false)
-	logsRun := s.logs.counts()
 	var handler [numEndpoints][]time.Duration
-	for ep := range numEndpoints {
-		handler[ep] = s.logs.handlerLatency(ep)
+	for i, s := range servers {
+		s.logs.measure(false)
+		inst[i].logRun = logCountsDiff(s.logs.counts(), inst[i].logBefore)
+		for ep := range numEndpoints {
+			handler[ep] = append(handler[ep], s.logs.handlerLatency(ep)...)
+		}
 	}
-	mem := s.stop(15 * time.Second)
-	stopped = true
-	logsAll := s.logs.counts()
+	for ep := range numEndpoints {
+		slices.Sort(handler[ep])
+	}
+	for i, s := range servers {
+		inst[i].mem = s.stop(15 * time.Second)
+		servers[i] = nil
+		inst[i].logAll = s.logs.counts()
+		inst[i].cleanExit, inst[i].exitErr = s.exitedCleanly(), s.err
+	}
 
 	var merged [numEndpoints]recorder
 	for _, c := range clients {
@@ -278,19 +286,88 @@ func run(o options, out io.Writer) (bool, error) {
 	rows = append(rows, summarize("all", &total, elapsed))
 
 	r := report{
-		o: o, mix: m, elapsed: elapsed, rows: rows, seed: seed, db: dbPath, mem: mem, memBefore: memBefore,
-		serverCPU: cpuAfter - cpuBefore, selfCPU: selfAfter - selfBefore, machineCPU: busyAfter - busyBefore, walSize: walSize,
-		logRun: logCountsDiff(logsRun, logsBefore), logAll: logsAll, cleanExit: s.exitedCleanly(), exitErr: s.err,
+		o: o, mix: m, elapsed: elapsed, rows: rows, seed: seed, db: dbLoc, instances: inst,
+		selfCPU: selfAfter - selfBefore, machineCPU: busyAfter - busyBefore, walSize: walSize, pgCPU: pgUsed, pgErr: pgErr,
 		settings: summarize("", &merged[epSettingsGet], elapsed), unexpected: merged, handler: handler,
 	}
 	return r.write(out), nil
 }
 
+// seedDatabase loads --demo --demo-scale into the database when it is new,
+// in a server of its own that is then stopped, so that seeding's memory
+// (SeedScale's page cache, the bulk load) is not the serving servers'. A
+// SQLite file is new when it is missing or empty; a PostgreSQL database
+// is asked by starting the seeding server anyway: the server loads the
+// demo only into an empty database and says in its log whether it did.
+// It returns nil when the database was reused.
+func seedDatabase(ctx context.Context, opts serverOpts) (*seedReport, error) {
+	pg := isPostgres(opts.db)
+	if !pg {
+		if fi, err := os.Stat(opts.db); err == nil && fi.Size() > 0 {
+			logf("reusing %s (%.0f MB)", opts.db, float64(fi.Size())/1e6)
+			return nil, nil
+		}
+		logf("seeding %s with --demo-scale %d (this takes a while)", opts.db, opts.scale)
+	} else {
+		logf("seeding %s with --demo-scale %d if it is empty (this takes a while)", redacted(opts.db), opts.scale)
+	}
+	so := opts
+	so.healthWait = 30 * time.Minute
+	start := time.Now()
+	s, err := startServer(ctx, so)
+	if err != nil {
+		return nil, fmt.Errorf("seeding: %w", err)
+	}
+	wall := time.Since(start)
+	mem := s.stop(30 * time.Second)
+	if pg && s.logs.demoLoaded != "true" {
+		logf("reusing %s: it was seeded before (the server said demo data loaded=%s)", redacted(opts.db), s.logs.demoLoaded)
+		return nil, nil
+	}
+	seed := &seedReport{wall: wall, peakKB: mem.peakKB(), took: s.logs.seedTook, size: -1}
+	if fi, err := os.Stat(opts.db); !pg && err == nil {
+		seed.size = fi.Size()
+	}
+	logf("seeded in %v (SeedScale: %s), server peak RSS %.0f MB", seed.wall.Round(time.Millisecond), seed.took, kbToMB(seed.peakKB))
+	return seed, nil
+}
+
+// startInstances starts --instances servers on the database, one after
+// the other, each on its own port with its own log. The servers started
+// are returned even with an error, for the caller to stop.
+func startInstances(ctx context.Context, o options, opts serverOpts) ([]*server, error) {
+	var servers []*server
+	for i := range o.instances {
+		so := opts
+		if o.serverLog != "" {
+			f, err := os.Create(instanceLogName(o.serverLog, i, o.instances))
+			if err != nil {
+				return servers, err
+			}
+			so.logFile = f
+		}
+		if i == 0 && o.profile != "" {
+			var err error
+			if so.pprofAddr, err = freeAddr(); err != nil {
+				return servers, err
+			}
+		}
+		startAt := time.Now()
+		s, err := startServer(ctx, so)
+		if err != nil {
+			return servers, fmt.Errorf("instance %d: %w", i+1, err)
+		}
+		servers = append(servers, s)
+		logf("instance %d up in %v at %s (pid %d)", i+1, time.Since(startAt).Round(time.Millisecond), s.base, s.cmd.Process.Pid)
+	}
+	return servers, nil
+}
+
 func kbToMB(kb int64) float64 { return float64(kb) * 1024 / 1e6 }
 
 func logCountsDiff(a, b logCounts) logCounts {
-	return logCounts{lines: a.lines - b.lines, busy: a.busy - b.busy, status5xx: a.status5xx - b.status5xx,
-		errLines: a.errLines - b.errLines, samples: a.samples}
+	return logCounts{lines: a.lines - b.lines, busy: a.busy - b.busy, conflicts: a.conflicts - b.conflicts,
+		status5xx: a.status5xx - b.status5xx, errLines: a.errLines - b.errLines, samples: a.samples}
 }
 
 // selfCPU is loadgen's own user+system CPU time.
@@ -361,30 +438,78 @@ type report struct {
 	rows       []summary
 	seed       *seedReport
 	db         string
-	mem        memStats
-	memBefore  memStats
-	serverCPU  time.Duration
+	instances  []instanceReport
 	selfCPU    time.Duration
 	machineCPU time.Duration // every process's, the kernel's included
-	walSize    int64
-	logRun     logCounts
-	logAll     logCounts
-	cleanExit  bool
-	exitErr    error
+	walSize    int64         // -1 on PostgreSQL
+	// pgCPU is the PostgreSQL server's CPU over the run, when it runs on
+	// this machine and was found (else pgErr says why not).
+	pgCPU      time.Duration
+	pgErr      error
 	settings   summary
 	unexpected [numEndpoints]recorder
-	handler    [numEndpoints][]time.Duration // from the server's request log
+	handler    [numEndpoints][]time.Duration // from the servers' request logs
+}
+
+// instanceReport is what one server process did during the run.
+type instanceReport struct {
+	addr           string
+	pid            int
+	cpu            time.Duration // over the measured run
+	mem, memBefore memStats
+	logBefore      logCounts
+	logRun, logAll logCounts // during the run; over the process's life
+	cleanExit      bool
+	exitErr        error
+}
+
+// totals adds up the instances: CPU, peak RSS (each process's own peak,
+// added: an upper bound of what they held at once), log counts, and
+// whether every one exited cleanly. maxKB is the largest single peak.
+func totals(inst []instanceReport) (cpu time.Duration, sumKB, maxKB int64, run, all logCounts, clean bool) {
+	clean = true
+	for _, in := range inst {
+		cpu += in.cpu
+		sumKB += in.mem.peakKB()
+		maxKB = max(maxKB, in.mem.peakKB())
+		run = addLogCounts(run, in.logRun)
+		all = addLogCounts(all, in.logAll)
+		clean = clean && in.cleanExit
+	}
+	return
+}
+
+func addLogCounts(a, b logCounts) logCounts {
+	return logCounts{lines: a.lines + b.lines, busy: a.busy + b.busy, conflicts: a.conflicts + b.conflicts,
+		status5xx: a.status5xx + b.status5xx, errLines: a.errLines + b.errLines, samples: append(a.samples, b.samples...)}
+}
+
+// backend names the database and how many servers share it.
+func (r report) backend() string {
+	n := len(r.instances)
+	switch {
+	case isPostgres(r.db):
+		return "PostgreSQL, " + instances(n)
+	case n > 1:
+		return fmt.Sprintf("SQLite, %s: %d server processes on one file (allowed; their writes take turns through SQLite's file lock)", instances(n), n)
+	}
+	return "SQLite, " + instances(n)
 }
 
 // write prints the report and returns whether every target was met.
 func (r report) write(w io.Writer) bool {
 	fmt.Fprintf(w, "\n%s\n\n", machine())
+	fmt.Fprintf(w, "backend: %s\n", r.backend())
 	fmt.Fprintf(w, "clients %d, duration %v (measured %.1f s), think %v, mix %s\n", r.o.clients, r.o.duration, r.elapsed.Seconds(), r.o.think, r.mix)
-	if r.seed != nil {
+	switch {
+	case r.seed != nil && r.seed.size >= 0:
 		fmt.Fprintf(w, "dataset: new, --demo-scale %d: seeded in %.1f s from start to healthy (SeedScale: %s), %.0f MB on disk, seeding server's peak RSS %.0f MB\n",
 			r.o.scale, r.seed.wall.Seconds(), r.seed.took, float64(r.seed.size)/1e6, kbToMB(r.seed.peakKB))
-	} else {
-		fmt.Fprintf(w, "dataset: reused %s\n", r.db)
+	case r.seed != nil:
+		fmt.Fprintf(w, "dataset: new, --demo-scale %d: seeded in %.1f s from start to healthy (SeedScale: %s), seeding server's peak RSS %.0f MB\n",
+			r.o.scale, r.seed.wall.Seconds(), r.seed.took, kbToMB(r.seed.peakKB))
+	default:
+		fmt.Fprintf(w, "dataset: reused %s\n", redacted(r.db))
 	}
 	fmt.Fprintln(w)
 	writeTable(w, r.rows)
@@ -395,7 +520,7 @@ func (r report) write(w io.Writer) bool {
 			fmt.Fprintf(w, "unexpected, %s: %s; first: %s\n", endpointNames[ep], statusList(rec.statuses), rec.sample)
 		}
 	}
-	fmt.Fprintln(w, "handler latency, from the server's request log (from the router to the answer written; the rest of the client's time is connection, queueing before the router and the transfer):")
+	fmt.Fprintln(w, "handler latency, from the servers' request logs (from the router to the answer written; the rest of the client's time is connection, queueing before the router and the transfer):")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| endpoint | logged | p50 ms | p99 ms | max ms |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
@@ -407,16 +532,33 @@ func (r report) write(w io.Writer) bool {
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", endpointNames[ep], len(lat), ms(percentile(lat, 50)), ms(percentile(lat, 99)), ms(lat[len(lat)-1]))
 	}
 	fmt.Fprintln(w)
-	cores := r.serverCPU.Seconds() / r.elapsed.Seconds()
-	fmt.Fprintf(w, "server: peak RSS %.1f MB (VmHWM %.1f MB; largest 100 ms sample %.1f MB = %.1f anon + %.1f file; %.1f MB before the clients started), CPU %.2f cores, exit %s\n",
-		kbToMB(r.mem.peakKB()), kbToMB(r.mem.hwm), kbToMB(r.mem.peakSampled), kbToMB(r.mem.anon), kbToMB(r.mem.file),
-		kbToMB(r.memBefore.peakKB()), cores, exitText(r.cleanExit, r.exitErr))
-	others := (r.machineCPU - r.serverCPU - r.selfCPU).Seconds() / r.elapsed.Seconds()
-	fmt.Fprintf(w, "loadgen: CPU %.2f cores; the machine's %d CPUs busy %.2f cores, other processes %.2f; WAL at the end of the run %.1f MB\n",
-		r.selfCPU.Seconds()/r.elapsed.Seconds(), runtime.NumCPU(), r.machineCPU.Seconds()/r.elapsed.Seconds(), max(0, others), float64(r.walSize)/1e6)
-	fmt.Fprintf(w, "server log during the run: %d lines, SQLITE_BUSY/locked %d, 5xx %d, level=ERROR %d (whole life: %d, %d, %d)\n",
-		r.logRun.lines, r.logRun.busy, r.logRun.status5xx, r.logRun.errLines, r.logAll.busy, r.logAll.status5xx, r.logAll.errLines)
-	for _, l := range r.logAll.samples {
+	cores := func(d time.Duration) float64 { return d.Seconds() / r.elapsed.Seconds() }
+	for i, in := range r.instances {
+		fmt.Fprintf(w, "server %d (%s, pid %d): peak RSS %.1f MB (VmHWM %.1f MB; largest 100 ms sample %.1f MB = %.1f anon + %.1f file; %.1f MB before the clients started), CPU %.2f cores, %d requests logged, exit %s\n",
+			i+1, in.addr, in.pid, kbToMB(in.mem.peakKB()), kbToMB(in.mem.hwm), kbToMB(in.mem.peakSampled), kbToMB(in.mem.anon), kbToMB(in.mem.file),
+			kbToMB(in.memBefore.peakKB()), cores(in.cpu), in.logRun.lines, exitText(in.cleanExit, in.exitErr))
+	}
+	cpu, sumKB, maxKB, logRun, logAll, clean := totals(r.instances)
+	if len(r.instances) > 1 {
+		fmt.Fprintf(w, "servers, all %d: CPU %.2f cores, peak RSS %.1f MB added up (largest one %.1f MB)\n", len(r.instances), cores(cpu), kbToMB(sumKB), kbToMB(maxKB))
+	}
+	others := max(0, cores(r.machineCPU-cpu-r.selfCPU-r.pgCPU))
+	wal := ""
+	if r.walSize >= 0 {
+		wal = fmt.Sprintf("; WAL at the end of the run %.1f MB", float64(r.walSize)/1e6)
+	}
+	if isPostgres(r.db) {
+		if r.pgErr != nil {
+			fmt.Fprintf(w, "PostgreSQL server: CPU not measured (%v): it is among the other processes\n", r.pgErr)
+		} else {
+			fmt.Fprintf(w, "PostgreSQL server: CPU %.2f cores (the postmaster and every process it started)\n", cores(r.pgCPU))
+		}
+	}
+	fmt.Fprintf(w, "loadgen: CPU %.2f cores; the machine's %d CPUs busy %.2f cores, other processes %.2f%s\n",
+		cores(r.selfCPU), runtime.NumCPU(), cores(r.machineCPU), others, wal)
+	fmt.Fprintf(w, "server logs during the run: %d lines, SQLITE_BUSY/locked %d, serialization failure/deadlock %d, 5xx %d, level=ERROR %d (whole life: %d, %d, %d, %d)\n",
+		logRun.lines, logRun.busy, logRun.conflicts, logRun.status5xx, logRun.errLines, logAll.busy, logAll.conflicts, logAll.status5xx, logAll.errLines)
+	for _, l := range logAll.samples {
 		fmt.Fprintf(w, "  log: %.300s\n", l)
 	}
 
@@ -427,13 +569,14 @@ func (r report) write(w io.Writer) bool {
 		got  string
 	}
 	checks := []check{
-		{"no 5xx", all.counts[out5xx] == 0 && r.logAll.status5xx == 0, fmt.Sprintf("%d answered, %d in the log", all.counts[out5xx], r.logAll.status5xx)},
-		{"no SQLITE_BUSY", r.logAll.busy == 0, fmt.Sprintf("%d log lines", r.logAll.busy)},
-		{"no other error", all.counts[out4xx]+all.counts[outOther]+all.counts[outTransport] == 0 && r.logAll.errLines == 0,
-			fmt.Sprintf("%d unexpected 4xx, %d other, %d transport, %d ERROR log lines", all.counts[out4xx], all.counts[outOther], all.counts[outTransport], r.logAll.errLines)},
+		{"no 5xx", all.counts[out5xx] == 0 && logAll.status5xx == 0, fmt.Sprintf("%d answered, %d in the logs", all.counts[out5xx], logAll.status5xx)},
+		{"no SQLITE_BUSY", logAll.busy == 0, fmt.Sprintf("%d log lines", logAll.busy)},
+		{"no serialization failure/deadlock", logAll.conflicts == 0, fmt.Sprintf("%d log lines with SQLSTATE 40001 or 40P01", logAll.conflicts)},
+		{"no other error", all.counts[out4xx]+all.counts[outOther]+all.counts[outTransport] == 0 && logAll.errLines == 0,
+			fmt.Sprintf("%d unexpected 4xx, %d other, %d transport, %d ERROR log lines", all.counts[out4xx], all.counts[outOther], all.counts[outTransport], logAll.errLines)},
 		{fmt.Sprintf("settings page p99 < %v", r.o.maxSettings), r.settings.count > 0 && r.settings.p99 < r.o.maxSettings, ms(r.settings.p99) + " ms"},
-		{fmt.Sprintf("server peak RSS < %.0f MB", r.o.maxRSSMB), kbToMB(r.mem.peakKB()) < r.o.maxRSSMB, fmt.Sprintf("%.1f MB", kbToMB(r.mem.peakKB()))},
-		{"server exits 0 on SIGTERM", r.cleanExit, exitText(r.cleanExit, r.exitErr)},
+		{fmt.Sprintf("server peak RSS < %.0f MB", r.o.maxRSSMB), kbToMB(maxKB) < r.o.maxRSSMB, fmt.Sprintf("%.1f MB, the largest of %d", kbToMB(maxKB), len(r.instances))},
+		{"servers exit 0 on SIGTERM", clean, exitTexts(r.instances)},
 	}
 	fmt.Fprintln(w)
 	met := true
@@ -442,9 +585,18 @@ func (r report) write(w io.Writer) bool {
 		if !c.ok {
 			mark, met = "MISSED", false
 		}
-		fmt.Fprintf(w, "target %-32s %-6s (%s)\n", c.name+":", mark, c.got)
+		fmt.Fprintf(w, "target %-36s %-6s (%s)\n", c.name+":", mark, c.got)
 	}
 	return met
+}
+
+// exitTexts lists each instance's exit.
+func exitTexts(inst []instanceReport) string {
+	var parts []string
+	for _, in := range inst {
+		parts = append(parts, exitText(in.cleanExit, in.exitErr))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func exitText(clean bool, err error) string {

@@ -105,14 +105,16 @@ type server struct {
 	mem  *memSampler
 	done chan struct{} // closed when the process has exited
 	err  error         // its Wait error, once done
+	// pprofAddr serves net/http/pprof (--profile, first instance only).
+	pprofAddr string
 }
 
 type serverOpts struct {
 	bin, db    string
 	scale      int
 	env        []string
-	logFile    io.Writer // every log line, or nil
-	pprofAddr  string    // set with --profile
+	logFile    io.WriteCloser // every log line, or nil; closed when the server stops
+	pprofAddr  string         // set with --profile
 	healthWait time.Duration
 }
 
@@ -132,10 +134,23 @@ func startServer(ctx context.Context, o serverOpts) (*server, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	s := &server{cmd: cmd, addr: addr, base: "http://" + addr, logs: newLogScan(o.logFile), done: make(chan struct{})}
+	var logOut io.Writer
+	if o.logFile != nil {
+		logOut = o.logFile
+	}
+	s := &server{cmd: cmd, addr: addr, base: "http://" + addr, logs: newLogScan(logOut), done: make(chan struct{}), pprofAddr: o.pprofAddr}
 	if err := cmd.Start(); err != nil {
+		if o.logFile != nil {
+			o.logFile.Close()
+		}
 		return nil, err
 	}
+	go func() {
+		<-s.logs.finished
+		if o.logFile != nil {
+			o.logFile.Close()
+		}
+	}()
 	go s.logs.scan(pr)
 	go func() {
 		s.err = cmd.Wait()
@@ -292,7 +307,7 @@ func parseProcStatus(s string) map[string]int64 {
 	return out
 }
 
-// cpuTicks is the process's user+system CPU time, from /proc/<pid>/stat.
+// cpuTime is the process's user+system CPU time, from /proc/<pid>/stat.
 func cpuTime(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -301,29 +316,41 @@ func cpuTime(pid int) (time.Duration, error) {
 	return parseStatCPU(string(b))
 }
 
-// parseStatCPU reads utime and stime (fields 14 and 15, in clock ticks of
-// 1/100 s on Linux) from a /proc/<pid>/stat line.
+// parseStatCPU reads a /proc/<pid>/stat line's user+system CPU time.
 func parseStatCPU(s string) (time.Duration, error) {
+	p, err := parseStat(s)
+	return p.own, err
+}
+
+// parseStat reads from a /proc/<pid>/stat line the parent (field 4),
+// utime and stime (14 and 15) and cutime and cstime (16 and 17, the
+// children waited for), the times in clock ticks of 1/100 s on Linux.
+func parseStat(s string) (procInfo, error) {
 	// The command name (field 2) is in parentheses and may hold spaces.
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("malformed stat")
+		return procInfo{}, errors.New("malformed stat")
 	}
 	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime 15.
-	if len(f) < 13 {
-		return 0, errors.New("short stat")
+	// f[0] is field 3 (state), so field n is f[n-3].
+	if len(f) < 15 {
+		return procInfo{}, errors.New("short stat")
 	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
+	var n [5]int64
+	for k, field := range []int{4, 14, 15, 16, 17} {
+		v, err := strconv.ParseInt(f[field-3], 10, 64)
+		if err != nil {
+			return procInfo{}, err
+		}
+		n[k] = v
 	}
-	return time.Duration(u+st) * 10 * time.Millisecond, nil
+	tick := 10 * time.Millisecond
+	return procInfo{ppid: int(n[0]), own: time.Duration(n[1]+n[2]) * tick, reaped: time.Duration(n[3]+n[4]) * tick}, nil
 }
 
 // logScan reads the server's log: it counts SQLITE_BUSY and "database is
-// locked" lines and requests answered 5xx, and keeps the last lines.
+// locked" lines, PostgreSQL serialization failures and deadlocks, and
+// requests answered 5xx, and keeps the last lines.
 type logScan struct {
 	out      io.Writer
 	finished chan struct{}
@@ -331,11 +358,15 @@ type logScan struct {
 	mu        sync.Mutex
 	lines     int
 	busy      int
+	conflicts int // PostgreSQL serialization failures and deadlocks
 	status5xx int
 	errLines  int // level=ERROR lines
 	samples   []string
 	last      []string
 	seedTook  string
+	// demoLoaded is what the server said of --demo: "true" when it
+	// seeded an empty database, "false" when it found one seeded.
+	demoLoaded string
 	// While measuring, the handler's own latency of each request, from
 	// the request log, by endpoint.
 	measuring bool
@@ -350,6 +381,7 @@ var (
 	requestRe = regexp.MustCompile(`msg=request method=(\S+) path=(\S+) status=\d+ latency=(\S+)`)
 	statusRe  = regexp.MustCompile(`\bstatus=(\d{3})\b`)
 	tookRe    = regexp.MustCompile(`msg="scale data".*\btook=(\S+)`)
+	demoRe    = regexp.MustCompile(`msg="demo data".*\bloaded=(\w+)`)
 )
 
 func (l *logScan) scan(r io.Reader) {
@@ -371,8 +403,12 @@ func (l *logScan) note(line string) {
 	defer l.mu.Unlock()
 	l.lines++
 	bad := false
-	if strings.Contains(line, "SQLITE_BUSY") || strings.Contains(line, "database is locked") {
+	if busyLine(line) {
 		l.busy++
+		bad = true
+	}
+	if conflictRe.MatchString(line) {
+		l.conflicts++
 		bad = true
 	}
 	if m := statusRe.FindStringSubmatch(line); m != nil && m[1][0] == '5' {
@@ -385,6 +421,9 @@ func (l *logScan) note(line string) {
 	}
 	if m := tookRe.FindStringSubmatch(line); m != nil {
 		l.seedTook = m[1]
+	}
+	if m := demoRe.FindStringSubmatch(line); m != nil {
+		l.demoLoaded = m[1]
 	}
 	if l.measuring {
 		if m := requestRe.FindStringSubmatch(line); m != nil {
@@ -428,14 +467,15 @@ func (l *logScan) tail() string {
 
 // counts is a snapshot of what the log showed.
 type logCounts struct {
-	lines, busy, status5xx, errLines int
-	samples                          []string
+	lines, busy, conflicts, status5xx, errLines int
+	samples                                     []string
 }
 
 func (l *logScan) counts() logCounts {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return logCounts{lines: l.lines, busy: l.busy, status5xx: l.status5xx, errLines: l.errLines, samples: append([]string(nil), l.samples...)}
+	return logCounts{lines: l.lines, busy: l.busy, conflicts: l.conflicts, status5xx: l.status5xx, errLines: l.errLines,
+		samples: append([]string(nil), l.samples...)}
 }
 
 // machineBusy is the CPU time every CPU of the machine spent busy (user,
