@@ -57,6 +57,10 @@ type app struct {
 	t     *testing.T
 	srv   *httptest.Server
 	store *db.Store
+	// location is the database's, and setup how the app was built: a
+	// twin is built the same way on the same database.
+	location string
+	setup    appSetup
 }
 
 // tokenFlows is the token flows on the app's store, for tests that set tokens
@@ -324,15 +328,32 @@ func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 	for _, o := range opts {
 		o(&setup)
 	}
-	ctx := context.Background()
-	store, err := db.Open(ctx, path, setup.db...)
+	a := serveAt(t, path, setup)
+	if _, err := a.store.SeedDemo(context.Background(), passwordHash(demoPassword), service.Created); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// twin is a second instance of a on a's database, as a second server
+// behind the same load balancer would be: a store of its own (its own
+// caches, its own writer connection, its own last uses) and an HTTP server
+// of its own, built with a's options. Sessions and tokens made on either
+// work on both; what one writes the other must see at its next request.
+func (a *app) twin() *app {
+	a.t.Helper()
+	return serveAt(a.t, a.location, a.setup)
+}
+
+// serveAt opens a store on the database at location (migrating it) and
+// serves it as setup says.
+func serveAt(t *testing.T, location string, setup appSetup) *app {
+	t.Helper()
+	store, err := db.Open(context.Background(), location, setup.db...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if _, err := store.SeedDemo(ctx, passwordHash(demoPassword), service.Created); err != nil {
-		t.Fatal(err)
-	}
 	cfg := testConfig(store)
 	if setup.web != nil {
 		setup.web(&cfg)
@@ -345,7 +366,7 @@ func newAppAt(t *testing.T, path string, opts ...appOption) *app {
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	return &app{t: t, srv: srv, store: store}
+	return &app{t: t, srv: srv, store: store, location: location, setup: setup}
 }
 
 // userID is the id of the user login.

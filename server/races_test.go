@@ -6,7 +6,10 @@ package server_test
 // db/concurrency_test.go, and TestMatrixEnforceConcurrentCutoff cuts access
 // through the store while the API is used; here every write is an HTTP
 // request too, from the screens and from the API, and every answer is
-// checked against what was stored and audited.
+// checked against what was stored and audited. Each race runs on two
+// instances of the server on one database, as behind a load balancer: its
+// clients are spread over both, so that a write acknowledged by one must
+// hold on the other at its next request.
 
 import (
 	"context"
@@ -165,7 +168,26 @@ func raceAll[T any](n int, f func(i int) T) []T {
 
 // ---- helpers for the test goroutine ----------------------------------------
 
-// raceRaw opens the database file of a newAppAt app beside its store, for
+// raceTwins is an app and its twin, two instances on one fresh database,
+// with owners (see raceOwners) added to octo-org, and the raw database
+// beside them.
+func raceTwins(t *testing.T, owners ...string) ([]*app, *sql.DB) {
+	path := dbtest.Location(t)
+	a := newAppAt(t, path)
+	apps := []*app{a, a.twin()}
+	raw := raceRaw(t, path)
+	raceOwners(a, raw, owners...)
+	return apps, raw
+}
+
+// raceOn is the instance the k-th client talks to, round robin, and its
+// name for messages: a, b, ...
+func raceOn(apps []*app, k int) (*app, string) {
+	k %= len(apps)
+	return apps[k], string(rune('a' + k))
+}
+
+// raceRaw opens the database of a newAppAt app beside its store, for
 // what the product has no screen for and for reading what was stored.
 func raceRaw(t *testing.T, path string) *sql.DB {
 	raw, err := db.OpenRaw(path)
@@ -210,6 +232,19 @@ func raceOrgPolicyOf(a *app) db.OrgPolicy {
 		a.t.Fatal(err)
 	}
 	return p
+}
+
+// raceCheckInstances checks that every instance reads octo-org's settings
+// as after, and counts its grants as they are stored.
+func raceCheckInstances(t *testing.T, apps []*app, raw *sql.DB, what string, after db.OrgPolicy) {
+	t.Helper()
+	for k := range apps {
+		on, instance := raceOn(apps, k)
+		if p := raceOrgPolicyOf(on); p.Own != after.Own || p.Version != after.Version {
+			t.Errorf("%s: instance %s reads %+v v%d, stored %+v v%d", what, instance, p.Own, p.Version, after.Own, after.Version)
+		}
+	}
+	raceCheckGrantCounts(t, apps, raw, what)
 }
 
 func racePending(a *app) int {
@@ -304,6 +339,7 @@ func raceCheckEvents(t *testing.T, what string, got []raceEvent, want []policy.E
 // owner's token on the policy API.
 type raceSaver struct {
 	name, login string
+	on          *app    // the instance it talks to
 	web         *client // nil: the API with token
 	token       string
 	enterprise  bool
@@ -389,7 +425,8 @@ func (ch raceEntChange) apply(e policy.Enterprise) policy.Enterprise {
 
 // load has s open its form (or GET the policy) and returns the save it will
 // send, built on the version it read, which must be version.
-func (s *raceSaver) load(a *app, version int, form func(url.Values), body map[string]any) *http.Request {
+func (s *raceSaver) load(version int, form func(url.Values), body map[string]any) *http.Request {
+	a := s.on
 	a.t.Helper()
 	page, api := raceSettings, raceOrgPolicy
 	if s.enterprise {
@@ -442,32 +479,32 @@ func (s *raceSaver) outcome(ans raceAnswer) (applied bool, problem string) {
 	return false, "unexpected answer " + ans.String()
 }
 
-// raceSettingsApp is an app with octo-admin as a second owner of octo-org,
-// and the raw database beside it.
-func raceSettingsApp(t *testing.T) (*app, *sql.DB) {
-	path := dbtest.Location(t)
-	a := newAppAt(t, path)
-	raw := raceRaw(t, path)
-	raceOwners(a, raw, "octo-admin")
-	return a, raw
+// raceSettingsApp is two instances with octo-admin as a second owner of
+// octo-org, and the raw database beside them.
+func raceSettingsApp(t *testing.T) ([]*app, *sql.DB) {
+	return raceTwins(t, "octo-admin")
 }
 
 // raceOrgSavers are nweb browsers (two thirds octo-owner, the rest
 // octo-admin, each its own session) and napi policy API clients (tokens of
-// both owners with Organization administration read and write).
-func raceOrgSavers(a *app, nweb, napi int) []*raceSaver {
+// both owners with Organization administration read and write), spread
+// over the instances so that each has browsers and tokens of both owners.
+func raceOrgSavers(apps []*app, nweb, napi int) []*raceSaver {
+	a := apps[0]
 	var out []*raceSaver
 	for i := range nweb {
 		login := "octo-owner"
 		if i%3 == 2 {
 			login = "octo-admin"
 		}
-		out = append(out, &raceSaver{name: fmt.Sprintf("browser %d (%s)", i, login), login: login, web: a.as(login)})
+		on, instance := raceOn(apps, i)
+		out = append(out, &raceSaver{name: fmt.Sprintf("browser %d (%s, %s)", i, login, instance), login: login, on: on, web: on.as(login)})
 	}
 	for i := range napi {
 		login := []string{"octo-owner", "octo-admin"}[i%2]
+		on, instance := raceOn(apps, i+i/2)
 		token := a.newFineGrained(login, fmt.Sprintf("race-policy-%d", i), fgSpec{Org: "octo-org", Permissions: raceOrgAdmin, Days: 7})
-		out = append(out, &raceSaver{name: fmt.Sprintf("API %d (%s)", i, login), login: login, token: token})
+		out = append(out, &raceSaver{name: fmt.Sprintf("API %d (%s, %s)", i, login, instance), login: login, on: on, token: token})
 	}
 	return out
 }
@@ -522,8 +559,9 @@ func raceCheckOrgEvents(t *testing.T, a *app, what string, last int64, want []po
 // applies, the stored settings are its values, and the audit log holds its
 // events and no others.
 func TestRaceSettingsSaves(t *testing.T) {
-	a, _ := raceSettingsApp(t)
-	savers := raceOrgSavers(a, 12, 4)
+	apps, raw := raceSettingsApp(t)
+	a := apps[0]
+	savers := raceOrgSavers(apps, 12, 4)
 	hc := raceAPIClient(t)
 	for round := range 5 {
 		began := time.Now()
@@ -536,7 +574,7 @@ func TestRaceSettingsSaves(t *testing.T) {
 		reqs := make([]*http.Request, len(savers))
 		for i, s := range savers {
 			changes[i] = raceOrgChangeFor(round, i, locked)
-			reqs[i] = s.load(a, before.Version, changes[i].form, changes[i].json())
+			reqs[i] = s.load(before.Version, changes[i].form, changes[i].json())
 		}
 		answers := raceAll(len(savers), func(i int) raceAnswer { return savers[i].send(hc, reqs[i]) })
 
@@ -572,6 +610,7 @@ func TestRaceSettingsSaves(t *testing.T) {
 			}
 		}
 		raceCheckOrgEvents(t, a, fmt.Sprintf("round %d", round), last, policy.OrgEvents(before.Own, want), savers[w].login, pendingBefore)
+		raceCheckInstances(t, apps, raw, fmt.Sprintf("round %d", round), after)
 		t.Logf("round %d: %s applied, %d refused with 409, in %v", round, savers[w].name, len(savers)-1, time.Since(began).Round(time.Millisecond))
 	}
 }
@@ -583,14 +622,15 @@ func TestRaceSettingsSaves(t *testing.T) {
 // alternately enforces approval, so that a racing organization save
 // validated before the lock must not slip through after it.
 func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
-	a, raw := raceSettingsApp(t)
+	apps, raw := raceSettingsApp(t)
+	a, b := apps[0], apps[1]
 	ctx := context.Background()
-	orgSavers := raceOrgSavers(a, 8, 2)
+	orgSavers := raceOrgSavers(apps, 8, 2)
 	entToken := a.newClassic("ent-admin", "race-enterprise", 7, "admin:enterprise")
 	entSavers := []*raceSaver{
-		{name: "enterprise browser 0", login: "ent-admin", web: a.as("ent-admin"), enterprise: true},
-		{name: "enterprise browser 1", login: "ent-admin", web: a.as("ent-admin"), enterprise: true},
-		{name: "enterprise API", login: "ent-admin", token: entToken, enterprise: true},
+		{name: "enterprise browser 0 (a)", login: "ent-admin", on: a, web: a.as("ent-admin"), enterprise: true},
+		{name: "enterprise browser 1 (b)", login: "ent-admin", on: b, web: b.as("ent-admin"), enterprise: true},
+		{name: "enterprise API (a)", login: "ent-admin", on: a, token: entToken, enterprise: true},
 	}
 	savers := append(append([]*raceSaver{}, orgSavers...), entSavers...)
 	ent, err := a.store.EnterpriseOwnedBy(ctx, "octo-ent", a.userID("ent-admin"))
@@ -617,7 +657,7 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 		orgChanges := make([]raceOrgChange, len(orgSavers))
 		for i, s := range orgSavers {
 			orgChanges[i] = raceOrgChangeFor(round, i, locked)
-			reqs[i] = s.load(a, before.Version, orgChanges[i].form, orgChanges[i].json())
+			reqs[i] = s.load(before.Version, orgChanges[i].form, orgChanges[i].json())
 		}
 		entChanges := make([]raceEntChange, len(entSavers))
 		for j, s := range entSavers {
@@ -626,7 +666,7 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 				ch.approval = policy.EnterpriseApprovalNoPolicy
 			}
 			entChanges[j] = ch
-			reqs[len(orgSavers)+j] = s.load(a, entVersion, func(v url.Values) {
+			reqs[len(orgSavers)+j] = s.load(entVersion, func(v url.Values) {
 				v.Set("approval", string(ch.approval))
 				v.Set("classic_max_lifetime_days_expires", "on")
 				v.Set("classic_max_lifetime_days_days", strconv.Itoa(ch.classicDays))
@@ -680,6 +720,7 @@ func TestRaceSettingsEnterpriseVsOrg(t *testing.T) {
 		}
 		raceCheckOrgEvents(t, a, fmt.Sprintf("round %d: octo-org", round), last, orgEvents, orgActor, pendingBefore,
 			policy.EnforcedBy(policy.EnterpriseEvents(entBefore, entWant), "Octo Enterprise")...)
+		raceCheckInstances(t, apps, raw, fmt.Sprintf("round %d: octo-org", round), after)
 		t.Logf("round %d: %s and %s applied, in %v", round, entSavers[j].name, winner, time.Since(began).Round(time.Millisecond))
 	}
 	t.Logf("an organization save beat the enterprise's in %d of 6 rounds", orgWins)
@@ -694,6 +735,7 @@ var confirmedForm = url.Values{"confirm": {"yes"}}
 // owner's token on the administration API.
 type raceReviewer struct {
 	name, login string
+	on          *app // the instance it talks to
 	web         *client
 	token       string
 }
@@ -725,7 +767,8 @@ var (
 )
 
 // run sends op and, for a browser, follows the redirect to read the flash.
-func (d *raceReviewer) run(a *app, hc *http.Client, reqs []raceRequest, op *raceOp) {
+func (d *raceReviewer) run(hc *http.Client, reqs []raceRequest, op *raceOp) {
+	a := d.on
 	action := map[bool]string{true: "approve", false: "deny"}[op.approve]
 	ids := make([]int64, len(op.reqs))
 	for k, r := range op.reqs {
@@ -790,6 +833,37 @@ func (d *raceReviewer) run(a *app, hc *http.Client, reqs []raceRequest, op *race
 	}
 }
 
+// raceCheckGrantCounts checks that octo-org's grant_counts hold, for each
+// status, exactly the grants that have it (a decision counted twice, or
+// not at all, would show), and that every instance counts as many.
+func raceCheckGrantCounts(t *testing.T, apps []*app, raw *sql.DB, what string) {
+	t.Helper()
+	ctx := context.Background()
+	orgID := apps[0].orgID("octo-org")
+	for _, st := range []policy.GrantStatus{policy.GrantPending, policy.GrantApproved, policy.GrantDenied, policy.GrantRevoked} {
+		var stored, counted int
+		if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM grants WHERE org_id = ? AND status = ?`, orgID, st).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if err := raw.QueryRowContext(ctx, `SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`, orgID, st).Scan(&counted); err != nil {
+			t.Fatal(err)
+		}
+		if counted != stored {
+			t.Errorf("%s: grant_counts has %d %s grants, the table %d", what, counted, st, stored)
+		}
+		for k := range apps {
+			on, instance := raceOn(apps, k)
+			n, err := on.store.CountGrants(ctx, orgID, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != stored {
+				t.Errorf("%s: instance %s counts %d %s grants, the table has %d", what, instance, n, st, stored)
+			}
+		}
+	}
+}
+
 // raceVerb is how a refusal names what happened to the request.
 func raceVerb(s policy.GrantStatus) string {
 	return map[policy.GrantStatus]string{policy.GrantApproved: "already approved", policy.GrantDenied: "already denied"}[s]
@@ -808,19 +882,17 @@ func raceVerb(s policy.GrantStatus) string {
 // what it decided and what it left; the API's bulk decision answers 202
 // when it decided at least one, 422 when nothing was left.
 func TestRaceReviews(t *testing.T) {
-	path := dbtest.Location(t)
-	a := newAppAt(t, path)
-	raw := raceRaw(t, path)
-	raceOwners(a, raw, "octo-admin", "octo-bot")
+	apps, raw := raceTwins(t, "octo-admin", "octo-bot")
+	a, b := apps[0], apps[1]
 	ctx := context.Background()
 	orgID := a.orgID("octo-org")
 	token := a.newFineGrained("octo-bot", "race-review", fgSpec{Org: "octo-org", Permissions: raceOrgAdmin, Days: 7})
 	reviewers := []*raceReviewer{
-		{name: "octo-owner browser 1", login: "octo-owner", web: a.as("octo-owner")},
-		{name: "octo-owner browser 2", login: "octo-owner", web: a.as("octo-owner")},
-		{name: "octo-admin browser", login: "octo-admin", web: a.as("octo-admin")},
-		{name: "octo-bot API 1", login: "octo-bot", token: token},
-		{name: "octo-bot API 2", login: "octo-bot", token: token},
+		{name: "octo-owner browser 1 (a)", login: "octo-owner", on: a, web: a.as("octo-owner")},
+		{name: "octo-owner browser 2 (b)", login: "octo-owner", on: b, web: b.as("octo-owner")},
+		{name: "octo-admin browser (b)", login: "octo-admin", on: b, web: b.as("octo-admin")},
+		{name: "octo-bot API 1 (a)", login: "octo-bot", on: a, token: token},
+		{name: "octo-bot API 2 (b)", login: "octo-bot", on: b, token: token},
 	}
 	hc := raceAPIClient(t)
 	const n = 20
@@ -861,7 +933,7 @@ func TestRaceReviews(t *testing.T) {
 		}
 		raceAll(len(reviewers), func(d int) struct{} {
 			for _, op := range plans[d] {
-				reviewers[d].run(a, hc, reqs, op)
+				reviewers[d].run(hc, reqs, op)
 			}
 			return struct{}{}
 		})
@@ -1011,9 +1083,13 @@ func TestRaceReviews(t *testing.T) {
 				t.Errorf("round %d: %d access_granted events by %s; its clients were told they approved %d to %d", round, got, login, w[0], w[1])
 			}
 		}
-		if q := a.as("octo-owner").get(raceQueue).status(http.StatusOK); strings.Contains(q.body, fmt.Sprintf("race-%d-", round)) {
-			t.Errorf("round %d: the queue still lists requests of the round", round)
+		for k := range apps {
+			on, instance := raceOn(apps, k)
+			if q := on.as("octo-owner").get(raceQueue).status(http.StatusOK); strings.Contains(q.body, fmt.Sprintf("race-%d-", round)) {
+				t.Errorf("round %d: the queue on instance %s still lists requests of the round", round, instance)
+			}
 		}
+		raceCheckGrantCounts(t, apps, raw, fmt.Sprintf("round %d", round))
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -1050,13 +1126,15 @@ type raceCall struct {
 	err     error
 }
 
-// raceHammer calls eps with secret, round robin, from 8 goroutines. Once 40
+// raceHammer calls eps with secret, round robin, from 8 goroutines spread
+// over the instances (each calls one of them). Once 40
 // calls were made it starts every cutter at once, each in its own
 // goroutine, and records for each later call which cutters' answers had
 // arrived before it started, and which had their answers before the
 // cutters were started. It stops after 200 calls that started when all
 // cutters had answered, and returns the calls and the cutters' answers.
-func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() raceAnswer) ([]raceCall, []raceAnswer) {
+func raceHammer(apps []*app, secret string, eps []raceEndpoint, cutters []func() raceAnswer) ([]raceCall, []raceAnswer) {
+	a := apps[0]
 	var (
 		launched        atomic.Bool
 		answered        atomic.Uint32
@@ -1071,6 +1149,7 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 	defer hc.CloseIdleConnections()
 	for g := range 8 {
 		wg.Add(1)
+		on, _ := raceOn(apps, g)
 		go func() {
 			defer wg.Done()
 			var mine []raceCall
@@ -1080,7 +1159,7 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 				if eps[ep].body != nil {
 					body = eps[ep].body(nr.Add(1))
 				}
-				req := raceAPIRequest(a, eps[ep].method, eps[ep].path, secret, body, "")
+				req := raceAPIRequest(on, eps[ep].method, eps[ep].path, secret, body, "")
 				c := raceCall{ep: ep, cuts: answered.Load()} // read before the call starts
 				ans := raceSend(hc, req)
 				c.early = !launched.Load() // read after its answer
@@ -1107,12 +1186,14 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 	// in mxHammer: each sets aside the cache's access generation (grant
 	// statuses, organizations' policies), so that the callers are loading
 	// those from the database when the cut begins, which is when a load
-	// from before the cut could wrongly be kept after it.
+	// from before the cut could wrongly be kept after it. They alternate
+	// between the instances' stores: each instance must notice the other's.
 	ctx := context.Background()
 	solo, actor := a.orgID("solo-org"), a.userID("octo-owner")
-	for range 10 {
-		if p, err := a.store.OrgPolicy(ctx, solo); err == nil {
-			a.store.SaveOrgPolicy(ctx, solo, actor, p.Version, p.Own, nil, service.ApprovedAsOff)
+	for k := range 10 {
+		on, _ := raceOn(apps, k)
+		if p, err := on.store.OrgPolicy(ctx, solo); err == nil {
+			on.store.SaveOrgPolicy(ctx, solo, actor, p.Version, p.Own, nil, service.ApprovedAsOff)
 		}
 	}
 	answers := make([]raceAnswer, len(cutters))
@@ -1138,31 +1219,32 @@ func raceHammer(a *app, secret string, eps []raceEndpoint, cutters []func() race
 	return calls, answers
 }
 
-// raceUsers are the browsers and the API token the cutoff races use.
+// raceUsers are the browsers and the API token the cutoff races use: a
+// browser of each user signed in on each instance.
 type raceUsers struct {
-	owner, admin, mona *client
+	owner, admin, mona []*client
 	botToken           string
 }
 
-func raceUsersApp(t *testing.T) (*app, *sql.DB, raceUsers) {
-	path := dbtest.Location(t)
-	a := newAppAt(t, path)
-	raw := raceRaw(t, path)
-	raceOwners(a, raw, "octo-admin", "octo-bot")
-	return a, raw, raceUsers{
-		owner: a.as("octo-owner"), admin: a.as("octo-admin"), mona: a.as("mona"),
-		botToken: a.newFineGrained("octo-bot", "race-revoker", fgSpec{Org: "octo-org", Permissions: raceOrgAdmin, Days: 7}),
+func raceUsersApp(t *testing.T) ([]*app, *sql.DB, raceUsers) {
+	apps, raw := raceTwins(t, "octo-admin", "octo-bot")
+	u := raceUsers{botToken: apps[0].newFineGrained("octo-bot", "race-revoker", fgSpec{Org: "octo-org", Permissions: raceOrgAdmin, Days: 7})}
+	for _, on := range apps {
+		u.owner, u.admin, u.mona = append(u.owner, on.as("octo-owner")), append(u.admin, on.as("octo-admin")), append(u.mona, on.as("mona"))
 	}
+	return apps, raw, u
 }
 
 // Three owners' clients (two browsers and the administration API) revoke
 // mona's token at once while 8 goroutines read a private repository and
 // create issues in it with the token. Exactly one revocation applies, the
 // others are refused as no longer active (409, 422); no call that started
-// after any of the three answers arrived succeeds; every issue stored was
-// answered 201 and the other way round.
+// after any of the three answers arrived succeeds, on either instance,
+// whichever instance answered; every issue stored was answered 201 and the
+// other way round.
 func TestRaceRevokeWhileUsed(t *testing.T) {
-	a, raw, u := raceUsersApp(t)
+	apps, raw, u := raceUsersApp(t)
+	a := apps[0]
 	ctx := context.Background()
 	orgID := a.orgID("octo-org")
 	for round := range 6 {
@@ -1183,16 +1265,19 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 			eps[1] = raceEndpoint{"POST issue", http.MethodPost, "/repos/octo-org/octo-api/issues", title, http.StatusCreated, http.StatusForbidden}
 		}
 		revokePath := fmt.Sprintf("%s/%d/revoke", raceSettings, grant)
+		// The revokers take turns on the instances, round by round.
+		owner, admin := u.owner[round%2], u.admin[(round+1)%2]
+		bot, botOn := raceOn(apps, round/2)
 		cutters := []func() raceAnswer{
-			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, confirmedForm)) },
-			func() raceAnswer { return raceSend(u.admin.http, racePost(u.admin, revokePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(owner.http, racePost(owner, revokePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(admin.http, racePost(admin, revokePath, confirmedForm)) },
 			func() raceAnswer {
-				return raceSend(http.DefaultClient, raceAPIRequest(a, http.MethodPost, fmt.Sprintf("%s/%d", raceAPITokens, grant),
+				return raceSend(http.DefaultClient, raceAPIRequest(bot, http.MethodPost, fmt.Sprintf("%s/%d", raceAPITokens, grant),
 					u.botToken, map[string]any{"action": "revoke"}, ""))
 			},
 		}
 		revokers := []string{"octo-owner", "octo-admin", "octo-bot"}
-		calls, answers := raceHammer(a, secret, eps, cutters)
+		calls, answers := raceHammer(apps, secret, eps, cutters)
 
 		g, err := a.store.GrantOf(ctx, orgID, grant)
 		if err != nil {
@@ -1275,8 +1360,10 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 		if t.Failed() {
 			t.FailNow()
 		}
-		t.Logf("round %d: revoked by %s; %d calls before, %d racing, %d after; %d issues created; in %v",
-			round, g.Grant.Reviewer, before, racing, after, created, time.Since(began).Round(time.Millisecond))
+		_, ownerOn := raceOn(apps, round)
+		_, adminOn := raceOn(apps, round+1)
+		t.Logf("round %d: revoked by %s (octo-owner on %s, octo-admin on %s, octo-bot on %s); %d calls before, %d racing, %d after; %d issues created; in %v",
+			round, g.Grant.Reviewer, ownerOn, adminOn, botOn, before, racing, after, created, time.Since(began).Round(time.Millisecond))
 	}
 }
 
@@ -1285,8 +1372,12 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 // repository is out of reach; once the deletion's answer arrived every call
 // is 401, even to public resources and to her own account. Exactly one
 // access_revoked event records whichever came first.
+//
+// The deletion and the revocation are answered by different instances,
+// each in turn, and the token's callers use both.
 func TestRaceDeleteWhileUsed(t *testing.T) {
-	a, _, u := raceUsersApp(t)
+	apps, _, u := raceUsersApp(t)
+	a := apps[0]
 	for round := range 4 {
 		began := time.Now()
 		name := fmt.Sprintf("race-deleted-%d", round)
@@ -1299,11 +1390,12 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 		}
 		deletePath := fmt.Sprintf("%s/%d/delete", raceDev, tok.ID)
 		revokePath := fmt.Sprintf("%s/%d/revoke", raceSettings, tok.Grant.ID)
+		mona, owner := u.mona[(round+1)%2], u.owner[round%2]
 		cutters := []func() raceAnswer{
-			func() raceAnswer { return raceSend(u.mona.http, racePost(u.mona, deletePath, confirmedForm)) },
-			func() raceAnswer { return raceSend(u.owner.http, racePost(u.owner, revokePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(mona.http, racePost(mona, deletePath, confirmedForm)) },
+			func() raceAnswer { return raceSend(owner.http, racePost(owner, revokePath, confirmedForm)) },
 		}
-		calls, answers := raceHammer(a, secret, eps, cutters)
+		calls, answers := raceHammer(apps, secret, eps, cutters)
 
 		del, rev := answers[0], answers[1]
 		if del.err != nil || del.status != http.StatusSeeOther || del.header.Get("Location") != raceDev {
@@ -1372,7 +1464,9 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 		if t.Failed() {
 			t.FailNow()
 		}
-		t.Logf("round %d: %s came first; %d calls before, %d racing, %d after; in %v",
-			round, first, before, racing, after, time.Since(began).Round(time.Millisecond))
+		_, monaOn := raceOn(apps, round+1)
+		_, ownerOn := raceOn(apps, round)
+		t.Logf("round %d: %s came first (deleted on %s, revoked on %s); %d calls before, %d racing, %d after; in %v",
+			round, first, monaOn, ownerOn, before, racing, after, time.Since(began).Round(time.Millisecond))
 	}
 }
