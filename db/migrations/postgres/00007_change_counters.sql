@@ -66,7 +66,8 @@ $$;
 -- +goose StatementEnd
 
 -- A token's row counts when any of its columns but last_used_at changed:
--- recording a token's last use sets nothing aside.
+-- recording a token's last use sets nothing aside. (A column set to the
+-- value it holds changes nothing, so it does not count either.)
 -- +goose StatementBegin
 CREATE FUNCTION tokens_changes_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
