@@ -1116,6 +1116,8 @@ type raceEndpoint struct {
 // raceCall is one call of the hammer.
 type raceCall struct {
 	ep int
+	// instance is the index of the app the call went to.
+	instance int
 	// early: the call had its answer before the cutters were started.
 	early bool
 	// cuts: bit k is set if cutter k's answer had arrived when the call
@@ -1149,7 +1151,8 @@ func raceHammer(apps []*app, secret string, eps []raceEndpoint, cutters []func()
 	defer hc.CloseIdleConnections()
 	for g := range 8 {
 		wg.Add(1)
-		on, _ := raceOn(apps, g)
+		instance := g % len(apps)
+		on := apps[instance]
 		go func() {
 			defer wg.Done()
 			var mine []raceCall
@@ -1160,7 +1163,7 @@ func raceHammer(apps []*app, secret string, eps []raceEndpoint, cutters []func()
 					body = eps[ep].body(nr.Add(1))
 				}
 				req := raceAPIRequest(on, eps[ep].method, eps[ep].path, secret, body, "")
-				c := raceCall{ep: ep, cuts: answered.Load()} // read before the call starts
+				c := raceCall{ep: ep, instance: instance, cuts: answered.Load()} // read before the call starts
 				ans := raceSend(hc, req)
 				c.early = !launched.Load() // read after its answer
 				c.status, c.err = ans.status, ans.err
@@ -1322,6 +1325,7 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 		}
 
 		var before, racing, after, created int
+		afterOn := make([]int, len(apps))
 		for _, c := range calls {
 			switch {
 			case c.err != nil:
@@ -1332,6 +1336,7 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 			switch {
 			case c.cuts != 0:
 				after++
+				afterOn[c.instance]++
 				if c.status != eps[c.ep].cut {
 					t.Errorf("round %d: %s started after a revocation answered, and answered %d %q, want %d", round, eps[c.ep].name, c.status, c.message, eps[c.ep].cut)
 				}
@@ -1354,8 +1359,8 @@ func TestRaceRevokeWhileUsed(t *testing.T) {
 		if stored != created {
 			t.Errorf("round %d: %d issues stored, %d calls answered 201", round, stored, created)
 		}
-		if before == 0 || after < 200 {
-			t.Fatalf("round %d: too few calls to tell: %d before the revocations, %d after", round, before, after)
+		if before == 0 || after < 200 || slices.Min(afterOn) < 10 {
+			t.Fatalf("round %d: too few calls to tell: %d before the revocations, %d after (%v on each instance)", round, before, after, afterOn)
 		}
 		if t.Failed() {
 			t.FailNow()
@@ -1429,6 +1434,7 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 		}
 
 		var before, racing, after int
+		afterOn := make([]int, len(apps))
 		for _, c := range calls {
 			if c.err != nil {
 				t.Fatalf("round %d: call failed: %v", round, c.err)
@@ -1437,6 +1443,7 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 			switch {
 			case c.cuts&1 != 0: // the deletion had answered
 				after++
+				afterOn[c.instance]++
 				if c.status != http.StatusUnauthorized {
 					t.Errorf("round %d: %s started after the deletion answered, and answered %d %q, want 401", round, eps[c.ep].name, c.status, c.message)
 				}
@@ -1458,8 +1465,8 @@ func TestRaceDeleteWhileUsed(t *testing.T) {
 				}
 			}
 		}
-		if before == 0 || after < 200 {
-			t.Fatalf("round %d: too few calls to tell: %d before, %d after", round, before, after)
+		if before == 0 || after < 200 || slices.Min(afterOn) < 10 {
+			t.Fatalf("round %d: too few calls to tell: %d before, %d after (%v on each instance)", round, before, after, afterOn)
 		}
 		if t.Failed() {
 			t.FailNow()
