@@ -319,21 +319,34 @@ func (w *crashWorker) post(ctx context.Context, what, path string, form url.Valu
 }
 
 func (w *crashWorker) signIn(ctx context.Context) {
-	code, _, body, err := w.send(ctx, "GET /login", http.MethodGet, "/login", nil, nil)
-	if err != nil || code != http.StatusOK {
-		w.t.Errorf("GET /login: %d %v", code, err)
-		return
-	}
-	m := crashCSRFRe.FindStringSubmatch(body)
-	if m == nil {
-		w.t.Errorf("no _csrf on the sign-in page")
-		return
-	}
-	code, loc, _, err := w.post(ctx, "/login", "/login", url.Values{
-		"_csrf": {m[1]}, "login": {w.login}, "password": {"demo-password"}, "return_to": {"/settings/personal-access-tokens"}})
+	code, loc, err := w.trySignIn(ctx, "demo-password")
 	if err != nil || code != http.StatusSeeOther || loc != "/settings/personal-access-tokens" {
 		w.t.Errorf("sign in as %s: %d to %q, %v", w.login, code, loc, err)
 	}
+}
+
+// trySignIn submits the sign-in form with password and answers what the
+// server did: 303 to the token list when signed in.
+func (w *crashWorker) trySignIn(ctx context.Context, password string) (int, string, error) {
+	code, _, body, err := w.send(ctx, "GET /login", http.MethodGet, "/login", nil, nil)
+	if err != nil || code != http.StatusOK {
+		return code, "", fmt.Errorf("GET /login: %d %v", code, err)
+	}
+	m := crashCSRFRe.FindStringSubmatch(body)
+	if m == nil {
+		return code, "", errors.New("no _csrf on the sign-in page")
+	}
+	code, loc, _, err := w.post(ctx, "/login", "/login", url.Values{
+		"_csrf": {m[1]}, "login": {w.login}, "password": {password}, "return_to": {"/settings/personal-access-tokens"}})
+	return code, loc, err
+}
+
+// on is the same client (its cookies, its session) talking to the server
+// at base instead.
+func (w *crashWorker) on(base string) *crashWorker {
+	c := *w
+	c.base = base
+	return &c
 }
 
 func (w *crashWorker) run(ctx context.Context, round int) {
@@ -486,22 +499,21 @@ func (w *crashWorker) reviewQueue(ctx context.Context) bool {
 	return true
 }
 
-// saveSettings submits the settings form as it came, with a new maximum
-// lifetime for fine-grained tokens, on the version the form carried.
-func (w *crashWorker) saveSettings(ctx context.Context) {
-	const path = "/organizations/octo-org/settings/personal-access-tokens"
-	body, ok := w.page(ctx, path, path)
-	if !ok {
-		return
-	}
+// crashSettingsPath is octo-org's settings page and form.
+const crashSettingsPath = "/organizations/octo-org/settings/personal-access-tokens"
+
+// crashSettingsForm reads the settings form on the page in body as a
+// browser would submit it untouched (its CSRF token, the version it was
+// built on, every checked choice), with the fine-grained maximum lifetime
+// it shows, in days.
+func crashSettingsForm(body string) (form url.Values, version, days int, err error) {
 	cm, vm, dm := crashCSRFRe.FindStringSubmatch(body), crashVersionRe.FindStringSubmatch(body), crashDaysRe.FindStringSubmatch(body)
 	if cm == nil || vm == nil || dm == nil {
-		w.t.Errorf("settings form without _csrf, version or fine-grained days")
-		return
+		return nil, 0, 0, errors.New("settings form without _csrf, version or fine-grained days")
 	}
-	version, _ := strconv.Atoi(vm[1])
-	current, _ := strconv.Atoi(dm[1])
-	form := url.Values{"_csrf": {cm[1]}, "version": {vm[1]}}
+	version, _ = strconv.Atoi(vm[1])
+	days, _ = strconv.Atoi(dm[1])
+	form = url.Values{"_csrf": {cm[1]}, "version": {vm[1]}}
 	for _, in := range crashRadioRe.FindAllString(body, -1) {
 		if !strings.Contains(in, " checked") || strings.Contains(in, " disabled") {
 			continue
@@ -516,18 +528,38 @@ func (w *crashWorker) saveSettings(ctx context.Context) {
 		}
 		form.Set(name, value)
 	}
+	return form, version, days, nil
+}
+
+// setLifetime edits a settings form to a fine-grained maximum of days.
+func setLifetime(form url.Values, days int) {
+	form.Set("fine_grained_max_lifetime_days_expires", "on")
+	form.Set("fine_grained_max_lifetime_days_days", strconv.Itoa(days))
+}
+
+// saveSettings submits the settings form as it came, with a new maximum
+// lifetime for fine-grained tokens, on the version the form carried.
+func (w *crashWorker) saveSettings(ctx context.Context) {
+	body, ok := w.page(ctx, crashSettingsPath, crashSettingsPath)
+	if !ok {
+		return
+	}
+	form, version, current, err := crashSettingsForm(body)
+	if err != nil {
+		w.t.Error(err)
+		return
+	}
 	// Tokens are made for 30 days: any maximum from 60 days lets them be.
 	days := 60 + w.rng.IntN(300)
 	if days == current {
 		days++
 	}
-	form.Set("fine_grained_max_lifetime_days_expires", "on")
-	form.Set("fine_grained_max_lifetime_days_days", strconv.Itoa(days))
+	setLifetime(form, days)
 	a := &crashSave{version: version, days: days}
 	w.rec.mu.Lock()
 	w.rec.saves[version] = append(w.rec.saves[version], a)
 	w.rec.mu.Unlock()
-	code, _, _, err := w.post(ctx, path, path, form)
+	code, _, _, err := w.post(ctx, crashSettingsPath, crashSettingsPath, form)
 	if err == nil && code == http.StatusSeeOther {
 		w.rec.mu.Lock()
 		a.acked = true
