@@ -44,7 +44,7 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		}
 	})
 	a, b := "http://"+addrA, "http://"+addrB
-	name := map[string]string{a: "A", b: "B"}
+	serverName := map[string]string{a: "A", b: "B"}
 	ctx := context.Background()
 	rec := &crashRecord{statuses: map[string]int{}}
 
@@ -150,13 +150,13 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		for i := range 5 {
 			w := both[i%2]
 			if code, _, err := w.trySignIn(ctx, "not-the-password"); err != nil || code != http.StatusUnauthorized {
-				t.Fatalf("failed sign-in %d, on %s: %d, %v; want 401", i+1, name[w.base], code, err)
+				t.Fatalf("failed sign-in %d, on %s: %d, %v; want 401", i+1, serverName[w.base], code, err)
 			}
 		}
 		for _, w := range []*crashWorker{both[1], both[0]} {
 			if code, loc, err := w.trySignIn(ctx, "demo-password"); err != nil || code != http.StatusTooManyRequests {
 				t.Errorf("after five failed sign-ins over both servers, the right password on %s: %d to %q, %v; want 429",
-					name[w.base], code, loc, err)
+					serverName[w.base], code, loc, err)
 			}
 		}
 	})
@@ -202,11 +202,11 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 			t.Helper()
 			body, ok := w.page(ctx, "settings", crashSettingsPath)
 			if !ok {
-				t.Fatalf("settings page on %s: not shown", name[w.base])
+				t.Fatalf("settings page on %s: not shown", serverName[w.base])
 			}
 			form, version, days, err := crashSettingsForm(body)
 			if err != nil {
-				t.Fatalf("settings page on %s: %v", name[w.base], err)
+				t.Fatalf("settings page on %s: %v", serverName[w.base], err)
 			}
 			return form, version, days
 		}
