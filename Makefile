@@ -31,11 +31,13 @@ test-go:
 	$(MAKE) fuzz-short
 
 # The packages whose tests open a store, again with every store on
-# PostgreSQL (PATPOLICY_TEST_POSTGRES must name a server: run it through
-# scripts/with-postgres).
+# PostgreSQL, and the PostgreSQL migrations' own check (each Up and Down,
+# every trigger against counting by hand). PATPOLICY_TEST_POSTGRES must name
+# a server: run it through scripts/with-postgres.
 STORE_PACKAGES := . ./db/... ./service/... ./server/...
 test-postgres:
 	PATPOLICY_TEST_BACKEND=postgres go test -race -count=1 $(STORE_PACKAGES)
+	db/testdata/pg_migrations_check.sh
 
 # A few seconds of each fuzz target (go test fuzzes one target per run);
 # their seed corpora are in each package's testdata/fuzz/. Budgets are

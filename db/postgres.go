@@ -113,19 +113,45 @@ func (c rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
 type rebindConn struct{ *stdlib.Conn }
 
 func (c rebindConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(translate(query))
+	st, err := c.Conn.Prepare(translate(query))
+	return st, ended(err)
 }
 
 func (c rebindConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, translate(query))
+	st, err := c.Conn.PrepareContext(ctx, translate(query))
+	return st, ended(err)
+}
+
+func (c rebindConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	return tx, ended(err)
 }
 
 func (c rebindConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, translate(query), flags(args))
+	res, err := c.Conn.ExecContext(ctx, translate(query), flags(args))
+	return res, ended(err)
 }
 
 func (c rebindConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, translate(query), flags(args))
+	rows, err := c.Conn.QueryContext(ctx, translate(query), flags(args))
+	return rows, ended(err)
+}
+
+// ended turns the server's word that it ended this connection (shut down,
+// crashed, or an administrator ended it) into driver.ErrBadConn, so that
+// database/sql tries the statement again on a new connection. An idle
+// connection learns of its end only when it is next used; without this,
+// that first use after PostgreSQL came back would fail. A session ended so
+// committed nothing of the statement: trying it again is safe. (In a
+// transaction, database/sql does not try again: the error reaches the
+// caller, still one that Unavailable recognizes.)
+func ended(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Severity == "FATAL" &&
+		(pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03") {
+		return driver.ErrBadConn
+	}
+	return err
 }
 
 // flags stores booleans as integers.

@@ -1,6 +1,14 @@
 package db
 
-import "testing"
+import (
+	"context"
+	"io/fs"
+	"slices"
+	"sync"
+	"testing"
+
+	"patpolicy/db/dbtest"
+)
 
 func TestTranslateNumbersPlaceholdersAndDropsPlannerHints(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -37,4 +45,72 @@ func TestIsPostgresTellsURLsFromPaths(t *testing.T) {
 			t.Errorf("IsPostgres(%q) = %v, want %v", loc, got, want)
 		}
 	}
+}
+
+// Instances that start at the same moment on a new PostgreSQL database
+// migrate it once: each waits for the session lock, and the later ones
+// find nothing left to do.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	location := dbtest.NewPostgres(t)
+	ctx := context.Background()
+	const n = 4
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = Open(ctx, location)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d: Open: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	files, err := migrationFiles("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(migrationNames(t, files))
+	var applied, distinct int
+	if err := stores[0].read.QueryRowContext(ctx,
+		`SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if applied != want || distinct != want {
+		t.Errorf("goose_db_version: %d rows for %d versions, want %d of each", applied, distinct, want)
+	}
+}
+
+// The two backends have one history: every version is common or in both
+// dialect folders.
+func TestBothBackendsHaveTheSameMigrations(t *testing.T) {
+	sqlite, err := migrationFiles("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	postgres, err := migrationFiles("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := migrationNames(t, sqlite), migrationNames(t, postgres); !slices.Equal(a, b) {
+		t.Errorf("SQLite's migrations %v, PostgreSQL's %v", a, b)
+	}
+}
+
+func migrationNames(t *testing.T, files fs.FS) []string {
+	t.Helper()
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"patpolicy/db"
+	"patpolicy/db/dbtest"
 	"patpolicy/policy"
 )
 
@@ -132,5 +133,40 @@ func TestHealthzAnswers503OnceTheDatabaseIsGone(t *testing.T) {
 		if p.body != want {
 			t.Errorf("%s says %q, want %q (never the driver's error)", path, p.body, want)
 		}
+	}
+}
+
+// An instance whose PostgreSQL goes away answers 503 (never 500, never the
+// driver's words) to probes, pages and the API while it is gone, and serves
+// again by itself once it is back: no restart, no stale connection kept.
+// It runs on PostgreSQL whatever the run's backend.
+func TestAnInstanceThatLosesPostgreSQLAnswers503AndRecovers(t *testing.T) {
+	location := dbtest.NewPostgres(t)
+	a := newAppAt(t, location)
+	c := a.as("octo-owner")
+	token := a.newFineGrained("octo-owner", "admin", fgSpec{Org: "octo-org", Days: 30, Permissions: map[string]policy.Level{
+		policy.Metadata: policy.LevelRead, "organization_administration": policy.LevelRead}})
+	c.get("/healthz").status(http.StatusOK)
+	c.get(patPath).status(http.StatusOK)
+
+	restore := dbtest.CutOff(t, location)
+	for _, path := range []string{"/healthz", "/readyz", patPath} {
+		p := c.get(path)
+		wantRetryLater(t, p.res.StatusCode, p.res.Header)
+		if strings.Contains(p.body, "SQLSTATE") || strings.Contains(p.body, "pgx") {
+			t.Errorf("%s shows the driver's error:\n%s", path, p.body)
+		}
+	}
+	res := a.api(http.MethodGet, "/orgs/octo-org/personal-access-token-policy", token, nil)
+	wantRetryLater(t, res.Status, res.Header)
+
+	// Back: the very first requests succeed, on connections made anew
+	// (the old ones learn they were ended only when next used).
+	restore()
+	c.get("/healthz").status(http.StatusOK)
+	c.get("/readyz").status(http.StatusOK)
+	c.get(patPath).status(http.StatusOK)
+	if res := a.api(http.MethodGet, "/orgs/octo-org/personal-access-token-policy", token, nil); res.Status != http.StatusOK {
+		t.Errorf("API after recovery: %d", res.Status)
 	}
 }

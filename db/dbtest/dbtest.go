@@ -88,3 +88,44 @@ func NewPostgres(tb testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// CutOff makes the PostgreSQL database at location (a URL NewPostgres
+// gave) unreachable, as a lost server would be: it refuses new connections
+// and ends every open one. The returned restore lets connections in again
+// (it also runs when tb ends).
+func CutOff(tb testing.TB, location string) (restore func()) {
+	tb.Helper()
+	u, err := url.Parse(location)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	name := u.Path[1:]
+	admin := os.Getenv(PostgresEnv)
+	server, err := sql.Open("pgx", admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	exec := func(query string) error {
+		_, err := server.Exec(query)
+		return err
+	}
+	if err := exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS false`); err != nil {
+		tb.Fatalf("cut off %s: %v", name, err)
+	}
+	if err := exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + name + `'`); err != nil {
+		tb.Fatalf("cut off %s: %v", name, err)
+	}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		restored = true
+		if err := exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS true`); err != nil {
+			tb.Errorf("restore %s: %v", name, err)
+		}
+		server.Close()
+	}
+	tb.Cleanup(restore)
+	return restore
+}

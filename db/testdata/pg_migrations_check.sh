@@ -119,7 +119,9 @@ SQL
 # SQLite's tokens_changes_replace counts what its INSERT OR REPLACE does,
 # which PostgreSQL has no statement for: see 00007_change_counters.sql.
 grep -v -e '^#' -e ' tokens_changes_replace$' "$here/sqlite_schema.txt" | LC_ALL=C sort >"$work/want"
-LC_ALL=C sort "$work/pg_schema.txt" >"$work/got"
+# PostgreSQL's TRUNCATE fires no delete trigger, so each counted table has
+# one trigger more for it, which SQLite has no use for.
+grep -v '_truncate$' "$work/pg_schema.txt" | LC_ALL=C sort >"$work/got"
 if ! diff -u "$work/want" "$work/got"; then
 	echo "the PostgreSQL schema differs from SQLite's (- SQLite, + PostgreSQL)" >&2
 	exit 1

@@ -9,7 +9,8 @@
 -- transaction. An UPDATE applies its net change per (org_id, status): one
 -- more for each new row, one less for each old one, so that rows moving
 -- between statuses or organizations are counted exactly, and a count whose
--- net change is nothing is not written at all.
+-- net change is nothing is not written at all. A TRUNCATE (which fires no
+-- delete trigger; SQLite has no such statement) leaves every count at 0.
 CREATE TABLE grant_counts (
     org_id BIGINT NOT NULL,
     status TEXT COLLATE "C" NOT NULL,
@@ -29,6 +30,8 @@ BEGIN
         UPDATE grant_counts AS c SET n = c.n - d.n
             FROM (SELECT org_id, status, count(*) AS n FROM old_rows GROUP BY 1, 2) AS d
             WHERE c.org_id = d.org_id AND c.status = d.status;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        UPDATE grant_counts SET n = 0 WHERE n <> 0;
     ELSE
         WITH d AS (
             SELECT org_id, status, sum(n) AS n
@@ -54,8 +57,11 @@ CREATE TRIGGER grants_count_delete AFTER DELETE ON grants
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION grants_count();
 CREATE TRIGGER grants_count_update AFTER UPDATE ON grants
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION grants_count();
+CREATE TRIGGER grants_count_truncate AFTER TRUNCATE ON grants
+    FOR EACH STATEMENT EXECUTE FUNCTION grants_count();
 
 -- +goose Down
+DROP TRIGGER grants_count_truncate ON grants;
 DROP TRIGGER grants_count_update ON grants;
 DROP TRIGGER grants_count_delete ON grants;
 DROP TRIGGER grants_count_insert ON grants;

@@ -4,7 +4,7 @@
 -- without counting the notifications of a busy owner on every request.
 -- As for grant_counts, the triggers run once per statement and apply its
 -- net change per user: marking a thousand notifications read moves the
--- count once.
+-- count once. A TRUNCATE leaves every count at 0.
 CREATE TABLE unread_counts (
     user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     n       BIGINT NOT NULL
@@ -22,6 +22,8 @@ BEGIN
         UPDATE unread_counts AS c SET n = c.n - d.n
             FROM (SELECT user_id, count(*) AS n FROM old_rows WHERE read_at IS NULL GROUP BY 1) AS d
             WHERE c.user_id = d.user_id;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        UPDATE unread_counts SET n = 0 WHERE n <> 0;
     ELSE
         WITH d AS (
             SELECT user_id, sum(n) AS n
@@ -47,8 +49,11 @@ CREATE TRIGGER notifications_unread_delete AFTER DELETE ON notifications
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION notifications_unread();
 CREATE TRIGGER notifications_unread_update AFTER UPDATE ON notifications
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notifications_unread();
+CREATE TRIGGER notifications_unread_truncate AFTER TRUNCATE ON notifications
+    FOR EACH STATEMENT EXECUTE FUNCTION notifications_unread();
 
 -- +goose Down
+DROP TRIGGER notifications_unread_truncate ON notifications;
 DROP TRIGGER notifications_unread_update ON notifications;
 DROP TRIGGER notifications_unread_delete ON notifications;
 DROP TRIGGER notifications_unread_insert ON notifications;

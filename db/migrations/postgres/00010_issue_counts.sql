@@ -2,7 +2,8 @@
 -- How many issues each repository has (none is ever closed, so all are
 -- open), kept by triggers in the transaction of every change, so that a
 -- repository's API answer reads one row instead of counting its issues.
--- As for grant_counts, the triggers run once per statement.
+-- As for grant_counts, the triggers run once per statement, and a TRUNCATE
+-- leaves every count at 0.
 CREATE TABLE issue_counts (
     repo_id BIGINT PRIMARY KEY REFERENCES repositories (id) ON DELETE CASCADE,
     n       BIGINT NOT NULL
@@ -32,6 +33,8 @@ BEGIN
         UPDATE issue_counts AS c SET n = c.n - d.n
             FROM (SELECT repo_id, count(*) AS n FROM old_rows GROUP BY 1) AS d
             WHERE c.repo_id = d.repo_id;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        UPDATE issue_counts SET n = 0 WHERE n <> 0;
     ELSE
         IF NOT EXISTS (SELECT 1 FROM new_rows AS n LEFT JOIN old_rows AS o ON o.id = n.id
                        WHERE o.id IS NULL OR o.repo_id <> n.repo_id) THEN
@@ -62,12 +65,15 @@ CREATE TRIGGER issues_count_delete AFTER DELETE ON issues
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION issues_count();
 CREATE TRIGGER issues_count_update AFTER UPDATE ON issues
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION issues_count();
+CREATE TRIGGER issues_count_truncate AFTER TRUNCATE ON issues
+    FOR EACH STATEMENT EXECUTE FUNCTION issues_count();
 
 CREATE TRIGGER issue_counts_changes AFTER UPDATE ON issue_counts
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION change_counters_bump('issues');
 
 -- +goose Down
 DROP TRIGGER issue_counts_changes ON issue_counts;
+DROP TRIGGER issues_count_truncate ON issues;
 DROP TRIGGER issues_count_update ON issues;
 DROP TRIGGER issues_count_delete ON issues;
 DROP TRIGGER issues_count_insert ON issues;
