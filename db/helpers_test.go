@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,11 +13,27 @@ import (
 
 const demoHash = "hash-of-demo-password"
 
-// openTest opens a fresh database in the test's temporary directory and
+// openTest opens a fresh database on the run's backend (see dbtest) and
 // closes it when the test ends.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), dbtest.Location(tb))
+	return openAtTest(tb, dbtest.Location(tb))
+}
+
+// openSQLiteTest opens a fresh SQLite database in the test's temporary
+// directory, whatever backend the run is for, for tests of SQLite's own
+// machinery (its query planner, its locks), and closes it when the test
+// ends.
+func openSQLiteTest(tb testing.TB) *Store {
+	tb.Helper()
+	return openAtTest(tb, filepath.Join(tb.TempDir(), "t.db"))
+}
+
+// openAtTest opens the database at location and closes it when the test
+// ends.
+func openAtTest(tb testing.TB, location string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), location)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -49,8 +66,13 @@ func seededTest(tb testing.TB) demo {
 
 func seededWithDemoEvents(tb testing.TB) demo {
 	tb.Helper()
+	return demoOn(tb, openTest(tb))
+}
+
+// demoOn seeds the demo into the empty store s.
+func demoOn(tb testing.TB, s *Store) demo {
+	tb.Helper()
 	ctx := context.Background()
-	s := openTest(tb)
 	ok, err := s.SeedDemo(ctx, demoHash, tkCreated)
 	if err != nil || !ok {
 		tb.Fatalf("SeedDemo = %v, %v; want true, nil", ok, err)
@@ -93,7 +115,12 @@ func count(tb testing.TB, s *Store, query string, args ...any) int {
 func dump(tb testing.TB, s *Store) string {
 	tb.Helper()
 	ctx := context.Background()
-	rows, err := s.write.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	tablesQuery := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	if s.dialect == postgresDialect {
+		tablesQuery = `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name COLLATE "C"`
+	}
+	rows, err := s.write.QueryContext(ctx, tablesQuery)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func checkPlans(t *testing.T, s *Store, cases []planCase) {
 // users.go and notifications.go (they are not exposed); keep them in step
 // with the code. TestCopiedQueriesAnswerLikeTheCode checks they still do.
 const (
-	pickDriverCountSQL = `SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?)`
+	pickDriverCountSQL = `SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?) AS capped`
 	tokensOfSQL        = `SELECT ` + tokenColumns + tokenJoins + ` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
 	notificationsOfSQL = `SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`
 	userByIDSQL        = `SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
