@@ -291,10 +291,10 @@ const (
 	tokensOfSQL        = `SELECT ` + tokenColumns + tokenJoins + ` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
 	notificationsOfSQL = `SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`
 	userByIDSQL        = `SELECT ` + userColumns + ` FROM users WHERE id = ?2`
-	membersOfSQL   = `SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`
-	reposOfSQL     = `SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`
-	repoFilterSQL  = `SELECT private FROM repositories WHERE id = ? AND org_id = ?`
-	countGrantsSQL = `SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`
+	membersOfSQL       = `SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`
+	reposOfSQL         = `SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`
+	repoFilterSQL      = `SELECT private FROM repositories WHERE id = ? AND org_id = ?`
+	countGrantsSQL     = `SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`
 	// grantsByIDSQL takes the organization, then 50 grant ids.
 	grantsByIDSQL = `SELECT ` + tokenColumns + grantJoins + ` WHERE +g.org_id = ? AND g.id IN (`
 	reviewSQL     = `UPDATE grants SET status = ?, reason = ?, reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = ? AND id IN (`
