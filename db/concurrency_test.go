@@ -187,11 +187,7 @@ func TestWriteTransactionsTakeTheLockAtBegin(t *testing.T) {
 func testWriteLockOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	location := dbtest.Location(t)
-	s, err := Open(ctx, location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openAtTest(t, location)
 	other, err := OpenRaw(location)
 	if err != nil {
 		t.Fatal(err)
