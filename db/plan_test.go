@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"patpolicy/policy"
 )
@@ -346,101 +348,219 @@ func planTargets(t *testing.T) []planTarget {
 		t.Fatal(err)
 	}
 	demoT := planTarget{name: "demo", s: d.s, org: d.orgs["octo-org"], user: d.users["mona"], owner: d.users["octo-owner"], repo: repos[0].ID}
+	demoT.fillGrants(t)
 	ss, info := sqliteScaleTest(t)
-	scaleT := planTarget{name: "scale", s: ss, org: info.OrgIDs[0], user: info.UserIDs[0], owner: info.OwnerID, repo: info.Repos[0].ID}
-	for _, p := range []*planTarget{&demoT, &scaleT} {
-		if p.grants, err = int64s(ctx, p.s.read, `SELECT id FROM grants WHERE org_id = ? ORDER BY id DESC LIMIT 50`, p.org); err != nil {
-			t.Fatal(err)
-		}
-		// A page's worth of ids, as the planner's choice depends on how
-		// many there are.
-		for id := int64(1 << 40); len(p.grants) < 50; id++ {
-			p.grants = append(p.grants, id)
+	return []planTarget{demoT, scaleTarget(t, ss, info)}
+}
+
+// scaleTarget is the scale dataset in s.
+func scaleTarget(t *testing.T, s *Store, info ScaleInfo) planTarget {
+	t.Helper()
+	p := planTarget{name: "scale", s: s, org: info.OrgIDs[0], user: info.UserIDs[0], owner: info.OwnerID, repo: info.Repos[0].ID}
+	p.fillGrants(t)
+	return p
+}
+
+// fillGrants fills p.grants.
+func (p *planTarget) fillGrants(t *testing.T) {
+	t.Helper()
+	var err error
+	if p.grants, err = int64s(context.Background(), p.s.read, `SELECT id FROM grants WHERE org_id = ? ORDER BY id DESC LIMIT 50`, p.org); err != nil {
+		t.Fatal(err)
+	}
+	// A page's worth of ids, as the planner's choice depends on how
+	// many there are.
+	for id := int64(1 << 40); len(p.grants) < 50; id++ {
+		p.grants = append(p.grants, id)
+	}
+}
+
+// planScale is a scale dataset large enough that a planner weighing costs,
+// as PostgreSQL's does, reads its growing tables by index: on tables of a
+// few hundred rows reading everything is cheaper, and rightly chosen.
+var planScale = ScaleSpec{Orgs: 3, Users: 400, ReposPerOrg: 20, Pending: 10000, Active: 10000, Denied: 500, Revoked: 500,
+	OtherPending: 2000, OtherActive: 2000, Seed: 11}
+
+// TestListingQueriesNeverScanOnTheBackend checks the listing queries on
+// the run's backend, on the demo plus planScale after SeedScale's
+// ANALYZE: none reads every row of tokens, grants, grant_keys or
+// audit_events. On SQLite that is fullScans of EXPLAIN QUERY PLAN (the
+// tests above check more of SQLite's plans); on PostgreSQL, no Seq Scan
+// of those tables in EXPLAIN's plan.
+func TestListingQueriesNeverScanOnTheBackend(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.SeedScale(ctx, planScale, demoHash, tkCreated, grReviewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last organization, one of many in a large database: its
+	// listings must read its rows, not everyone's. (The first holds most
+	// of the dataset: reading most of a table for it is no mistake.)
+	info.OrgIDs = info.OrgIDs[len(info.OrgIDs)-1:]
+	if info.Repos, err = s.ReposOf(ctx, info.OrgIDs[0]); err != nil {
+		t.Fatal(err)
+	}
+	p := scaleTarget(t, s, info)
+	cases := append(grantPlanCases(p), tokenPlanCases(p)...)
+	if s.dialect == postgresDialect {
+		// SQLite's plans of the audit log are TestAuditQueryUsesIndex's.
+		for _, q := range []AuditQuery{
+			{OrgID: p.org, Limit: 50},
+			{OrgID: p.org, BeforeID: 100, Limit: 50},
+			{OrgID: p.org, Action: policy.ActionExpirationLimitSet, Limit: 50},
+		} {
+			query, args := auditQuery(q)
+			cases = append(cases, planCase{name: fmt.Sprintf("audit %+v", q), query: query, args: args})
 		}
 	}
-	return []planTarget{demoT, scaleT}
+	// Half a year ago, within the year in which the dataset's tokens were
+	// used. (A range that the statistics say holds no use at all makes
+	// PostgreSQL read every token, having no index of last use, for none.)
+	tm := time.Now().AddDate(0, -6, 0)
+	for i, q := range apiQueries(p, tm) {
+		for _, st := range []policy.GrantStatus{policy.GrantPending, policy.GrantApproved} {
+			q.OrgID, q.Status, q.Ascending = p.org, st, i%2 == 0
+			plan, err := s.planAPIGrants(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, count := range []bool{false, true} {
+				query, args := apiGrantsSQL(q, plan, count, 30, 0)
+				cases = append(cases, planCase{name: fmt.Sprintf("API grants %d/%s/count=%v", i, st, count), query: query, args: args})
+			}
+		}
+	}
+	// A Seq Scan of a table that grows with use, in PostgreSQL's EXPLAIN.
+	postgresSeqScan := regexp.MustCompile(`Seq Scan on (tokens|grants|grant_keys|audit_events)\b`)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if s.dialect != postgresDialect {
+				pl := queryPlan(t, s, tc.query, tc.args...)
+				t.Log(pl)
+				if bad := fullScans(pl); len(bad) > 0 {
+					t.Errorf("full table scan: %q", bad)
+				}
+				return
+			}
+			plan := dumpQuery(t, s.write, "EXPLAIN "+tc.query, tc.args...)
+			if bad := postgresSeqScan.FindAllString(plan, -1); len(bad) > 0 {
+				t.Errorf("full table scan: %q in\n%s", bad, plan)
+			}
+		})
+	}
 }
+
+// apiQueries are API grant listings of each kind on p, with tm for the
+// last-use bounds.
+func apiQueries(p planTarget, tm time.Time) []APIGrantQuery {
+	return []APIGrantQuery{
+		{},
+		{OwnerIDs: []int64{p.user}},
+		{OwnerIDs: []int64{p.user, p.owner}},
+		{RepoID: p.repo},
+		{Permission: "contents"},
+		{OwnerIDs: []int64{p.user}, RepoID: p.repo, Permission: "contents"},
+		{LastUsedBefore: tm, LastUsedAfter: tm.AddDate(-1, 0, 0)},
+		{OwnerIDs: []int64{p.user, p.owner}, RepoID: p.repo, LastUsedAfter: tm},
+		{TokenIDs: []int64{1, 2, 3}, RepoID: p.repo, Permission: "contents"},
+	}
+}
+
 
 func TestGrantQueriesUseIndexes(t *testing.T) {
 	for _, p := range planTargets(t) {
 		t.Run(p.name, func(t *testing.T) {
-			owner := []string{ownerKey(p.user)}
-			repo := []string{repoKey(p.repo), "r:all", "r:public"}
-			perm := []string{permissionKey("contents")}
-			var cases []planCase
-			for _, page := range []struct {
-				name          string
-				before, after int64
-			}{{"first page", 0, 0}, {"older page", 0, 0}, {"newer page", 0, 0}} {
-				q := GrantQuery{OrgID: p.org, Status: policy.GrantPending}
-				switch page.name {
-				case "older page":
-					q.Before = 1 << 40
-				case "newer page":
-					q.After = 1
-				}
-				newer := q.After > 0
-				query, args := grantIDsQuery(q, newer, 51)
-				cases = append(cases, planCase{name: "grantIDsQuery/" + page.name, query: query, args: args, ordered: true,
-					uses: []string{"grants_by_org_status"}})
-				for _, others := range []struct {
-					name string
-					sets [][]string
-				}{{"no other filter", nil}, {"one other filter", [][]string{perm}}, {"two other filters", [][]string{repo, perm}}} {
-					query, args := keyedIDsQuery(q, owner[0], others.sets, newer, 51)
-					uses := []string{"SEARCH k USING PRIMARY KEY (org_id=? AND status=? AND key=?"}
-					if len(others.sets) > 0 {
-						uses = append(uses, "grant_keys_by_grant (grant_id=? AND key=?)")
-					}
-					cases = append(cases, planCase{name: "keyedIDsQuery/" + others.name + "/" + page.name, query: query, args: args,
-						ordered: true, uses: uses})
-				}
-			}
-			ids := make([]any, 0, len(p.grants))
-			for _, id := range p.grants {
-				ids = append(ids, id)
-			}
-			in := placeholders(len(ids)) + `)`
-			cases = append(cases,
-				planCase{name: "pickDriver count", query: pickDriverCountSQL, args: []any{p.org, policy.GrantPending, owner[0], estimateCap},
-					uses: []string{"grant_keys USING PRIMARY KEY (org_id=? AND status=? AND key=?)"}},
-				planCase{name: "filterKeys repository", query: repoFilterSQL, args: []any{p.repo, p.org}},
-				planCase{name: "grantsByID", query: grantsByIDSQL + in, args: append([]any{p.org}, ids...),
-					uses: []string{"SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"}},
-				planCase{name: "CountGrants", query: countGrantsSQL, args: []any{p.org, policy.GrantPending},
-					uses: []string{"grant_counts USING PRIMARY KEY (org_id=? AND status=?)"}},
-				planCase{name: "Review grants", query: reviewSQL + in + ` RETURNING id`,
-					args: append([]any{policy.GrantApproved, "", p.owner, "now", p.org, policy.GrantPending}, ids...),
-					uses: []string{"INTEGER PRIMARY KEY (rowid=?) | grants_by_org_status (org_id=? AND status=? AND id=?"}},
-				planCase{name: "Review keys", query: reviewKeysSQL + in, args: append([]any{policy.GrantApproved, p.org, policy.GrantPending}, ids...),
-					uses: []string{"grant_keys_by_grant (grant_id=?)"}},
-				planCase{name: "Review subjects", query: subjectsSQL + in + ` ORDER BY g.id`, args: ids, ordered: true},
-				planCase{name: "approveAllPending", query: approveAllSQL, args: []any{p.owner, "now", p.org},
-					uses: []string{"grants_by_org_status (org_id=? AND status=?)"}},
-			)
-			checkPlans(t, p.s, cases)
+			checkPlans(t, p.s, grantPlanCases(p))
 		})
 	}
+}
+
+// grantPlanCases are the grant listing's and review's queries on p.
+func grantPlanCases(p planTarget) []planCase {
+	owner := []string{ownerKey(p.user)}
+	repo := []string{repoKey(p.repo), "r:all", "r:public"}
+	perm := []string{permissionKey("contents")}
+	var cases []planCase
+	for _, page := range []struct {
+		name          string
+		before, after int64
+	}{{"first page", 0, 0}, {"older page", 0, 0}, {"newer page", 0, 0}} {
+		q := GrantQuery{OrgID: p.org, Status: policy.GrantPending}
+		switch page.name {
+		case "older page":
+			q.Before = 1 << 40
+		case "newer page":
+			q.After = 1
+		}
+		newer := q.After > 0
+		query, args := grantIDsQuery(q, newer, 51)
+		cases = append(cases, planCase{name: "grantIDsQuery/" + page.name, query: query, args: args, ordered: true,
+			uses: []string{"grants_by_org_status"}})
+		for _, others := range []struct {
+			name string
+			sets [][]string
+		}{{"no other filter", nil}, {"one other filter", [][]string{perm}}, {"two other filters", [][]string{repo, perm}}} {
+			query, args := keyedIDsQuery(q, owner[0], others.sets, newer, 51)
+			uses := []string{"SEARCH k USING PRIMARY KEY (org_id=? AND status=? AND key=?"}
+			if len(others.sets) > 0 {
+				uses = append(uses, "grant_keys_by_grant (grant_id=? AND key=?)")
+			}
+			cases = append(cases, planCase{name: "keyedIDsQuery/" + others.name + "/" + page.name, query: query, args: args,
+				ordered: true, uses: uses})
+		}
+	}
+	ids := make([]any, 0, len(p.grants))
+	for _, id := range p.grants {
+		ids = append(ids, id)
+	}
+	in := placeholders(len(ids)) + `)`
+	cases = append(cases,
+		planCase{name: "pickDriver count", query: pickDriverCountSQL, args: []any{p.org, policy.GrantPending, owner[0], estimateCap},
+			uses: []string{"grant_keys USING PRIMARY KEY (org_id=? AND status=? AND key=?)"}},
+		planCase{name: "filterKeys repository", query: repoFilterSQL, args: []any{p.repo, p.org}},
+		planCase{name: "grantsByID", query: grantsByIDSQL + in, args: append([]any{p.org}, ids...),
+			uses: []string{"SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"}},
+		planCase{name: "CountGrants", query: countGrantsSQL, args: []any{p.org, policy.GrantPending},
+			uses: []string{"grant_counts USING PRIMARY KEY (org_id=? AND status=?)"}},
+		planCase{name: "Review grants", query: reviewSQL + in + ` RETURNING id`,
+			args: append([]any{policy.GrantApproved, "", p.owner, "now", p.org, policy.GrantPending}, ids...),
+			uses: []string{"INTEGER PRIMARY KEY (rowid=?) | grants_by_org_status (org_id=? AND status=? AND id=?"}},
+		planCase{name: "Review keys", query: reviewKeysSQL + in, args: append([]any{policy.GrantApproved, p.org, policy.GrantPending}, ids...),
+			uses: []string{"grant_keys_by_grant (grant_id=?)"}},
+		planCase{name: "Review subjects", query: subjectsSQL + in + ` ORDER BY g.id`, args: ids, ordered: true},
+		planCase{name: "approveAllPending", query: approveAllSQL, args: []any{p.owner, "now", p.org},
+			uses: []string{"grants_by_org_status (org_id=? AND status=?)"}},
+	)
+	return cases
 }
 
 func TestTokenAndUserQueriesUseIndexes(t *testing.T) {
 	for _, p := range planTargets(t) {
 		t.Run(p.name, func(t *testing.T) {
-			checkPlans(t, p.s, []planCase{
-				{name: "TokensOf", query: tokensOfSQL, args: []any{p.user, policy.KindFineGrained, 1 << 40, 51}, ordered: true,
-					uses: []string{"tokens_by_user (user_id=? AND kind=? AND id<?)"}},
-				{name: "NotificationsOf", query: notificationsOfSQL, args: []any{p.owner, 20}, ordered: true,
-					uses: []string{"notifications_by_user (user_id=?)"}},
-				{name: "UserByID unread count", query: userByIDSQL, args: []any{UnreadCap, p.owner},
-					uses: []string{"unread_counts USING INTEGER PRIMARY KEY (rowid=?)"}},
-				{name: "ReposOf", query: reposOfSQL, args: []any{p.org}, ordered: true},
-				// MembersOf sorts one organization's members by login (no
-				// index holds logins by organization), or, with statistics
-				// saying every user is a member, walks the login index:
-				// either is bounded, so its order is not checked.
-				{name: "MembersOf", query: membersOfSQL, args: []any{p.org}},
-			})
+			checkPlans(t, p.s, tokenPlanCases(p))
 		})
+	}
+}
+
+// tokenPlanCases are the token, user and notification queries on p.
+func tokenPlanCases(p planTarget) []planCase {
+	return []planCase{
+		{name: "TokensOf", query: tokensOfSQL, args: []any{p.user, policy.KindFineGrained, 1 << 40, 51}, ordered: true,
+			uses: []string{"tokens_by_user (user_id=? AND kind=? AND id<?)"}},
+		{name: "NotificationsOf", query: notificationsOfSQL, args: []any{p.owner, 20}, ordered: true,
+			uses: []string{"notifications_by_user (user_id=?)"}},
+		{name: "UserByID unread count", query: userByIDSQL, args: []any{UnreadCap, p.owner},
+			uses: []string{"unread_counts USING INTEGER PRIMARY KEY (rowid=?)"}},
+		{name: "ReposOf", query: reposOfSQL, args: []any{p.org}, ordered: true},
+		// MembersOf sorts one organization's members by login (no
+		// index holds logins by organization), or, with statistics
+		// saying every user is a member, walks the login index:
+		// either is bounded, so its order is not checked.
+		{name: "MembersOf", query: membersOfSQL, args: []any{p.org}},
 	}
 }
 
