@@ -470,7 +470,6 @@ func apiQueries(p planTarget, tm time.Time) []APIGrantQuery {
 	}
 }
 
-
 func TestGrantQueriesUseIndexes(t *testing.T) {
 	for _, p := range planTargets(t) {
 		t.Run(p.name, func(t *testing.T) {
