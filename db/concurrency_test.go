@@ -187,7 +187,7 @@ func TestWriteTransactionsTakeTheLockAtBegin(t *testing.T) {
 func testWriteLockOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	location := dbtest.Location(t)
-	s := openAtTest(t, location)
+	s := openTestAt(t, location)
 	other, err := OpenRaw(location)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,25 +15,24 @@ import (
 
 const demoHash = "hash-of-demo-password"
 
-// openTest opens a fresh database on the run's backend (see dbtest) and
+// openTest opens a fresh database on the run's backend (a file in the
+// test's temporary directory, or a PostgreSQL database of its own) and
 // closes it when the test ends.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	return openAtTest(tb, dbtest.Location(tb))
+	return openTestAt(tb, dbtest.Location(tb))
 }
 
-// openSQLiteTest opens a fresh SQLite database in the test's temporary
-// directory, whatever backend the run is for, for tests of SQLite's own
-// machinery (its query planner, its locks), and closes it when the test
-// ends.
+// openSQLiteTest opens a fresh SQLite store whatever the run's backend: for
+// the tests of SQLite's own machinery (its planner, its pragmas, its file),
+// which must run on every run.
 func openSQLiteTest(tb testing.TB) *Store {
 	tb.Helper()
-	return openAtTest(tb, filepath.Join(tb.TempDir(), "t.db"))
+	return openTestAt(tb, filepath.Join(tb.TempDir(), "t.db"))
 }
 
-// openAtTest opens the database at location and closes it when the test
-// ends.
-func openAtTest(tb testing.TB, location string) *Store {
+// openTestAt opens the store at location and closes it when the test ends.
+func openTestAt(tb testing.TB, location string) *Store {
 	tb.Helper()
 	s, err := Open(context.Background(), location)
 	if err != nil {
@@ -66,11 +67,11 @@ func seededTest(tb testing.TB) demo {
 
 func seededWithDemoEvents(tb testing.TB) demo {
 	tb.Helper()
-	return demoOn(tb, openTest(tb))
+	return seedDemoInto(tb, openTest(tb))
 }
 
-// demoOn seeds the demo into the empty store s.
-func demoOn(tb testing.TB, s *Store) demo {
+// seedDemoInto seeds the demo into s, a fresh store, with its audit events.
+func seedDemoInto(tb testing.TB, s *Store) demo {
 	tb.Helper()
 	ctx := context.Background()
 	ok, err := s.SeedDemo(ctx, demoHash, tkCreated)
@@ -111,28 +112,67 @@ func count(tb testing.TB, s *Store, query string, args ...any) int {
 	return n
 }
 
-// dump renders every row of every user table, to compare whole databases.
-func dump(tb testing.TB, s *Store) string {
+// schemaNames lists the store's own tables, indexes or triggers (kind
+// "table", "index" or "trigger") by name, on either backend: SQLite's
+// internal ones (sqlite_*) left out.
+func schemaNames(tb testing.TB, s *Store, kind string) []string {
 	tb.Helper()
-	ctx := context.Background()
-	tablesQuery := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	query, args := `SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`, []any{kind}
 	if s.dialect == postgresDialect {
-		tablesQuery = `SELECT table_name FROM information_schema.tables
-			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name COLLATE "C"`
+		query, args = map[string]string{
+			"table": `SELECT table_name FROM information_schema.tables
+				WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
+			"index": `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`,
+			"trigger": `SELECT DISTINCT trigger_name FROM information_schema.triggers
+				WHERE trigger_schema = current_schema() ORDER BY 1`,
+		}[kind], nil
 	}
-	rows, err := s.write.QueryContext(ctx, tablesQuery)
+	rows, err := s.write.QueryContext(context.Background(), query, args...)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%s names: %v", kind, err)
 	}
-	var tables []string
+	defer rows.Close()
+	var names []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			tb.Fatal(err)
 		}
-		tables = append(tables, n)
+		names = append(names, n)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return names
+}
+
+// locationOf is where s's database is, as Open takes it: a file's path, or
+// the URL of its PostgreSQL database on the run's server.
+func locationOf(tb testing.TB, s *Store) string {
+	tb.Helper()
+	if s.dialect != postgresDialect {
+		var path string
+		if err := s.read.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+			tb.Fatal(err)
+		}
+		return path
+	}
+	var name string
+	if err := s.read.QueryRow(`SELECT current_database()`).Scan(&name); err != nil {
+		tb.Fatal(err)
+	}
+	u, err := url.Parse(os.Getenv(dbtest.PostgresEnv))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// dump renders every row of every user table, to compare whole databases.
+func dump(tb testing.TB, s *Store) string {
+	tb.Helper()
+	tables := schemaNames(tb, s, "table")
 	var b strings.Builder
 	for _, table := range tables {
 		fmt.Fprintf(&b, "== %s\n", table)

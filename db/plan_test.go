@@ -74,7 +74,7 @@ func fullScans(plan []string) []string {
 // seededSQLiteTest is seededTest on a SQLite file.
 func seededSQLiteTest(tb testing.TB) demo {
 	tb.Helper()
-	d := demoOn(tb, openSQLiteTest(tb))
+	d := seedDemoInto(tb, openSQLiteTest(tb))
 	if _, err := d.s.write.ExecContext(context.Background(), `DELETE FROM audit_events`); err != nil {
 		tb.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func checkPlans(t *testing.T, s *Store, cases []planCase) {
 // users.go and notifications.go (they are not exposed); keep them in step
 // with the code. TestCopiedQueriesAnswerLikeTheCode checks they still do.
 const (
-	pickDriverCountSQL = `SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?) AS capped`
+	pickDriverCountSQL = `SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?) capped`
 	tokensOfSQL        = `SELECT ` + tokenColumns + tokenJoins + ` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
 	notificationsOfSQL = `SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`
 	userByIDSQL        = `SELECT ` + userColumns + ` FROM users WHERE id = ?2`
@@ -315,28 +315,6 @@ type planTarget struct {
 	grants                 []int64 // some grant ids of org, at most 50
 }
 
-// sqliteScaleTest is the demo plus smallScale on a SQLite file, for this
-// test alone.
-func sqliteScaleTest(t *testing.T) (*Store, ScaleInfo) {
-	t.Helper()
-	s := openSQLiteTest(t)
-	return s, seedScale(t, s)
-}
-
-// seedScale seeds the demo plus smallScale into the empty store s.
-func seedScale(t *testing.T, s *Store) ScaleInfo {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.SeedScale(ctx, smallScale, demoHash, tkCreated, grReviewed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info
-}
-
 // planTargets are the demo, without statistics as a database in use has
 // none, and the small scale dataset after SeedScale's ANALYZE.
 func planTargets(t *testing.T) []planTarget {
@@ -349,7 +327,7 @@ func planTargets(t *testing.T) []planTarget {
 	}
 	demoT := planTarget{name: "demo", s: d.s, org: d.orgs["octo-org"], user: d.users["mona"], owner: d.users["octo-owner"], repo: repos[0].ID}
 	demoT.fillGrants(t)
-	ss, info := sqliteScaleTest(t)
+	ss, info := scaleTest(t) // on SQLite whatever the run's backend
 	return []planTarget{demoT, scaleTarget(t, ss, info)}
 }
 
