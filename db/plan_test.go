@@ -85,13 +85,8 @@ func seededSQLiteTest(tb testing.TB) demo {
 // bad plan could not hide behind tiny tables.
 func planFixture(t *testing.T) demo {
 	t.Helper()
-	return withAuditEvents(t, seededSQLiteTest(t))
-}
-
-// withAuditEvents adds 200 audit events to each demo organization's log.
-func withAuditEvents(t *testing.T, d demo) demo {
-	t.Helper()
 	ctx := context.Background()
+	d := seededSQLiteTest(t)
 	for _, login := range []string{"octo-org", "solo-org"} {
 		evs := make([]policy.Event, 200)
 		for i := range evs {
