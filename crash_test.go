@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -25,6 +25,8 @@ import (
 
 	_ "modernc.org/sqlite" // the checks read the database the server wrote
 
+	"patpolicy/db"
+	"patpolicy/db/dbtest"
 	"patpolicy/policy"
 )
 
@@ -34,6 +36,13 @@ import (
 // intact, that every write a client saw acknowledged (a 303 after a form, a
 // 201 from the API) is there, and that every change that is there has its
 // audit events, no more and no fewer.
+//
+// It runs with one server, and with two on one database as behind a load
+// balancer: the clients are spread over both, each round kills one of them
+// (in turn), and the other must keep serving its clients, with no error,
+// while the killed one is down and while it restarts. On PostgreSQL only the
+// two-server run is made: a single server killed there shows nothing the
+// two do not.
 //
 // The load: members (mona, hubot) creating fine-grained tokens for octo-org
 // through the form (pending, some to be denied), octo-owner creating tokens
@@ -47,22 +56,42 @@ func TestCrashKillRestart(t *testing.T) {
 		t.Skip("builds and starts the server binary")
 	}
 	began := time.Now()
-	dir := t.TempDir()
-	bin := buildServer(t, dir)
+	bin := buildServer(t, t.TempDir())
 	t.Logf("built the server in %v", time.Since(began).Round(time.Millisecond))
-	dbPath := filepath.Join(dir, "p.db")
-	addr := freeAddr(t)
-	base := "http://" + addr
+	if !dbtest.Postgres() {
+		t.Run("one server", func(t *testing.T) { crashKillRestart(t, bin, 1) })
+	}
+	t.Run("two servers", func(t *testing.T) { crashKillRestart(t, bin, 2) })
+}
 
-	srv := startServer(t, bin, addr, dbPath, true)
-	baseline := readCrashBaseline(t, dbPath)
+// crashKillRestart runs the crash test with n servers on one database.
+func crashKillRestart(t *testing.T, bin string, n int) {
+	began := time.Now()
+	location := dbtest.Location(t)
+	bases := make([]string, n)
+	srvs := make([]*serverProcess, n)
+	for i := range n {
+		addr := freeAddr(t)
+		bases[i] = "http://" + addr
+		srvs[i] = startServer(t, bin, addr, location, i == 0)
+	}
+	// restart starts server i again on its address, after its kill.
+	restart := func(i int) time.Duration {
+		at := time.Now()
+		srvs[i] = startServer(t, bin, strings.TrimPrefix(bases[i], "http://"), location, false)
+		return time.Since(at)
+	}
+	baseline := readCrashBaseline(t, location)
 
-	rec := &crashRecord{saves: map[int][]*crashSave{}, statuses: map[string]int{}}
+	rec := &crashRecord{saves: map[int][]*crashSave{}, statuses: map[string]int{}, served: map[string]crashServed{}}
 	transport := &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 5 * time.Second}
 	t.Cleanup(transport.CloseIdleConnections)
+	// The clients, spread over the servers in turn: with two, each server
+	// has a member of each kind of worker but the approver and the
+	// settings worker, which are on different ones.
 	var workers []*crashWorker
 	add := func(login string, role crashRole) {
-		w := newCrashWorker(t, base, transport, login, len(workers), role, rec)
+		w := newCrashWorker(t, bases[len(workers)%n], transport, login, len(workers), role, rec)
 		workers = append(workers, w)
 	}
 	add("mona", crashMember)
@@ -80,61 +109,99 @@ func TestCrashKillRestart(t *testing.T) {
 	}
 	signIn.Wait()
 	if t.Failed() {
-		t.Fatalf("sign-in failed; server log:\n%s", srv.log.tail(40))
+		t.Fatalf("sign-in failed; server log:\n%s", srvs[0].log.tail(40))
 	}
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	const rounds = 3
 	for round := range rounds {
+		victim := round % n
 		killAfter := 700*time.Millisecond + time.Duration(rng.IntN(800))*time.Millisecond
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
+		// The clients of each server stop with a context of their own:
+		// the killed server's at once, the others' after its restart.
+		ctxs := make([]context.Context, n)
+		cancels := make([]context.CancelFunc, n)
+		wgs := make([]sync.WaitGroup, n)
+		for i := range n {
+			ctxs[i], cancels[i] = context.WithCancel(context.Background())
+		}
 		for _, w := range workers {
-			wg.Add(1)
-			go func() { defer wg.Done(); w.run(ctx, round) }()
+			i := slices.Index(bases, w.base)
+			wgs[i].Add(1)
+			go func() { defer wgs[i].Done(); w.run(ctxs[i], round) }()
 		}
 		before := rec.snapshot()
+		servedBefore := rec.servedSnapshot()
 		time.Sleep(killAfter)
-		srv.kill(t)
-		cancel()
-		wg.Wait()
-		// Every request of the round has ended: those without an answer
-		// are not acknowledged, whatever became of them.
+		srvs[victim].kill(t)
+		cancels[victim]()
+		wgs[victim].Wait()
+		// Every request the killed server had has ended: those without an
+		// answer are not acknowledged, whatever became of them.
+		servedAtKill := rec.servedSnapshot()
+		if n > 1 {
+			// The others go on alone for a while before the restart.
+			time.Sleep(300*time.Millisecond + time.Duration(rng.IntN(300))*time.Millisecond)
+		}
+		took := restart(victim)
+		servedAfter := rec.servedSnapshot()
+		for i := range n {
+			cancels[i]()
+			wgs[i].Wait()
+		}
 		transport.CloseIdleConnections()
-
-		restartAt := time.Now()
-		srv = startServer(t, bin, addr, dbPath, false)
-		restart := time.Since(restartAt)
 		after := rec.snapshot()
-		t.Logf("round %d: SIGKILL after %v of load; acknowledged in the round: %s (in all: %s); restart to /healthz in %v",
-			round+1, killAfter, after.minus(before), after, restart.Round(time.Millisecond))
-		checkCrashState(t, dbPath, rec, baseline, round+1)
+		t.Logf("round %d: SIGKILL of server %d of %d after %v of load; acknowledged in the round: %s (in all: %s); restart to /healthz in %v",
+			round+1, victim+1, n, killAfter, after.minus(before), after, took.Round(time.Millisecond))
+		for i, base := range bases {
+			inRound := servedAfter[base].minus(servedBefore[base])
+			if i != victim {
+				alive, down := servedAtKill[base].minus(servedBefore[base]), servedAfter[base].minus(servedAtKill[base])
+				t.Logf("round %d: server %d answered %d requests before the kill and %d while server %d was down or restarting",
+					round+1, i+1, alive.ok, down.ok, victim+1)
+				if inRound.none > 0 {
+					t.Errorf("round %d: server %d left %d requests without an answer, with server %d killed", round+1, i+1, inRound.none, victim+1)
+				}
+				if down.ok == 0 {
+					t.Errorf("round %d: server %d answered nothing while server %d was down", round+1, i+1, victim+1)
+				}
+			}
+			if inRound.failed > 0 {
+				t.Errorf("round %d: server %d answered %d requests with a 5xx", round+1, i+1, inRound.failed)
+			}
+		}
+		checkCrashState(t, location, rec, baseline, round+1)
+		// The restarted server serves its clients again, still signed in.
+		for _, w := range workers {
+			if w.base == bases[victim] {
+				if _, ok := w.page(context.Background(), "/settings/personal-access-tokens", "/settings/personal-access-tokens"); !ok {
+					t.Errorf("round %d: restarted server %d does not show %s their tokens", round+1, victim+1, w.login)
+				}
+			}
+		}
 		if t.Failed() {
-			t.Logf("server log after restart:\n%s", srv.log.tail(30))
+			t.Logf("server %d's log after restart:\n%s", victim+1, srvs[victim].log.tail(30))
 			break
 		}
 	}
 	t.Logf("answers seen: %s", rec.statusSummary())
 
-	// The last server stops cleanly, and the database is still intact with
+	// The last servers stop cleanly, and the database is still intact with
 	// no one else holding it open.
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-srv.done:
-		if srv.err != nil {
-			t.Errorf("server exited with %v after SIGTERM; log:\n%s", srv.err, srv.log.tail(20))
+	for i, srv := range srvs {
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("server did not stop on SIGTERM; log:\n%s", srv.log.tail(20))
+		select {
+		case <-srv.done:
+			if srv.err != nil {
+				t.Errorf("server %d exited with %v after SIGTERM; log:\n%s", i+1, srv.err, srv.log.tail(20))
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("server %d did not stop on SIGTERM; log:\n%s", i+1, srv.log.tail(20))
+		}
 	}
-	conn, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	crashCheckIntegrity(t, conn, "after the final clean stop")
+	crashCheckIntegrity(t, openWriter(t, location), location, "after the final clean stop")
 	t.Logf("total %v", time.Since(began).Round(time.Millisecond))
 }
 
@@ -163,6 +230,14 @@ type crashSave struct {
 	acked         bool
 }
 
+// crashServed counts the answers of one server: ok (below 400), failed
+// (5xx), and none (the request ended without an answer).
+type crashServed struct{ ok, failed, none int }
+
+func (c crashServed) minus(o crashServed) crashServed {
+	return crashServed{c.ok - o.ok, c.failed - o.failed, c.none - o.none}
+}
+
 type crashRecord struct {
 	mu       sync.Mutex
 	tokens   []crashAckToken
@@ -171,6 +246,7 @@ type crashRecord struct {
 	saves    map[int][]*crashSave // by the version the form carried
 	savesOK  int
 	statuses map[string]int
+	served   map[string]crashServed // by server (base URL)
 }
 
 type crashCounts struct{ tokens, issues, reviews, saves int }
@@ -189,7 +265,7 @@ func (r *crashRecord) snapshot() crashCounts {
 	return crashCounts{len(r.tokens), len(r.issues), len(r.reviews), r.savesOK}
 }
 
-func (r *crashRecord) status(what string, code int, err error) {
+func (r *crashRecord) status(base, what string, code int, err error) {
 	key := what + " "
 	if err != nil {
 		key += "error"
@@ -197,8 +273,27 @@ func (r *crashRecord) status(what string, code int, err error) {
 		key += strconv.Itoa(code)
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.statuses[key]++
-	r.mu.Unlock()
+	if r.served == nil {
+		return
+	}
+	s := r.served[base]
+	switch {
+	case err != nil:
+		s.none++
+	case code >= 500:
+		s.failed++
+	case code < 400:
+		s.ok++
+	}
+	r.served[base] = s
+}
+
+func (r *crashRecord) servedSnapshot() map[string]crashServed {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.served)
 }
 
 func (r *crashRecord) statusSummary() string {
@@ -280,7 +375,7 @@ func (w *crashWorker) send(ctx context.Context, what, method, path string, body 
 	}
 	res, err := w.hc.Do(req)
 	if err != nil {
-		w.rec.status(what, 0, err)
+		w.rec.status(w.base, what, 0, err)
 		return 0, "", "", err
 	}
 	b, err := io.ReadAll(res.Body)
@@ -288,10 +383,10 @@ func (w *crashWorker) send(ctx context.Context, what, method, path string, body 
 	if err != nil {
 		// The status line came, the body did not: still acknowledged as far
 		// as the status goes, but treat it as not, to be safe.
-		w.rec.status(what, 0, err)
+		w.rec.status(w.base, what, 0, err)
 		return 0, "", "", err
 	}
-	w.rec.status(what, res.StatusCode, nil)
+	w.rec.status(w.base, what, res.StatusCode, nil)
 	return res.StatusCode, res.Header.Get("Location"), string(b), nil
 }
 
@@ -319,21 +414,34 @@ func (w *crashWorker) post(ctx context.Context, what, path string, form url.Valu
 }
 
 func (w *crashWorker) signIn(ctx context.Context) {
-	code, _, body, err := w.send(ctx, "GET /login", http.MethodGet, "/login", nil, nil)
-	if err != nil || code != http.StatusOK {
-		w.t.Errorf("GET /login: %d %v", code, err)
-		return
-	}
-	m := crashCSRFRe.FindStringSubmatch(body)
-	if m == nil {
-		w.t.Errorf("no _csrf on the sign-in page")
-		return
-	}
-	code, loc, _, err := w.post(ctx, "/login", "/login", url.Values{
-		"_csrf": {m[1]}, "login": {w.login}, "password": {"demo-password"}, "return_to": {"/settings/personal-access-tokens"}})
+	code, loc, err := w.trySignIn(ctx, "demo-password")
 	if err != nil || code != http.StatusSeeOther || loc != "/settings/personal-access-tokens" {
 		w.t.Errorf("sign in as %s: %d to %q, %v", w.login, code, loc, err)
 	}
+}
+
+// trySignIn submits the sign-in form with password and answers what the
+// server did: 303 to the token list when signed in.
+func (w *crashWorker) trySignIn(ctx context.Context, password string) (int, string, error) {
+	code, _, body, err := w.send(ctx, "GET /login", http.MethodGet, "/login", nil, nil)
+	if err != nil || code != http.StatusOK {
+		return code, "", fmt.Errorf("GET /login: %d %v", code, err)
+	}
+	m := crashCSRFRe.FindStringSubmatch(body)
+	if m == nil {
+		return code, "", errors.New("no _csrf on the sign-in page")
+	}
+	code, loc, _, err := w.post(ctx, "/login", "/login", url.Values{
+		"_csrf": {m[1]}, "login": {w.login}, "password": {password}, "return_to": {"/settings/personal-access-tokens"}})
+	return code, loc, err
+}
+
+// on is the same client (its cookies, its session) talking to the server
+// at base instead.
+func (w *crashWorker) on(base string) *crashWorker {
+	c := *w
+	c.base = base
+	return &c
 }
 
 func (w *crashWorker) run(ctx context.Context, round int) {
@@ -486,22 +594,21 @@ func (w *crashWorker) reviewQueue(ctx context.Context) bool {
 	return true
 }
 
-// saveSettings submits the settings form as it came, with a new maximum
-// lifetime for fine-grained tokens, on the version the form carried.
-func (w *crashWorker) saveSettings(ctx context.Context) {
-	const path = "/organizations/octo-org/settings/personal-access-tokens"
-	body, ok := w.page(ctx, path, path)
-	if !ok {
-		return
-	}
+// crashSettingsPath is octo-org's settings page and form.
+const crashSettingsPath = "/organizations/octo-org/settings/personal-access-tokens"
+
+// crashSettingsForm reads the settings form on the page in body as a
+// browser would submit it untouched (its CSRF token, the version it was
+// built on, every checked choice), with the fine-grained maximum lifetime
+// it shows, in days.
+func crashSettingsForm(body string) (form url.Values, version, days int, err error) {
 	cm, vm, dm := crashCSRFRe.FindStringSubmatch(body), crashVersionRe.FindStringSubmatch(body), crashDaysRe.FindStringSubmatch(body)
 	if cm == nil || vm == nil || dm == nil {
-		w.t.Errorf("settings form without _csrf, version or fine-grained days")
-		return
+		return nil, 0, 0, errors.New("settings form without _csrf, version or fine-grained days")
 	}
-	version, _ := strconv.Atoi(vm[1])
-	current, _ := strconv.Atoi(dm[1])
-	form := url.Values{"_csrf": {cm[1]}, "version": {vm[1]}}
+	version, _ = strconv.Atoi(vm[1])
+	days, _ = strconv.Atoi(dm[1])
+	form = url.Values{"_csrf": {cm[1]}, "version": {vm[1]}}
 	for _, in := range crashRadioRe.FindAllString(body, -1) {
 		if !strings.Contains(in, " checked") || strings.Contains(in, " disabled") {
 			continue
@@ -516,18 +623,38 @@ func (w *crashWorker) saveSettings(ctx context.Context) {
 		}
 		form.Set(name, value)
 	}
+	return form, version, days, nil
+}
+
+// setLifetime edits a settings form to a fine-grained maximum of days.
+func setLifetime(form url.Values, days int) {
+	form.Set("fine_grained_max_lifetime_days_expires", "on")
+	form.Set("fine_grained_max_lifetime_days_days", strconv.Itoa(days))
+}
+
+// saveSettings submits the settings form as it came, with a new maximum
+// lifetime for fine-grained tokens, on the version the form carried.
+func (w *crashWorker) saveSettings(ctx context.Context) {
+	body, ok := w.page(ctx, crashSettingsPath, crashSettingsPath)
+	if !ok {
+		return
+	}
+	form, version, current, err := crashSettingsForm(body)
+	if err != nil {
+		w.t.Error(err)
+		return
+	}
 	// Tokens are made for 30 days: any maximum from 60 days lets them be.
 	days := 60 + w.rng.IntN(300)
 	if days == current {
 		days++
 	}
-	form.Set("fine_grained_max_lifetime_days_expires", "on")
-	form.Set("fine_grained_max_lifetime_days_days", strconv.Itoa(days))
+	setLifetime(form, days)
 	a := &crashSave{version: version, days: days}
 	w.rec.mu.Lock()
 	w.rec.saves[version] = append(w.rec.saves[version], a)
 	w.rec.mu.Unlock()
-	code, _, _, err := w.post(ctx, path, path, form)
+	code, _, _, err := w.post(ctx, crashSettingsPath, crashSettingsPath, form)
 	if err == nil && code == http.StatusSeeOther {
 		w.rec.mu.Lock()
 		a.acked = true
@@ -563,9 +690,9 @@ func crashArgs(ss []string) []any {
 	return out
 }
 
-func readCrashBaseline(t *testing.T, dbPath string) crashBaseline {
+func readCrashBaseline(t *testing.T, location string) crashBaseline {
 	t.Helper()
-	conn := openReadOnly(t, dbPath)
+	conn := openReadOnly(t, location)
 	defer conn.Close()
 	var b crashBaseline
 	if err := conn.QueryRow(`SELECT o.id, p.version FROM organizations o JOIN org_policies p ON p.org_id = o.id WHERE o.login = 'octo-org'`).
@@ -578,8 +705,31 @@ func readCrashBaseline(t *testing.T, dbPath string) crashBaseline {
 	return b
 }
 
-func crashCheckIntegrity(t *testing.T, conn *sql.DB, when string) {
+// crashCheckIntegrity checks what the database itself promises. A SQLite
+// file is checked whole, page by page, with its foreign keys. PostgreSQL's
+// files are its server's, which no client's death can damage (it rolls the
+// client's transaction back), and it never stores a row that breaks a
+// foreign key in force: what is checked there is that the schema's foreign
+// keys and indexes are all in force.
+func crashCheckIntegrity(t *testing.T, conn querier, location, when string) {
 	t.Helper()
+	if db.IsPostgres(location) {
+		var fks, unvalidated, badIndexes int
+		if err := conn.QueryRow(`SELECT count(*), count(*) FILTER (WHERE NOT c.convalidated)
+			FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+			WHERE c.contype = 'f' AND n.nspname = current_schema()`).Scan(&fks, &unvalidated); err != nil {
+			t.Fatalf("foreign keys %s: %v", when, err)
+		}
+		if err := conn.QueryRow(`SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND NOT (i.indisvalid AND i.indisready AND i.indislive)`).Scan(&badIndexes); err != nil {
+			t.Fatalf("indexes %s: %v", when, err)
+		}
+		if fks == 0 || unvalidated > 0 || badIndexes > 0 {
+			t.Errorf("%s: %d foreign keys, %d of them not validated; %d indexes not in force", when, fks, unvalidated, badIndexes)
+		}
+		return
+	}
 	rows, err := conn.Query(`PRAGMA integrity_check`)
 	if err != nil {
 		t.Fatalf("integrity_check %s: %v", when, err)
@@ -610,12 +760,19 @@ func crashCheckIntegrity(t *testing.T, conn *sql.DB, when string) {
 	}
 }
 
-func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBaseline, round int) {
+// checkCrashState checks the database against what the clients saw, all
+// of it read in one snapshot.
+func checkCrashState(t *testing.T, location string, rec *crashRecord, base crashBaseline, round int) {
+	t.Helper()
+	conn := openReadOnly(t, location)
+	defer conn.Close()
+	inSnapshot(t, conn, func(q querier) { checkCrashSnapshot(t, q, location, rec, base, round) })
+}
+
+func checkCrashSnapshot(t *testing.T, conn querier, location string, rec *crashRecord, base crashBaseline, round int) {
 	t.Helper()
 	when := fmt.Sprintf("after restart %d", round)
-	conn := openReadOnly(t, dbPath)
-	defer conn.Close()
-	crashCheckIntegrity(t, conn, when)
+	crashCheckIntegrity(t, conn, location, when)
 
 	rec.mu.Lock()
 	tokens := slices.Clone(rec.tokens)
@@ -693,6 +850,9 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 		{"unread_counts",
 			`SELECT 'user ' || user_id, n FROM unread_counts WHERE n != 0`,
 			`SELECT 'user ' || user_id, count(*) FROM notifications WHERE read_at IS NULL GROUP BY user_id`},
+		{"issue_counts",
+			`SELECT 'repo ' || repo_id, n FROM issue_counts WHERE n != 0`,
+			`SELECT 'repo ' || repo_id, count(*) FROM issues GROUP BY repo_id`},
 	} {
 		kept, counted := countsByKey(t, conn, c.kept), countsByKey(t, conn, c.counted)
 		for k, n := range counted {
@@ -719,7 +879,7 @@ func checkCrashState(t *testing.T, dbPath string, rec *crashRecord, base crashBa
 }
 
 // countsByKey reads a query of (key, count) rows into a map.
-func countsByKey(t *testing.T, conn *sql.DB, query string) map[string]int64 {
+func countsByKey(t *testing.T, conn querier, query string) map[string]int64 {
 	t.Helper()
 	rows, err := conn.Query(query)
 	if err != nil {
@@ -747,7 +907,7 @@ func countsByKey(t *testing.T, conn *sql.DB, query string) map[string]int64 {
 // save wrote one expiration_limit_set event, and the save stored at
 // version v+1 is one of those attempted on a form of version v (the
 // acknowledged one, if there is one).
-func checkCrashSettings(t *testing.T, conn *sql.DB, when string, base crashBaseline, saves map[int][]crashSave) {
+func checkCrashSettings(t *testing.T, conn querier, when string, base crashBaseline, saves map[int][]crashSave) {
 	t.Helper()
 	var version, days int
 	if err := conn.QueryRow(`SELECT version, fine_grained_max_days FROM org_policies WHERE org_id = ?`, base.orgID).Scan(&version, &days); err != nil {
@@ -828,7 +988,7 @@ func crashCountAttempts(saves map[int][]crashSave) int {
 // checkCrashAudit: every grant has exactly the events its history makes,
 // and no grant event names a grant that is not there (the test deletes no
 // token).
-func checkCrashAudit(t *testing.T, conn *sql.DB, when string) {
+func checkCrashAudit(t *testing.T, conn querier, when string) {
 	t.Helper()
 	type grant struct {
 		id      int64

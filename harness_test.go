@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,11 +17,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"patpolicy/db"
 )
 
 // The harness of the tests that run the server as a process: build it,
 // start it on a free address, read its log, kill it, and look at its
-// database file.
+// database: a SQLite file, or, on a run for PostgreSQL, a database of its
+// own on the test server (dbtest.Location gives either).
 
 // buildServer builds the server's binary into dir.
 func buildServer(t *testing.T, dir string) string {
@@ -86,11 +91,12 @@ type serverProcess struct {
 	err  error // set before done closes
 }
 
-// startServer runs bin on addr and dbPath (with the demo dataset when
-// demo), and returns once it answers /healthz; the test's end kills it.
-func startServer(t *testing.T, bin, addr, dbPath string, demo bool) *serverProcess {
+// startServer runs bin on addr and the database at location, a file path
+// or a postgres:// URL (with the demo dataset when demo), and returns once
+// it answers /healthz; the test's end kills it.
+func startServer(t *testing.T, bin, addr, location string, demo bool) *serverProcess {
 	t.Helper()
-	args := []string{"--addr", addr, "--db", dbPath}
+	args := []string{"--addr", addr, "--db", location}
 	if demo {
 		args = append(args, "--demo")
 	}
@@ -154,14 +160,63 @@ func (s *serverProcess) kill(t *testing.T) {
 	}
 }
 
-// openReadOnly opens the database file read-only, beside the servers that
-// write it, to check what they stored.
-func openReadOnly(t *testing.T, dbPath string) *sql.DB {
+// openReadOnly opens the database at location read-only, beside the
+// servers that write it, to check what they stored. Its SQL is SQLite's,
+// with ? placeholders, on either backend.
+func openReadOnly(t *testing.T, location string) *sql.DB {
 	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	if !db.IsPostgres(location) {
+		conn, err := sql.Open("sqlite", "file:"+location+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetMaxOpenConns(1)
+		return conn
+	}
+	u, err := url.Parse(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("default_transaction_read_only", "on")
+	u.RawQuery = q.Encode()
+	conn, err := db.OpenRaw(u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn.SetMaxOpenConns(1)
 	return conn
+}
+
+// openWriter opens the database at location for plain SQL that writes,
+// as the sqlite3 shell, psql or a restore would, past the servers; it is
+// closed when the test ends.
+func openWriter(t *testing.T, location string) *sql.DB {
+	t.Helper()
+	conn, err := db.OpenRaw(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// querier is what the checks read with: a connection pool or one
+// transaction.
+type querier interface {
+	Query(query string, args ...any) (*sql.Rows, error)
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+// inSnapshot runs check in one read transaction on conn, so that all it
+// reads is the database at one moment, whatever a server still commits
+// meanwhile (a request the client gave up on may yet finish).
+func inSnapshot(t *testing.T, conn *sql.DB, check func(q querier)) {
+	t.Helper()
+	tx, err := conn.BeginTx(context.Background(), &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	check(tx)
 }

@@ -2,49 +2,60 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 )
 
-// TestTwoServersSeeEachOthersWrites runs two server processes on one
-// database file, as a rolling restart or a second instance does. Each check
-// first makes a call on server B that succeeds (so that B has what it needs
-// cached), then changes something through server A, or with a plain SQL
-// connection as the sqlite3 shell or a restore would, and then makes the
-// very same call on B, which must be refused: revoking, deleting,
-// expiring and restricting tokens, a shorter lifetime limit, ending a
-// session and removing a membership.
+// TestTwoServersSeeEachOthersWrites runs two server processes, A and B, on
+// one database (a SQLite file, or a PostgreSQL database on a run for
+// PostgreSQL), as a second instance behind a load balancer or a rolling
+// restart does, and alternates requests between them:
+//
+//   - signed in on A, the owner creates tokens through B (the form shown by
+//     A, submitted to B, the new secret shown by A);
+//   - five failed sign-ins for one account, spread over both, and the next
+//     attempt is refused on either, even with the right password;
+//   - settings saved on A show on B's settings page, and a form B showed
+//     before the save, submitted to B, is answered 409;
+//   - each change below is made through A, or with plain SQL as the sqlite3
+//     shell, psql or a restore would, after calls on B that succeed (so
+//     that B has what it needs cached), and the very next call on B must be
+//     refused: revoking, deleting, expiring and restricting tokens, a
+//     shorter lifetime limit, removing a membership and ending a session.
 func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the server binary twice")
 	}
-	dir := t.TempDir()
-	bin := buildServer(t, dir)
-	dbPath := filepath.Join(dir, "p.db")
+	bin := buildServer(t, t.TempDir())
+	location := dbtest.Location(t)
 	addrA, addrB := freeAddr(t), freeAddr(t)
-	srvA := startServer(t, bin, addrA, dbPath, true)
-	srvB := startServer(t, bin, addrB, dbPath, false)
+	srvA := startServer(t, bin, addrA, location, true)
+	srvB := startServer(t, bin, addrB, location, false)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server A:\n%s\nserver B:\n%s", srvA.log.tail(20), srvB.log.tail(20))
 		}
 	})
 	a, b := "http://"+addrA, "http://"+addrB
+	serverName := map[string]string{a: "A", b: "B"}
 	ctx := context.Background()
+	rec := &crashRecord{statuses: map[string]int{}}
 
-	// The owner signs in on A; B knows the session too (same database).
-	owner := newCrashWorker(t, a, http.DefaultTransport, "octo-owner", 0, crashOwnerTokens, &crashRecord{statuses: map[string]int{}})
+	// The owner signs in on A; B knows the session too (same database, and
+	// cookies do not tell ports apart).
+	owner := newCrashWorker(t, a, http.DefaultTransport, "octo-owner", 0, crashOwnerTokens, rec)
 	owner.signIn(ctx)
 	if t.Failed() {
 		t.FailNow()
 	}
+	ownerB := owner.on(b)
 	newToken := func(name, days string, perms ...string) (secret string, tokenID int64) {
 		t.Helper()
 		body, ok := owner.page(ctx, "new token form", "/settings/personal-access-tokens/new")
@@ -57,16 +68,16 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		for _, p := range perms {
 			form.Set("perm_"+p, "write")
 		}
-		code, loc, _, err := owner.post(ctx, "new token", "/settings/personal-access-tokens", form)
+		code, loc, _, err := ownerB.post(ctx, "new token", "/settings/personal-access-tokens", form)
 		lm := crashTokenLocRe.FindStringSubmatch(loc)
 		if err != nil || code != http.StatusSeeOther || lm == nil {
-			t.Fatalf("create token %s: %d to %q, %v", name, code, loc, err)
+			t.Fatalf("create token %s on B, signed in on A: %d to %q, %v", name, code, loc, err)
 		}
 		fmt.Sscan(lm[1], &tokenID)
 		body, _ = owner.page(ctx, "new token", loc)
 		sm := crashNewTokenRe.FindStringSubmatch(body)
 		if sm == nil {
-			t.Fatalf("token %s: its page shows no secret", name)
+			t.Fatalf("token %s, created on B: its page on A shows no secret", name)
 		}
 		return sm[1], tokenID
 	}
@@ -102,12 +113,9 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 			t.Errorf("%s through one server: the next call on the other answered %d, want %d", what, got, refused)
 		}
 	}
-	db := openReadOnly(t, dbPath)
-	writer, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer writer.Close()
+	reader := openReadOnly(t, location)
+	defer reader.Close()
+	writer := openWriter(t, location)
 	exec := func(query string, args ...any) {
 		t.Helper()
 		if _, err := writer.Exec(query, args...); err != nil {
@@ -116,7 +124,7 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 	}
 	grantOf := func(tokenID int64) int64 {
 		var id int64
-		if err := db.QueryRow(`SELECT id FROM grants WHERE token_id = ?`, tokenID).Scan(&id); err != nil {
+		if err := reader.QueryRow(`SELECT id FROM grants WHERE token_id = ?`, tokenID).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
 		return id
@@ -134,6 +142,24 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		}
 	}
 
+	t.Run("sign-in limit", func(t *testing.T) {
+		// Five failures for one account, alternating between the servers:
+		// the limit counts them all, wherever they were made.
+		hubot := newCrashWorker(t, a, http.DefaultTransport, "hubot", 2, crashMember, rec)
+		both := []*crashWorker{hubot, hubot.on(b)}
+		for i := range 5 {
+			w := both[i%2]
+			if code, _, err := w.trySignIn(ctx, "not-the-password"); err != nil || code != http.StatusUnauthorized {
+				t.Fatalf("failed sign-in %d, on %s: %d, %v; want 401", i+1, serverName[w.base], code, err)
+			}
+		}
+		for _, w := range []*crashWorker{both[1], both[0]} {
+			if code, loc, err := w.trySignIn(ctx, "demo-password"); err != nil || code != http.StatusTooManyRequests {
+				t.Errorf("after five failed sign-ins over both servers, the right password on %s: %d to %q, %v; want 429",
+					serverName[w.base], code, loc, err)
+			}
+		}
+	})
 	t.Run("revoke", func(t *testing.T) {
 		secret, id := newToken("two-servers-revoke", "30")
 		g := grantOf(id)
@@ -171,11 +197,52 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		})
 		patch(`{"fine_grained_max_lifetime_days": null}`)
 	})
+	t.Run("settings", func(t *testing.T) {
+		settingsOn := func(w *crashWorker) (url.Values, int, int) {
+			t.Helper()
+			body, ok := w.page(ctx, "settings", crashSettingsPath)
+			if !ok {
+				t.Fatalf("settings page on %s: not shown", serverName[w.base])
+			}
+			form, version, days, err := crashSettingsForm(body)
+			if err != nil {
+				t.Fatalf("settings page on %s: %v", serverName[w.base], err)
+			}
+			return form, version, days
+		}
+		// B shows the form (twice: the second from what B cached), A saves.
+		settingsOn(ownerB)
+		stale, staleVersion, _ := settingsOn(ownerB)
+		form, version, days := settingsOn(owner)
+		if version != staleVersion {
+			t.Fatalf("A shows version %d of the settings, B version %d", version, staleVersion)
+		}
+		saved := 45
+		if days == saved {
+			saved++
+		}
+		setLifetime(form, saved)
+		if code, loc, _, err := owner.post(ctx, "settings", crashSettingsPath, form); err != nil || code != http.StatusSeeOther {
+			t.Fatalf("save settings on A: %d to %q, %v", code, loc, err)
+		}
+		if _, v, d := settingsOn(ownerB); v != version+1 || d != saved {
+			t.Errorf("saved on A (version %d, %d days): B's settings page shows version %d, %d days", version+1, saved, v, d)
+		}
+		// The form B showed before the save is out of date: B refuses it.
+		setLifetime(stale, saved+10)
+		if code, _, _, err := ownerB.post(ctx, "settings", crashSettingsPath, stale); err != nil || code != http.StatusConflict {
+			t.Errorf("a form of version %d submitted on B after the save on A: %d, %v; want 409", staleVersion, code, err)
+		}
+		if _, v, d := settingsOn(owner); v != version+1 || d != saved {
+			t.Errorf("after the stale form on B: A's settings page shows version %d, %d days; want %d, %d", v, d, version+1, saved)
+		}
+		patch(`{"fine_grained_max_lifetime_days": null}`)
+	})
 	t.Run("membership", func(t *testing.T) {
 		secret, _ := newToken("two-servers-member", "30")
 		var userID, orgID int64
 		var role string
-		if err := db.QueryRow(`SELECT m.user_id, m.org_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		if err := reader.QueryRow(`SELECT m.user_id, m.org_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
 			JOIN organizations o ON o.id = m.org_id WHERE u.login = 'octo-owner' AND o.login = 'octo-org'`).Scan(&userID, &orgID, &role); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +261,7 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		})
 	})
 	t.Run("session", func(t *testing.T) {
-		mona := newCrashWorker(t, a, http.DefaultTransport, "mona", 1, crashMember, &crashRecord{statuses: map[string]int{}})
+		mona := newCrashWorker(t, a, http.DefaultTransport, "mona", 1, crashMember, rec)
 		mona.signIn(ctx)
 		onB := func() int {
 			t.Helper()
@@ -216,8 +283,7 @@ func TestTwoServersSeeEachOthersWrites(t *testing.T) {
 		if !ok || m == nil {
 			t.Fatal("no sign-out form")
 		}
-		// Keep a copy of the cookie (both servers are on 127.0.0.1, and
-		// cookies do not tell ports apart): it must stop working on B too.
+		// Keep a copy of the cookie: it must stop working on B too.
 		copied := mona.hc.Jar.Cookies(mustURL(t, a))
 		if code, _, _, err := mona.post(ctx, "sign out", "/logout", url.Values{"_csrf": {m[1]}}); err != nil || code != http.StatusSeeOther {
 			t.Fatalf("sign out on A: %d %v", code, err)

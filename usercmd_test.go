@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"patpolicy/db/dbtest"
+
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
@@ -133,7 +135,7 @@ func TestUserAddHonoursPATPOLICY_DB(t *testing.T) {
 }
 
 func TestUserAddRefusals(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.Location(t)
 	if code, _, errOut := runUser(t, nil, "password-1\n", "add", "dave", "--email", "dave@example.com", "--db", path); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -189,7 +191,7 @@ func TestUserAddRefusals(t *testing.T) {
 }
 
 func TestUserPasswdChangesThePasswordAndEndsSessions(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.Location(t)
 	if code, _, errOut := runUser(t, nil, "old password\n", "add", "frank", "--email", "frank@example.com", "--db", path); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -77,17 +77,7 @@ func TestAPIGrantPlansChosen(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			tm := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 			var cases []planCase
-			for i, q := range []APIGrantQuery{
-				{},
-				{OwnerIDs: []int64{p.user}},
-				{OwnerIDs: []int64{p.user, p.owner}},
-				{RepoID: p.repo},
-				{Permission: "contents"},
-				{OwnerIDs: []int64{p.user}, RepoID: p.repo, Permission: "contents"},
-				{LastUsedBefore: tm, LastUsedAfter: tm.AddDate(-1, 0, 0)},
-				{OwnerIDs: []int64{p.user, p.owner}, RepoID: p.repo, LastUsedAfter: tm},
-				{TokenIDs: []int64{1, 2, 3}, RepoID: p.repo, Permission: "contents"},
-			} {
+			for i, q := range apiQueries(p, tm) {
 				for _, st := range []policy.GrantStatus{policy.GrantPending, policy.GrantApproved} {
 					q.OrgID, q.Status, q.Ascending = p.org, st, i%2 == 0
 					plan, err := p.s.planAPIGrants(ctx, q)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"patpolicy/db/dbtest"
 	"patpolicy/policy"
 )
 
@@ -103,11 +104,12 @@ func TestConcurrentSavesOneWins(t *testing.T) {
 }
 
 func TestConcurrentSavesAcrossStores(t *testing.T) {
-	// Two Stores on one file stand for two processes: their writers do
-	// contend for SQLite's lock, which busy_timeout and BEGIN IMMEDIATE
-	// must absorb.
+	// Two Stores on one database stand for two processes: their writers
+	// do contend for the database's write lock (SQLite's, which
+	// busy_timeout and BEGIN IMMEDIATE must absorb; PostgreSQL's advisory
+	// lock, which a write transaction waits for).
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.Location(t)
 	a, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +166,7 @@ func TestWriteTransactionsTakeTheLockAtBegin(t *testing.T) {
 		t.Fatalf("setup: other connection busy_timeout = %d, %v", timeout, err)
 	}
 
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +175,49 @@ func TestWriteTransactionsTakeTheLockAtBegin(t *testing.T) {
 	if err == nil {
 		t.Fatal("another connection wrote while a store transaction was open: transactions do not begin IMMEDIATE")
 	}
+
+	if dbtest.Postgres() {
+		t.Run("postgres", testWriteLockOnPostgres)
+	}
+}
+
+// testWriteLockOnPostgres checks PostgreSQL's counterpart of BEGIN
+// IMMEDIATE: a store's write transaction holds the write lock (an advisory
+// lock every instance's writes take first) from its start until it ends.
+func testWriteLockOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	location := dbtest.Location(t)
+	s := openTestAt(t, location)
+	other, err := OpenRaw(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	free := func() bool {
+		t.Helper()
+		var got bool
+		if err := other.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(?)`, writeLockKey).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := !free()
+	tx.Rollback()
+	if !held {
+		t.Error("another connection took the write lock while a store transaction was open: it does not take the lock at its start")
+	}
+	if !free() {
+		t.Error("the write lock is still held after the transaction ended")
+	}
 }
 
 func TestConcurrentSettingOrCreateAcrossStores(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.Location(t)
 	a, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

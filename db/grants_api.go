@@ -181,7 +181,11 @@ func apiGrantsSQL(q APIGrantQuery, p apiPlan, count bool, limit, offset int) (st
 			b.WriteString(" AND t.last_used_at > ?")
 			args = append(args, p.after)
 		}
-		b.WriteString(")")
+		// "LIMIT 1 OFFSET 0" changes no answer; it keeps PostgreSQL from
+		// joining the organization's grants with every token it reads in
+		// full (no index holds last use) rather than looking each grant's
+		// token up, as SQLite does.
+		b.WriteString(" LIMIT 1 OFFSET 0)")
 	}
 	if count {
 		return b.String(), args

@@ -348,9 +348,12 @@ func TestReviewTooMany(t *testing.T) {
 func TestReviewConcurrently(t *testing.T) {
 	// Owners reviewing the same requests at once: each request is reviewed
 	// exactly once, whoever wins, and its status, keys, event and
-	// notification agree.
+	// notification agree. Half of them go through a second store on the
+	// same database, as through another instance.
 	ctx := context.Background()
 	d := seededTest(t)
+	other := openTestAt(t, locationOf(t, d.s))
+	stores := []*Store{d.s, other}
 	org, owner := d.orgs["octo-org"], d.users["octo-owner"]
 	var grants []int64
 	for _, row := range strings.Fields(dumpQuery(t, d.s.write, `SELECT id FROM grants WHERE status = 'pending'`)) {
@@ -386,7 +389,7 @@ func TestReviewConcurrently(t *testing.T) {
 	for i := range workers {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = d.s.Review(ctx, reviews[i])
+			results[i], errs[i] = stores[i/2%2].Review(ctx, reviews[i])
 		})
 	}
 	readErrs := make([]error, 4)
@@ -394,11 +397,11 @@ func TestReviewConcurrently(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for range 10 {
-				if _, err := d.s.ListGrants(ctx, GrantQuery{OrgID: org, Status: policy.GrantPending, Limit: 10}); err != nil {
+				if _, err := stores[i%2].ListGrants(ctx, GrantQuery{OrgID: org, Status: policy.GrantPending, Limit: 10}); err != nil {
 					readErrs[i] = err
 					return
 				}
-				if _, err := d.s.CountGrants(ctx, org, policy.GrantApproved); err != nil {
+				if _, err := stores[i%2].CountGrants(ctx, org, policy.GrantApproved); err != nil {
 					readErrs[i] = err
 					return
 				}

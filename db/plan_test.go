@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"patpolicy/policy"
 )
@@ -38,12 +41,21 @@ func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
 }
 
 // fullScans returns the plan lines that read a whole table without an index.
-// A scan of a subquery's rows ("SCAN (subquery-1)", a co-routine's output)
-// reads no table and is not one.
+// A scan of a subquery's rows ("SCAN (subquery-1)", or "SCAN name" of a
+// subquery aliased name, a co-routine's or a materialized subquery's
+// output) reads no table and is not one.
 func fullScans(plan []string) []string {
+	subqueries := map[string]bool{}
+	for _, line := range plan {
+		for _, kind := range []string{"CO-ROUTINE ", "MATERIALIZE "} {
+			if name, ok := strings.CutPrefix(line, kind); ok {
+				subqueries["SCAN "+name] = true
+			}
+		}
+	}
 	var bad []string
 	for _, line := range plan {
-		if !strings.HasPrefix(line, "SCAN ") || strings.HasPrefix(line, "SCAN (subquery-") || line == "SCAN CONSTANT ROW" {
+		if !strings.HasPrefix(line, "SCAN ") || strings.HasPrefix(line, "SCAN (subquery-") || line == "SCAN CONSTANT ROW" || subqueries[line] {
 			continue
 		}
 		if strings.Contains(line, "USING INDEX") || strings.Contains(line, "USING COVERING INDEX") ||
@@ -55,12 +67,26 @@ func fullScans(plan []string) []string {
 	return bad
 }
 
-// planFixture is the demo data plus enough audit events that a bad plan
-// could not hide behind tiny tables.
+// The plans checked with queryPlan are SQLite's planner's, so their
+// databases are SQLite files whatever backend the run is for; the plans
+// PostgreSQL chooses are checked by TestListingQueriesNeverScanOnTheBackend.
+
+// seededSQLiteTest is seededTest on a SQLite file.
+func seededSQLiteTest(tb testing.TB) demo {
+	tb.Helper()
+	d := seedDemoInto(tb, openSQLiteTest(tb))
+	if _, err := d.s.write.ExecContext(context.Background(), `DELETE FROM audit_events`); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// planFixture is the demo data on SQLite plus enough audit events that a
+// bad plan could not hide behind tiny tables.
 func planFixture(t *testing.T) demo {
 	t.Helper()
 	ctx := context.Background()
-	d := seededTest(t)
+	d := seededSQLiteTest(t)
 	for _, login := range []string{"octo-org", "solo-org"} {
 		evs := make([]policy.Event, 200)
 		for i := range evs {
@@ -183,17 +209,17 @@ func TestListingQueriesUseIndexes(t *testing.T) {
 
 func TestFullScansDetector(t *testing.T) {
 	// The detector itself must tell a full scan from an index walk.
-	d := seededTest(t)
+	d := seededSQLiteTest(t)
 	if bad := fullScans(queryPlan(t, d.s, `SELECT * FROM audit_events WHERE details = ?`, "x")); len(bad) == 0 {
 		t.Error("a query on an unindexed column was not reported as a full scan")
 	}
 	if bad := fullScans(queryPlan(t, d.s, `SELECT * FROM audit_events WHERE org_id = ?`, 1)); len(bad) != 0 {
 		t.Errorf("an indexed lookup was reported as a full scan: %q", bad)
 	}
-	if bad := fullScans(queryPlan(t, d.s, `SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE org_id = ? LIMIT 5)`, 1)); len(bad) != 0 {
+	if bad := fullScans(queryPlan(t, d.s, `SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE org_id = ? LIMIT 5) AS few`, 1)); len(bad) != 0 {
 		t.Errorf("a scan of a subquery was reported as a full scan: %q", bad)
 	}
-	if bad := fullScans(queryPlan(t, d.s, `SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE details = ? LIMIT 5)`, "x")); len(bad) == 0 {
+	if bad := fullScans(queryPlan(t, d.s, `SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE details = ? LIMIT 5) AS few`, "x")); len(bad) == 0 {
 		t.Error("a full scan inside a subquery was not reported")
 	}
 	if !sorts(queryPlan(t, d.s, `SELECT * FROM audit_events WHERE org_id = ? ORDER BY details`, 1)) {
@@ -258,16 +284,14 @@ func checkPlans(t *testing.T, s *Store, cases []planCase) {
 // users.go and notifications.go (they are not exposed); keep them in step
 // with the code. TestCopiedQueriesAnswerLikeTheCode checks they still do.
 const (
-	pickDriverCountSQL = `SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?)`
+	pickDriverCountSQL = `SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?) capped`
 	tokensOfSQL        = `SELECT ` + tokenColumns + tokenJoins + ` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
 	notificationsOfSQL = `SELECT id, message, link, created_at, read_at IS NULL FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`
-	userByIDSQL        = `SELECT id, login, email, name, EXISTS (SELECT 1 FROM enterprise_owners WHERE user_id = users.id),
-		        min(?, COALESCE((SELECT n FROM unread_counts WHERE user_id = users.id), 0))
-		 FROM users WHERE id = ?`
-	membersOfSQL   = `SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`
-	reposOfSQL     = `SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`
-	repoFilterSQL  = `SELECT private FROM repositories WHERE id = ? AND org_id = ?`
-	countGrantsSQL = `SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`
+	userByIDSQL        = `SELECT ` + userColumns + ` FROM users WHERE id = ?2`
+	membersOfSQL       = `SELECT u.id, u.login FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.login`
+	reposOfSQL         = `SELECT id, org_id, name, private FROM repositories WHERE org_id = ? ORDER BY name`
+	repoFilterSQL      = `SELECT private FROM repositories WHERE id = ? AND org_id = ?`
+	countGrantsSQL     = `SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = ?), 0)`
 	// grantsByIDSQL takes the organization, then 50 grant ids.
 	grantsByIDSQL = `SELECT ` + tokenColumns + grantJoins + ` WHERE +g.org_id = ? AND g.id IN (`
 	reviewSQL     = `UPDATE grants SET status = ?, reason = ?, reviewer_id = ?, decided_at = ? WHERE org_id = ? AND status = ? AND id IN (`
@@ -297,101 +321,228 @@ func planTargets(t *testing.T) []planTarget {
 		t.Fatal(err)
 	}
 	demoT := planTarget{name: "demo", s: d.s, org: d.orgs["octo-org"], user: d.users["mona"], owner: d.users["octo-owner"], repo: repos[0].ID}
-	ss, info := scaleTest(t)
-	scaleT := planTarget{name: "scale", s: ss, org: info.OrgIDs[0], user: info.UserIDs[0], owner: info.OwnerID, repo: info.Repos[0].ID}
-	for _, p := range []*planTarget{&demoT, &scaleT} {
-		if p.grants, err = int64s(ctx, p.s.read, `SELECT id FROM grants WHERE org_id = ? ORDER BY id DESC LIMIT 50`, p.org); err != nil {
-			t.Fatal(err)
-		}
-		// A page's worth of ids, as the planner's choice depends on how
-		// many there are.
-		for id := int64(1 << 40); len(p.grants) < 50; id++ {
-			p.grants = append(p.grants, id)
+	demoT.fillGrants(t)
+	ss, info := scaleTest(t) // on SQLite whatever the run's backend
+	return []planTarget{demoT, scaleTarget(t, ss, info)}
+}
+
+// scaleTarget is the scale dataset in s.
+func scaleTarget(t *testing.T, s *Store, info ScaleInfo) planTarget {
+	t.Helper()
+	p := planTarget{name: "scale", s: s, org: info.OrgIDs[0], user: info.UserIDs[0], owner: info.OwnerID, repo: info.Repos[0].ID}
+	p.fillGrants(t)
+	return p
+}
+
+// fillGrants fills p.grants.
+func (p *planTarget) fillGrants(t *testing.T) {
+	t.Helper()
+	var err error
+	if p.grants, err = int64s(context.Background(), p.s.read, `SELECT id FROM grants WHERE org_id = ? ORDER BY id DESC LIMIT 50`, p.org); err != nil {
+		t.Fatal(err)
+	}
+	// A page's worth of ids, as the planner's choice depends on how
+	// many there are.
+	for id := int64(1 << 40); len(p.grants) < 50; id++ {
+		p.grants = append(p.grants, id)
+	}
+}
+
+// planScale is a scale dataset large enough that a planner weighing costs,
+// as PostgreSQL's does, reads its growing tables by index: on tables of a
+// few hundred rows reading everything is cheaper, and rightly chosen.
+var planScale = ScaleSpec{Orgs: 3, Users: 400, ReposPerOrg: 20, Pending: 10000, Active: 10000, Denied: 500, Revoked: 500,
+	OtherPending: 2000, OtherActive: 2000, Seed: 11}
+
+// TestListingQueriesNeverScanOnTheBackend checks the listing queries on
+// the run's backend, on the demo plus planScale after SeedScale's
+// ANALYZE: none reads every row of tokens, grants, grant_keys or
+// audit_events. On SQLite that is fullScans of EXPLAIN QUERY PLAN (the
+// tests above check more of SQLite's plans); on PostgreSQL, no Seq Scan
+// of those tables in EXPLAIN's plan.
+func TestListingQueriesNeverScanOnTheBackend(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.SeedScale(ctx, planScale, demoHash, tkCreated, grReviewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last organization, one of many in a large database: its
+	// listings must read its rows, not everyone's. (The first holds most
+	// of the dataset: reading most of a table for it is no mistake.)
+	info.OrgIDs = info.OrgIDs[len(info.OrgIDs)-1:]
+	if info.Repos, err = s.ReposOf(ctx, info.OrgIDs[0]); err != nil {
+		t.Fatal(err)
+	}
+	p := scaleTarget(t, s, info)
+	cases := append(grantPlanCases(p), tokenPlanCases(p)...)
+	if s.dialect == postgresDialect {
+		// SQLite's plans of the audit log are TestAuditQueryUsesIndex's.
+		for _, q := range []AuditQuery{
+			{OrgID: p.org, Limit: 50},
+			{OrgID: p.org, BeforeID: 100, Limit: 50},
+			{OrgID: p.org, Action: policy.ActionExpirationLimitSet, Limit: 50},
+		} {
+			query, args := auditQuery(q)
+			cases = append(cases, planCase{name: fmt.Sprintf("audit %+v", q), query: query, args: args})
 		}
 	}
-	return []planTarget{demoT, scaleT}
+	// Last-use bounds both within the year in which the dataset's tokens
+	// were used and before it: whether the statistics say a range holds
+	// many uses or none, each grant's token is looked up by its id.
+	now := time.Now()
+	queries := append(apiQueries(p, now.AddDate(0, -6, 0)), apiQueries(p, now.AddDate(-2, 0, 0))...)
+	for i, q := range queries {
+		for _, st := range []policy.GrantStatus{policy.GrantPending, policy.GrantApproved} {
+			q.OrgID, q.Status, q.Ascending = p.org, st, i%2 == 0
+			plan, err := s.planAPIGrants(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, count := range []bool{false, true} {
+				query, args := apiGrantsSQL(q, plan, count, 30, 0)
+				cases = append(cases, planCase{name: fmt.Sprintf("API grants %d/%s/count=%v", i, st, count), query: query, args: args})
+			}
+		}
+	}
+	// The detector must see a scan where there is one.
+	if bad := backendScans(t, s, `SELECT * FROM audit_events WHERE details = ?`, "x"); len(bad) == 0 {
+		t.Error("a query on an unindexed column was not reported as a full scan")
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if bad := backendScans(t, s, tc.query, tc.args...); len(bad) > 0 {
+				t.Errorf("full table scan: %q", bad)
+			}
+		})
+	}
+}
+
+// backendScans returns the full scans in s's plan for query: fullScans of
+// SQLite's plan, or PostgreSQL's plan when it reads a table that grows with
+// use (tokens, grants, grant_keys, audit_events) in full.
+func backendScans(t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	if s.dialect != postgresDialect {
+		return fullScans(queryPlan(t, s, query, args...))
+	}
+	plan := dumpQuery(t, s.write, "EXPLAIN "+query, args...)
+	bad := regexp.MustCompile(`Seq Scan on (tokens|grants|grant_keys|audit_events)\b`).FindAllString(plan, -1)
+	if len(bad) > 0 {
+		t.Logf("plan:\n%s", plan)
+	}
+	return bad
+}
+
+// apiQueries are API grant listings of each kind on p, with tm for the
+// last-use bounds.
+func apiQueries(p planTarget, tm time.Time) []APIGrantQuery {
+	return []APIGrantQuery{
+		{},
+		{OwnerIDs: []int64{p.user}},
+		{OwnerIDs: []int64{p.user, p.owner}},
+		{RepoID: p.repo},
+		{Permission: "contents"},
+		{OwnerIDs: []int64{p.user}, RepoID: p.repo, Permission: "contents"},
+		{LastUsedBefore: tm, LastUsedAfter: tm.AddDate(-1, 0, 0)},
+		{OwnerIDs: []int64{p.user, p.owner}, RepoID: p.repo, LastUsedAfter: tm},
+		{TokenIDs: []int64{1, 2, 3}, RepoID: p.repo, Permission: "contents"},
+	}
 }
 
 func TestGrantQueriesUseIndexes(t *testing.T) {
 	for _, p := range planTargets(t) {
 		t.Run(p.name, func(t *testing.T) {
-			owner := []string{ownerKey(p.user)}
-			repo := []string{repoKey(p.repo), "r:all", "r:public"}
-			perm := []string{permissionKey("contents")}
-			var cases []planCase
-			for _, page := range []struct {
-				name          string
-				before, after int64
-			}{{"first page", 0, 0}, {"older page", 0, 0}, {"newer page", 0, 0}} {
-				q := GrantQuery{OrgID: p.org, Status: policy.GrantPending}
-				switch page.name {
-				case "older page":
-					q.Before = 1 << 40
-				case "newer page":
-					q.After = 1
-				}
-				newer := q.After > 0
-				query, args := grantIDsQuery(q, newer, 51)
-				cases = append(cases, planCase{name: "grantIDsQuery/" + page.name, query: query, args: args, ordered: true,
-					uses: []string{"grants_by_org_status"}})
-				for _, others := range []struct {
-					name string
-					sets [][]string
-				}{{"no other filter", nil}, {"one other filter", [][]string{perm}}, {"two other filters", [][]string{repo, perm}}} {
-					query, args := keyedIDsQuery(q, owner[0], others.sets, newer, 51)
-					uses := []string{"SEARCH k USING PRIMARY KEY (org_id=? AND status=? AND key=?"}
-					if len(others.sets) > 0 {
-						uses = append(uses, "grant_keys_by_grant (grant_id=? AND key=?)")
-					}
-					cases = append(cases, planCase{name: "keyedIDsQuery/" + others.name + "/" + page.name, query: query, args: args,
-						ordered: true, uses: uses})
-				}
-			}
-			ids := make([]any, 0, len(p.grants))
-			for _, id := range p.grants {
-				ids = append(ids, id)
-			}
-			in := placeholders(len(ids)) + `)`
-			cases = append(cases,
-				planCase{name: "pickDriver count", query: pickDriverCountSQL, args: []any{p.org, policy.GrantPending, owner[0], estimateCap},
-					uses: []string{"grant_keys USING PRIMARY KEY (org_id=? AND status=? AND key=?)"}},
-				planCase{name: "filterKeys repository", query: repoFilterSQL, args: []any{p.repo, p.org}},
-				planCase{name: "grantsByID", query: grantsByIDSQL + in, args: append([]any{p.org}, ids...),
-					uses: []string{"SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"}},
-				planCase{name: "CountGrants", query: countGrantsSQL, args: []any{p.org, policy.GrantPending},
-					uses: []string{"grant_counts USING PRIMARY KEY (org_id=? AND status=?)"}},
-				planCase{name: "Review grants", query: reviewSQL + in + ` RETURNING id`,
-					args: append([]any{policy.GrantApproved, "", p.owner, "now", p.org, policy.GrantPending}, ids...),
-					uses: []string{"INTEGER PRIMARY KEY (rowid=?) | grants_by_org_status (org_id=? AND status=? AND id=?"}},
-				planCase{name: "Review keys", query: reviewKeysSQL + in, args: append([]any{policy.GrantApproved, p.org, policy.GrantPending}, ids...),
-					uses: []string{"grant_keys_by_grant (grant_id=?)"}},
-				planCase{name: "Review subjects", query: subjectsSQL + in + ` ORDER BY g.id`, args: ids, ordered: true},
-				planCase{name: "approveAllPending", query: approveAllSQL, args: []any{p.owner, "now", p.org},
-					uses: []string{"grants_by_org_status (org_id=? AND status=?)"}},
-			)
-			checkPlans(t, p.s, cases)
+			checkPlans(t, p.s, grantPlanCases(p))
 		})
 	}
+}
+
+// grantPlanCases are the grant listing's and review's queries on p.
+func grantPlanCases(p planTarget) []planCase {
+	owner := []string{ownerKey(p.user)}
+	repo := []string{repoKey(p.repo), "r:all", "r:public"}
+	perm := []string{permissionKey("contents")}
+	var cases []planCase
+	for _, page := range []struct {
+		name          string
+		before, after int64
+	}{{"first page", 0, 0}, {"older page", 0, 0}, {"newer page", 0, 0}} {
+		q := GrantQuery{OrgID: p.org, Status: policy.GrantPending}
+		switch page.name {
+		case "older page":
+			q.Before = 1 << 40
+		case "newer page":
+			q.After = 1
+		}
+		newer := q.After > 0
+		query, args := grantIDsQuery(q, newer, 51)
+		cases = append(cases, planCase{name: "grantIDsQuery/" + page.name, query: query, args: args, ordered: true,
+			uses: []string{"grants_by_org_status"}})
+		for _, others := range []struct {
+			name string
+			sets [][]string
+		}{{"no other filter", nil}, {"one other filter", [][]string{perm}}, {"two other filters", [][]string{repo, perm}}} {
+			query, args := keyedIDsQuery(q, owner[0], others.sets, newer, 51)
+			uses := []string{"SEARCH k USING PRIMARY KEY (org_id=? AND status=? AND key=?"}
+			if len(others.sets) > 0 {
+				uses = append(uses, "grant_keys_by_grant (grant_id=? AND key=?)")
+			}
+			cases = append(cases, planCase{name: "keyedIDsQuery/" + others.name + "/" + page.name, query: query, args: args,
+				ordered: true, uses: uses})
+		}
+	}
+	ids := make([]any, 0, len(p.grants))
+	for _, id := range p.grants {
+		ids = append(ids, id)
+	}
+	in := placeholders(len(ids)) + `)`
+	cases = append(cases,
+		planCase{name: "pickDriver count", query: pickDriverCountSQL, args: []any{p.org, policy.GrantPending, owner[0], estimateCap},
+			uses: []string{"grant_keys USING PRIMARY KEY (org_id=? AND status=? AND key=?)"}},
+		planCase{name: "filterKeys repository", query: repoFilterSQL, args: []any{p.repo, p.org}},
+		planCase{name: "grantsByID", query: grantsByIDSQL + in, args: append([]any{p.org}, ids...),
+			uses: []string{"SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"}},
+		planCase{name: "CountGrants", query: countGrantsSQL, args: []any{p.org, policy.GrantPending},
+			uses: []string{"grant_counts USING PRIMARY KEY (org_id=? AND status=?)"}},
+		planCase{name: "Review grants", query: reviewSQL + in + ` RETURNING id`,
+			args: append([]any{policy.GrantApproved, "", p.owner, "now", p.org, policy.GrantPending}, ids...),
+			uses: []string{"INTEGER PRIMARY KEY (rowid=?) | grants_by_org_status (org_id=? AND status=? AND id=?"}},
+		planCase{name: "Review keys", query: reviewKeysSQL + in, args: append([]any{policy.GrantApproved, p.org, policy.GrantPending}, ids...),
+			uses: []string{"grant_keys_by_grant (grant_id=?)"}},
+		planCase{name: "Review subjects", query: subjectsSQL + in + ` ORDER BY g.id`, args: ids, ordered: true},
+		planCase{name: "approveAllPending", query: approveAllSQL, args: []any{p.owner, "now", p.org},
+			uses: []string{"grants_by_org_status (org_id=? AND status=?)"}},
+	)
+	return cases
 }
 
 func TestTokenAndUserQueriesUseIndexes(t *testing.T) {
 	for _, p := range planTargets(t) {
 		t.Run(p.name, func(t *testing.T) {
-			checkPlans(t, p.s, []planCase{
-				{name: "TokensOf", query: tokensOfSQL, args: []any{p.user, policy.KindFineGrained, 1 << 40, 51}, ordered: true,
-					uses: []string{"tokens_by_user (user_id=? AND kind=? AND id<?)"}},
-				{name: "NotificationsOf", query: notificationsOfSQL, args: []any{p.owner, 20}, ordered: true,
-					uses: []string{"notifications_by_user (user_id=?)"}},
-				{name: "UserByID unread count", query: userByIDSQL, args: []any{UnreadCap, p.owner},
-					uses: []string{"unread_counts USING INTEGER PRIMARY KEY (rowid=?)"}},
-				{name: "ReposOf", query: reposOfSQL, args: []any{p.org}, ordered: true},
-				// MembersOf sorts one organization's members by login (no
-				// index holds logins by organization), or, with statistics
-				// saying every user is a member, walks the login index:
-				// either is bounded, so its order is not checked.
-				{name: "MembersOf", query: membersOfSQL, args: []any{p.org}},
-			})
+			checkPlans(t, p.s, tokenPlanCases(p))
 		})
+	}
+}
+
+// tokenPlanCases are the token, user and notification queries on p.
+func tokenPlanCases(p planTarget) []planCase {
+	return []planCase{
+		{name: "TokensOf", query: tokensOfSQL, args: []any{p.user, policy.KindFineGrained, 1 << 40, 51}, ordered: true,
+			uses: []string{"tokens_by_user (user_id=? AND kind=? AND id<?)"}},
+		{name: "NotificationsOf", query: notificationsOfSQL, args: []any{p.owner, 20}, ordered: true,
+			uses: []string{"notifications_by_user (user_id=?)"}},
+		{name: "UserByID unread count", query: userByIDSQL, args: []any{UnreadCap, p.owner},
+			uses: []string{"unread_counts USING INTEGER PRIMARY KEY (rowid=?)"}},
+		{name: "ReposOf", query: reposOfSQL, args: []any{p.org}, ordered: true},
+		// MembersOf sorts one organization's members by login (no
+		// index holds logins by organization), or, with statistics
+		// saying every user is a member, walks the login index:
+		// either is bounded, so its order is not checked.
+		{name: "MembersOf", query: membersOfSQL, args: []any{p.org}},
 	}
 }
 
@@ -435,7 +586,7 @@ func TestCopiedQueriesAnswerLikeTheCode(t *testing.T) {
 	for _, n := range notes {
 		fmt.Fprintln(&b, n.ID)
 	}
-	if got := rows(`SELECT id FROM (`+notificationsOfSQL+`)`, info.OwnerID, 20); got != b.String() {
+	if got := rows(`SELECT id FROM (`+notificationsOfSQL+`) AS n`, info.OwnerID, 20); got != b.String() {
 		t.Errorf("notificationsOfSQL differs from NotificationsOf: update it")
 	}
 
@@ -443,13 +594,9 @@ func TestCopiedQueriesAnswerLikeTheCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var unread int
-	var id int64
-	var login, email, name string
-	var owns bool
-	if err := s.read.QueryRow(userByIDSQL, UnreadCap, info.OwnerID).Scan(&id, &login, &email, &name, &owns, &unread); err != nil ||
-		unread != u.Unread || login != u.Login {
-		t.Errorf("userByIDSQL gives %d unread, %v; UserByID %d: update it", unread, err, u.Unread)
+	var copied User
+	if err := scanUser(s.read.QueryRow(userByIDSQL, UnreadCap, info.OwnerID), &copied); err != nil || copied != u {
+		t.Errorf("userByIDSQL gives %+v, %v; UserByID %+v: update it", copied, err, u)
 	}
 
 	for _, st := range []policy.GrantStatus{policy.GrantPending, policy.GrantApproved} {
@@ -471,7 +618,7 @@ func TestCopiedQueriesAnswerLikeTheCode(t *testing.T) {
 	for _, tok := range ts {
 		fmt.Fprintln(&b, tok.ID)
 	}
-	if got := rows(`SELECT id FROM (SELECT t.id AS id, `+strings.TrimPrefix(tokensOfSQL, `SELECT `)+`)`, user, policy.KindFineGrained, 1<<62, -1); got != b.String() {
+	if got := rows(`SELECT id FROM (SELECT t.id AS id, `+strings.TrimPrefix(tokensOfSQL, `SELECT `)+`) AS ts`, user, policy.KindFineGrained, 1<<62, math.MaxInt); got != b.String() {
 		t.Errorf("tokensOfSQL differs from TokensOf: update it")
 	}
 

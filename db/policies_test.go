@@ -35,12 +35,22 @@ func auditEvents(t *testing.T, s *Store, q AuditQuery) []AuditEvent {
 // the LIKE pattern fail, as a broken audit log would.
 func failAuditInserts(t *testing.T, s *Store, detailsLike string) {
 	t.Helper()
-	_, err := s.write.ExecContext(context.Background(),
-		`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events
-		 WHEN NEW.details LIKE '`+detailsLike+`'
-		 BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END`)
-	if err != nil {
-		t.Fatal(err)
+	stmts := []string{`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events
+		 WHEN NEW.details LIKE '` + detailsLike + `'
+		 BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END`}
+	if s.dialect == postgresDialect {
+		// PostgreSQL's trigger runs a function, which raises the error.
+		stmts = []string{
+			`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS
+			 'BEGIN RAISE EXCEPTION ''audit log unavailable''; END'`,
+			`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events FOR EACH ROW
+			 WHEN (NEW.details LIKE '` + detailsLike + `') EXECUTE FUNCTION fail_audit()`,
+		}
+	}
+	for _, stmt := range stmts {
+		if _, err := s.write.ExecContext(context.Background(), stmt); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -21,25 +21,6 @@ var wantIndexes = []string{
 	"enterprise_owners_by_user", "memberships_by_user", "organizations_by_enterprise",
 }
 
-func schemaNames(t *testing.T, s *Store, kind string) []string {
-	t.Helper()
-	rows, err := s.read.QueryContext(context.Background(),
-		`SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`, kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
 func TestOpenMigratesFreshDatabase(t *testing.T) {
 	s := openTest(t)
 	tables := schemaNames(t, s, "table")

@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"patpolicy/db/dbtest"
 	"patpolicy/policy"
 )
 
@@ -118,13 +118,17 @@ func grantOf(t *testing.T, d demo, tokenID int64) int64 {
 func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 	d := seededTest(t)
 	ctx := context.Background()
+	// Half the readers read through a second store on the same database,
+	// as another instance would: its cache must not outlive the commit
+	// either.
+	stores := []*Store{d.s, openTestAt(t, locationOf(t, d.s))}
 	for round := range 20 {
 		hash, id := newSecret(t, d, "race-"+string(rune('a'+round)))
 		var committed atomic.Bool
 		var stale atomic.Int64
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		for range 4 {
+		for reader := range 4 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -135,7 +139,7 @@ func TestReadCacheNeverServesAStaleGrantAfterCommit(t *testing.T) {
 					default:
 					}
 					after := committed.Load()
-					tok, err := d.s.TokenByHash(ctx, hash)
+					tok, err := stores[reader%2].TokenByHash(ctx, hash)
 					if err != nil {
 						t.Error(err)
 						return
@@ -178,13 +182,18 @@ func TestFlushLastUsesKeepsTheNewest(t *testing.T) {
 	if !tok.LastUsedAt.Equal(t1) {
 		t.Errorf("last used %v, want %v", tok.LastUsedAt, t1)
 	}
-	// A later flush of an older time does not move it back.
-	d.s.TouchToken(id, t1.Add(-2*time.Hour))
-	if err := d.s.FlushLastUses(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if tok, _ = d.s.TokenOf(ctx, d.users["mona"], id); !tok.LastUsedAt.Equal(t1) {
-		t.Errorf("after an older flush: %v, want %v", tok.LastUsedAt, t1)
+	// A later flush of an older time does not move it back, from this
+	// store or from another on the same database (another instance, which
+	// flushes its own).
+	other := openTestAt(t, locationOf(t, d.s))
+	for _, s := range []*Store{d.s, other} {
+		s.TouchToken(id, t1.Add(-2*time.Hour))
+		if err := s.FlushLastUses(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if tok, _ = d.s.TokenOf(ctx, d.users["mona"], id); !tok.LastUsedAt.Equal(t1) {
+			t.Errorf("after an older flush: %v, want %v", tok.LastUsedAt, t1)
+		}
 	}
 	// A token deleted before the flush is skipped, and the flush succeeds.
 	d.s.TouchToken(id, t1.Add(time.Hour))
@@ -206,7 +215,7 @@ func TestFlushLastUsesKeepsTheNewest(t *testing.T) {
 // Close writes down what is still in memory.
 func TestCloseFlushesLastUses(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "close.db")
+	path := dbtest.Location(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

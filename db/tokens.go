@@ -374,7 +374,7 @@ func (s *Store) TokensOf(ctx context.Context, userID int64, kind policy.Kind, be
 		before = math.MaxInt64
 	}
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt // no bound: PostgreSQL refuses SQLite's LIMIT -1
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+tokenJoins+
 		` WHERE t.user_id = ? AND t.kind = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`, userID, kind, before, limit)
