@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,11 +15,26 @@ import (
 
 const demoHash = "hash-of-demo-password"
 
-// openTest opens a fresh database in the test's temporary directory and
+// openTest opens a fresh database on the run's backend (a file in the
+// test's temporary directory, or a PostgreSQL database of its own) and
 // closes it when the test ends.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), dbtest.Location(tb))
+	return openTestAt(tb, dbtest.Location(tb))
+}
+
+// openSQLiteTest opens a fresh SQLite store whatever the run's backend: for
+// the tests of SQLite's own machinery (its planner, its pragmas, its file),
+// which must run on every run.
+func openSQLiteTest(tb testing.TB) *Store {
+	tb.Helper()
+	return openTestAt(tb, filepath.Join(tb.TempDir(), "t.db"))
+}
+
+// openTestAt opens the store at location and closes it when the test ends.
+func openTestAt(tb testing.TB, location string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), location)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -89,23 +107,67 @@ func count(tb testing.TB, s *Store, query string, args ...any) int {
 	return n
 }
 
-// dump renders every row of every user table, to compare whole databases.
-func dump(tb testing.TB, s *Store) string {
+// schemaNames lists the store's own tables, indexes or triggers (kind
+// "table", "index" or "trigger") by name, on either backend: SQLite's
+// internal ones (sqlite_*) left out.
+func schemaNames(tb testing.TB, s *Store, kind string) []string {
 	tb.Helper()
-	ctx := context.Background()
-	rows, err := s.write.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		tb.Fatal(err)
+	query, args := `SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`, []any{kind}
+	if s.dialect == postgresDialect {
+		query, args = map[string]string{
+			"table": `SELECT table_name FROM information_schema.tables
+				WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
+			"index": `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`,
+			"trigger": `SELECT DISTINCT trigger_name FROM information_schema.triggers
+				WHERE trigger_schema = current_schema() ORDER BY 1`,
+		}[kind], nil
 	}
-	var tables []string
+	rows, err := s.write.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		tb.Fatalf("%s names: %v", kind, err)
+	}
+	defer rows.Close()
+	var names []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			tb.Fatal(err)
 		}
-		tables = append(tables, n)
+		names = append(names, n)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return names
+}
+
+// locationOf is where s's database is, as Open takes it: a file's path, or
+// the URL of its PostgreSQL database on the run's server.
+func locationOf(tb testing.TB, s *Store) string {
+	tb.Helper()
+	if s.dialect != postgresDialect {
+		var path string
+		if err := s.read.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+			tb.Fatal(err)
+		}
+		return path
+	}
+	var name string
+	if err := s.read.QueryRow(`SELECT current_database()`).Scan(&name); err != nil {
+		tb.Fatal(err)
+	}
+	u, err := url.Parse(os.Getenv(dbtest.PostgresEnv))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// dump renders every row of every user table, to compare whole databases.
+func dump(tb testing.TB, s *Store) string {
+	tb.Helper()
+	tables := schemaNames(tb, s, "table")
 	var b strings.Builder
 	for _, table := range tables {
 		fmt.Fprintf(&b, "== %s\n", table)
