@@ -175,7 +175,7 @@ func (s *Store) pickDriver(ctx context.Context, q GrantQuery, sets [][]string) (
 		for _, key := range set {
 			var c int
 			if err := s.read.QueryRowContext(ctx,
-				`SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?)`,
+				`SELECT count(*) FROM (SELECT 1 FROM grant_keys WHERE org_id = ? AND status = ? AND key = ? LIMIT ?) capped`,
 				q.OrgID, q.Status, key, estimateCap).Scan(&c); err != nil {
 				return 0, err
 			}

@@ -67,8 +67,13 @@ func seededTest(tb testing.TB) demo {
 
 func seededWithDemoEvents(tb testing.TB) demo {
 	tb.Helper()
+	return seedDemoInto(tb, openTest(tb))
+}
+
+// seedDemoInto seeds the demo into s, a fresh store, with its audit events.
+func seedDemoInto(tb testing.TB, s *Store) demo {
+	tb.Helper()
 	ctx := context.Background()
-	s := openTest(tb)
 	ok, err := s.SeedDemo(ctx, demoHash, tkCreated)
 	if err != nil || !ok {
 		tb.Fatalf("SeedDemo = %v, %v; want true, nil", ok, err)

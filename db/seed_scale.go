@@ -487,6 +487,12 @@ func (g *scaleGen) tokens() (int, error) {
 	perms := g.bulk(`token_permissions (token_id, name, level)`, 3)
 	repos := g.bulk(`token_repositories (token_id, repo_id)`, 2)
 	grants := g.bulk(`grants (token_id, org_id, user_id, status, justification, reason, reviewer_id, created_at, decided_at)`, 9)
+	if g.s.dialect == postgresDialect {
+		// PostgreSQL checks each row's foreign keys as it goes in
+		// (SQLite's are off for the load): a token's rows must not go in
+		// before the token, though they fill their statements sooner.
+		perms.refers, repos.refers, grants.refers = tokens, tokens, tokens
+	}
 	var keys []scaleKey
 	var events []scaleEvent
 	var notes []scaleNote
@@ -730,6 +736,9 @@ type bulk struct {
 	full  *sql.Stmt
 	args  []any
 	err   error
+	// refers, if set, is the bulk of the rows these rows refer to: its
+	// rows go in first.
+	refers *bulk
 }
 
 // bulkRows is how many rows one statement carries, under SQLite's limit on
@@ -764,6 +773,11 @@ func (b *bulk) add(vals ...any) {
 	if len(b.args) < b.cols*b.batch {
 		return
 	}
+	if b.refers != nil {
+		if b.err = b.refers.flush(); b.err != nil {
+			return
+		}
+	}
 	if b.full == nil {
 		if b.full, b.err = b.tx.PrepareContext(b.ctx, b.statement(b.batch)); b.err != nil {
 			return
@@ -773,12 +787,18 @@ func (b *bulk) add(vals ...any) {
 	b.args = b.args[:0]
 }
 
-// close writes the last rows and releases the statement.
-func (b *bulk) close() error {
+// flush writes the rows not written yet.
+func (b *bulk) flush() error {
 	if b.err == nil && len(b.args) > 0 {
 		_, b.err = b.tx.ExecContext(b.ctx, b.statement(len(b.args)/b.cols), b.args...)
 		b.args = b.args[:0]
 	}
+	return b.err
+}
+
+// close writes the last rows and releases the statement.
+func (b *bulk) close() error {
+	b.flush()
 	if b.full != nil {
 		b.full.Close()
 		b.full = nil
