@@ -76,8 +76,8 @@ var ErrScaleExists = errors.New("a scale dataset is already loaded")
 // has the scale-owner account gets ErrScaleExists and no change.
 //
 // It writes in one transaction through prepared multi-row INSERTs, not
-// through insertToken, with the bulk tables' secondary indexes dropped and
-// rebuilt at the end; after committing it runs ANALYZE and truncates the
+// through insertToken, with the bulk tables' secondary indexes (on
+// PostgreSQL their foreign keys too) dropped and rebuilt at the end; after committing it runs ANALYZE and truncates the
 // WAL. DemoScale(100000) takes about 25 s on two cores, during which other
 // writes wait. Token secrets are never shown: each hash is the SHA-256 of
 // a string salted per call, which is in no token format, so no scale token
@@ -274,7 +274,7 @@ func (g *scaleGen) run() (ScaleInfo, error) {
 }
 
 // scaleBulkTables are the tables that take most of the rows.
-var scaleBulkTables = []string{"tokens", "token_repositories", "grants", "grant_keys", "audit_events", "notifications"}
+var scaleBulkTables = []string{"tokens", "token_permissions", "token_repositories", "grants", "grant_keys", "audit_events", "notifications"}
 
 // scaleLookupTriggers are the bulk tables' triggers that look rows up
 // before each insert. Without the indexes setAside drops, every lookup
@@ -286,9 +286,13 @@ var scaleLookupTriggers = []string{"tokens_changes_replace"}
 // setAside drops the tables' own indexes (not those of their UNIQUE and
 // PRIMARY KEY constraints) and the named triggers, and returns what
 // recreates them from their stored definitions: building an index once,
-// sorted, costs far less than inserting into it row by row.
+// sorted, costs far less than inserting into it row by row. On PostgreSQL
+// it sets aside the tables' foreign keys too: PostgreSQL checks them row
+// by row as rows go in (SQLite's are off for the load), which would take
+// most of the load's time, while adding a foreign key back checks every
+// row at once, and fails the load if one refers to nothing.
 func (s *Store) setAside(ctx context.Context, tx *sql.Tx, tables, triggers []string) (func() error, error) {
-	args := make([]any, 0, len(tables)+len(triggers))
+	args := make([]any, 0, 2*len(tables)+len(triggers))
 	for _, t := range tables {
 		args = append(args, t)
 	}
@@ -311,7 +315,15 @@ func (s *Store) setAside(ctx context.Context, tx *sql.Tx, tables, triggers []str
 			SELECT 'DROP TRIGGER "' || tg.tgname || '" ON "' || t.relname || '"', pg_get_triggerdef(tg.oid)
 			FROM pg_trigger tg JOIN pg_class t ON t.oid = tg.tgrelid
 			WHERE t.relnamespace = current_schema()::regnamespace AND NOT tg.tgisinternal AND tg.tgname IN (` + placeholders(len(triggers)) + `)
+			UNION ALL
+			SELECT 'ALTER TABLE "' || t.relname || '" DROP CONSTRAINT "' || c.conname || '"',
+				'ALTER TABLE "' || t.relname || '" ADD CONSTRAINT "' || c.conname || '" ' || pg_get_constraintdef(c.oid)
+			FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+			WHERE t.relnamespace = current_schema()::regnamespace AND c.contype = 'f' AND t.relname IN (` + placeholders(len(tables)) + `)
 			ORDER BY 1`
+		for _, t := range tables {
+			args = append(args, t)
+		}
 	}
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -487,12 +499,6 @@ func (g *scaleGen) tokens() (int, error) {
 	perms := g.bulk(`token_permissions (token_id, name, level)`, 3)
 	repos := g.bulk(`token_repositories (token_id, repo_id)`, 2)
 	grants := g.bulk(`grants (token_id, org_id, user_id, status, justification, reason, reviewer_id, created_at, decided_at)`, 9)
-	if g.s.dialect == postgresDialect {
-		// PostgreSQL checks each row's foreign keys as it goes in
-		// (SQLite's are off for the load): a token's rows must not go in
-		// before the token, though they fill their statements sooner.
-		perms.refers, repos.refers, grants.refers = tokens, tokens, tokens
-	}
 	var keys []scaleKey
 	var events []scaleEvent
 	var notes []scaleNote
@@ -736,9 +742,6 @@ type bulk struct {
 	full  *sql.Stmt
 	args  []any
 	err   error
-	// refers, if set, is the bulk of the rows these rows refer to: its
-	// rows go in first.
-	refers *bulk
 }
 
 // bulkRows is how many rows one statement carries, under SQLite's limit on
@@ -773,11 +776,6 @@ func (b *bulk) add(vals ...any) {
 	if len(b.args) < b.cols*b.batch {
 		return
 	}
-	if b.refers != nil {
-		if b.err = b.refers.flush(); b.err != nil {
-			return
-		}
-	}
 	if b.full == nil {
 		if b.full, b.err = b.tx.PrepareContext(b.ctx, b.statement(b.batch)); b.err != nil {
 			return
@@ -787,18 +785,12 @@ func (b *bulk) add(vals ...any) {
 	b.args = b.args[:0]
 }
 
-// flush writes the rows not written yet.
-func (b *bulk) flush() error {
+// close writes the last rows and releases the statement.
+func (b *bulk) close() error {
 	if b.err == nil && len(b.args) > 0 {
 		_, b.err = b.tx.ExecContext(b.ctx, b.statement(len(b.args)/b.cols), b.args...)
 		b.args = b.args[:0]
 	}
-	return b.err
-}
-
-// close writes the last rows and releases the statement.
-func (b *bulk) close() error {
-	b.flush()
 	if b.full != nil {
 		b.full.Close()
 		b.full = nil

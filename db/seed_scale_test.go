@@ -210,15 +210,23 @@ func TestSeedScale(t *testing.T) {
 	}
 }
 
-// schemaDefs renders the definitions of the store's indexes or triggers
-// (kind "index" or "trigger"), by name.
+// schemaDefs renders the definitions of the store's indexes, triggers or
+// foreign keys (kind "index", "trigger" or "foreign key"), by name.
 func schemaDefs(tb testing.TB, s *Store, kind string) string {
 	tb.Helper()
 	if s.dialect != postgresDialect {
+		if kind == "foreign key" {
+			return dumpQuery(tb, s.write, `SELECT m.name, f."table", f."from", f."to", f.on_update, f.on_delete
+				FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY 1, 2, 3`)
+		}
 		return dumpQuery(tb, s.write, `SELECT name, sql FROM sqlite_schema WHERE type = ? ORDER BY name`, kind)
 	}
-	if kind == "index" {
+	switch kind {
+	case "index":
 		return dumpQuery(tb, s.write, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`)
+	case "foreign key":
+		return dumpQuery(tb, s.write, `SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE connamespace = current_schema()::regnamespace AND contype = 'f' ORDER BY 1, 2`)
 	}
 	return dumpQuery(tb, s.write, `SELECT tg.tgname, pg_get_triggerdef(tg.oid), tg.tgenabled FROM pg_trigger tg
 		JOIN pg_class t ON t.oid = tg.tgrelid
@@ -229,6 +237,7 @@ func checkSeedScale(t *testing.T, d demo) {
 	ctx := context.Background()
 	indexes := schemaDefs(t, d.s, "index")
 	triggers := schemaDefs(t, d.s, "trigger")
+	foreignKeys := schemaDefs(t, d.s, "foreign key")
 	demoTokens := dumpQuery(t, d.s.write, `SELECT * FROM tokens ORDER BY id`)
 	lastDemo := map[string]int{}
 	for _, table := range []string{"audit_events", "notifications", "grants"} {
@@ -359,6 +368,10 @@ func checkSeedScale(t *testing.T, d demo) {
 		// The triggers it set aside for the load are back, as they were.
 		if got := schemaDefs(t, s, "trigger"); got != triggers {
 			t.Errorf("triggers after SeedScale:\n%s\nwant:\n%s", got, triggers)
+		}
+		// And the foreign keys (PostgreSQL's are set aside as well).
+		if got := schemaDefs(t, s, "foreign key"); got != foreignKeys || got == "" {
+			t.Errorf("foreign keys after SeedScale:\n%s\nwant:\n%s", got, foreignKeys)
 		}
 		if got := dumpQuery(t, s.write, `SELECT * FROM tokens WHERE id <= 3 ORDER BY id`); got != demoTokens {
 			t.Errorf("demo tokens changed:\n%s\nwant:\n%s", got, demoTokens)
