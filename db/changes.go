@@ -115,15 +115,18 @@ func (r *changeReader) query(ctx context.Context, prev counters, prevVer int64, 
 		ok = false // another connection's versions are not these
 	}
 	var ver int64
-	if r.version == nil {
-		ok = false // no version to go by: read the counters
-	} else if err := r.version.QueryRowContext(ctx).Scan(&ver); err != nil {
-		r.unpin()
-		return counters{}, 0, err
+	if r.version != nil {
+		if err := r.version.QueryRowContext(ctx).Scan(&ver); err != nil {
+			r.unpin()
+			return counters{}, 0, err
+		}
+		if ok && ver == prevVer {
+			return prev, ver, nil
+		}
 	}
-	if ok && ver == prevVer {
-		return prev, ver, nil
-	}
+	// Without a version to go by (PostgreSQL) the counters are read every
+	// time, and still compared with prev: counters that went back must set
+	// the caches aside on either backend.
 	var c counters
 	if err := r.stmt.QueryRowContext(ctx).Scan(&c.directory, &c.access, &c.tokenRows, &c.sessions, &c.issues); err != nil {
 		r.unpin()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -11,15 +12,11 @@ import (
 	"time"
 )
 
-// otherProcess opens a plain connection to s's file, as another server or
-// the sqlite3 shell would: its writes pass by s entirely.
+// otherProcess opens a plain connection to s's database, as another server
+// or the database's shell would: its writes pass by s entirely.
 func otherProcess(t *testing.T, s *Store) *sql.DB {
 	t.Helper()
-	var path string
-	if err := s.read.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := sql.Open("sqlite", dsn(path, DefaultBusyTimeout, ""))
+	conn, err := OpenRaw(locationOf(t, s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +99,7 @@ func TestChangeReadsNeverPredateTheirCaller(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := other.Exec(`UPDATE users SET name = ? WHERE id = ?`, i, d.users["mona"]); err != nil {
+			if _, err := other.Exec(`UPDATE users SET name = ? WHERE id = ?`, fmt.Sprint(i), d.users["mona"]); err != nil {
 				t.Error(err)
 				return
 			}
@@ -275,8 +272,9 @@ func TestSessionExpiredByAnotherProcessStopsAtOnce(t *testing.T) {
 	}
 }
 
-// A token replaced whole (INSERT OR REPLACE, which fires no delete
-// trigger) is read again.
+// A token replaced whole (on SQLite INSERT OR REPLACE, which fires no
+// delete trigger; PostgreSQL has no such statement, and its counterpart is
+// an INSERT that updates the row it conflicts with) is read again.
 func TestTokenReplacedByAnotherProcessIsReadAgain(t *testing.T) {
 	d := seededTest(t)
 	other := otherProcess(t, d.s)
@@ -286,12 +284,17 @@ func TestTokenReplacedByAnotherProcessIsReadAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Exec(`PRAGMA foreign_keys = OFF`); err != nil { // the sqlite3 shell's default
+	replace := `INSERT OR REPLACE INTO tokens (id, user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
+		SELECT id, user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, ?, created_at FROM tokens WHERE id = ?`
+	if d.s.dialect == postgresDialect {
+		replace = `INSERT INTO tokens (id, user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
+		SELECT id, user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, ?, created_at FROM tokens WHERE id = ?
+		ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`
+	} else if _, err := other.Exec(`PRAGMA foreign_keys = OFF`); err != nil { // the sqlite3 shell's default
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
-	if _, err := other.Exec(`INSERT OR REPLACE INTO tokens (id, user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, expires_at, created_at)
-		SELECT id, user_id, kind, name, description, hash, prefix, org_id, repository_selection, scopes, ?, created_at FROM tokens WHERE id = ?`, timestamp(past), id); err != nil {
+	if _, err := other.Exec(replace, timestamp(past), id); err != nil {
 		t.Fatal(err)
 	}
 	after, err := d.s.TokenByHash(d.s.Consistent(ctx), hash)

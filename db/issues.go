@@ -101,7 +101,7 @@ func addIssueLabels(ctx context.Context, tx *sql.Tx, issueID int64, ni NewIssue)
 			row = tx.QueryRowContext(ctx, `SELECT id, name, color, description FROM labels WHERE id = ? AND repo_id = ?`, nl.ID, ni.RepoID)
 		} else {
 			row = tx.QueryRowContext(ctx, `INSERT INTO labels (repo_id, name, color, description) VALUES (?, ?, ?, ?)
-				ON CONFLICT (repo_id, name) DO UPDATE SET name = name RETURNING id, name, color, description`,
+				ON CONFLICT (repo_id, name) DO UPDATE SET name = labels.name RETURNING id, name, color, description`,
 				ni.RepoID, nl.Name, nl.Color, nl.Description)
 		}
 		err := row.Scan(&l.ID, &l.Name, &l.Color, &l.Description)

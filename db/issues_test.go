@@ -111,7 +111,7 @@ func TestCreateIssueConcurrentNumbers(t *testing.T) {
 	if total != workers*each {
 		t.Errorf("%d issues created, want %d", total, workers*each)
 	}
-	if n := count(t, d.s, `SELECT count(*) FROM (SELECT DISTINCT repo_id, number FROM issues)`); n != workers*each {
+	if n := count(t, d.s, `SELECT count(*) FROM (SELECT DISTINCT repo_id, number FROM issues) pairs`); n != workers*each {
 		t.Errorf("%d distinct (repository, number) pairs stored, want %d", n, workers*each)
 	}
 }

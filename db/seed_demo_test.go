@@ -166,8 +166,8 @@ func TestSeedDemoLoadsTheDataset(t *testing.T) {
 
 	// The demo tokens, each with the audit events of its creation.
 	got = dumpQuery(t, s.write, `SELECT u.login, t.name, o.login, g.status, t.repository_selection,
-		(SELECT group_concat(name || '=' || level, ',') FROM (SELECT * FROM token_permissions WHERE token_id = t.id ORDER BY name)),
-		(SELECT group_concat(r.name) FROM token_repositories tr JOIN repositories r ON r.id = tr.repo_id WHERE tr.token_id = t.id),
+		(SELECT string_agg(name || '=' || level, ',' ORDER BY name) FROM token_permissions WHERE token_id = t.id),
+		(SELECT string_agg(r.name, ',' ORDER BY r.name) FROM token_repositories tr JOIN repositories r ON r.id = tr.repo_id WHERE tr.token_id = t.id),
 		g.justification
 		FROM tokens t JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = t.org_id JOIN grants g ON g.token_id = t.id ORDER BY t.id`)
 	want = "mona deploy-bot octo-org pending selected contents=read,metadata=read octo-api Deploys the API\n" +

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"patpolicy/db/dbtest"
 	"patpolicy/policy"
 )
 
@@ -30,8 +31,9 @@ var sharedScale struct {
 	err  error
 }
 
-// scaleTest returns the shared demo plus smallScale. Tests must not write
-// to it.
+// scaleTest returns the shared demo plus smallScale, on SQLite whatever the
+// run's backend (the query plan checks read it). Tests must not write to
+// it.
 func scaleTest(tb testing.TB) (*Store, ScaleInfo) {
 	tb.Helper()
 	sharedScale.once.Do(func() {
@@ -67,6 +69,52 @@ func closeSharedScale() {
 	}
 	if sharedScale.dir != "" {
 		os.RemoveAll(sharedScale.dir)
+	}
+}
+
+// checkSQLiteIntegrity: after a load with foreign keys off, every row's
+// references hold, the file is sound, foreign keys are on again, and
+// ANALYZE has left statistics.
+func checkSQLiteIntegrity(t *testing.T, s *Store) {
+	t.Helper()
+	if got := dumpQuery(t, s.write, `PRAGMA foreign_key_check`); got != "" {
+		t.Errorf("foreign_key_check:\n%s", got)
+	}
+	if got := dumpQuery(t, s.write, `PRAGMA integrity_check`); got != "ok\n" {
+		t.Errorf("integrity_check:\n%s", got)
+	}
+	var fk int
+	if err := s.write.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v after SeedScale", fk, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM sqlite_stat1`); n == 0 {
+		t.Error("no statistics: ANALYZE did not run")
+	}
+}
+
+// checkPostgresIntegrity: PostgreSQL checks references as rows go in, so
+// what must hold after the load is that nothing was let through: every
+// foreign key is validated and every trigger (those of the foreign keys
+// among them) enabled, the writer replicates nothing that would skip them,
+// and ANALYZE has left statistics.
+func checkPostgresIntegrity(t *testing.T, s *Store) {
+	t.Helper()
+	if n := count(t, s, `SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND contype = 'f' AND NOT convalidated`); n != 0 {
+		t.Errorf("%d foreign keys not validated", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND contype = 'f'`); n == 0 {
+		t.Error("no foreign keys")
+	}
+	if got := dumpQuery(t, s.write, `SELECT tg.tgname, t.relname FROM pg_trigger tg JOIN pg_class t ON t.oid = tg.tgrelid
+		WHERE t.relnamespace = current_schema()::regnamespace AND tg.tgenabled <> 'O'`); got != "" {
+		t.Errorf("triggers not enabled:\n%s", got)
+	}
+	var role string
+	if err := s.write.QueryRow(`SHOW session_replication_role`).Scan(&role); err != nil || role != "origin" {
+		t.Errorf("session_replication_role = %q, %v after SeedScale", role, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'grant_keys'`); n == 0 {
+		t.Error("no statistics: ANALYZE did not run")
 	}
 }
 
@@ -136,11 +184,60 @@ func allGrants(tb testing.TB, s *Store, orgID int64) []bfGrant {
 	return out
 }
 
+// scaleOnBackend returns the demo plus smallScale on the run's backend:
+// the shared fixture on SQLite, a fresh one of tb's own on PostgreSQL.
+// Tests must not write to it.
+func scaleOnBackend(tb testing.TB) (*Store, ScaleInfo) {
+	tb.Helper()
+	if !dbtest.Postgres() {
+		return scaleTest(tb)
+	}
+	d := seededWithDemoEvents(tb)
+	info, err := d.s.SeedScale(context.Background(), smallScale, demoHash, tkCreated, grReviewed)
+	if err != nil {
+		tb.Fatalf("SeedScale: %v", err)
+	}
+	return d.s, info
+}
+
+// TestSeedScale loads the scale dataset on SQLite on every run, where
+// SQLite's own checks of its file apply, and on a PostgreSQL run on
+// PostgreSQL as well, with their counterparts there.
 func TestSeedScale(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { checkSeedScale(t, seedDemoInto(t, openSQLiteTest(t))) })
+	if dbtest.Postgres() {
+		t.Run("postgres", func(t *testing.T) { checkSeedScale(t, seededWithDemoEvents(t)) })
+	}
+}
+
+// schemaDefs renders the definitions of the store's indexes, triggers or
+// foreign keys (kind "index", "trigger" or "foreign key"), by name.
+func schemaDefs(tb testing.TB, s *Store, kind string) string {
+	tb.Helper()
+	if s.dialect != postgresDialect {
+		if kind == "foreign key" {
+			return dumpQuery(tb, s.write, `SELECT m.name, f."table", f."from", f."to", f.on_update, f.on_delete
+				FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY 1, 2, 3`)
+		}
+		return dumpQuery(tb, s.write, `SELECT name, sql FROM sqlite_schema WHERE type = ? ORDER BY name`, kind)
+	}
+	switch kind {
+	case "index":
+		return dumpQuery(tb, s.write, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`)
+	case "foreign key":
+		return dumpQuery(tb, s.write, `SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE connamespace = current_schema()::regnamespace AND contype = 'f' ORDER BY 1, 2`)
+	}
+	return dumpQuery(tb, s.write, `SELECT tg.tgname, pg_get_triggerdef(tg.oid), tg.tgenabled FROM pg_trigger tg
+		JOIN pg_class t ON t.oid = tg.tgrelid
+		WHERE t.relnamespace = current_schema()::regnamespace AND NOT tg.tgisinternal ORDER BY 1`)
+}
+
+func checkSeedScale(t *testing.T, d demo) {
 	ctx := context.Background()
-	d := seededWithDemoEvents(t)
-	indexes := dumpQuery(t, d.s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name`)
-	triggers := dumpQuery(t, d.s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name`)
+	indexes := schemaDefs(t, d.s, "index")
+	triggers := schemaDefs(t, d.s, "trigger")
+	foreignKeys := schemaDefs(t, d.s, "foreign key")
 	demoTokens := dumpQuery(t, d.s.write, `SELECT * FROM tokens ORDER BY id`)
 	lastDemo := map[string]int{}
 	for _, table := range []string{"audit_events", "notifications", "grants"} {
@@ -260,28 +357,24 @@ func TestSeedScale(t *testing.T) {
 	})
 
 	t.Run("integrity", func(t *testing.T) {
-		if got := dumpQuery(t, s.write, `PRAGMA foreign_key_check`); got != "" {
-			t.Errorf("foreign_key_check:\n%s", got)
+		if s.dialect == postgresDialect {
+			checkPostgresIntegrity(t, s)
+		} else {
+			checkSQLiteIntegrity(t, s)
 		}
-		if got := dumpQuery(t, s.write, `PRAGMA integrity_check`); got != "ok\n" {
-			t.Errorf("integrity_check:\n%s", got)
-		}
-		if got := dumpQuery(t, s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name`); got != indexes {
+		if got := schemaDefs(t, s, "index"); got != indexes {
 			t.Errorf("indexes after SeedScale:\n%s\nwant:\n%s", got, indexes)
 		}
 		// The triggers it set aside for the load are back, as they were.
-		if got := dumpQuery(t, s.write, `SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name`); got != triggers {
+		if got := schemaDefs(t, s, "trigger"); got != triggers {
 			t.Errorf("triggers after SeedScale:\n%s\nwant:\n%s", got, triggers)
+		}
+		// And the foreign keys (PostgreSQL's are set aside as well).
+		if got := schemaDefs(t, s, "foreign key"); got != foreignKeys || got == "" {
+			t.Errorf("foreign keys after SeedScale:\n%s\nwant:\n%s", got, foreignKeys)
 		}
 		if got := dumpQuery(t, s.write, `SELECT * FROM tokens WHERE id <= 3 ORDER BY id`); got != demoTokens {
 			t.Errorf("demo tokens changed:\n%s\nwant:\n%s", got, demoTokens)
-		}
-		var fk int
-		if err := s.write.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
-			t.Errorf("foreign_keys = %d, %v after SeedScale", fk, err)
-		}
-		if n := count(t, s, `SELECT count(*) FROM sqlite_stat1`); n == 0 {
-			t.Error("no statistics: ANALYZE did not run")
 		}
 	})
 
@@ -467,7 +560,7 @@ func scaleFilters(grants []bfGrant, info ScaleInfo) []grantFilter {
 
 func TestListGrantsMatchesBruteForce(t *testing.T) {
 	ctx := context.Background()
-	s, info := scaleTest(t)
+	s, info := scaleOnBackend(t)
 	org := info.OrgIDs[0]
 	grants := allGrants(t, s, org)
 	for _, st := range []policy.GrantStatus{policy.GrantPending, policy.GrantApproved, policy.GrantDenied, policy.GrantRevoked} {

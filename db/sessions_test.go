@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"patpolicy/db/dbtest"
 	"patpolicy/policy"
 )
 
@@ -255,7 +255,7 @@ func TestSessionUserSeesUnreadChanges(t *testing.T) {
 // saw the write.
 func TestSessionsEndedByAnotherProcessStopAtOnce(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "two.db")
+	path := dbtest.Location(t)
 	server, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 )
 
 var signinT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -33,7 +34,7 @@ func signinFailures(t *testing.T, s *Store, kind, key string) int {
 // the other, and a success on one is taken back on both.
 func TestSignInCountsAreSharedByTwoStores(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shared.db")
+	path := dbtest.Location(t)
 	var stores [2]*Store
 	for i := range stores {
 		s, err := Open(ctx, path)
@@ -160,7 +161,7 @@ func TestSignInSweepIsBounded(t *testing.T) {
 // holds: without statistics, and with those ANALYZE takes of a table of
 // windows begun at many different times.
 func TestSignInQueriesUseIndexes(t *testing.T) {
-	s := openTest(t)
+	s := openSQLiteTest(t) // SQLite's planner: checked on every run
 	for i := range 200 {
 		countSignIn(t, s, signinT0.Add(time.Duration(i)*time.Second), fmt.Sprint("#", i), 5, fmt.Sprint("192.0.2.", i), 5)
 	}

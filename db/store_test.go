@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"patpolicy/db/dbtest"
 )
 
 var wantTables = []string{
@@ -86,7 +88,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 
 func TestReopenExistingDatabase(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.Location(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -120,9 +122,15 @@ func TestReopenExistingDatabase(t *testing.T) {
 	}
 }
 
+// SQLite's settings are per connection: every connection of each pool has
+// them. They are SQLite's own and checked on every run; a run on
+// PostgreSQL checks its counterpart as well (postgresReadersReadOnly).
 func TestConnectionPragmas(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	if dbtest.Postgres() {
+		t.Run("postgres", postgresReadersReadOnly)
+	}
+	s := openSQLiteTest(t)
 	for _, p := range []struct {
 		name      string
 		pool      *sql.DB
@@ -163,6 +171,29 @@ func TestConnectionPragmas(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// postgresReadersReadOnly: on PostgreSQL the readers' connections are
+// read-only, as SQLite's are query_only, and the writer's are not.
+func postgresReadersReadOnly(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for _, p := range []struct {
+		name string
+		pool *sql.DB
+		want string
+	}{
+		{"writer", s.write, "off"},
+		{"reader", s.read, "on"},
+	} {
+		var got string
+		if err := p.pool.QueryRowContext(ctx, `SHOW default_transaction_read_only`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != p.want {
+			t.Errorf("%s: default_transaction_read_only = %s, want %s", p.name, got, p.want)
+		}
 	}
 }
 
