@@ -52,42 +52,21 @@ func IsPostgres(location string) bool {
 // still hold when it writes.
 const writeLockKey int64 = 0x7061_7470_6f6c_6963 & (1<<63 - 1)
 
-// openPostgres opens the pools of a store on the PostgreSQL database at url.
-func openPostgres(url string) (write, read, changes *sql.DB, err error) {
-	writer, err := postgresConnector(url, false)
+// openPostgres opens the pools of a store on the PostgreSQL database at
+// url, and plain, a pool of pgx's own connections that take PostgreSQL's
+// SQL as it is, for the migrations (goose writes booleans and $1
+// placeholders of its own).
+func openPostgres(url string) (write, read, changes, plain *sql.DB, err error) {
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, fmt.Errorf("postgres: %w", err)
 	}
 	// The readers cannot write, as SQLite's query_only readers cannot.
-	reader, err := postgresConnector(url, true)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return sql.OpenDB(writer), sql.OpenDB(reader), sql.OpenDB(reader), nil
-}
-
-// postgresConnector connects to the database at url with connections that
-// take SQLite's placeholders.
-// With readOnly, every transaction on them is READ ONLY.
-func postgresConnector(url string, readOnly bool) (driver.Connector, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	if readOnly {
-		cfg.RuntimeParams["default_transaction_read_only"] = "on"
-	}
-	return rebindConnector{stdlib.GetConnector(*cfg)}, nil
-}
-
-// plainPostgres opens a pool of pgx's own connections on the database at
-// url, which take PostgreSQL's SQL as it is.
-func plainPostgres(url string) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return stdlib.OpenDB(*cfg), nil
+	readOnly := cfg.Copy()
+	readOnly.RuntimeParams["default_transaction_read_only"] = "on"
+	reader := rebindConnector{stdlib.GetConnector(*readOnly)}
+	return sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)}), sql.OpenDB(reader), sql.OpenDB(reader),
+		stdlib.OpenDB(*cfg), nil
 }
 
 // rebindConnector makes connections that take SQLite's placeholders.
@@ -328,11 +307,11 @@ func postgresUnavailable(err error) bool {
 // what a store wrote.
 func OpenRaw(location string) (*sql.DB, error) {
 	if IsPostgres(location) {
-		connector, err := postgresConnector(location, false)
+		cfg, err := pgx.ParseConfig(location)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("postgres: %w", err)
 		}
-		return sql.OpenDB(connector), nil
+		return sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)}), nil
 	}
 	return sql.Open("sqlite", dsn(location, DefaultBusyTimeout, ""))
 }

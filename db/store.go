@@ -29,7 +29,8 @@ var ErrNotFound = errors.New("not found")
 var ErrStale = errors.New("stale version")
 
 // Store is the database: one writer connection, so writes never fight for
-// the lock, and a pool of read-only connections that WAL lets run beside it.
+// the lock (on PostgreSQL, see beginWrite), and a pool of read-only
+// connections that run beside it.
 type Store struct {
 	dialect dialect
 	write   *sql.DB
@@ -76,11 +77,18 @@ func Open(ctx context.Context, location string, opts ...Option) (*Store, error) 
 		d                    dialect
 		err                  error
 	)
+	// What the migrations run on: the writer, or on PostgreSQL a plain
+	// pool of its own (see openPostgres).
+	var migrator *sql.DB
 	if IsPostgres(location) {
 		d = postgresDialect
-		write, read, changes, err = openPostgres(location)
+		write, read, changes, migrator, err = openPostgres(location)
+		if err == nil {
+			defer migrator.Close()
+		}
 	} else {
 		write, read, changes, err = openSQLite(location, o)
+		migrator = write
 	}
 	if err != nil {
 		return nil, err
@@ -101,16 +109,6 @@ func Open(ctx context.Context, location string, opts ...Option) (*Store, error) 
 	changes.SetConnMaxLifetime(0)
 	changes.SetConnMaxIdleTime(0)
 
-	migrator := write
-	if d == postgresDialect {
-		// goose writes PostgreSQL's own SQL (booleans, $1 placeholders):
-		// it gets a plain connection.
-		if migrator, err = plainPostgres(location); err != nil {
-			closeAll()
-			return nil, err
-		}
-		defer migrator.Close()
-	}
 	if err := migrate(ctx, d, migrator); err != nil {
 		closeAll()
 		return nil, err
