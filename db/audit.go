@@ -36,10 +36,14 @@ func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, scope string, id, 
 		return fmt.Errorf("audit scope %q", scope)
 	}
 	now := timestamp(s.now())
+	var actor any // none: a change nobody signed in made (revoking by value)
+	if actorID != 0 {
+		actor = actorID
+	}
 	for _, ev := range events {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO audit_events (`+scope+`, actor_id, action, details, created_at) VALUES (?, ?, ?, ?, ?)`,
-			id, actorID, ev.Action, ev.Details, now); err != nil {
+			id, actor, ev.Action, ev.Details, now); err != nil {
 			return err
 		}
 	}

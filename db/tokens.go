@@ -104,6 +104,9 @@ type GrantChange struct {
 	ByOwner bool
 	// Reason is a review's reason, "" for none.
 	Reason string
+	// Was is, for a change that may move the grant without a review (a
+	// regeneration), the grant's status before it; "" otherwise.
+	Was policy.GrantStatus
 }
 
 // FollowUp is what a change to a token brings with it, stored in the
@@ -609,4 +612,134 @@ type Target struct {
 	Version int
 	Repos   []Repo
 	Rules   policy.TokenTarget
+}
+
+// NewSecret is a token given a new secret by its owner, checked.
+type NewSecret struct {
+	UserID  int64
+	TokenID int64
+	Hash    []byte
+	Prefix  string
+	// ExpiresInDays counts from now, as for a new token (0: never).
+	ExpiresInDays int
+	// OrgID and OrgVersion are the fine-grained token's organization and
+	// the version of its policy the regeneration was checked against; a
+	// save since then makes it ErrStale.
+	OrgID      int64
+	OrgVersion int
+	// NeedsApproval says the organization asks its owners to approve this
+	// user's requests: the grant's new status is policy.Regranted of its
+	// status in the transaction.
+	NeedsApproval bool
+	// Follow decides what follows, once for each organization whose audit
+	// log records it (the grant's; a classic token's owner's
+	// organizations).
+	Follow Follow
+}
+
+// RegenerateToken replaces one of a user's tokens' secret, its expiry and
+// its creation time (its lifetime counts from now), keeping everything
+// else, in one transaction: the old secret is refused from the moment it
+// commits, in every process. A grant that the owners must approve again
+// goes back to pending, as a new request. ErrNotFound: no such token of the
+// user's (deleted meanwhile).
+func (s *Store) RegenerateToken(ctx context.Context, ns NewSecret) (status policy.GrantStatus, err error) {
+	defer failed(&err, "regenerate token")
+	err = s.writeTx(ctx, changesAccess|changesTokenRows, func(tx *sql.Tx) error {
+		var (
+			kind           policy.Kind
+			name, was      string
+			grantID, orgID int64
+			version        int
+		)
+		err := tx.QueryRowContext(ctx,
+			`SELECT t.kind, t.name, COALESCE(g.id, 0), COALESCE(g.status, ''), COALESCE(t.org_id, 0), COALESCE(p.version, 0)
+			 FROM tokens t LEFT JOIN grants g ON g.token_id = t.id LEFT JOIN org_policies p ON p.org_id = t.org_id
+			 WHERE t.id = ? AND t.user_id = ?`, ns.TokenID, ns.UserID).Scan(&kind, &name, &grantID, &was, &orgID, &version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if orgID != ns.OrgID || (orgID != 0 && version != ns.OrgVersion) {
+			return ErrStale
+		}
+		now := s.now().UTC()
+		var expires any
+		if at := policy.ExpiresAt(now, ns.ExpiresInDays); !at.IsZero() {
+			expires = timestamp(at)
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE tokens SET hash = ?, prefix = ?, expires_at = ?, created_at = ?, last_used_at = NULL WHERE id = ?`,
+			ns.Hash, ns.Prefix, expires, timestamp(now), ns.TokenID); err != nil {
+			return err
+		}
+		status = policy.GrantStatus(was)
+		c := GrantChange{TokenID: ns.TokenID, GrantID: grantID, UserID: ns.UserID, Status: status, Was: status}
+		if grantID != 0 {
+			c.Status = policy.Regranted(status, ns.NeedsApproval)
+			if c.Status != status {
+				if err := regrant(ctx, tx, grantID, c.Status, now); err != nil {
+					return err
+				}
+			}
+			status = c.Status
+			c.OrgID = orgID
+			if c.Subject, err = tokenSubject(ctx, tx, grantID); err != nil {
+				return err
+			}
+			return s.follow(ctx, tx, ns.Follow, c)
+		}
+		if kind != policy.KindClassic {
+			return nil
+		}
+		var owner string
+		if err := tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`, ns.UserID).Scan(&owner); err != nil {
+			return err
+		}
+		orgs, err := userOrgs(ctx, tx, ns.UserID)
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			c.OrgID, c.Subject = o.ID, policy.TokenSubject{Name: name, Owner: owner, Org: o.Login}
+			if err := s.follow(ctx, tx, ns.Follow, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return status, err
+}
+
+// regrant moves a grant to status to without a review (a regenerated
+// token's request made again): it is a new request from now.
+func regrant(ctx context.Context, tx *sql.Tx, grantID int64, to policy.GrantStatus, now time.Time) error {
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE grants SET status = ?, created_at = ?, decided_at = NULL, reviewer_id = NULL, reason = '' WHERE id = ?`,
+		to, timestamp(now), grantID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE grant_keys SET status = ? WHERE grant_id = ?`, to, grantID)
+	return err
+}
+
+// userOrgs lists the organizations a user belongs to, by login.
+func userOrgs(ctx context.Context, q queryer, userID int64) ([]Org, error) {
+	rows, err := q.QueryContext(ctx,
+		`SELECT o.id, o.login FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.login`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Org
+	for rows.Next() {
+		var o Org
+		if err := rows.Scan(&o.ID, &o.Login); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }

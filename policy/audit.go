@@ -40,6 +40,8 @@ func Actions() []string {
 		ActionRequestDenied,
 		ActionRequestCancelled,
 		ActionAccessRevoked,
+		ActionCredentialRevoked,
+		ActionRegenerated,
 	}
 }
 

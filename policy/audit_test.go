@@ -32,6 +32,10 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		ActionRequestDenied:                    "personal_access_token.request_denied",
 		ActionRequestCancelled:                 "personal_access_token.request_cancelled",
 		ActionAccessRevoked:                    "personal_access_token.access_revoked",
+		// A token deleted by its value, and a token given a new secret
+		// (patpolicy's own name).
+		ActionCredentialRevoked: "personal_access_token.credential_revoked",
+		ActionRegenerated:       "personal_access_token.regenerated",
 	}
 	for got, spelled := range want {
 		if got != spelled {

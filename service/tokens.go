@@ -16,6 +16,8 @@ type TokenStore interface {
 	CreateToken(ctx context.Context, nt db.NewToken) (int64, error)
 	DeleteToken(ctx context.Context, userID, tokenID int64, follow db.Follow) error
 	CancelRequest(ctx context.Context, userID, tokenID int64, follow db.Follow) error
+	TokenOf(ctx context.Context, userID, tokenID int64) (db.Token, error)
+	RegenerateToken(ctx context.Context, ns db.NewSecret) (policy.GrantStatus, error)
 }
 
 // Tokens creates and withdraws a developer's own tokens: it checks a
@@ -176,6 +178,91 @@ func deleted(c db.GrantChange) db.FollowUp {
 // cancelled is what a request's cancel brings with it.
 func cancelled(c db.GrantChange) db.FollowUp {
 	return db.FollowUp{Events: policy.GrantCancelled(c.Subject)}
+}
+
+// Regeneration is a user's request to give one of their tokens a new
+// secret, with the expiration chosen again.
+type Regeneration struct {
+	UserID     int64
+	TokenID    int64
+	Expiration string // days, or "none"
+}
+
+// Regenerated is a token given a new secret: the secret, shown once, and
+// where its grant now stands ("" for none).
+type Regenerated struct {
+	Issued
+	Status policy.GrantStatus
+}
+
+// Regenerate gives one of a user's tokens a new secret and a new expiry,
+// keeping its name, description, permissions, repositories or scopes. The
+// old secret is refused from then on. The expiration is checked as for a
+// new token of the kind (for a fine-grained token of an organization,
+// against the organization's policy now); where the organization's owners
+// must approve the user's requests, an approved grant waits for them
+// again, audited and announced as a new request. db.ErrNotFound: no such
+// token of the user's; *Invalid: the expiration is refused.
+func (s Tokens) Regenerate(ctx context.Context, r Regeneration) (Regenerated, error) {
+	for try := 1; ; try++ {
+		t, err := s.Store.TokenOf(ctx, r.UserID, r.TokenID)
+		if err != nil {
+			return Regenerated{}, err
+		}
+		ns := db.NewSecret{UserID: r.UserID, TokenID: r.TokenID, Follow: regenerated}
+		var target *policy.TokenTarget
+		if t.OrgID != 0 {
+			targets, err := s.Store.TokenTargets(ctx, r.UserID)
+			if err != nil {
+				return Regenerated{}, err
+			}
+			found, ok := findTarget(targets, t.OrgLogin)
+			if !ok {
+				return Regenerated{}, &Invalid{Errors: policy.Errors{{Field: policy.FieldExpiration,
+					Message: "You are no longer a member of " + t.OrgLogin + ": this token cannot be regenerated."}}}
+			}
+			target, ns.OrgID, ns.OrgVersion = &found.Rules, found.OrgID, found.Version
+			ns.NeedsApproval = found.Rules.NeedsApproval()
+		}
+		var was policy.GrantStatus
+		if t.Grant != nil {
+			was = t.Grant.Status
+		}
+		checked, errs := policy.CheckRegeneration(t.Kind, r.Expiration, target, was)
+		if len(errs) > 0 {
+			return Regenerated{}, &Invalid{Errors: errs}
+		}
+		ns.ExpiresInDays = checked.ExpiresInDays
+		secret, err := policy.GenerateToken(t.Kind, s.Random)
+		if err != nil {
+			return Regenerated{}, err
+		}
+		ns.Hash, ns.Prefix = policy.HashToken(secret), policy.DisplayPrefix(secret)
+		status, err := s.Store.RegenerateToken(ctx, ns)
+		switch {
+		case errors.Is(err, db.ErrStale) && try < staleTries:
+			continue
+		case errors.Is(err, db.ErrStale):
+			return Regenerated{}, ErrKeepsChanging
+		case err != nil:
+			return Regenerated{}, err
+		}
+		return Regenerated{Issued: Issued{ID: r.TokenID, Secret: secret}, Status: status}, nil
+	}
+}
+
+// regenerated is what a token's new secret brings with it in an
+// organization whose audit log records it: the regeneration, and, for a
+// grant that went back to pending, what a new request brings (its event,
+// and the owners asked to review it).
+func regenerated(c db.GrantChange) db.FollowUp {
+	up := db.FollowUp{Events: []policy.Event{policy.RegeneratedEvent(c.Subject)}}
+	if c.GrantID != 0 && c.Status == policy.GrantPending && c.Was != policy.GrantPending {
+		request := Created(c)
+		up.Events = append(up.Events, request.Events...)
+		up.Notices = append(up.Notices, request.Notices...)
+	}
+	return up
 }
 
 func findTarget(targets []db.Target, login string) (db.Target, bool) {
