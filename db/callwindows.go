@@ -27,8 +27,8 @@ const (
 
 // CallWindow is a key's window of a limit after a call.
 type CallWindow struct {
-	// Used is how many calls the window counted.
-	Used int
+	// Used is how many calls the window counted, of Limit.
+	Used, Limit int
 	// Reset is when the window ends.
 	Reset time.Time
 }
@@ -59,7 +59,7 @@ func (s *Store) CountCall(ctx context.Context, now time.Time, window time.Durati
 		case !now.Before(parseTime(started).Add(window)):
 			used, started = 0, timestamp(now) // the window ended
 		}
-		w = CallWindow{Used: used, Reset: parseTime(started).Add(window)}
+		w = CallWindow{Used: used, Limit: limit, Reset: parseTime(started).Add(window)}
 		if used >= limit {
 			return nil
 		}

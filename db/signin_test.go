@@ -166,21 +166,32 @@ func TestSignInQueriesUseIndexes(t *testing.T) {
 		countSignIn(t, s, signinT0.Add(time.Duration(i)*time.Second), fmt.Sprint("#", i), 5, fmt.Sprint("192.0.2.", i), 5)
 	}
 	now := timestamp(signinT0.Add(100 * time.Second))
+	checkIndexedAfterAnalyze(t, s, []indexedQuery{
+		{signinSweep, []any{now, signinSweepBatch}},
+		{signinRead, []any{signinAccount, "#1", signinAddress, "192.0.2.1"}},
+		{signinClear, []any{signinAccount, "#1"}},
+		{signinRefund, []any{signinAddress, "192.0.2.1", now}},
+	})
+}
+
+// indexedQuery is a statement with its arguments, for
+// checkIndexedAfterAnalyze.
+type indexedQuery struct {
+	query string
+	args  []any
+}
+
+// checkIndexedAfterAnalyze fails the test for each of qs that scans a
+// table of s, without statistics and then with those ANALYZE takes.
+func checkIndexedAfterAnalyze(t *testing.T, s *Store, qs []indexedQuery) {
+	t.Helper()
 	for _, stats := range []string{"none", "analyzed"} {
 		if stats == "analyzed" {
 			if _, err := s.write.ExecContext(context.Background(), `ANALYZE`); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, q := range []struct {
-			query string
-			args  []any
-		}{
-			{signinSweep, []any{now, signinSweepBatch}},
-			{signinRead, []any{signinAccount, "#1", signinAddress, "192.0.2.1"}},
-			{signinClear, []any{signinAccount, "#1"}},
-			{signinRefund, []any{signinAddress, "192.0.2.1", now}},
-		} {
+		for _, q := range qs {
 			if bad := fullScans(queryPlan(t, s, q.query, q.args...)); len(bad) > 0 {
 				t.Errorf("statistics %s: %s\nscans %s", stats, strings.Join(strings.Fields(q.query), " "), strings.Join(bad, "; "))
 			}

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -78,6 +79,7 @@ type endpoints struct {
 	admin     api.Grants
 	policies  api.Policies
 	meta      api.Meta
+	creds     api.Credentials
 }
 
 func newEndpoints(cfg Config) endpoints {
@@ -102,6 +104,7 @@ func newEndpoints(cfg Config) endpoints {
 		resources: api.Resources{Store: s, Now: time.Now, Answers: api.NewAnswers(4096)},
 		admin:     api.Grants{Store: s, Reviews: reviews, Now: time.Now},
 		policies:  api.Policies{Store: s, Policies: policies, Now: time.Now},
+		creds:     api.Credentials{Revoker: service.Credentials{Store: s, Now: time.Now}, Now: time.Now},
 	}
 }
 
@@ -217,6 +220,7 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodPatch, "/orgs/:org/personal-access-token-policy", admin, h.policies.UpdateOrgPolicy),
 		t(http.MethodGet, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.EnterprisePolicy),
 		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.UpdateEnterprisePolicy),
+		t(http.MethodPost, strings.TrimPrefix(api.RevokePath, v3), api.NeedNoToken(), h.creds.Revoke),
 		// Anything else under the API is a JSON 404, not the site's page.
 		t(echo.RouteNotFound, "/*", nothing, func(echo.Context) error { return echo.ErrNotFound }),
 		{Rule{Method: echo.RouteNotFound, Path: api.Root + "/*", Who: Token, Needs: nothing}, func(echo.Context) error { return echo.ErrNotFound }},

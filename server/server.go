@@ -80,7 +80,9 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 		consistent(cfg.Store),
 		securityHeaders,
 		api.Headers,
-		middleware.BodyLimit(FormBodyLimit),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: FormBodyLimit,
+			// Revoking by value takes a longer body and caps it itself.
+			Skipper: func(c echo.Context) bool { return c.Request().URL.Path == api.RevokePath }}),
 		siteOnly(readForm),
 		siteOnly(session.Middleware(session.NewStore(cfg.SessionSecrets, cfg.SecureCookies))),
 		siteOnly(pages.LoadUser),
@@ -102,6 +104,9 @@ func newServer(cfg Config, heavyKey func(echo.Context) (group, user string)) *ec
 			panic("server: route " + r.Method + " " + r.Path + " has no rule of who may reach it")
 		}
 		if r.Who == Token {
+			if r.Needs.TakesNoToken() {
+				mw = nil // no token is read, so none is checked or counted
+			}
 			mw = append(slices.Clip(mw), api.Requires(r.Needs))
 		}
 		if r.Heavy {

@@ -59,6 +59,7 @@ func TestRefusalSentences(t *testing.T) {
 // fixture is the demo data in a store of its own.
 type fixture struct {
 	store        *db.Store
+	location     string
 	org, owner   int64
 	users        map[string]int64
 	pending      map[string]db.Token // octo-org's requests by token name
@@ -69,7 +70,8 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx := context.Background()
-	s, err := db.Open(ctx, dbtest.Location(t))
+	location := dbtest.Location(t)
+	s, err := db.Open(ctx, location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func newFixture(t *testing.T) fixture {
 	if ok, err := s.SeedDemo(ctx, "hash", service.Created); err != nil || !ok {
 		t.Fatalf("SeedDemo = %v, %v", ok, err)
 	}
-	f := fixture{store: s, users: map[string]int64{}, pending: map[string]db.Token{}, approved: map[string]db.Token{}}
+	f := fixture{store: s, location: location, users: map[string]int64{}, pending: map[string]db.Token{}, approved: map[string]db.Token{}}
 	for _, login := range []string{"octo-owner", "mona", "hubot"} {
 		c, err := s.CredentialsFor(ctx, login)
 		if err != nil {

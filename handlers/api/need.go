@@ -39,10 +39,22 @@ const (
 type Need struct {
 	scope    needScope
 	resource policy.Resource
+	// noToken: the route never looks at a token (see NeedNoToken).
+	noToken bool
 }
 
 // NeedNothing is a route no token is checked for.
 func NeedNothing() Need { return Need{scope: scopeNone} }
+
+// NeedNoToken is a route that takes no token at all: whatever
+// Authorization header a call carries is ignored, not checked (revoking
+// tokens by value, whose callers hold someone else's secret, maybe a dead
+// one, and must not be turned away for it).
+func NeedNoToken() Need { return Need{scope: scopeNone, noToken: true} }
+
+// TakesNoToken reports whether the route ignores the call's token: its
+// guard is not to authenticate it.
+func (n Need) TakesNoToken() bool { return n.noToken }
 
 // NeedPublic is a public resource of an organization (or a user): anyone
 // may read it, but a token that is sent must still be good.
