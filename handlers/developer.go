@@ -196,7 +196,7 @@ func (h Developer) Token(c echo.Context) error {
 		Classic: kind == policy.KindClassic, ListURL: paths.Tokens(kind), Name: t.Name, Description: t.Description,
 		Owner: t.OwnerLogin, Status: status, NewToken: secret,
 		Created: date(t.CreatedAt), Expires: expiresText(t.ExpiresAt, now), LastUsed: lastUsedText(t.LastUsedAt, now),
-		Access: tokenAccess(t), DeleteURL: paths.DeleteToken(kind, t.ID),
+		Access: tokenAccess(t), DeleteURL: paths.DeleteToken(kind, t.ID), RegenerateURL: paths.RegenerateToken(kind, t.ID),
 	}
 	if t.OrgID != 0 {
 		p.Owner = t.OrgLogin

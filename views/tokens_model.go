@@ -73,6 +73,25 @@ type TokenPage struct {
 	Access        TokenAccess
 	CancelURL     string // "" unless the request is pending
 	DeleteURL     string
+	// RegenerateURL is the form that gives the token a new secret.
+	RegenerateURL string
+}
+
+// RegenerateForm gives a token a new secret, its expiration chosen again.
+type RegenerateForm struct {
+	Classic  bool
+	Action   string
+	TokenURL string
+	Name     string
+	// Owner is the organization a fine-grained token is for ("" for none).
+	Owner       string
+	Expirations []Option
+	// ExpirationHelp names the organization's maximum lifetime, if any.
+	ExpirationHelp string
+	// BackToPending says the token's approval will be asked for again.
+	BackToPending bool
+	Errors        map[string]string
+	Summary       []string
 }
 
 // OwnerOption is a resource owner a new token may be for.

@@ -148,6 +148,10 @@ func Token(kind policy.Kind, id int64) string { return Tokens(kind) + "/" + numb
 // DeleteToken is where the user's token id, of kind, is deleted.
 func DeleteToken(kind policy.Kind, id int64) string { return Token(kind, id) + "/delete" }
 
+// RegenerateToken is where the user gives their token id, of kind, a new
+// secret.
+func RegenerateToken(kind policy.Kind, id int64) string { return Token(kind, id) + "/regenerate" }
+
 // CancelRequest is where the user withdraws the pending request of their
 // fine-grained token id.
 func CancelRequest(id int64) string { return Token(policy.KindFineGrained, id) + "/cancel" }

@@ -29,6 +29,8 @@ func TestPaths(t *testing.T) {
 		{paths.Token(fine, 7), "/settings/personal-access-tokens/7"},
 		{paths.DeleteToken(fine, 7), "/settings/personal-access-tokens/7/delete"},
 		{paths.CancelRequest(7), "/settings/personal-access-tokens/7/cancel"},
+		{paths.RegenerateToken(fine, 7), "/settings/personal-access-tokens/7/regenerate"},
+		{paths.RegenerateToken(classic, 8), "/settings/tokens/8/regenerate"},
 		{paths.Tokens(classic), "/settings/tokens"},
 		{paths.NewToken(classic), "/settings/tokens/new"},
 		{paths.Token(classic, 8), "/settings/tokens/8"},
