@@ -91,7 +91,7 @@ test('a member regenerates without JavaScript and the token waits for approval a
   await page.goto(fgPath);
   await page.getByRole('button', { name: 'Regenerate token', exact: true }).click();
   await expect(page.getByText('An owner of octo-org must approve this token again')).toBeVisible();
-  await expectNoAxeViolations(page, 'regenerate form, back to pending');
+  // (axe needs script in the page: it checks the same form in the first test.)
   await shots(page, 'form-pending');
   await page.getByRole('button', { name: 'Regenerate token', exact: true }).click();
   await expect(page.getByRole('status')).toContainText('must approve it again');
