@@ -95,3 +95,32 @@ func TestCallAndRevokeQueriesUseIndexes(t *testing.T) {
 		{revokeOrgsSQL + `?, ?) ORDER BY o.login`, []any{1, 2}},
 	})
 }
+
+// BenchmarkRevokeCredentials is one call to revoke by value naming a
+// thousand secrets of which none is a token (the lookup and the
+// transaction, as a flood of guesses costs), and one that counts the
+// call's address.
+func BenchmarkRevokeCredentials(b *testing.B) {
+	s := openTest(b)
+	ctx := context.Background()
+	hashes := make([][]byte, 1000)
+	for i := range hashes {
+		hashes[i] = policy.HashToken(fmt.Sprint("guess-", i))
+	}
+	b.Run("lookup-1000", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.RevokeCredentials(ctx, hashes, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("count-call", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			if _, _, err := s.CountCall(ctx, callT0, time.Hour, "bench", fmt.Sprint(i%5000), 60); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
