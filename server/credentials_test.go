@@ -182,3 +182,13 @@ func TestRevokeByValueIsLimitedPerAddressAcrossInstances(t *testing.T) {
 	}
 	from(b, "198.51.100.8").want(http.StatusAccepted)
 }
+
+// The endpoint answers as GitHub's published description says: a body made
+// from its schema is taken, 202 and 422 have their shapes.
+func TestOpenAPICredentialsRevoke(t *testing.T) {
+	d := loadSpec(t)
+	a := newApp(t)
+	body := d.exampleOf(t, d.requestSchema(t, "POST", "/credentials/revoke")).(map[string]any)
+	wantSpec(d, t, "POST", "/credentials/revoke", a.api(http.MethodPost, "/credentials/revoke", "", body), 202)
+	wantSpec(d, t, "POST", "/credentials/revoke", a.revoke(""), 422)
+}

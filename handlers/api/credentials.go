@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -67,17 +68,36 @@ func (h Credentials) Revoke(c echo.Context) error {
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, CredentialsBodyLimit)
 	var body revokeRequest
 	if err := decodeJSON(c, "Credentials", &body); err != nil {
-		return err
+		return simply(err)
 	}
 	switch {
 	case body.Credentials == nil:
-		return invalid("Credentials", FieldProblem{Field: "credentials", Code: "missing_field", Message: "credentials is required"})
+		return simply(invalid("Credentials", FieldProblem{Field: "credentials", Code: "missing_field", Message: "credentials is required"}))
 	case len(*body.Credentials) == 0 || len(*body.Credentials) > policy.MaxCredentials:
-		return invalid("Credentials", FieldProblem{Field: "credentials", Code: "invalid",
-			Message: fmt.Sprintf("credentials must list from 1 to %d values", policy.MaxCredentials)})
+		return simply(invalid("Credentials", FieldProblem{Field: "credentials", Code: "invalid",
+			Message: fmt.Sprintf("credentials must list from 1 to %d values", policy.MaxCredentials)}))
 	}
 	if _, err := h.Revoker.Revoke(ctx, *body.Credentials); err != nil {
 		return err
 	}
 	return render.JSON(c, http.StatusAccepted, struct{}{})
+}
+
+// simply words a 422's details as plain sentences, as GitHub answers this
+// endpoint's; any other error is left as it is.
+func simply(err error) error {
+	var ae *Error
+	if !errors.As(err, &ae) || len(ae.Errors) == 0 {
+		return err
+	}
+	out := *ae
+	for _, p := range ae.Errors {
+		msg := p.Message
+		if msg == "" {
+			msg = p.Field + " is " + p.Code
+		}
+		out.Simple = append(out.Simple, msg)
+	}
+	out.Errors = nil
+	return &out
 }

@@ -46,6 +46,9 @@ type Error struct {
 	Message string
 	// Errors details a 422, one entry per field.
 	Errors []FieldProblem
+	// Simple details a 422 of an endpoint whose errors GitHub gives as
+	// plain sentences ("validation failed, simple"), in place of Errors.
+	Simple []string
 }
 
 // FieldProblem is one entry of a 422's errors, as GitHub words them.
@@ -60,12 +63,19 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message
 
 // Body is the JSON an error is answered with.
 func (e *Error) Body() any {
+	var details any
+	switch {
+	case len(e.Simple) > 0:
+		details = e.Simple
+	case len(e.Errors) > 0:
+		details = e.Errors
+	}
 	return struct {
-		Message string         `json:"message"`
-		Errors  []FieldProblem `json:"errors,omitempty"`
-		DocsURL string         `json:"documentation_url"`
-		Status  string         `json:"status"`
-	}{e.Message, e.Errors, DocsURL, strconv.Itoa(e.Status)}
+		Message string `json:"message"`
+		Errors  any    `json:"errors,omitempty"`
+		DocsURL string `json:"documentation_url"`
+		Status  string `json:"status"`
+	}{e.Message, details, DocsURL, strconv.Itoa(e.Status)}
 }
 
 func apiErr(status int, format string, args ...any) *Error {
