@@ -56,12 +56,17 @@ func mxIn(a *app, t *testing.T) *app {
 }
 
 // mxCheck reports (without stopping the test) an answer other than want;
-// a 403 must name org in its message, a 404 say "Not Found", a 401 "Bad
-// credentials". It returns whether the answer passed.
+// a 403 must name org (or its enterprise, where the rule is the
+// enterprise's) in its message, and say why with its rule (checkDenial); a
+// 404 say "Not Found", a 401 "Bad credentials", neither naming a rule. It
+// returns whether the answer passed.
 func mxCheck(t *testing.T, what string, r *apiResponse, want int, org string) bool {
 	t.Helper()
 	if r.Status != want {
 		t.Errorf("%s: status %d, want %d: %s", what, r.Status, want, r.Body)
+		return false
+	}
+	if !checkDenial(t, what, r) {
 		return false
 	}
 	var e struct {
@@ -70,7 +75,7 @@ func mxCheck(t *testing.T, what string, r *apiResponse, want int, org string) bo
 	switch want {
 	case http.StatusForbidden:
 		r.decode(&e)
-		if !strings.Contains(e.Message, org) {
+		if !strings.Contains(e.Message, org) && (enterpriseOf[org] == "" || !strings.Contains(e.Message, enterpriseOf[org])) {
 			t.Errorf("%s: 403 message %q does not name %s", what, e.Message, org)
 			return false
 		}

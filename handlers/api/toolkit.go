@@ -46,6 +46,9 @@ type Error struct {
 	Message string
 	// Errors details a 422, one entry per field.
 	Errors []FieldProblem
+	// Rule is the id of the policy rule that refused the call, sent as
+	// policy.DecisionHeader; "" for anything but a refusal by policy.
+	Rule policy.Reason
 }
 
 // FieldProblem is one entry of a 422's errors, as GitHub words them.
@@ -57,6 +60,21 @@ type FieldProblem struct {
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// SetHeaders sets the headers that go with the error: the rule of a
+// refusal by policy.
+func (e *Error) SetHeaders(h http.Header) {
+	if e.Rule != "" {
+		h.Set(policy.DecisionHeader, string(e.Rule))
+	}
+}
+
+// refused is the answer to a call a decision did not allow: its status,
+// its message and, for a refusal by policy, its rule (policy decides which
+// answers name one).
+func refused(d policy.Decision) *Error {
+	return &Error{Status: d.Status, Message: d.Message, Rule: d.Rule()}
+}
 
 // Body is the JSON an error is answered with.
 func (e *Error) Body() any {
@@ -109,6 +127,17 @@ func ErrorFrom(err error) *Error {
 // carries no token.
 type Caller struct {
 	Token db.APIToken
+	// page is the token's page, once pageOf has built it.
+	page string
+}
+
+// pageOf is the absolute URL of the caller's token's page, built once per
+// call however many decisions name it.
+func (caller *Caller) pageOf(c echo.Context) string {
+	if caller.page == "" {
+		caller.page = paths.Base(c) + paths.Token(caller.Token.Credential.Kind, caller.Token.ID)
+	}
+	return caller.page
 }
 
 const keyCaller = "api.caller"
@@ -171,7 +200,7 @@ func (a Auth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		// The first rule, before anything about the resource is known: an
 		// expired token is 401 even for a resource that does not exist.
 		if d := policy.Decide(policy.AccessRequest{Token: &t.Credential, Now: a.Now()}); !d.Allowed {
-			return &Error{Status: d.Status, Message: d.Message}
+			return refused(d)
 		}
 		c.Set(keyCaller, &Caller{Token: t})
 		if t.Credential.Kind == policy.KindClassic {
@@ -204,7 +233,7 @@ func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, repo *db.Repo) erro
 	if err != nil || d.Allowed {
 		return err
 	}
-	return &Error{Status: d.Status, Message: d.Message}
+	return refused(d)
 }
 
 // decision applies policy.Decide to the call, for lists that show only
@@ -227,7 +256,8 @@ func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, repo *db.Repo) (p
 		}
 		return policy.Decision{Status: http.StatusUnauthorized, Message: "Requires authentication"}, nil
 	}
-	req := policy.AccessRequest{Token: &caller.Token.Credential, Resource: res, Now: a.Now()}
+	req := policy.AccessRequest{Token: &caller.Token.Credential, Resource: res, Now: a.Now(),
+		TokenURL: caller.pageOf(c)}
 	if org != nil {
 		req.Resource.Org = org.Org.Login
 		req.Policy = org.Effective
