@@ -69,10 +69,10 @@ type AccessRequest struct {
 	Policy     Effective  // in force in Resource.Org
 	Membership Membership // of the token's owner in Resource.Org
 	Now        time.Time
-	// TokenURL is the token's page, where its owner can change it; a
-	// refusal for the token's lifetime points there, as GitHub's does. ""
-	// points nowhere.
-	TokenURL string
+	// TokenURL gives the token's page, where its owner can change it; a
+	// refusal for the token's lifetime points there, as GitHub's does. It
+	// is called only then; nil points nowhere.
+	TokenURL func() string
 }
 
 // Reason says which rule decided.
@@ -229,8 +229,9 @@ func classicShut(eff Effective, org string) (Decision, bool) {
 
 // lifetimeShut is the refusal of token t in org for living longer than the
 // maximum of its kind, unless it is an owner's (isOwner) and administrators
-// are exempt. tokenURL is the token's page, named in the message.
-func lifetimeShut(t *Credential, eff Effective, org string, isOwner bool, tokenURL string) (Decision, bool) {
+// are exempt. tokenURL gives the token's page, named in the message (nil:
+// none).
+func lifetimeShut(t *Credential, eff Effective, org string, isOwner bool, tokenURL func() string) (Decision, bool) {
 	if eff.ExemptAdmins && isOwner {
 		return Decision{}, false
 	}

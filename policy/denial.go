@@ -124,8 +124,11 @@ func byRule(org string, eff Effective, f Field) denial {
 
 // byLifetime names whoever's maximum lifetime for field f is in force: the
 // enterprise when its ceiling is the maximum, else the organization.
-func byLifetime(org string, eff Effective, f Field, max int, tokenURL string) denial {
-	d := denial{who: org, days: max, tokenURL: tokenURL}
+func byLifetime(org string, eff Effective, f Field, max int, tokenURL func() string) denial {
+	d := denial{who: org, days: max}
+	if tokenURL != nil {
+		d.tokenURL = tokenURL()
+	}
 	if c, ok := eff.Ceiling[f]; ok && c == max && eff.Enterprise != "" {
 		d.who, d.enterprise = eff.Enterprise, true
 	}
@@ -145,7 +148,7 @@ func BlockedBy(t *Credential, eff Effective, org string, isOwner bool) Decision 
 	if d, ok := shut(eff, org); ok {
 		return d
 	}
-	if d, ok := lifetimeShut(t, eff, org, isOwner, ""); ok {
+	if d, ok := lifetimeShut(t, eff, org, isOwner, nil); ok {
 		return d
 	}
 	return allow(ReasonAllowed)

@@ -130,7 +130,7 @@ func inEnterprise(r *AccessRequest) { r.Policy.Enterprise = "octo-ent" }
 // with the rule's id and its sentence, written out by hand.
 func TestDenialsSayWhy(t *testing.T) {
 	const page = "http://example.test/settings/personal-access-tokens/5"
-	withPage := func(r *AccessRequest) { r.TokenURL = page }
+	withPage := func(r *AccessRequest) { r.TokenURL = func() string { return page } }
 	ceiling := func(f Field, days int) reqOpt {
 		return func(r *AccessRequest) { inEnterprise(r); r.Policy.Ceiling = map[Field]int{f: days} }
 	}

@@ -127,17 +127,6 @@ func ErrorFrom(err error) *Error {
 // carries no token.
 type Caller struct {
 	Token db.APIToken
-	// page is the token's page, once pageOf has built it.
-	page string
-}
-
-// pageOf is the absolute URL of the caller's token's page, built once per
-// call however many decisions name it.
-func (caller *Caller) pageOf(c echo.Context) string {
-	if caller.page == "" {
-		caller.page = paths.Base(c) + paths.Token(caller.Token.Credential.Kind, caller.Token.ID)
-	}
-	return caller.page
 }
 
 const keyCaller = "api.caller"
@@ -257,7 +246,8 @@ func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, repo *db.Repo) (p
 		return policy.Decision{Status: http.StatusUnauthorized, Message: "Requires authentication"}, nil
 	}
 	req := policy.AccessRequest{Token: &caller.Token.Credential, Resource: res, Now: a.Now(),
-		TokenURL: caller.pageOf(c)}
+		// Built only for the refusal that names it.
+		TokenURL: func() string { return paths.Base(c) + paths.Token(caller.Token.Credential.Kind, caller.Token.ID) }}
 	if org != nil {
 		req.Resource.Org = org.Org.Login
 		req.Policy = org.Effective
