@@ -863,6 +863,7 @@ func TestMatrixEnforcePermissions(t *testing.T) {
 				if r.message() == "" {
 					t.Error("403 without a message")
 				}
+				checkDenial(t, tc.name, r)
 			case http.StatusCreated:
 				var got struct {
 					Number int64  `json:"number"`
@@ -1030,7 +1031,7 @@ func TestMatrixEnforceSSHKeysOutliveTheirToken(t *testing.T) {
 	mxGet(a, mxPrivate, secret, http.StatusForbidden, "octo-org")
 	listed("after revocation", other)
 	mxGet(a, "/user/keys", secret, http.StatusForbidden, "octo-org")
-	a.api(http.MethodPost, "/user/keys", secret, map[string]string{"title": "again", "key": mxSSHKey(t)}).want(http.StatusForbidden)
+	checkDenial(t, "POST /user/keys after revocation", a.api(http.MethodPost, "/user/keys", secret, map[string]string{"title": "again", "key": mxSSHKey(t)}).want(http.StatusForbidden))
 	mxDeleteToken(a, "mona", "keys")
 	mxGet(a, "/user/keys", secret, http.StatusUnauthorized, "")
 	listed("after deletion", other)
@@ -1081,6 +1082,7 @@ func TestMatrixEnforceSSHKeysNeedThePermissionOrTheScope(t *testing.T) {
 			} else if c.add != http.StatusCreated && !strings.Contains(r.message(), c.wantInText) {
 				t.Errorf("POST /user/keys refused with %q, want it to name %q", r.message(), c.wantInText)
 			}
+			checkDenial(t, "POST /user/keys", r)
 			if got := mxKeys(a, "/users/mona/keys", ""); slices.Contains(got, key) != (c.add == http.StatusCreated) {
 				t.Errorf("after a %d, mona's public keys are %v", r.Status, got)
 			}
