@@ -195,26 +195,35 @@ func TestDenialsSayWhy(t *testing.T) {
 
 // The repository answers the API keeps are built only after the call was
 // allowed: a refusal is decided on every call, and says its own rule
-// whatever was answered before for the same repository.
+// whatever was answered before for the same repository, on either of two
+// instances serving one database, whichever of them the change went
+// through.
 func TestDenialsAreNotKeptAnswers(t *testing.T) {
 	a := newApp(t)
+	b := a.twin()
 	metadata := map[string]policy.Level{policy.Metadata: policy.LevelRead}
 	approved := a.newFineGrained("mona", "approved", fgSpec{Org: "octo-org", Permissions: metadata})
 	pending := a.newFineGrained("hubot", "pending", fgSpec{Org: "octo-org", Status: policy.GrantPending, Permissions: metadata})
-	get := func(secret string) *apiResponse { return a.api(http.MethodGet, mxPrivate, secret, nil) }
-
-	wantPlain(t, "approved", get(approved), http.StatusOK)
-	wantPlain(t, "approved, kept", get(approved), http.StatusOK)
-	wantRefusal(t, "pending", get(pending), "request_pending",
-		"`octo-org` forbids access via this fine-grained personal access token: its request for access is waiting for an owner's approval.")
-	mxSetOrg(a, "octo-org", func(s *policy.OrgSettings) { s.FineGrained = policy.Restrict })
-	restricted := "`octo-org` forbids access via a fine-grained personal access token. Please use a GitHub App or an OAuth App."
-	wantRefusal(t, "approved, restricted", get(approved), "fine_grained_restricted", restricted)
-	wantRefusal(t, "pending, restricted", get(pending), "fine_grained_restricted", restricted)
+	const waiting = "`octo-org` forbids access via this fine-grained personal access token: its request for access is waiting for an owner's approval."
+	const restricted = "`octo-org` forbids access via a fine-grained personal access token. Please use a GitHub App or an OAuth App."
+	for _, in := range []*app{a, b} {
+		get := func(secret string) *apiResponse { return in.api(http.MethodGet, mxPrivate, secret, nil) }
+		wantPlain(t, "approved", get(approved), http.StatusOK)
+		wantPlain(t, "approved, kept", get(approved), http.StatusOK)
+		wantRefusal(t, "pending", get(pending), "request_pending", waiting)
+	}
+	mxSetOrg(b, "octo-org", func(s *policy.OrgSettings) { s.FineGrained = policy.Restrict })
+	for _, in := range []*app{a, b} {
+		get := func(secret string) *apiResponse { return in.api(http.MethodGet, mxPrivate, secret, nil) }
+		wantRefusal(t, "approved, restricted", get(approved), "fine_grained_restricted", restricted)
+		wantRefusal(t, "pending, restricted", get(pending), "fine_grained_restricted", restricted)
+	}
 	mxSetOrg(a, "octo-org", func(s *policy.OrgSettings) { s.FineGrained = policy.Allow })
-	wantPlain(t, "approved, allowed again", get(approved), http.StatusOK)
-	wantRefusal(t, "pending, allowed again", get(pending), "request_pending",
-		"`octo-org` forbids access via this fine-grained personal access token: its request for access is waiting for an owner's approval.")
+	for _, in := range []*app{b, a} {
+		get := func(secret string) *apiResponse { return in.api(http.MethodGet, mxPrivate, secret, nil) }
+		wantPlain(t, "approved, allowed again", get(approved), http.StatusOK)
+		wantRefusal(t, "pending, allowed again", get(pending), "request_pending", waiting)
+	}
 }
 
 // A real client shows the sentence: go-github's ErrorResponse.Message, with
