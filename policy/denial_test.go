@@ -279,3 +279,68 @@ func entLocked(f Field) reqOpt {
 		r.Policy.Locked = map[Field]string{f: "octo-ent"}
 	}
 }
+
+// TestEveryRefusalSaysWhy decides every combination of token, call, policy
+// and membership below: each 403 names a rule that refuses (and, unless its
+// words are GitHub's fixed ones, whose rule it is); nothing else names one.
+func TestEveryRefusalSaysWhy(t *testing.T) {
+	tokens := map[string]*Credential{
+		"fine-grained":                  fgToken(),
+		"fine-grained pending":          fgToken(grant(GrantPending)),
+		"fine-grained denied":           fgToken(grant(GrantDenied)),
+		"fine-grained revoked":          fgToken(grant(GrantRevoked)),
+		"fine-grained of another owner": fgToken(owner(dOtherOrg)),
+		"fine-grained never expiring":   fgToken(neverExpires()),
+		"fine-grained selected":         fgToken(selectedRepos(dRepoPrivate)),
+		"fine-grained public":           fgToken(selection(SelectPublic)),
+		"fine-grained without members":  fgToken(withoutPerm("members")),
+		"classic":                       classicFull(),
+		"classic repo only":             classicToken([]string{"repo"}),
+		"classic read:org only":         classicToken([]string{"read:org"}),
+		"classic never expiring":        classicFull(neverExpires()),
+	}
+	resources := map[string]Resource{
+		"private read": privateRead(), "private write": privateWrite(), "public read": publicRead(),
+		"public write": publicWrite(), "profile": publicProfile(), "members": orgMembers(),
+		"owners only": ownersOnly(orgMembers()), "add key": addKey(), "list keys": listKeys(), "own account": ownAccount(),
+	}
+	policies := map[string][]reqOpt{
+		"open": nil, "not opted in": {notOptedIn}, "fine-grained restricted": {fgRestricted},
+		"classic restricted": {classicRestricted}, "both restricted": {fgRestricted, classicRestricted},
+		"7-day maxima": {fgMax(7), classicMax(7)}, "7-day maxima, exempt": {fgMax(7), classicMax(7), exemptAdmins},
+		"enterprise restricts": {fgRestricted, entLocked(FieldFineGrained), classicRestricted},
+		"enterprise ceiling": {fgMax(7), func(r *AccessRequest) {
+			r.Policy.Enterprise, r.Policy.Ceiling = "octo-ent", map[Field]int{FieldFineGrainedLifetime: 7}
+		}},
+	}
+	fixed := map[Reason]bool{ReasonOutsideSelection: true, ReasonPermission: true, ReasonScope: true, ReasonEnterpriseScope: true}
+	n := 0
+	for tn, tok := range tokens {
+		for rn, res := range resources {
+			for pn, opts := range policies {
+				for _, m := range []Membership{NotMember, Member, Owner} {
+					req := accessReq(tok, res, append(append([]reqOpt{}, opts...), as(m))...)
+					d := Decide(req)
+					what := tn + " / " + rn + " / " + pn
+					n++
+					switch {
+					case d.Status == http.StatusForbidden:
+						if d.Rule() != d.Reason || notRefusals[d.Reason] || d.Message == "" {
+							t.Errorf("%s: a 403 with rule %q, reason %q, message %q", what, d.Rule(), d.Reason, d.Message)
+						}
+						if !fixed[d.Reason] && !strings.Contains(d.Message, dOrg) && !strings.Contains(d.Message, "octo-ent") {
+							t.Errorf("%s: %q names neither %s nor its enterprise", what, d.Message, dOrg)
+						}
+					case d.Rule() != "":
+						t.Errorf("%s: a %d names the rule %q", what, d.Status, d.Rule())
+					case d.Status == http.StatusNotFound && d.Message != MsgNotFound:
+						t.Errorf("%s: a 404 says %q", what, d.Message)
+					}
+				}
+			}
+		}
+	}
+	if n < 3000 {
+		t.Fatalf("only %d combinations", n)
+	}
+}
