@@ -165,8 +165,8 @@ func Decide(req AccessRequest) Decision {
 func decideFineGrained(req AccessRequest) Decision {
 	t, res, eff, org := req.Token, req.Resource, req.Policy, req.Resource.Org
 	private := res.Repo != nil && res.Repo.Private
-	if d, shut := fineGrainedShut(eff, org); shut {
-		return d
+	if r, d := fineGrainedShut(eff, org); r != "" {
+		return refuse(r, d)
 	}
 	switch {
 	case !strings.EqualFold(t.OrgLogin, org):
@@ -177,8 +177,9 @@ func decideFineGrained(req AccessRequest) Decision {
 	case t.Grant != GrantApproved:
 		return grantRefusal(t.Grant, org)
 	}
-	if d, shut := lifetimeShut(t, eff, org, req.Membership == Owner, req.TokenURL); shut {
-		return d
+	if r, d := lifetimeShut(t, eff, org, req.Membership == Owner); r != "" {
+		d.tokenURL = req.TokenURL
+		return refuse(r, d)
 	}
 	if req.Membership == NotMember {
 		if private {
@@ -200,10 +201,14 @@ func decideFineGrained(req AccessRequest) Decision {
 	return allow(ReasonAllowed)
 }
 
-// fineGrainedShut is the refusal of every fine-grained token in org: the
+// The policy-only rules answer with the reason that shuts a token out ("":
+// none) and what its message names, leaving the message unwritten until a
+// refusal needs it.
+
+// fineGrainedShut shuts out every fine-grained token in org: the
 // organization has not opted in, or fine-grained access is restricted
 // there (by its enterprise, which the message then names, or itself).
-func fineGrainedShut(eff Effective, org string) (Decision, bool) {
+func fineGrainedShut(eff Effective, org string) (Reason, denial) {
 	var d denial
 	var r Reason
 	switch {
@@ -212,37 +217,36 @@ func fineGrainedShut(eff Effective, org string) (Decision, bool) {
 	case eff.FineGrained == Restrict:
 		d, r = byRule(org, eff, FieldFineGrained), ReasonRestricted
 	default:
-		return Decision{}, false
+		return "", d
 	}
 	d.classicAllowed = eff.Classic != Restrict
-	return refuse(r, d), true
+	return r, d
 }
 
-// classicShut is the refusal of every classic token in org: classic
-// access restricted.
-func classicShut(eff Effective, org string) (Decision, bool) {
+// classicShut shuts out every classic token in org: classic access
+// restricted.
+func classicShut(eff Effective, org string) (Reason, denial) {
 	if eff.Classic != Restrict {
-		return Decision{}, false
+		return "", denial{}
 	}
-	return refuse(ReasonClassicRestricted, byRule(org, eff, FieldClassic)), true
+	return ReasonClassicRestricted, byRule(org, eff, FieldClassic)
 }
 
-// lifetimeShut is the refusal of token t in org for living longer than the
-// maximum of its kind, unless it is an owner's (isOwner) and administrators
-// are exempt. tokenURL gives the token's page, named in the message (nil:
-// none).
-func lifetimeShut(t *Credential, eff Effective, org string, isOwner bool, tokenURL func() string) (Decision, bool) {
+// lifetimeShut shuts token t out of org for living longer than the maximum
+// of its kind, unless it is an owner's (isOwner) and administrators are
+// exempt.
+func lifetimeShut(t *Credential, eff Effective, org string, isOwner bool) (Reason, denial) {
 	if eff.ExemptAdmins && isOwner {
-		return Decision{}, false
+		return "", denial{}
 	}
 	max, f, r := eff.FineGrainedLifetime, FieldFineGrainedLifetime, ReasonLifetime
 	if t.Kind == KindClassic {
 		max, f, r = eff.ClassicLifetime, FieldClassicLifetime, ReasonClassicLifetime
 	}
 	if !lifetimeOver(t, max) {
-		return Decision{}, false
+		return "", denial{}
 	}
-	return refuse(r, byLifetime(org, eff, f, max, tokenURL)), true
+	return r, byLifetime(org, eff, f, max)
 }
 
 // grantRefusal is the answer for a fine-grained token whose grant on org
@@ -300,11 +304,12 @@ func (t Credential) reaches(repo RepoRef, write bool) bool {
 func decideClassic(req AccessRequest) Decision {
 	t, res, eff, org := req.Token, req.Resource, req.Policy, req.Resource.Org
 	private := res.Repo != nil && res.Repo.Private
-	if d, shut := classicShut(eff, org); shut {
-		return d
+	if r, d := classicShut(eff, org); r != "" {
+		return refuse(r, d)
 	}
-	if d, shut := lifetimeShut(t, eff, org, req.Membership == Owner, req.TokenURL); shut {
-		return d
+	if r, d := lifetimeShut(t, eff, org, req.Membership == Owner); r != "" {
+		d.tokenURL = req.TokenURL
+		return refuse(r, d)
 	}
 	if req.Membership == NotMember {
 		if private {
@@ -347,7 +352,8 @@ func HasScope(scopes []string, want string) bool {
 // lifetime above the classic maximum. An owner's token is not held to the
 // maxima where administrators are exempt. BlockedBy says which rule.
 func BlockedByPolicy(t *Credential, eff Effective, isOwner bool) bool {
-	return !BlockedBy(t, eff, "", isOwner).Allowed
+	r, _ := blocked(t, eff, "", isOwner)
+	return r != ""
 }
 
 // lifetimeOver reports whether a token lives longer than max days (0: no

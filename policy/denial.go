@@ -37,9 +37,9 @@ type denial struct {
 	days int
 	// scope is the classic scope missing.
 	scope string
-	// tokenURL is the token's page, where its owner may change it; "" to
-	// name none.
-	tokenURL string
+	// tokenURL gives the token's page, where its owner may change it; nil
+	// names none.
+	tokenURL func() string
 	// classicAllowed says whether a classic token may be suggested instead.
 	classicAllowed bool
 }
@@ -54,10 +54,10 @@ func (d denial) kind() string {
 // adjust is GitHub's pointer to the page where a token's lifetime is
 // changed.
 func (d denial) adjust() string {
-	if d.tokenURL == "" {
+	if d.tokenURL == nil {
 		return ""
 	}
-	return " Please adjust your token's lifetime at the following URL: " + d.tokenURL
+	return " Please adjust your token's lifetime at the following URL: " + d.tokenURL()
 }
 
 // denialMessage is the message of a refusal for reason r, "" for a reason
@@ -124,11 +124,8 @@ func byRule(org string, eff Effective, f Field) denial {
 
 // byLifetime names whoever's maximum lifetime for field f is in force: the
 // enterprise when its ceiling is the maximum, else the organization.
-func byLifetime(org string, eff Effective, f Field, max int, tokenURL func() string) denial {
+func byLifetime(org string, eff Effective, f Field, max int) denial {
 	d := denial{who: org, days: max}
-	if tokenURL != nil {
-		d.tokenURL = tokenURL()
-	}
 	if c, ok := eff.Ceiling[f]; ok && c == max && eff.Enterprise != "" {
 		d.who, d.enterprise = eff.Enterprise, true
 	}
@@ -141,15 +138,21 @@ func byLifetime(org string, eff Effective, f Field, max int, tokenURL func() str
 // code in the same order, with the same messages. A token's page shows it,
 // so that its owner sees why the token is shut out before a call fails.
 func BlockedBy(t *Credential, eff Effective, org string, isOwner bool) Decision {
+	if r, d := blocked(t, eff, org, isOwner); r != "" {
+		return refuse(r, d)
+	}
+	return allow(ReasonAllowed)
+}
+
+// blocked is the reason the policy in force in org shuts token t out, ""
+// for none, with what its message would name.
+func blocked(t *Credential, eff Effective, org string, isOwner bool) (Reason, denial) {
 	shut := classicShut
 	if t.Kind == KindFineGrained {
 		shut = fineGrainedShut
 	}
-	if d, ok := shut(eff, org); ok {
-		return d
+	if r, d := shut(eff, org); r != "" {
+		return r, d
 	}
-	if d, ok := lifetimeShut(t, eff, org, isOwner, nil); ok {
-		return d
-	}
-	return allow(ReasonAllowed)
+	return lifetimeShut(t, eff, org, isOwner)
 }
