@@ -188,7 +188,8 @@ func (h Developer) Token(c echo.Context) error {
 		return err
 	}
 	now := h.Now()
-	status, err := h.policyStatus(c, t, now, nil)
+	standing := map[int64]orgStanding{}
+	status, err := h.policyStatus(c, t, now, standing)
 	if err != nil {
 		return err
 	}
@@ -207,6 +208,13 @@ func (h Developer) Token(c echo.Context) error {
 			return err
 		}
 		p.BlockedIn = blockedIn(t, status, member)
+		if len(p.BlockedIn) > 0 {
+			p.Refusals = refusals(t, member)
+		}
+	} else if st, ok := standing[t.OrgID]; ok {
+		// Read only for an active token of an organization.
+		st.login = t.OrgLogin
+		p.Refusals = refusals(t, []orgStanding{st})
 	}
 	if g := t.Grant; g != nil {
 		p.Justification, p.Reason = g.Justification, g.Reason

@@ -31,8 +31,29 @@ func blockedStatus(org string) views.Status {
 // blockedByPolicy reports whether the policy in force in its organization
 // shuts token t out (isOwner: its owner owns the organization).
 func blockedByPolicy(t db.Token, eff policy.Effective, isOwner bool) bool {
-	c := policy.Credential{Kind: t.Kind, OrgLogin: t.OrgLogin, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
-	return policy.BlockedByPolicy(&c, eff, isOwner)
+	return policy.BlockedByPolicy(credentialOf(t), eff, isOwner)
+}
+
+// blockedBy is the refusal of token t by the policy in force in org, as the
+// API words it; allowed when there is none.
+func blockedBy(t db.Token, eff policy.Effective, org string, isOwner bool) policy.Decision {
+	return policy.BlockedBy(credentialOf(t), eff, org, isOwner)
+}
+
+// credentialOf is what the policy-only rules read of a token.
+func credentialOf(t db.Token) *policy.Credential {
+	return &policy.Credential{Kind: t.Kind, OrgLogin: t.OrgLogin, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+}
+
+// refusals says why each organization's policy in orgs shuts token t out.
+func refusals(t db.Token, orgs []orgStanding) []views.Refusal {
+	var out []views.Refusal
+	for _, o := range orgs {
+		if d := blockedBy(t, o.eff, o.login, o.owner); !d.Allowed {
+			out = append(out, views.Refusal{Message: d.Message, Rule: string(d.Rule())})
+		}
+	}
+	return out
 }
 
 // tokenAccess lists what a token may reach, for reading.

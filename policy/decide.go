@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -70,6 +69,10 @@ type AccessRequest struct {
 	Policy     Effective  // in force in Resource.Org
 	Membership Membership // of the token's owner in Resource.Org
 	Now        time.Time
+	// TokenURL gives the token's page, where its owner can change it; a
+	// refusal for the token's lifetime points there, as GitHub's does. It
+	// is called only then; nil points nowhere.
+	TokenURL func() string
 }
 
 // Reason says which rule decided.
@@ -113,10 +116,6 @@ const (
 
 func allow(r Reason) Decision { return Decision{Allowed: true, Status: http.StatusOK, Reason: r} }
 
-func forbid(r Reason, format string, args ...any) Decision {
-	return Decision{Status: http.StatusForbidden, Reason: r, Message: fmt.Sprintf(format, args...)}
-}
-
 // hide answers as if the resource did not exist, which is how GitHub keeps
 // private repositories from those who may not see them.
 func hide(r Reason) Decision {
@@ -158,7 +157,7 @@ func Decide(req AccessRequest) Decision {
 		return d
 	}
 	if res.OwnersOnly && req.Membership != Owner {
-		return forbid(ReasonOwnersOnly, "Only owners of %s may do this.", res.Org)
+		return refuse(ReasonOwnersOnly, inOrg(res.Org))
 	}
 	return d
 }
@@ -166,41 +165,88 @@ func Decide(req AccessRequest) Decision {
 func decideFineGrained(req AccessRequest) Decision {
 	t, res, eff, org := req.Token, req.Resource, req.Policy, req.Resource.Org
 	private := res.Repo != nil && res.Repo.Private
+	if r, d := fineGrainedShut(eff, org); r != "" {
+		return refuse(r, d)
+	}
 	switch {
-	case !eff.OptedIn:
-		return forbid(ReasonNotOptedIn, "%s has not enabled fine-grained personal access tokens.", org)
-	case eff.FineGrained == Restrict:
-		return forbid(ReasonRestricted, "%s does not allow access with fine-grained personal access tokens.", org)
 	case !strings.EqualFold(t.OrgLogin, org):
 		if private {
 			return hide(ReasonOtherOwner)
 		}
-		return forbid(ReasonOtherOwner, "This token's resource owner is not %s.", org)
+		return refuse(ReasonOtherOwner, inOrg(org))
 	case t.Grant != GrantApproved:
 		return grantRefusal(t.Grant, org)
 	}
-	exempt := eff.ExemptAdmins && req.Membership == Owner
-	if max := eff.FineGrainedLifetime; !exempt && lifetimeOver(t, max) {
-		return forbid(ReasonLifetime, "%s requires fine-grained personal access tokens to expire within %d days, and this token's lifetime is longer. Create a token with a shorter lifetime.", org, max)
+	if r, d := lifetimeShut(t, eff, org, req.Membership == Owner); r != "" {
+		d.tokenURL = req.TokenURL
+		return refuse(r, d)
 	}
 	if req.Membership == NotMember {
 		if private {
 			return hide(ReasonNotMember)
 		}
-		return forbid(ReasonNotMember, "The owner of this token is not a member of %s.", org)
+		return refuse(ReasonNotMember, inOrg(org))
 	}
 	if res.Repo != nil {
 		if !t.reaches(*res.Repo, res.Write) || !t.Permissions[Metadata].Covers(LevelRead) {
 			if private {
 				return hide(ReasonOutsideSelection)
 			}
-			return forbid(ReasonOutsideSelection, MsgNotAccessible)
+			return refuse(ReasonOutsideSelection, inOrg(org))
 		}
 	}
 	if res.Permission != "" && !t.Permissions[res.Permission].Covers(res.Level) {
-		return forbid(ReasonPermission, MsgNotAccessible)
+		return refuse(ReasonPermission, inOrg(org))
 	}
 	return allow(ReasonAllowed)
+}
+
+// The policy-only rules answer with the reason that shuts a token out ("":
+// none) and what its message names, leaving the message unwritten until a
+// refusal needs it.
+
+// fineGrainedShut shuts out every fine-grained token in org: the
+// organization has not opted in, or fine-grained access is restricted
+// there (by its enterprise, which the message then names, or itself).
+func fineGrainedShut(eff Effective, org string) (Reason, denial) {
+	var d denial
+	var r Reason
+	switch {
+	case !eff.OptedIn:
+		d, r = inOrg(org), ReasonNotOptedIn
+	case eff.FineGrained == Restrict:
+		d, r = byRule(org, eff, FieldFineGrained), ReasonRestricted
+	default:
+		return "", d
+	}
+	d.classicAllowed = eff.Classic != Restrict
+	return r, d
+}
+
+// classicShut shuts out every classic token in org: classic access
+// restricted.
+func classicShut(eff Effective, org string) (Reason, denial) {
+	if eff.Classic != Restrict {
+		return "", denial{}
+	}
+	return ReasonClassicRestricted, byRule(org, eff, FieldClassic)
+}
+
+// lifetimeShut shuts token t out of org for living longer than the maximum
+// of its kind, unless it is an owner's (isOwner) and administrators are
+// exempt.
+func lifetimeShut(t *Credential, eff Effective, org string, isOwner bool) (Reason, denial) {
+	if eff.ExemptAdmins && isOwner {
+		return "", denial{}
+	}
+	max, f, r := eff.FineGrainedLifetime, FieldFineGrainedLifetime, ReasonLifetime
+	if t.Kind == KindClassic {
+		max, f, r = eff.ClassicLifetime, FieldClassicLifetime, ReasonClassicLifetime
+	}
+	if !lifetimeOver(t, max) {
+		return "", denial{}
+	}
+	return r, byLifetime(org, eff, f, max)
 }
 
 // grantRefusal is the answer for a fine-grained token whose grant on org
@@ -208,11 +254,11 @@ func decideFineGrained(req AccessRequest) Decision {
 func grantRefusal(g GrantStatus, org string) Decision {
 	switch g {
 	case GrantPending:
-		return forbid(ReasonPending, "This token's request for access to %s is waiting for an owner's approval.", org)
+		return refuse(ReasonPending, inOrg(org))
 	case GrantDenied:
-		return forbid(ReasonDenied, "An owner of %s denied this token's request for access.", org)
+		return refuse(ReasonDenied, inOrg(org))
 	}
-	return forbid(ReasonRevoked, "An owner of %s revoked this token's access.", org)
+	return refuse(ReasonRevoked, inOrg(org))
 }
 
 // decideAccount decides a call to the token owner's own account. No
@@ -225,7 +271,7 @@ func decideAccount(req AccessRequest) Decision {
 	t, res := req.Token, req.Resource
 	if t.Kind != KindFineGrained {
 		if res.Scope != "" && !HasScope(t.Scopes, res.Scope) {
-			return forbid(ReasonScope, "This token needs the %s scope.", res.Scope)
+			return refuse(ReasonScope, denial{scope: res.Scope})
 		}
 		return allow(ReasonAllowed)
 	}
@@ -236,7 +282,7 @@ func decideAccount(req AccessRequest) Decision {
 		return grantRefusal(t.Grant, t.OrgLogin)
 	}
 	if !t.Permissions[res.Permission].Covers(res.Level) {
-		return forbid(ReasonPermission, MsgNotAccessible)
+		return refuse(ReasonPermission, denial{})
 	}
 	return allow(ReasonAllowed)
 }
@@ -258,25 +304,25 @@ func (t Credential) reaches(repo RepoRef, write bool) bool {
 func decideClassic(req AccessRequest) Decision {
 	t, res, eff, org := req.Token, req.Resource, req.Policy, req.Resource.Org
 	private := res.Repo != nil && res.Repo.Private
-	if eff.Classic == Restrict {
-		return forbid(ReasonClassicRestricted, "%s does not allow access with personal access tokens (classic). Use a fine-grained personal access token.", org)
+	if r, d := classicShut(eff, org); r != "" {
+		return refuse(r, d)
 	}
-	exempt := eff.ExemptAdmins && req.Membership == Owner
-	if max := eff.ClassicLifetime; !exempt && lifetimeOver(t, max) {
-		return forbid(ReasonClassicLifetime, "%s requires personal access tokens (classic) to expire within %d days, and this token's lifetime is longer. Create a token with a shorter lifetime.", org, max)
+	if r, d := lifetimeShut(t, eff, org, req.Membership == Owner); r != "" {
+		d.tokenURL = req.TokenURL
+		return refuse(r, d)
 	}
 	if req.Membership == NotMember {
 		if private {
 			return hide(ReasonNotMember)
 		}
-		return forbid(ReasonNotMember, "The owner of this token is not a member of %s.", org)
+		return refuse(ReasonNotMember, inOrg(org))
 	}
 	// A private repository is invisible without the repo scope.
 	if private && !HasScope(t.Scopes, "repo") {
 		return hide(ReasonScope)
 	}
 	if res.Scope != "" && !HasScope(t.Scopes, res.Scope) {
-		return forbid(ReasonScope, "This token needs the %s scope.", res.Scope)
+		return refuse(ReasonScope, denial{scope: res.Scope})
 	}
 	return allow(ReasonAllowed)
 }
@@ -304,14 +350,10 @@ func HasScope(scopes []string, want string) bool {
 // organization not opted in, fine-grained access restricted, or a lifetime
 // above its maximum; for a classic token, classic access restricted or a
 // lifetime above the classic maximum. An owner's token is not held to the
-// maxima where administrators are exempt. These are the checks Decide makes
-// of the policy alone, in the same order.
+// maxima where administrators are exempt. BlockedBy says which rule.
 func BlockedByPolicy(t *Credential, eff Effective, isOwner bool) bool {
-	exempt := eff.ExemptAdmins && isOwner
-	if t.Kind == KindClassic {
-		return eff.Classic == Restrict || !exempt && lifetimeOver(t, eff.ClassicLifetime)
-	}
-	return !eff.OptedIn || eff.FineGrained == Restrict || !exempt && lifetimeOver(t, eff.FineGrainedLifetime)
+	r, _ := blocked(t, eff, "", isOwner)
+	return r != ""
 }
 
 // lifetimeOver reports whether a token lives longer than max days (0: no
@@ -342,9 +384,9 @@ func DecideEnterprise(t *Credential, isOwner bool, now time.Time) Decision {
 	case !isOwner:
 		return hide(ReasonOwnersOnly)
 	case t.Kind != KindClassic:
-		return forbid(ReasonEnterpriseScope, "Enterprise settings take a personal access token (classic) with the admin:enterprise scope.")
+		return refuse(ReasonEnterpriseScope, denial{})
 	case !HasScope(t.Scopes, "admin:enterprise"):
-		return forbid(ReasonScope, "This token needs the admin:enterprise scope.")
+		return refuse(ReasonScope, denial{scope: "admin:enterprise"})
 	}
 	return allow(ReasonAllowed)
 }

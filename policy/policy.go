@@ -129,6 +129,9 @@ type Effective struct {
 	// Ceiling holds the enterprise's lifetime maxima that bound the
 	// organization's own (absent when the enterprise sets none).
 	Ceiling map[Field]int
+	// Enterprise is the name of the organization's enterprise, "" when it
+	// has none: a refusal names it when its rule is the enterprise's.
+	Enterprise string
 }
 
 // IsLocked reports whether the enterprise enforces f.
@@ -155,6 +158,7 @@ func Resolve(own OrgSettings, orgOptedIn bool, ent *Enterprise) Effective {
 	}
 	eff.OptedIn = orgOptedIn || ent.OptedIn
 	eff.ExemptAdmins = ent.ExemptAdmins
+	eff.Enterprise = ent.Name
 	if a, ok := ent.FineGrained.enforced(); ok {
 		eff.FineGrained = a
 		eff.Locked[FieldFineGrained] = ent.Name

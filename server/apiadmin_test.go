@@ -179,17 +179,17 @@ func TestAdminAPIAccess(t *testing.T) {
 		msg    string
 	}{
 		{"no token", "", http.StatusUnauthorized, "Requires authentication"},
-		{"member with the same permission", mona, http.StatusForbidden, "Only owners of octo-org"},
+		{"member with the same permission", mona, http.StatusForbidden, "`octo-org` allows only its owners"},
 		{"owner with organization_administration read", ownerRead, http.StatusForbidden, policy.MsgNotAccessible},
 		{"owner without organization_administration", ownerNone, http.StatusForbidden, policy.MsgNotAccessible},
 		// Another organization's owner: the fine-grained token's resource
 		// owner is side-org, so octo-org refuses it with 403 as GitHub does
 		// for a token of another resource owner (a 404 would be for a
 		// private repository, which these endpoints are not).
-		{"another organization's owner, fine-grained", side, http.StatusForbidden, "resource owner is not octo-org"},
+		{"another organization's owner, fine-grained", side, http.StatusForbidden, "its resource owner is another account"},
 		// Their classic token is refused by octo-ent's restriction first.
-		{"another organization's owner, classic", sideClassic, http.StatusForbidden, "personal access tokens (classic)"},
-		{"a non-member's token on octo-org", outsider, http.StatusForbidden, "not a member of octo-org"},
+		{"another organization's owner, classic", sideClassic, http.StatusForbidden, "forbids access via a personal access token (classic)"},
+		{"a non-member's token on octo-org", outsider, http.StatusForbidden, "`octo-org` forbids access via a personal access token whose owner is not a member"},
 	}
 	for _, tc := range cases {
 		for _, ep := range admEndpoints(a, "octo-org") {
@@ -240,7 +240,7 @@ func TestAdminAPIClassicTokenAndTheEnterpriseRestriction(t *testing.T) {
 
 	// octo-ent restricts classic tokens in octo-org: refused.
 	r := a.api(http.MethodGet, admReqs, classic, nil).want(http.StatusForbidden)
-	if !strings.Contains(r.message(), "personal access tokens (classic)") {
+	if !strings.Contains(r.message(), "forbids access via a personal access token (classic)") {
 		t.Errorf("message %q does not name the classic restriction", r.message())
 	}
 	a.api(http.MethodPost, admReqs+"/"+a.grantID("mona", "deploy-bot"), classic, map[string]any{"action": "approve"}).want(http.StatusForbidden)

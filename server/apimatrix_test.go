@@ -56,12 +56,17 @@ func mxIn(a *app, t *testing.T) *app {
 }
 
 // mxCheck reports (without stopping the test) an answer other than want;
-// a 403 must name org in its message, a 404 say "Not Found", a 401 "Bad
-// credentials". It returns whether the answer passed.
+// a 403 must name org (or its enterprise, where the rule is the
+// enterprise's) in its message, and say why with its rule (checkDenial); a
+// 404 say "Not Found", a 401 "Bad credentials", neither naming a rule. It
+// returns whether the answer passed.
 func mxCheck(t *testing.T, what string, r *apiResponse, want int, org string) bool {
 	t.Helper()
 	if r.Status != want {
 		t.Errorf("%s: status %d, want %d: %s", what, r.Status, want, r.Body)
+		return false
+	}
+	if !checkDenial(t, what, r) {
 		return false
 	}
 	var e struct {
@@ -70,7 +75,7 @@ func mxCheck(t *testing.T, what string, r *apiResponse, want int, org string) bo
 	switch want {
 	case http.StatusForbidden:
 		r.decode(&e)
-		if !strings.Contains(e.Message, org) {
+		if !strings.Contains(e.Message, org) && (enterpriseOf[org] == "" || !strings.Contains(e.Message, enterpriseOf[org])) {
 			t.Errorf("%s: 403 message %q does not name %s", what, e.Message, org)
 			return false
 		}
@@ -858,6 +863,7 @@ func TestMatrixEnforcePermissions(t *testing.T) {
 				if r.message() == "" {
 					t.Error("403 without a message")
 				}
+				checkDenial(t, tc.name, r)
 			case http.StatusCreated:
 				var got struct {
 					Number int64  `json:"number"`
@@ -1025,7 +1031,7 @@ func TestMatrixEnforceSSHKeysOutliveTheirToken(t *testing.T) {
 	mxGet(a, mxPrivate, secret, http.StatusForbidden, "octo-org")
 	listed("after revocation", other)
 	mxGet(a, "/user/keys", secret, http.StatusForbidden, "octo-org")
-	a.api(http.MethodPost, "/user/keys", secret, map[string]string{"title": "again", "key": mxSSHKey(t)}).want(http.StatusForbidden)
+	checkDenial(t, "POST /user/keys after revocation", a.api(http.MethodPost, "/user/keys", secret, map[string]string{"title": "again", "key": mxSSHKey(t)}).want(http.StatusForbidden))
 	mxDeleteToken(a, "mona", "keys")
 	mxGet(a, "/user/keys", secret, http.StatusUnauthorized, "")
 	listed("after deletion", other)
@@ -1076,6 +1082,7 @@ func TestMatrixEnforceSSHKeysNeedThePermissionOrTheScope(t *testing.T) {
 			} else if c.add != http.StatusCreated && !strings.Contains(r.message(), c.wantInText) {
 				t.Errorf("POST /user/keys refused with %q, want it to name %q", r.message(), c.wantInText)
 			}
+			checkDenial(t, "POST /user/keys", r)
 			if got := mxKeys(a, "/users/mona/keys", ""); slices.Contains(got, key) != (c.add == http.StatusCreated) {
 				t.Errorf("after a %d, mona's public keys are %v", r.Status, got)
 			}

@@ -236,6 +236,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if ae.Status >= 500 {
 				log.Error("api request failed", "path", c.Request().URL.Path, "err", err)
 			}
+			ae.SetHeaders(c.Response().Header())
 			if rerr := render.JSON(c, ae.Status, ae.Body()); rerr != nil {
 				log.Error("render api error", "err", rerr)
 			}

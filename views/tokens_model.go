@@ -52,12 +52,21 @@ type TokenAccess struct {
 	Scopes      []string // classic tokens
 }
 
+// Refusal is why an organization's policy shuts a token out: the sentence
+// the API answers its calls with, and the rule's id.
+type Refusal struct {
+	Message string
+	Rule    string
+}
+
 // TokenPage is one of the user's tokens.
 type TokenPage struct {
 	Classic bool
 	// BlockedIn names the organizations whose policy shuts a classic
 	// token out.
-	BlockedIn   []string
+	BlockedIn []string
+	// Refusals says why each policy that shuts the token out does.
+	Refusals    []Refusal
 	ListURL     string
 	Name        string
 	Description string

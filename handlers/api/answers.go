@@ -17,7 +17,10 @@ import (
 // names, so that a repository asked for again and again is encoded once:
 // GitHub's repository object is some fifty URLs, and building and encoding
 // them was a third of an API call's work. The key must name every input of
-// the answer. A full cache starts again empty; nil caches nothing.
+// the answer. A full cache starts again empty; nil caches nothing. Only
+// allowed answers are kept (JSON answers 200): a handler decides the call
+// first, on every call, so a refusal, its message and its rule are never
+// kept nor served from here.
 type Answers struct {
 	mu    sync.Mutex
 	limit int

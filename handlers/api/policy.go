@@ -353,7 +353,7 @@ func (h Policies) ownedEnterprise(c echo.Context) (db.Enterprise, error) {
 		h.Store.TouchToken(caller.Token.ID, now)
 	}
 	if !d.Allowed {
-		return ent, &Error{Status: d.Status, Message: d.Message}
+		return ent, refused(d)
 	}
 	return ent, nil
 }

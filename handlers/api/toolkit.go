@@ -49,6 +49,9 @@ type Error struct {
 	// Simple details a 422 of an endpoint whose errors GitHub gives as
 	// plain sentences ("validation failed, simple"), in place of Errors.
 	Simple []string
+	// Rule is the id of the policy rule that refused the call, sent as
+	// policy.DecisionHeader; "" for anything but a refusal by policy.
+	Rule policy.Reason
 }
 
 // FieldProblem is one entry of a 422's errors, as GitHub words them.
@@ -60,6 +63,21 @@ type FieldProblem struct {
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// SetHeaders sets the headers that go with the error: the rule of a
+// refusal by policy.
+func (e *Error) SetHeaders(h http.Header) {
+	if e.Rule != "" {
+		h.Set(policy.DecisionHeader, string(e.Rule))
+	}
+}
+
+// refused is the answer to a call a decision did not allow: its status,
+// its message and, for a refusal by policy, its rule (policy decides which
+// answers name one).
+func refused(d policy.Decision) *Error {
+	return &Error{Status: d.Status, Message: d.Message, Rule: d.Rule()}
+}
 
 // Body is the JSON an error is answered with.
 func (e *Error) Body() any {
@@ -181,7 +199,7 @@ func (a Auth) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		// The first rule, before anything about the resource is known: an
 		// expired token is 401 even for a resource that does not exist.
 		if d := policy.Decide(policy.AccessRequest{Token: &t.Credential, Now: a.Now()}); !d.Allowed {
-			return &Error{Status: d.Status, Message: d.Message}
+			return refused(d)
 		}
 		c.Set(keyCaller, &Caller{Token: t})
 		if t.Credential.Kind == policy.KindClassic {
@@ -214,7 +232,7 @@ func (a apiAccess) decide(c echo.Context, org *db.OrgAccess, repo *db.Repo) erro
 	if err != nil || d.Allowed {
 		return err
 	}
-	return &Error{Status: d.Status, Message: d.Message}
+	return refused(d)
 }
 
 // decision applies policy.Decide to the call, for lists that show only
@@ -237,7 +255,9 @@ func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, repo *db.Repo) (p
 		}
 		return policy.Decision{Status: http.StatusUnauthorized, Message: "Requires authentication"}, nil
 	}
-	req := policy.AccessRequest{Token: &caller.Token.Credential, Resource: res, Now: a.Now()}
+	req := policy.AccessRequest{Token: &caller.Token.Credential, Resource: res, Now: a.Now(),
+		// Built only for the refusal that names it.
+		TokenURL: func() string { return paths.Base(c) + paths.Token(caller.Token.Credential.Kind, caller.Token.ID) }}
 	if org != nil {
 		req.Resource.Org = org.Org.Login
 		req.Policy = org.Effective
