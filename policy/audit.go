@@ -40,6 +40,7 @@ func Actions() []string {
 		ActionRequestDenied,
 		ActionRequestCancelled,
 		ActionAccessRevoked,
+		ActionAutoApprovalRuleChanged,
 	}
 }
 
