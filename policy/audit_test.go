@@ -32,6 +32,8 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		ActionRequestDenied:                    "personal_access_token.request_denied",
 		ActionRequestCancelled:                 "personal_access_token.request_cancelled",
 		ActionAccessRevoked:                    "personal_access_token.access_revoked",
+		// patpolicy's own: GitHub has no automatic approval rule.
+		ActionAutoApprovalRuleChanged: "personal_access_token.auto_approval_rule_changed",
 	}
 	for got, spelled := range want {
 		if got != spelled {
