@@ -136,16 +136,14 @@ func (s *Store) Impact(ctx context.Context, shifts []PolicyShift) (_ []policy.Im
 			return nil, err
 		}
 		if fg := s.shutOutSQL(policy.KindFineGrained, sh.Before, sh.After); fg != "" {
-			n, err := s.count(ctx, `SELECT COUNT(*) FROM grants x JOIN tokens t ON t.id = x.token_id
-				WHERE x.org_id = ? AND x.status = 'approved' AND (t.expires_at IS NULL OR t.expires_at > ?) AND `+fg, sh.OrgID, now)
+			n, err := s.count(ctx, fineGrainedShutOutSQL(fg), sh.OrgID, now)
 			if err != nil {
 				return nil, err
 			}
 			imp.TokensBlocked += n
 		}
 		if cl := s.shutOutSQL(policy.KindClassic, sh.Before, sh.After); cl != "" {
-			n, err := s.count(ctx, `SELECT COUNT(*) FROM memberships x JOIN tokens t ON t.user_id = x.user_id AND t.kind = 'classic'
-				WHERE x.org_id = ? AND (t.expires_at IS NULL OR t.expires_at > ?) AND `+cl, sh.OrgID, now)
+			n, err := s.count(ctx, classicShutOutSQL(cl), sh.OrgID, now)
 			if err != nil {
 				return nil, err
 			}
@@ -156,8 +154,7 @@ func (s *Store) Impact(ctx context.Context, shifts []PolicyShift) (_ []policy.Im
 			imp.RequestsApproved, err = s.count(ctx,
 				`SELECT COALESCE((SELECT n FROM grant_counts WHERE org_id = ? AND status = 'pending'), 0)`, sh.OrgID)
 		case !sh.RuleBefore.Equal(sh.RuleAfter) && sh.RuleAfter.AppliesIn(sh.After):
-			imp.RequestsApproved, err = s.count(ctx, `SELECT COUNT(*) FROM grants g JOIN tokens t ON t.id = g.token_id
-				WHERE g.org_id = ? AND g.status = 'pending' AND `+coveredSQL(sh.RuleAfter), sh.OrgID)
+			imp.RequestsApproved, err = s.count(ctx, coveredPendingSQL(sh.RuleAfter), sh.OrgID)
 		}
 		if err != nil {
 			return nil, err
@@ -167,6 +164,27 @@ func (s *Store) Impact(ctx context.Context, shifts []PolicyShift) (_ []policy.Im
 		}
 	}
 	return out, nil
+}
+
+// fineGrainedShutOutSQL counts an organization's active fine-grained
+// tokens (its id and the time now are the arguments) that cond shuts out.
+func fineGrainedShutOutSQL(cond string) string {
+	return `SELECT COUNT(*) FROM grants x JOIN tokens t ON t.id = x.token_id
+		WHERE x.org_id = ? AND x.status = 'approved' AND (t.expires_at IS NULL OR t.expires_at > ?) AND ` + cond
+}
+
+// classicShutOutSQL counts the active classic tokens of an organization's
+// members (its id and the time now are the arguments) that cond shuts out.
+func classicShutOutSQL(cond string) string {
+	return `SELECT COUNT(*) FROM memberships x JOIN tokens t ON t.user_id = x.user_id AND t.kind = 'classic'
+		WHERE x.org_id = ? AND (t.expires_at IS NULL OR t.expires_at > ?) AND ` + cond
+}
+
+// coveredPendingSQL counts an organization's pending requests (its id is
+// the argument) that rule covers.
+func coveredPendingSQL(rule policy.AutoApproval) string {
+	return `SELECT COUNT(*) FROM grants g JOIN tokens t ON t.id = g.token_id
+		WHERE g.org_id = ? AND g.status = 'pending' AND ` + coveredSQL(rule)
 }
 
 func (s *Store) count(ctx context.Context, query string, args ...any) (int, error) {

@@ -1,0 +1,100 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"testing"
+
+	"patpolicy/policy"
+)
+
+// open is octo-org's policy in force in the demo, allowing everything.
+func openPolicy() policy.Effective {
+	return policy.Effective{OptedIn: true, FineGrained: policy.Allow, Classic: policy.Allow, Approval: policy.ApprovalRequired}
+}
+
+// The figures of a change: a lifetime counts calendar days exactly (the
+// demo owner's 90-day token fits a 90-day maximum, not an 89-day one),
+// an exempt owner's token is not counted, classic tokens of members count
+// when classic access is restricted, and a rule counts the pending
+// requests it covers.
+func TestImpactCounts(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	org := d.orgs["octo-org"]
+	secret, err := policy.GenerateToken(policy.KindClassic, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.s.CreateToken(ctx, NewToken{UserID: d.users["mona"], Kind: policy.KindClassic, Hash: policy.HashToken(secret),
+		Prefix: policy.DisplayPrefix(secret), Classic: policy.ClassicRequest{Note: "ci", ExpiresInDays: 30, Scopes: []string{"repo"}}}); err != nil {
+		t.Fatal(err)
+	}
+	with := func(change func(*policy.Effective)) policy.Effective { e := openPolicy(); change(&e); return e }
+	apiRepo := int64(0)
+	repos, err := d.s.ReposOf(ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range repos {
+		if r.Name == "octo-api" {
+			apiRepo = r.ID
+		}
+	}
+	readOnly := policy.AutoApproval{ReadOnly: true}
+	cases := []struct {
+		name  string
+		shift PolicyShift
+		want  []policy.Impact
+	}{
+		{"nothing changes", PolicyShift{Before: openPolicy(), After: openPolicy()}, nil},
+		{"90 days fits", PolicyShift{Before: openPolicy(), After: with(func(e *policy.Effective) { e.FineGrainedLifetime = 90 })}, nil},
+		{"89 days does not", PolicyShift{Before: openPolicy(), After: with(func(e *policy.Effective) { e.FineGrainedLifetime = 89 })},
+			[]policy.Impact{{Org: "octo-org", TokensBlocked: 1}}},
+		{"an exempt owner", PolicyShift{Before: with(func(e *policy.Effective) { e.ExemptAdmins = true }),
+			After: with(func(e *policy.Effective) { e.ExemptAdmins = true; e.FineGrainedLifetime = 30 })}, nil},
+		{"fine-grained restricted", PolicyShift{Before: openPolicy(), After: with(func(e *policy.Effective) { e.FineGrained = policy.Restrict })},
+			[]policy.Impact{{Org: "octo-org", TokensBlocked: 1}}},
+		{"classic restricted", PolicyShift{Before: openPolicy(), After: with(func(e *policy.Effective) { e.Classic = policy.Restrict })},
+			[]policy.Impact{{Org: "octo-org", TokensBlocked: 1}}},
+		{"classic lifetime the token fits", PolicyShift{Before: openPolicy(), After: with(func(e *policy.Effective) { e.ClassicLifetime = 30 })}, nil},
+		{"approval turned off", PolicyShift{Before: openPolicy(), After: with(func(e *policy.Effective) { e.Approval = policy.ApprovalNotRequired })},
+			[]policy.Impact{{Org: "octo-org", RequestsApproved: 2}}},
+		{"a rule for any repository", PolicyShift{Before: openPolicy(), After: openPolicy(), RuleAfter: readOnly},
+			[]policy.Impact{{Org: "octo-org", RequestsApproved: 2}}},
+		{"a rule for octo-api", PolicyShift{Before: openPolicy(), After: openPolicy(),
+			RuleAfter: policy.AutoApproval{ReadOnly: true, RepoIDs: []int64{apiRepo}}},
+			[]policy.Impact{{Org: "octo-org", RequestsApproved: 1}}},
+		{"an unchanged rule", PolicyShift{Before: openPolicy(), After: openPolicy(), RuleBefore: readOnly, RuleAfter: readOnly}, nil},
+	}
+	for _, c := range cases {
+		c.shift.OrgID = org
+		got, err := d.s.Impact(ctx, []PolicyShift{c.shift})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// Counting what a change does reads one organization's rows through
+// indexes, on either backend.
+func TestImpactQueriesUseIndexes(t *testing.T) {
+	d := seededTest(t)
+	org := d.orgs["octo-org"]
+	now := timestamp(d.s.now())
+	blocked := d.s.shutOutSQL(policy.KindFineGrained, openPolicy(), policy.Effective{OptedIn: true, FineGrainedLifetime: 30, ExemptAdmins: true})
+	classic := d.s.shutOutSQL(policy.KindClassic, openPolicy(), policy.Effective{Classic: policy.Restrict})
+	for name, q := range map[string][]any{
+		fineGrainedShutOutSQL(blocked): {org, now},
+		classicShutOutSQL(classic):     {org, now},
+		coveredPendingSQL(policy.AutoApproval{ReadOnly: true, RepoIDs: []int64{1, 2}}): {org},
+	} {
+		if bad := backendScans(t, d.s, name, q...); len(bad) > 0 {
+			t.Errorf("%s: full table scan %q", name, bad)
+		}
+	}
+}
