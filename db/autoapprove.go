@@ -183,8 +183,11 @@ func classicShutOutSQL(cond string) string {
 // coveredPendingSQL counts an organization's pending requests (its id is
 // the argument) that rule covers.
 func coveredPendingSQL(rule policy.AutoApproval) string {
-	return `SELECT COUNT(*) FROM grants g JOIN tokens t ON t.id = g.token_id
-		WHERE g.org_id = ? AND g.status = 'pending' AND ` + coveredSQL(rule)
+	from := `grants g`
+	if len(rule.RepoIDs) > 0 {
+		from += ` JOIN tokens t ON t.id = g.token_id` // for its repository selection
+	}
+	return `SELECT COUNT(*) FROM ` + from + ` WHERE g.org_id = ? AND g.status = 'pending' AND ` + coveredSQL(rule)
 }
 
 func (s *Store) count(ctx context.Context, query string, args ...any) (int, error) {

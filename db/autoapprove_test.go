@@ -133,18 +133,24 @@ func BenchmarkImpact(b *testing.B) {
 		b.Fatal(err)
 	}
 	org := info.OrgIDs[0]
-	shifts := []PolicyShift{{OrgID: org, Before: openPolicy(), After: policy.Effective{OptedIn: true, FineGrained: policy.Restrict,
-		Classic: policy.Restrict, Approval: policy.ApprovalRequired}, RuleAfter: policy.AutoApproval{ReadOnly: true}},
-		{OrgID: org, Before: openPolicy(), After: policy.Effective{OptedIn: true, FineGrained: policy.Allow, Classic: policy.Allow,
-			Approval: policy.ApprovalRequired, FineGrainedLifetime: 30, ExemptAdmins: true}}}
-	b.ResetTimer()
-	for range b.N {
-		imps, err := s.Impact(ctx, shifts[:1])
-		if err != nil || len(imps) != 1 {
-			b.Fatalf("Impact = %v, %v", imps, err)
-		}
-		if _, err := s.Impact(ctx, shifts[1:]); err != nil {
-			b.Fatal(err)
-		}
+	open := openPolicy()
+	with := func(change func(*policy.Effective)) policy.Effective { e := openPolicy(); change(&e); return e }
+	for _, c := range []struct {
+		name  string
+		shift PolicyShift
+	}{
+		{"restrict", PolicyShift{Before: open, After: with(func(e *policy.Effective) { e.FineGrained = policy.Restrict })}},
+		{"lifetime", PolicyShift{Before: open, After: with(func(e *policy.Effective) { e.FineGrainedLifetime = 30; e.ExemptAdmins = true })}},
+		{"classic", PolicyShift{Before: open, After: with(func(e *policy.Effective) { e.Classic = policy.Restrict })}},
+		{"rule", PolicyShift{Before: open, After: open, RuleAfter: policy.AutoApproval{ReadOnly: true}}},
+	} {
+		c.shift.OrgID = org
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				if _, err := s.Impact(ctx, []PolicyShift{c.shift}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
