@@ -85,15 +85,7 @@ func TestImpactCounts(t *testing.T) {
 // indexes, on either backend, in a large database (the last organization
 // of the scale dataset, as TestListingQueriesNeverScanOnTheBackend does).
 func TestImpactQueriesUseIndexes(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.SeedScale(ctx, planScale, demoHash, tkCreated, grReviewed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, info := planScaleStore(t)
 	org := info.OrgIDs[len(info.OrgIDs)-1]
 	now := timestamp(s.now())
 	blocked := s.shutOutSQL(policy.KindFineGrained, openPolicy(), policy.Effective{OptedIn: true, FineGrainedLifetime: 30, ExemptAdmins: true})
