@@ -175,14 +175,17 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 	}
 	out := OrgSaved{Settings: next, Rule: rule}
 	after := policy.Resolve(next, p.OptedIn, p.Enterprise)
-	out.Impact, err = s.Store.Impact(ctx, []db.PolicyShift{{OrgID: in.OrgID, Before: p.Effective(), After: after,
-		RuleBefore: p.AutoApproval, RuleAfter: rule}})
-	if err != nil {
-		return OrgSaved{}, err
+	// A confirmed change is not counted again: the owner saw the figures.
+	if !in.Confirmed || in.DryRun {
+		out.Impact, err = s.Store.Impact(ctx, []db.PolicyShift{{OrgID: in.OrgID, Before: p.Effective(), After: after,
+			RuleBefore: p.AutoApproval, RuleAfter: rule}})
+		if err != nil {
+			return OrgSaved{}, err
+		}
 	}
 	if policy.ApprovalTurnedOff(p.Effective(), after) {
-		for _, imp := range out.Impact {
-			out.ApprovedPending += imp.RequestsApproved
+		if out.ApprovedPending, err = s.Store.CountGrants(ctx, in.OrgID, policy.GrantPending); err != nil {
+			return OrgSaved{}, err
 		}
 	}
 	if in.DryRun {
@@ -259,8 +262,10 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 	}
 	out := EnterpriseSaved{Policy: next}
 	var err error
-	if out.Impact, err = s.enterpriseImpact(ctx, in.EntID, next); err != nil {
-		return EnterpriseSaved{}, err
+	if !in.Confirmed || in.DryRun {
+		if out.Impact, err = s.enterpriseImpact(ctx, in.EntID, next); err != nil {
+			return EnterpriseSaved{}, err
+		}
 	}
 	ask := &ConfirmApproval{Impact: out.Impact}
 	if policy.EnterpriseApprovalTurnedOff(cur.Policy, next) {
