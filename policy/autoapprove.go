@@ -130,21 +130,6 @@ func AutoApprovalEvents(old, next AutoApproval, names map[int64]string) []Event 
 	return []Event{{ActionAutoApprovalRuleChanged, d}}
 }
 
-// NoteApprovedByRule is the audit note of a request a rule approved.
-func NoteApprovedByRule(rule string) string {
-	return fmt.Sprintf("approved by the rule “%s”", rule)
-}
-
-// GrantApprovedByRule is what a request that rule approved at creation
-// records and tells: the request created, acted by its requester; its
-// approval, acted by the rule (RuleActor); and the requester's notice.
-func GrantApprovedByRule(t TokenSubject, rule string) (created, granted Event, notice string) {
-	created = GrantEvent(ActionRequestCreated, t, "")
-	granted = GrantEvent(ActionAccessGranted, t, NoteApprovedByRule(rule))
-	notice = fmt.Sprintf("Your token “%s” was approved for %s by the rule “%s”.", t.Name, t.Org, rule)
-	return created, granted, notice
-}
-
 // ShutOut reports whether changing the policy in force from before to
 // after shuts out token t, whose owner isOwner of the organization: the
 // policy alone let it in before and does not after.
