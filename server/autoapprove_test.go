@@ -219,3 +219,19 @@ func TestPolicyAPIDryRun(t *testing.T) {
 		t.Errorf("an enterprise dry run saved: %s", r.Body)
 	}
 }
+
+// The enterprise page asks the same way, naming each organization.
+func TestEnterpriseConfirmPageShowsWhatSavingBlocks(t *testing.T) {
+	a := newApp(t)
+	admin := a.as("ent-admin")
+	const entPath = "/enterprises/octo-ent/settings/personal-access-tokens"
+	ask := admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"})
+	ask.status(http.StatusOK).contains("main ul.impact-list", "Saving blocks 1 active token in octo-org")
+	if p := a.orgPolicy("octo-org"); p.Effective().FineGrained != policy.Allow {
+		t.Fatal("asking saved the change")
+	}
+	admin.confirm(ask).redirectsTo(entPath)
+	if p := a.orgPolicy("octo-org"); p.Effective().FineGrained != policy.Restrict {
+		t.Fatal("the confirmed change was not saved")
+	}
+}
