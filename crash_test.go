@@ -627,9 +627,12 @@ func crashSettingsForm(body string) (form url.Values, version, days int, err err
 }
 
 // setLifetime edits a settings form to a fine-grained maximum of days.
+// The owner has confirmed the save: a shorter lifetime may shut out
+// tokens, which the page otherwise asks about first.
 func setLifetime(form url.Values, days int) {
 	form.Set("fine_grained_max_lifetime_days_expires", "on")
 	form.Set("fine_grained_max_lifetime_days_days", strconv.Itoa(days))
+	form.Set("confirm", "yes")
 }
 
 // saveSettings submits the settings form as it came, with a new maximum

@@ -69,7 +69,7 @@ func auditQuery(q AuditQuery) (string, []any) {
 		args = append(args, q.BeforeID)
 	}
 	args = append(args, q.Limit)
-	return `SELECT a.id, a.action, COALESCE(u.login, ''), a.details, a.created_at
+	return `SELECT a.id, a.action, COALESCE(u.login, a.actor_login), a.details, a.created_at
 		FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id
 		WHERE ` + where + ` ORDER BY a.id DESC LIMIT ?`, args
 }

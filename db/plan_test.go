@@ -354,6 +354,21 @@ func (p *planTarget) fillGrants(t *testing.T) {
 var planScale = ScaleSpec{Orgs: 3, Users: 400, ReposPerOrg: 20, Pending: 10000, Active: 10000, Denied: 500, Revoked: 500,
 	OtherPending: 2000, OtherActive: 2000, Seed: 11}
 
+// planScaleStore is a store on the run's backend with the demo and
+// planScale.
+func planScaleStore(t *testing.T) (*Store, ScaleInfo) {
+	t.Helper()
+	s := openTest(t)
+	if _, err := s.SeedDemo(context.Background(), demoHash, tkCreated); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.SeedScale(context.Background(), planScale, demoHash, tkCreated, grReviewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, info
+}
+
 // TestListingQueriesNeverScanOnTheBackend checks the listing queries on
 // the run's backend, on the demo plus planScale after SeedScale's
 // ANALYZE: none reads every row of tokens, grants, grant_keys or
@@ -362,14 +377,8 @@ var planScale = ScaleSpec{Orgs: 3, Users: 400, ReposPerOrg: 20, Pending: 10000, 
 // of those tables in EXPLAIN's plan.
 func TestListingQueriesNeverScanOnTheBackend(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.SeedScale(ctx, planScale, demoHash, tkCreated, grReviewed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, info := planScaleStore(t)
+	var err error
 	// The last organization, one of many in a large database: its
 	// listings must read its rows, not everyone's. (The first holds most
 	// of the dataset: reading most of a table for it is no mistake.)

@@ -15,6 +15,9 @@ type OrgPolicy struct {
 	Version    int
 	OptedIn    bool
 	Enterprise *policy.Enterprise // nil when the organization has no enterprise
+	// AutoApproval is the organization's rule approving requests at
+	// creation; its RepoIDs are shared, not to be changed.
+	AutoApproval policy.AutoApproval
 }
 
 // Effective resolves the policy in force.
@@ -39,13 +42,15 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 		entOptedIn, entExempt          sql.NullBool
 		entFG, entApproval, entClassic sql.NullString
 		entFGDays, entClassicDays      sql.NullInt64
+		ruleRepos                      string
 	)
 	err := s.read.QueryRowContext(pointRead(ctx),
 		`SELECT op.fine_grained_access, op.approval, op.classic_access,
 		        op.fine_grained_max_days, op.classic_max_days, op.version, o.opted_in,
 		        e.slug, e.name, e.opted_in,
 		        ep.fine_grained_access, ep.approval, ep.classic_access,
-		        ep.fine_grained_max_days, ep.classic_max_days, ep.exempt_administrators
+		        ep.fine_grained_max_days, ep.classic_max_days, ep.exempt_administrators,
+		        op.auto_approve_read_only, op.auto_approve_repos
 		 FROM organizations o
 		 JOIN org_policies op ON op.org_id = o.id
 		 LEFT JOIN enterprises e ON e.id = o.enterprise_id
@@ -54,11 +59,15 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 		&p.Own.FineGrained, &p.Own.Approval, &p.Own.Classic,
 		&p.Own.FineGrainedLifetime, &p.Own.ClassicLifetime, &p.Version, &p.OptedIn,
 		&entSlug, &entName, &entOptedIn,
-		&entFG, &entApproval, &entClassic, &entFGDays, &entClassicDays, &entExempt)
+		&entFG, &entApproval, &entClassic, &entFGDays, &entClassicDays, &entExempt,
+		&p.AutoApproval.ReadOnly, &ruleRepos)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
 	if err != nil {
+		return p, err
+	}
+	if p.AutoApproval.RepoIDs, err = parseIDs(ruleRepos); err != nil {
 		return p, err
 	}
 	if entSlug.Valid {
@@ -84,32 +93,60 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 // requiring approval, its pending requests are approved in the same
 // transaction, each with what approved has follow it (nil: nothing).
 func (s *Store) SaveOrgPolicy(ctx context.Context, orgID, actorID int64, expectedVersion int, next policy.OrgSettings, events []policy.Event, approved Follow) (err error) {
+	return s.SaveOrgPolicyChange(ctx, OrgPolicyChange{OrgID: orgID, ActorID: actorID, ExpectedVersion: expectedVersion,
+		Next: next, Events: events, Approved: approved})
+}
+
+// OrgPolicyChange is a change of an organization's policy, stored by
+// SaveOrgPolicyChange.
+type OrgPolicyChange struct {
+	OrgID, ActorID  int64
+	ExpectedVersion int
+	Next            policy.OrgSettings
+	// Rule, when set, replaces the organization's automatic approval rule.
+	Rule   *policy.AutoApproval
+	Events []policy.Event
+	// Approved follows each pending request approved because approval was
+	// turned off; RuleApproved each one a changed rule approves (nil: the
+	// rule approves none of those already pending).
+	Approved, RuleApproved Follow
+}
+
+// SaveOrgPolicyChange is SaveOrgPolicy with the automatic approval rule:
+// when the change sets a different rule that applies after it, the pending
+// requests the rule covers are approved in the same transaction, acted by
+// the rule.
+func (s *Store) SaveOrgPolicyChange(ctx context.Context, ch OrgPolicyChange) (err error) {
 	defer failed(&err, "save org policy")
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
-		if len(events) > 0 {
+		if len(ch.Events) > 0 {
 			bump = 1
 		}
-		before, err := approvalsInForce(ctx, tx, "o.id = ?", orgID)
+		before, err := approvalsInForce(ctx, tx, "o.id = ?", ch.OrgID)
 		if err != nil {
 			return err
 		}
+		next := ch.Next
 		res, err := tx.ExecContext(ctx,
 			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
 			        fine_grained_max_days = ?, classic_max_days = ?, version = version + ?, updated_at = ?
 			 WHERE org_id = ? AND version = ?`,
 			next.FineGrained, next.Approval, next.Classic, next.FineGrainedLifetime, next.ClassicLifetime,
-			bump, timestamp(s.now()), orgID, expectedVersion)
+			bump, timestamp(s.now()), ch.OrgID, ch.ExpectedVersion)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrStale
 		}
-		if err := s.recordEvents(ctx, tx, "org_id", orgID, actorID, events); err != nil {
+		if err := s.recordEvents(ctx, tx, "org_id", ch.OrgID, ch.ActorID, ch.Events); err != nil {
 			return err
 		}
-		return s.approveWhereTurnedOff(ctx, tx, "o.id = ?", orgID, actorID, before, approved)
+		if err := s.approveWhereTurnedOff(ctx, tx, "o.id = ?", ch.OrgID, ch.ActorID, before, ch.Approved); err != nil {
+			return err
+		}
+		return s.setRule(ctx, tx, ch)
 	})
 }
 

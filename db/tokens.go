@@ -115,6 +115,9 @@ type GrantChange struct {
 type FollowUp struct {
 	Events  []policy.Event
 	Notices []Notice
+	// ByRule are events acted by a rule of the organization rather than by
+	// a person: the audit log names policy.RuleActor as their actor.
+	ByRule []policy.Event
 }
 
 // Follow decides, inside a change's transaction, what follows it.
@@ -135,10 +138,10 @@ func (s *Store) writeFollowUp(ctx context.Context, tx *sql.Tx, orgID, actorID in
 	if err := s.deliver(ctx, tx, up.Notices); err != nil {
 		return err
 	}
-	if len(up.Events) == 0 {
-		return nil
+	if err := s.recordEvents(ctx, tx, "org_id", orgID, actorID, up.Events); err != nil {
+		return err
 	}
-	return s.recordEvents(ctx, tx, "org_id", orgID, actorID, up.Events)
+	return s.recordRuleEvents(ctx, tx, orgID, up.ByRule)
 }
 
 // ReposOf lists an organization's repositories by name. The list is shared
@@ -595,7 +598,7 @@ func (s *Store) TokenTargets(ctx context.Context, userID int64) (_ []Target, err
 		if err != nil {
 			return nil, err
 		}
-		t := Target{OrgID: m.Org.ID, Version: p.Version, Repos: repos, Rules: policy.TokenTarget{
+		t := Target{OrgID: m.Org.ID, Version: p.Version, Repos: repos, AutoApproval: p.AutoApproval, Rules: policy.TokenTarget{
 			Login: m.Org.Login, Effective: p.Effective(), IsOwner: m.Role == RoleOwner, Repos: map[int64]string{},
 		}}
 		for _, r := range repos {
@@ -612,6 +615,9 @@ type Target struct {
 	Version int
 	Repos   []Repo
 	Rules   policy.TokenTarget
+	// AutoApproval is the organization's rule approving requests at
+	// creation (in force only where approval is required).
+	AutoApproval policy.AutoApproval
 }
 
 // NewSecret is a token given a new secret by its owner, checked.

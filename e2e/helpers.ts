@@ -127,11 +127,18 @@ export async function confirmAction(page: Page, button: string) {
   await asking.getByRole('button', { name: button, exact: true }).click();
 }
 
-/** Presses "Save", going ahead when saving would approve pending requests (a checked option that asks first). */
+/**
+ * Presses "Save", going ahead when saving would approve pending requests (a checked option that asks first),
+ * and on the confirmation page the server answers when saving would block tokens or approve requests.
+ */
 export async function clickSave(page: Page) {
   const asks = await page.locator('input:checked[data-confirm]').count();
   await saveButton(page).click();
   if (asks > 0) await confirmAction(page, 'Save and approve requests');
+  await page.waitForLoadState();
+  if ((await page.locator('main ul.impact-list').count()) > 0) {
+    await page.locator('main form:has(input[name="confirm"][value="yes"])').getByRole('button', { name: /^Save and / }).click();
+  }
 }
 
 export async function saveAndExpectSaved(page: Page) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"patpolicy/service"
 	"patpolicy/views"
 )
 
@@ -31,5 +32,24 @@ func confirmation(c echo.Context, title, message, button, back string) views.Con
 			p.Fields = append(p.Fields, views.Field{Name: name, Value: v})
 		}
 	}
+	return p
+}
+
+// policyConfirmation asks before saving a policy change that does
+// something beyond the settings (ask): approving pending requests, shutting
+// tokens out. approveMessage says what turning approval off does, for a
+// change that does; the figures, by organization, follow the message.
+func policyConfirmation(c echo.Context, ask *service.ConfirmApproval, approveMessage, back string) views.Confirm {
+	title, message, button := "Approve "+views.PendingCount(ask.Pending)+"?", approveMessage, "Save and approve requests"
+	if ask.Pending == 0 {
+		title, message = "Save these settings?", "Saving changes what tokens may do:"
+	}
+	for _, imp := range ask.Impact {
+		if imp.TokensBlocked > 0 {
+			button = "Save and block tokens"
+		}
+	}
+	p := confirmation(c, title, message, button, back)
+	p.Lines = views.ImpactLines(ask.Impact)
 	return p
 }

@@ -78,9 +78,8 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 				return h.render(c, http.StatusUnprocessableEntity, ent, entForm(ent, cur, version, attempted))
 			},
 			confirm: func(ask *service.ConfirmApproval) error {
-				title := "Approve " + views.PendingCount(ask.Pending) + "?"
-				return render.Page(c, http.StatusOK, views.EnterpriseConfirmView(Chrome(c, title+" · "+ent.Name), ent.Slug, ent.Name,
-					confirmation(c, title, pendingNotice(ask.ByOrg), "Save and approve requests", action)))
+				p := policyConfirmation(c, ask, pendingNotice(ask.ByOrg), action)
+				return render.Page(c, http.StatusOK, views.EnterpriseConfirmView(Chrome(c, p.Title+" · "+ent.Name), ent.Slug, ent.Name, p))
 			},
 		}.answer(err, current)
 	}

@@ -26,6 +26,7 @@ type OrgStore interface {
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
 	AuditEvents(ctx context.Context, q db.AuditQuery) ([]db.AuditEvent, error)
 	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
+	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
 }
 
 // OrgSettings serves an organization's settings to its owners. The access
@@ -65,15 +66,19 @@ func (h OrgSettings) PATSettings(c echo.Context) error {
 	if !eff.OptedIn {
 		return c.Redirect(http.StatusSeeOther, paths.OrgOnboarding(org.Login))
 	}
-	return h.renderPAT(c, http.StatusOK, org, patForm(org, p, orgValues(eff, org.EnterpriseName)))
+	repos, err := h.Store.ReposOf(c.Request().Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	return h.renderPAT(c, http.StatusOK, org, patForm(org, p, repos, savedRule(orgValues(eff, org.EnterpriseName), p.AutoApproval, repos)))
 }
 
 // patForm is the settings form at the version of p, showing v, and
 // carrying the values of p as those it was built on.
-func patForm(org db.Org, p db.OrgPolicy, v views.OrgPolicyValues) views.PolicyForm {
+func patForm(org db.Org, p db.OrgPolicy, repos []db.Repo, v views.OrgPolicyValues) views.PolicyForm {
 	action := paths.OrgPATSettings(org.Login)
 	form := views.OrgForm(action, p.Version, v)
-	form.Original = views.OrgForm(action, p.Version, orgValues(p.Effective(), org.EnterpriseName)).Values()
+	form.Original = views.OrgForm(action, p.Version, savedRule(orgValues(p.Effective(), org.EnterpriseName), p.AutoApproval, repos)).Values()
 	return form
 }
 
@@ -109,22 +114,25 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	// A form opened before the last save is answered 409 first: its errors
 	// may only be those of its age. A form without a version is not out of
 	// date, just crafted: check it, then ask for a fresh one.
-	change := orgChangeFromForm(form)
+	change, rule := orgChangeFromForm(form), ruleFromForm(form)
+	repos, err := h.Store.ReposOf(ctx, org.ID)
+	if err != nil {
+		return err
+	}
 	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
-	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change})
+	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change, Rule: rule})
 	if err != nil {
 		return refusal[db.OrgPolicy]{
-			conflict: func(cur db.OrgPolicy) error { return h.conflict(c, org, cur, form) },
+			conflict: func(cur db.OrgPolicy) error { return h.conflict(c, org, cur, repos, form) },
 			invalid: func(errs policy.Errors) error {
-				attempted := withSubmitted(orgValues(eff, org.EnterpriseName), change)
+				attempted := withSubmittedRule(withSubmitted(savedRule(orgValues(eff, org.EnterpriseName), p.AutoApproval, repos), change), rule)
 				attempted.Errors = errs.ByField()
-				return h.renderPAT(c, http.StatusUnprocessableEntity, org, patForm(org, p, attempted))
+				return h.renderPAT(c, http.StatusUnprocessableEntity, org, patForm(org, p, repos, attempted))
 			},
 			confirm: func(ask *service.ConfirmApproval) error {
-				title := "Approve " + views.PendingCount(ask.Pending) + "?"
-				return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, title+" · "+org.Login), nav(org, paths.OrgPATSettings(org.Login)),
-					confirmation(c, title, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
-						"Save and approve requests", paths.OrgPATSettings(org.Login))))
+				p := policyConfirmation(c, ask, "Not requiring administrator approval approves every pending request of "+org.Login+" when you save.",
+					paths.OrgPATSettings(org.Login))
+				return render.Page(c, http.StatusOK, views.OrgConfirmView(Chrome(c, p.Title+" · "+org.Login), nav(org, paths.OrgPATSettings(org.Login)), p))
 			},
 		}.answer(err, p)
 	}
@@ -142,10 +150,11 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 // now in force: a form at p's version showing p's values with just the
 // user's edits on top (the values the old form merely showed would undo
 // what was saved since), and the settings where they differ.
-func (h OrgSettings) conflict(c echo.Context, org db.Org, p db.OrgPolicy, submitted url.Values) error {
-	saved := orgValues(p.Effective(), org.EnterpriseName)
-	form := patForm(org, p, withSubmitted(saved, orgChangeFromForm(userEdits(submitted))))
-	cmp := views.Compare(patForm(org, p, saved), form)
+func (h OrgSettings) conflict(c echo.Context, org db.Org, p db.OrgPolicy, repos []db.Repo, submitted url.Values) error {
+	saved := savedRule(orgValues(p.Effective(), org.EnterpriseName), p.AutoApproval, repos)
+	edits := userEdits(submitted)
+	form := patForm(org, p, repos, withSubmittedRule(withSubmitted(saved, orgChangeFromForm(edits)), ruleFromForm(edits)))
+	cmp := views.Compare(patForm(org, p, repos, saved), form)
 	form.Conflict = &cmp
 	return h.renderPAT(c, http.StatusConflict, org, form)
 }

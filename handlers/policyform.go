@@ -3,9 +3,11 @@ package handlers
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"patpolicy/db"
 	"patpolicy/policy"
 	"patpolicy/service"
 	"patpolicy/views"
@@ -91,6 +93,14 @@ func userEdits(form url.Values) url.Values {
 		on := form.Get(check) == "on"
 		if on != (was.Get(check) == "on") || on && strings.TrimSpace(form.Get(days)) != strings.TrimSpace(was.Get(days)) {
 			edits[check], edits[days] = []string{form.Get(check)}, []string{form.Get(days)}
+		}
+	}
+	// The rule's list is sent whole: an edit when the checkbox or the set
+	// of repositories differs from what the form was built on.
+	if form.Get(views.AutoApprovalShown) != "" {
+		ro, rp := string(policy.FieldAutoApproveReadOnly), string(policy.FieldAutoApproveRepos)
+		if (form.Get(ro) == "on") != (was.Get(ro) == "on") || !sameSet(form[rp], was[rp]) {
+			edits[views.AutoApprovalShown], edits[ro], edits[rp] = []string{"1"}, []string{form.Get(ro)}, form[rp]
 		}
 	}
 	// An unticked checkbox is not sent: compare ticked with ticked.
@@ -235,4 +245,44 @@ func enterpriseWithSubmitted(v views.EnterprisePolicyValues, ch policy.Enterpris
 		v.ExemptAdmins = *ch.ExemptAdmins
 	}
 	return v
+}
+
+// ruleFromForm reads the automatic approval fieldset, or nil when the form
+// did not carry it (then the rule stays as it is).
+func ruleFromForm(form url.Values) *policy.AutoApprovalInput {
+	if form.Get(views.AutoApprovalShown) == "" {
+		return nil
+	}
+	return &policy.AutoApprovalInput{ReadOnly: form.Get(string(policy.FieldAutoApproveReadOnly)) == "on",
+		Repos: form[string(policy.FieldAutoApproveRepos)]}
+}
+
+// savedRule shows a stored automatic approval rule in v, with the
+// organization's repositories to choose from.
+func savedRule(v views.OrgPolicyValues, rule policy.AutoApproval, repos []db.Repo) views.OrgPolicyValues {
+	v.ShowAutoApproval, v.AutoApproveReadOnly = true, rule.ReadOnly
+	v.RepoNames, v.AutoApproveRepos = make([]string, 0, len(repos)), nil
+	for _, r := range repos {
+		v.RepoNames = append(v.RepoNames, r.Name)
+		if slices.Contains(rule.RepoIDs, r.ID) {
+			v.AutoApproveRepos = append(v.AutoApproveRepos, r.Name)
+		}
+	}
+	return v
+}
+
+// withSubmittedRule overlays a submitted rule (nil: none) on v.
+func withSubmittedRule(v views.OrgPolicyValues, in *policy.AutoApprovalInput) views.OrgPolicyValues {
+	if in != nil {
+		v.AutoApproveReadOnly, v.AutoApproveRepos = in.ReadOnly, in.Repos
+	}
+	return v
+}
+
+// sameSet reports whether two lists hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }

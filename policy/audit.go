@@ -42,6 +42,7 @@ func Actions() []string {
 		ActionAccessRevoked,
 		ActionCredentialRevoked,
 		ActionRegenerated,
+		ActionAutoApprovalRuleChanged,
 	}
 }
 

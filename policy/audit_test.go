@@ -36,6 +36,8 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		// (patpolicy's own name).
 		ActionCredentialRevoked: "personal_access_token.credential_revoked",
 		ActionRegenerated:       "personal_access_token.regenerated",
+		// patpolicy's own: GitHub has no automatic approval rule.
+		ActionAutoApprovalRuleChanged: "personal_access_token.auto_approval_rule_changed",
 	}
 	for got, spelled := range want {
 		if got != spelled {

@@ -69,3 +69,18 @@ func GrantReviewed(t TokenSubject, to GrantStatus, reason, note string) (Event, 
 	}
 	return GrantEvent(ReviewAuditAction(to), t, note), ReviewNotice(to, t, reason)
 }
+
+// NoteApprovedByRule is the audit note of a request a rule approved.
+func NoteApprovedByRule(rule string) string {
+	return fmt.Sprintf("approved by the rule “%s”", rule)
+}
+
+// GrantApprovedByRule is what a request that rule approved at creation
+// records and tells: the request created, acted by its requester; its
+// approval, acted by the rule (RuleActor); and the requester's notice.
+func GrantApprovedByRule(t TokenSubject, rule string) (created, granted Event, notice string) {
+	created = GrantEvent(ActionRequestCreated, t, "")
+	granted = GrantEvent(ActionAccessGranted, t, NoteApprovedByRule(rule))
+	notice = fmt.Sprintf("Your token “%s” was approved for %s by the rule “%s”.", t.Name, t.Org, rule)
+	return created, granted, notice
+}

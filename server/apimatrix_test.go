@@ -391,7 +391,7 @@ func TestMatrixEnforcePolicyChangeOnNextCall(t *testing.T) {
 		{"settings page", func(a *app, field policy.Field, value string) {
 			c := a.as("octo-owner")
 			form := c.get(mxOrgSettings).status(http.StatusOK)
-			c.submit(form, "form.settings-form", map[string]string{string(field): value}).redirectsTo(mxOrgSettings)
+			c.submit(form, "form.settings-form", map[string]string{string(field): value, "confirm": "yes"}).redirectsTo(mxOrgSettings)
 			if got := c.get(mxOrgSettings).checked(string(field)); got != value {
 				a.t.Fatalf("settings page shows %s=%q after saving %q", field, got, value)
 			}
@@ -455,7 +455,7 @@ func TestMatrixEnforcePolicyChangeOnNextCall(t *testing.T) {
 		{"settings page", func(a *app, value policy.EnterpriseAccess) {
 			const path = "/enterprises/octo-ent/settings/personal-access-tokens"
 			c := a.as("ent-admin")
-			c.submit(c.get(path).status(http.StatusOK), "form.settings-form", map[string]string{"fine_grained_access": string(value)}).redirectsTo(path)
+			c.submit(c.get(path).status(http.StatusOK), "form.settings-form", map[string]string{"fine_grained_access": string(value), "confirm": "yes"}).redirectsTo(path)
 		}},
 		{"API", func(a *app, value policy.EnterpriseAccess) {
 			admin := a.newClassic("ent-admin", "ent-"+rand.Text()[:8], 7, "admin:enterprise")

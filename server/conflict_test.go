@@ -105,7 +105,7 @@ func TestOrgConflictCarriesAnUntickedBox(t *testing.T) {
 	a := newApp(t)
 	owner := a.as("octo-owner")
 	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{
-		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30",
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30", "confirm": "yes",
 	}).redirectsTo(patPath)
 	formA := owner.get(patPath)
 	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"approval": "not_required", "confirm": "yes"}).redirectsTo(patPath)

@@ -65,6 +65,7 @@ func TestCSRFTokenOfAnotherSessionIsRefusedOnASettingsForm(t *testing.T) {
 	action, values := owner.get(patPath).status(http.StatusOK).formOf("form.settings-form")
 	own := values.Get("_csrf")
 	values.Set("fine_grained_access", "restrict")
+	values.Set("confirm", "yes")
 	others := map[string]string{
 		"another user's":                a.as("mona").csrf(),
 		"the same user's other session": a.as("octo-owner").csrf(),

@@ -101,7 +101,7 @@ func TestNewTokenFormOffersOnlyOpenOrganizations(t *testing.T) {
 
 	// Restricting fine-grained tokens in octo-org takes it off the list.
 	owner := a.as("octo-owner")
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).redirectsTo(patPath)
 	form = mona.get(fgPath + "/new").status(http.StatusOK)
 	if got := strings.Join(ownerOptions(form), ","); got != "@me" {
 		t.Fatalf("resource owners after restriction %q, want only @me", got)
@@ -226,7 +226,7 @@ func (a *app) setOrgLifetime(days string) {
 	a.t.Helper()
 	owner := a.as("octo-owner")
 	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{
-		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": days,
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": days, "confirm": "yes",
 	}).redirectsTo(patPath)
 }
 
@@ -825,7 +825,7 @@ func TestTokenListsSayWhenPolicyBlocksAToken(t *testing.T) {
 	if got := devStatus(owner.get(fgPath), "owner-automation"); got != "Active" {
 		t.Fatalf("before any restriction: %q", got)
 	}
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).redirectsTo(patPath)
 
 	if got := devStatus(owner.get(fgPath), "owner-automation"); got != blocked {
 		t.Errorf("Developer settings list: %q, want %q", got, blocked)
@@ -849,7 +849,7 @@ func TestTokenListsSayWhenPolicyBlocksAToken(t *testing.T) {
 	}
 	// A maximum lifetime shorter than the token's: blocked, by lifetime.
 	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{
-		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "1",
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "1", "confirm": "yes",
 	}).redirectsTo(patPath)
 	if got := devStatus(owner.get(fgPath), "owner-automation"); got != blocked {
 		t.Errorf("over the maximum lifetime: %q, want %q", got, blocked)

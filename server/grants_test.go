@@ -815,7 +815,7 @@ func TestSavingApprovalOffApprovesPendingRequests(t *testing.T) {
 		t.Errorf("active tokens %v", got)
 	}
 	// Saving again (nothing pending) says nothing about approvals.
-	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+	owner.submit(owner.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).redirectsTo(patPath)
 	if flash := owner.get(patPath).text(`[role="status"]`); strings.Contains(flash, "approved") {
 		t.Errorf("flash %q mentions approvals", flash)
 	}

@@ -239,7 +239,7 @@ func siteForms() []siteForm {
 		{
 			name: "organization settings save", login: "octo-owner", writes: true,
 			build: func(a *app) (string, url.Values) {
-				return patPath, url.Values{"version": {strconv.Itoa(a.orgPolicy("octo-org").Version)},
+				return patPath, url.Values{"version": {strconv.Itoa(a.orgPolicy("octo-org").Version)}, "confirm": {"yes"},
 					"fine_grained_access": {"restrict"}, "approval": {"required"},
 					"fine_grained_max_lifetime_days_expires": {"on"}, "fine_grained_max_lifetime_days_days": {"30"},
 					"classic_max_lifetime_days_expires": {"on"}, "classic_max_lifetime_days_days": {"60"}}
@@ -704,7 +704,7 @@ func TestHostileFormsIgnoreSmuggledFields(t *testing.T) {
 
 	owner := a.as("octo-owner")
 	solo := a.orgPolicy("solo-org")
-	owner.post(patPath, url.Values{"version": {strconv.Itoa(a.orgPolicy("octo-org").Version)}, "fine_grained_access": {"restrict"},
+	owner.post(patPath, url.Values{"version": {strconv.Itoa(a.orgPolicy("octo-org").Version)}, "fine_grained_access": {"restrict"}, "confirm": {"yes"},
 		"org_id": {strconv.FormatInt(a.orgID("solo-org"), 10)}, "opted_in": {"0"}, "enterprise": {""}, "classic_max_days": {"1"}}).
 		status(http.StatusSeeOther)
 	if p := a.orgPolicy("octo-org"); p.Own.FineGrained != policy.Restrict || p.Own.ClassicLifetime != 0 || !p.Effective().OptedIn {

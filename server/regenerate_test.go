@@ -74,7 +74,7 @@ func TestRegenerateRefusesALongerLifetime(t *testing.T) {
 	id := a.tokenID("mona", "short-lived")
 	owner := a.as("octo-owner")
 	settings := owner.get("/organizations/octo-org/settings/personal-access-tokens").status(http.StatusOK)
-	owner.submit(settings, "main form", map[string]string{"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30"}).
+	owner.submit(settings, "main form", map[string]string{"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30", "confirm": "yes"}).
 		status(http.StatusSeeOther)
 	mona := a.as("mona")
 	form := mona.get("/settings/personal-access-tokens/" + id + "/regenerate").status(http.StatusOK)

@@ -117,7 +117,7 @@ func TestLockedFieldIsShownAndRefused(t *testing.T) {
 	}
 
 	// Sending the enforced value is no change and is accepted.
-	c.submit(form, "form.settings-form", map[string]string{"classic_access": "restrict", "fine_grained_access": "restrict"}).
+	c.submit(form, "form.settings-form", map[string]string{"classic_access": "restrict", "fine_grained_access": "restrict", "confirm": "yes"}).
 		redirectsTo(patPath)
 	if p := a.orgPolicy("octo-org"); p.Own.FineGrained != policy.Restrict || p.Own.Classic != policy.Allow {
 		t.Fatalf("stored %+v; the org's own classic value must be kept", p.Own)
@@ -147,7 +147,7 @@ func TestStaleFormIsRefusedWithConflict(t *testing.T) {
 		t.Fatalf("stored %+v", p.Own)
 	}
 	// The re-rendered form carries the new version: saving it again works.
-	alice.submit(res, "form.settings-form", nil).redirectsTo(patPath)
+	alice.submit(res, "form.settings-form", map[string]string{"confirm": "yes"}).redirectsTo(patPath)
 	if p := a.orgPolicy("octo-org"); p.Own.FineGrained != policy.Restrict || p.Own.Approval != policy.ApprovalNotRequired {
 		t.Fatalf("second save: %+v", p.Own)
 	}
@@ -197,6 +197,7 @@ func TestEnterpriseLifetimeBoundsTheOrganization(t *testing.T) {
 		"fine_grained_access":                    "restrict",
 		"fine_grained_max_lifetime_days_expires": "on",
 		"fine_grained_max_lifetime_days_days":    "30",
+		"confirm":                                "yes",
 	}).redirectsTo(entPath)
 	admin.get(entPath).contains(`[role="status"]`, "saved")
 
@@ -289,7 +290,7 @@ func TestEnterpriseChangeMakesOpenFormsStale(t *testing.T) {
 	owner, admin := a.as("octo-owner"), a.as("ent-admin")
 	form := owner.get(patPath)
 	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
-	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(entPath)
+	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).redirectsTo(entPath)
 
 	// The owner changed only approval; the form is out of date, not wrong.
 	res := owner.submit(form, "form.settings-form", map[string]string{"approval": "not_required"}).status(http.StatusConflict)
@@ -311,7 +312,7 @@ func TestLifetimeShownIsTheOneInForce(t *testing.T) {
 	}).redirectsTo(patPath)
 	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
 	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{
-		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30",
+		"fine_grained_max_lifetime_days_expires": "on", "fine_grained_max_lifetime_days_days": "30", "confirm": "yes",
 	}).redirectsTo(entPath)
 
 	form := owner.get(patPath)
@@ -383,7 +384,7 @@ func TestEnterprisePolicyChangeIsInItsOrganizationsAuditLogs(t *testing.T) {
 	a.addOrgInEnterprise("zed-owner", "zed-org")
 	admin := a.as("ent-admin")
 	entPath := "/enterprises/octo-ent/settings/personal-access-tokens"
-	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(entPath)
+	admin.submit(admin.get(entPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).redirectsTo(entPath)
 	for _, org := range []string{"octo-org", "zed-org"} {
 		evs := a.audit(org, policy.ActionAccessRestrictionEnabled)
 		if len(evs) != 1 || evs[0].ActorLogin != "ent-admin" || !strings.Contains(evs[0].Details, "Octo Enterprise") {

@@ -70,7 +70,7 @@ func TestASaveWhileAnotherProcessHoldsTheLockIsRefusedForNow(t *testing.T) {
 	form := c.get(patPath).status(http.StatusOK)
 	release := holdWriteLock(t, path)
 
-	p := c.submit(form, "form.settings-form", map[string]string{"fine_grained_access": "restrict"})
+	p := c.submit(form, "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"})
 	wantRetryLater(t, p.res.StatusCode, p.res.Header)
 	p.contains("main", "The database cannot be written to right now")
 	if strings.Contains(p.body, "SQLITE") || strings.Contains(p.body, "locked") {
@@ -81,7 +81,7 @@ func TestASaveWhileAnotherProcessHoldsTheLockIsRefusedForNow(t *testing.T) {
 	if got := c.get(patPath).status(http.StatusOK).checked("fine_grained_access"); got != "allow" {
 		t.Errorf("fine_grained_access is %q after the refused save, want allow", got)
 	}
-	c.submit(c.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict"}).redirectsTo(patPath)
+	c.submit(c.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).redirectsTo(patPath)
 }
 
 func TestAnAPIWriteWhileAnotherProcessHoldsTheLockIsRefusedForNow(t *testing.T) {

@@ -20,6 +20,7 @@ func TestCSRF(t *testing.T) {
 	form := c.get(patPath)
 	_, values := form.formOf("form.settings-form")
 	values.Set("fine_grained_access", "restrict")
+	values.Set("confirm", "yes")
 
 	noToken := url.Values{}
 	for k, v := range values {

@@ -58,6 +58,15 @@ func Reviewed(c db.GrantChange) db.FollowUp { return reviewed(c, "") }
 // event saying why.
 func ApprovedAsOff(c db.GrantChange) db.FollowUp { return reviewed(c, policy.NoteApprovalTurnedOff) }
 
+// ApprovedByRule is what follows a pending request that the
+// organization's automatic approval rule approved when the rule was set:
+// the approval, acted by the rule, and a notice to its requester.
+func ApprovedByRule(c db.GrantChange) db.FollowUp {
+	_, granted, notice := policy.GrantApprovedByRule(c.Subject, policy.RuleReadOnly)
+	return db.FollowUp{ByRule: []policy.Event{granted}, Notices: []db.Notice{{UserID: c.UserID, Message: notice,
+		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
+}
+
 func reviewed(c db.GrantChange, note string) db.FollowUp {
 	event, message := policy.GrantReviewed(c.Subject, c.Status, c.Reason, note)
 	return db.FollowUp{Events: []policy.Event{event}, Notices: []db.Notice{{UserID: c.UserID, Message: message,

@@ -17,6 +17,10 @@ type PolicyStore interface {
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
 	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved db.Follow) error
 	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
+	SaveOrgPolicyChange(ctx context.Context, ch db.OrgPolicyChange) error
+	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
+	Impact(ctx context.Context, shifts []db.PolicyShift) ([]policy.Impact, error)
+	EnterpriseOrgIDs(ctx context.Context, entID int64) ([]int64, error)
 }
 
 // Policies saves organization and enterprise policy: the one flow behind
@@ -48,6 +52,9 @@ type PolicyRequest struct {
 	// Confirmed says the owner agreed that turning approval off approves
 	// the requests still pending.
 	Confirmed bool
+	// DryRun checks the change and counts what it would do (the Impact of
+	// the answer) without saving anything or asking to confirm.
+	DryRun bool
 }
 
 // StaleVersion refuses a change built on a version other than the one
@@ -79,10 +86,14 @@ var ErrVersionRequired = errors.New("a policy change must name the version it wa
 
 // ConfirmApproval holds back a change that turns approval off while
 // requests are pending, since saving it approves them all: Pending of them
-// in all, ByOrg by organization for an enterprise.
+// in all, ByOrg by organization for an enterprise. It holds back any other
+// change with an Impact too: one that shuts tokens out or that approves
+// requests by a rule.
 type ConfirmApproval struct {
 	Pending int
 	ByOrg   []db.OrgCount
+	// Impact is what saving would do, by organization.
+	Impact []policy.Impact
 }
 
 func (e *ConfirmApproval) Error() string { return "turning approval off approves pending requests" }
@@ -94,6 +105,8 @@ type SaveOrgInput struct {
 	// Current is the policy the transport read, which the change applies to.
 	Current db.OrgPolicy
 	Change  policy.OrgChange
+	// Rule is the submitted automatic approval rule; nil leaves it as it is.
+	Rule *policy.AutoApprovalInput
 }
 
 // OrgSaved is what a saved organization change did.
@@ -102,6 +115,10 @@ type OrgSaved struct {
 	// ApprovedPending is how many pending requests the change approved by
 	// turning approval off (counted before saving).
 	ApprovedPending int
+	// Rule is the automatic approval rule after the change.
+	Rule policy.AutoApproval
+	// Impact is what the change does (would do, for a dry run).
+	Impact []policy.Impact
 }
 
 // EnterprisePolicy is an enterprise's policy at its stored version.
@@ -122,6 +139,7 @@ type SaveEnterpriseInput struct {
 type EnterpriseSaved struct {
 	Policy          policy.Enterprise
 	ApprovedPending int
+	Impact          []policy.Impact
 }
 
 // vetChange answers a change in the order every transport does: a change
@@ -148,21 +166,41 @@ func vetChange[P any](r PolicyRequest, current P, version int, errs policy.Error
 func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error) {
 	p := in.Current
 	next, errs := policy.ApplyOrgChange(p.Own, p.Enterprise, in.Change)
-	if err := vetChange(in.PolicyRequest, p, p.Version, errs, true); err != nil {
+	rule, names, ruleErrs, err := s.checkRule(ctx, in)
+	if err != nil {
 		return OrgSaved{}, err
 	}
-	out := OrgSaved{Settings: next}
-	if policy.ApprovalTurnedOff(p.Effective(), policy.Resolve(next, p.OptedIn, p.Enterprise)) {
-		n, err := s.Store.CountGrants(ctx, in.OrgID, policy.GrantPending)
+	if err := vetChange(in.PolicyRequest, p, p.Version, append(errs, ruleErrs...), true); err != nil {
+		return OrgSaved{}, err
+	}
+	out := OrgSaved{Settings: next, Rule: rule}
+	after := policy.Resolve(next, p.OptedIn, p.Enterprise)
+	// A confirmed change is not counted again: the owner saw the figures.
+	if !in.Confirmed || in.DryRun {
+		out.Impact, err = s.Store.Impact(ctx, []db.PolicyShift{{OrgID: in.OrgID, Before: p.Effective(), After: after,
+			RuleBefore: p.AutoApproval, RuleAfter: rule}})
 		if err != nil {
 			return OrgSaved{}, err
 		}
-		if n > 0 && !in.Confirmed {
-			return OrgSaved{}, &ConfirmApproval{Pending: n}
-		}
-		out.ApprovedPending = n
 	}
-	err := s.Store.SaveOrgPolicy(ctx, in.OrgID, in.ActorID, p.Version, next, policy.OrgEvents(p.Own, next), ApprovedAsOff)
+	if policy.ApprovalTurnedOff(p.Effective(), after) {
+		if out.ApprovedPending, err = s.Store.CountGrants(ctx, in.OrgID, policy.GrantPending); err != nil {
+			return OrgSaved{}, err
+		}
+	}
+	if in.DryRun {
+		return out, nil
+	}
+	if len(out.Impact) > 0 && !in.Confirmed {
+		return OrgSaved{}, &ConfirmApproval{Pending: out.ApprovedPending, Impact: out.Impact}
+	}
+	ch := db.OrgPolicyChange{OrgID: in.OrgID, ActorID: in.ActorID, ExpectedVersion: p.Version, Next: next,
+		Events:   append(policy.OrgEvents(p.Own, next), policy.AutoApprovalEvents(p.AutoApproval, rule, names)...),
+		Approved: ApprovedAsOff, RuleApproved: ApprovedByRule}
+	if in.Rule != nil {
+		ch.Rule = &rule
+	}
+	err = s.Store.SaveOrgPolicyChange(ctx, ch)
 	if errors.Is(err, db.ErrStale) {
 		if p, err = s.Store.OrgPolicy(ctx, in.OrgID); err != nil {
 			return OrgSaved{}, err
@@ -173,6 +211,27 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 		return OrgSaved{}, err
 	}
 	return out, nil
+}
+
+// checkRule checks a change's automatic approval rule against the
+// organization's repositories: the rule after the change (the current one
+// when the change sets none), the repositories' names by id, and the
+// rule's errors.
+func (s Policies) checkRule(ctx context.Context, in SaveOrgInput) (policy.AutoApproval, map[int64]string, policy.Errors, error) {
+	if in.Rule == nil {
+		return in.Current.AutoApproval, nil, nil, nil
+	}
+	repos, err := s.Store.ReposOf(ctx, in.OrgID)
+	if err != nil {
+		return policy.AutoApproval{}, nil, nil, err
+	}
+	byName := make(map[string]int64, len(repos))
+	names := make(map[int64]string, len(repos))
+	for _, r := range repos {
+		byName[r.Name], names[r.ID] = r.ID, r.Name
+	}
+	rule, errs := policy.CheckAutoApproval(*in.Rule, byName)
+	return rule, names, errs, nil
 }
 
 // OptIn enrolls an organization that has not opted in, with the settings
@@ -202,6 +261,13 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 		return EnterpriseSaved{}, err
 	}
 	out := EnterpriseSaved{Policy: next}
+	var err error
+	if !in.Confirmed || in.DryRun {
+		if out.Impact, err = s.enterpriseImpact(ctx, in.EntID, next); err != nil {
+			return EnterpriseSaved{}, err
+		}
+	}
+	ask := &ConfirmApproval{Impact: out.Impact}
 	if policy.EnterpriseApprovalTurnedOff(cur.Policy, next) {
 		counts, err := s.Store.CountGrantsInEnterprise(ctx, in.EntID, policy.GrantPending)
 		if err != nil {
@@ -211,12 +277,16 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 		for _, c := range counts {
 			n += c.N
 		}
-		if n > 0 && !in.Confirmed {
-			return EnterpriseSaved{}, &ConfirmApproval{Pending: n, ByOrg: counts}
-		}
+		ask.Pending, ask.ByOrg = n, counts
 		out.ApprovedPending = n
 	}
-	err := s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next), ApprovedAsOff)
+	if in.DryRun {
+		return out, nil
+	}
+	if (len(out.Impact) > 0 || ask.Pending > 0) && !in.Confirmed {
+		return EnterpriseSaved{}, ask
+	}
+	err = s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next), ApprovedAsOff)
 	if errors.Is(err, db.ErrStale) {
 		if cur.Policy, cur.Version, err = s.Store.EnterprisePolicy(ctx, in.EntID); err != nil {
 			return EnterpriseSaved{}, err
@@ -227,4 +297,27 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 		return EnterpriseSaved{}, err
 	}
 	return out, nil
+}
+
+// enterpriseImpact counts what an enterprise's new policy next would do in
+// each of its organizations.
+func (s Policies) enterpriseImpact(ctx context.Context, entID int64, next policy.Enterprise) ([]policy.Impact, error) {
+	ids, err := s.Store.EnterpriseOrgIDs(ctx, entID)
+	if err != nil {
+		return nil, err
+	}
+	shifts := make([]db.PolicyShift, 0, len(ids))
+	for _, id := range ids {
+		p, err := s.Store.OrgPolicy(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ent := next
+		if p.Enterprise != nil {
+			ent.Slug, ent.Name, ent.OptedIn = p.Enterprise.Slug, p.Enterprise.Name, p.Enterprise.OptedIn
+		}
+		shifts = append(shifts, db.PolicyShift{OrgID: id, Before: p.Effective(), After: policy.Resolve(p.Own, p.OptedIn, &ent),
+			RuleBefore: p.AutoApproval, RuleAfter: p.AutoApproval})
+	}
+	return s.Store.Impact(ctx, shifts)
 }

@@ -126,7 +126,8 @@ func TestSaveOrgLosingTheRaceCarriesTheNewSettings(t *testing.T) {
 	ctx := context.Background()
 	old := d.orgPolicy(t, d.octo)
 	restrict := "restrict"
-	won, err := svc.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: service.PolicyRequest{ActorID: d.owner, BuiltOn: service.AtVersion(old.Version)},
+	// Restricting shuts out the demo's active tokens: confirmed.
+	won, err := svc.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: service.PolicyRequest{ActorID: d.owner, BuiltOn: service.AtVersion(old.Version), Confirmed: true},
 		OrgID: d.octo, Current: old, Change: policy.OrgChange{FineGrained: &restrict}})
 	if err != nil || won.Settings.FineGrained != policy.Restrict {
 		t.Fatalf("first save = %+v, %v", won, err)

@@ -85,16 +85,22 @@ func (s Tokens) CreateFineGrained(ctx context.Context, r FineGrainedRequest) (is
 		}
 		nt := db.NewToken{UserID: r.UserID, Kind: policy.KindFineGrained}
 		var target *policy.TokenTarget
+		var rule policy.AutoApproval
 		if !r.ForUser {
 			t, ok := findTarget(targets, r.Org)
 			if !ok || !t.Rules.Offered() {
 				return Issued{}, targets, ErrNoSuchOwner
 			}
-			target, nt.OrgID, nt.OrgVersion = &t.Rules, t.OrgID, t.Version
+			target, nt.OrgID, nt.OrgVersion, rule = &t.Rules, t.OrgID, t.Version, t.AutoApproval
 		}
 		req, errs := policy.CheckTokenRequest(r.Input, target)
 		if len(errs) > 0 {
 			return Issued{}, targets, &Invalid{Errors: errs}
+		}
+		if target != nil && req.Status == policy.GrantPending {
+			if rule.AppliesIn(target.Effective) && rule.Covers(req) {
+				req.Status, nt.Follow = policy.GrantApproved, CreatedByRule
+			}
 		}
 		nt.FineGrained = req
 		issued, err = s.create(ctx, nt)
@@ -139,7 +145,9 @@ func (s Tokens) create(ctx context.Context, nt db.NewToken) (Issued, error) {
 // follows its creation; the creations above, and tests that need to know
 // the secret in advance, come through here.
 func (s Tokens) Add(ctx context.Context, nt db.NewToken) (int64, error) {
-	nt.Follow = Created
+	if nt.Follow == nil {
+		nt.Follow = Created
+	}
 	return s.Store.CreateToken(ctx, nt)
 }
 
@@ -168,6 +176,16 @@ func Created(c db.GrantChange) db.FollowUp {
 			Message: policy.RequestNotice(c.Subject), Link: paths.OrgRequest(c.Subject.Org, c.GrantID)}}
 	}
 	return up
+}
+
+// CreatedByRule is what a request the organization's automatic approval
+// rule approved at creation brings with it: the request created, acted by
+// its requester; its approval, acted by the rule; and a notice telling the
+// requester the rule approved it.
+func CreatedByRule(c db.GrantChange) db.FollowUp {
+	created, granted, notice := policy.GrantApprovedByRule(c.Subject, policy.RuleReadOnly)
+	return db.FollowUp{Events: []policy.Event{created}, ByRule: []policy.Event{granted},
+		Notices: []db.Notice{{UserID: c.UserID, Message: notice, Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
 }
 
 // deleted is what a token's deletion by its owner brings with it.

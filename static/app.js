@@ -103,6 +103,19 @@
     button.insertAdjacentElement("afterend", said);
   });
 
+  // Organization PAT settings: the automatic approval rules apply only
+  // while approval is required, so they are hidden while it is not.
+  var auto = document.getElementById("auto-approval");
+  if (auto) {
+    var autoForm = auto.closest("form");
+    var showAuto = function () {
+      var chosen = autoForm.querySelector("input[name=approval]:checked");
+      auto.hidden = !!chosen && chosen.value !== "required";
+    };
+    autoForm.addEventListener("change", showAuto);
+    showAuto();
+  }
+
   // Destructive and bulk actions: ask in a dialog instead of the server's
   // confirmation page. The element asking is the clicked button, or a
   // checked option, carrying data-confirm (the question), optionally

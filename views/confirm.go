@@ -8,8 +8,11 @@ type Confirm struct {
 	// Title is the page's heading: the question.
 	Title   string
 	Message string
-	Action  string
-	Fields  []Field
+	// Lines are what saving would do, one sentence each ("Saving blocks
+	// 12 active tokens in octo-org"), listed under the message.
+	Lines  []string
+	Action string
+	Fields []Field
 	// Button names the button that goes ahead ("Revoke token").
 	Button  string
 	BackURL string

@@ -122,6 +122,9 @@ type PolicyForm struct {
 	// sent back in hidden fields so that a save can tell what the user
 	// changed from what the form merely showed.
 	Original []FormValue
+	// AutoApproval is the organization's "Automatic approval" fieldset;
+	// nil where the form has none.
+	AutoApproval *AutoApprovalGroup
 }
 
 // OriginalPrefix starts the names of the hidden fields that carry a

@@ -24,6 +24,13 @@ type OrgPolicyValues struct {
 	// Enterprise names the organization's enterprise, "" if none.
 	Enterprise string
 	Errors     map[policy.Field]string
+	// ShowAutoApproval shows the "Automatic approval" fieldset, with the
+	// rule's checkbox, the repositories it is limited to (by name) and
+	// every repository of the organization to choose from.
+	ShowAutoApproval    bool
+	AutoApproveReadOnly bool
+	AutoApproveRepos    []string
+	RepoNames           []string
 }
 
 // EnterprisePolicyValues are the values an enterprise's form shows.
@@ -136,6 +143,7 @@ func OrgForm(action string, version int, v OrgPolicyValues) PolicyForm {
 			f.Lifetime.Rows[i].Ceiling = policy.CeilingMessage(v.Enterprise, max)
 		}
 	}
+	f.AutoApproval = autoApprovalGroup(v)
 	f.collectErrors()
 	return f
 }
@@ -157,6 +165,9 @@ func (f *PolicyForm) collectErrors() {
 	}
 	for _, r := range f.Lifetime.Rows {
 		add(strings.TrimSuffix(r.DaysLabel, " (days)"), r.Error)
+	}
+	if f.AutoApproval != nil {
+		add("Only for these repositories", f.AutoApproval.Error)
 	}
 }
 
@@ -232,6 +243,9 @@ func (f PolicyForm) Values() []FormValue {
 	if f.Lifetime.ShowExempt {
 		out = append(out, FormValue{Name: string(policy.FieldExemptAdmins), Value: onOff(f.Lifetime.Exempt)})
 	}
+	if f.AutoApproval != nil {
+		out = append(out, f.AutoApproval.values()...)
+	}
 	return out
 }
 
@@ -267,6 +281,9 @@ func (f PolicyForm) Summary() []SummaryRow {
 			v = "Yes"
 		}
 		rows = append(rows, SummaryRow{Setting: "Exempt administrators", Value: v})
+	}
+	if f.AutoApproval != nil {
+		rows = append(rows, f.AutoApproval.summary()...)
 	}
 	return rows
 }

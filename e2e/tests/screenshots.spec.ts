@@ -3,7 +3,7 @@ import { test } from '@playwright/test';
 import * as path from 'node:path';
 import { useFreshServer } from '../server';
 import {
-  FG, radio, auditLogPath, entPatPath, onboardingPath, orgProfilePath, patSettingsPath, signIn,
+  FG, radio, auditLogPath, clickSave, entPatPath, onboardingPath, orgProfilePath, patSettingsPath, signIn,
 } from '../helpers';
 
 useFreshServer();
@@ -29,7 +29,7 @@ test('screenshots of the main pages', async ({ page, browser, baseURL }) => {
   await page.goto(patSettingsPath('octo-org'));
   await shot(page, '05-pat-settings-octo-org');
   await radio(page, FG.legend, FG.restrict).check();
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await clickSave(page); // past the confirmation of the tokens it blocks
   await shot(page, '05b-pat-settings-saved');
   await page.goto(auditLogPath('octo-org'));
   await shot(page, '06-audit-log');

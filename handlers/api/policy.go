@@ -24,6 +24,7 @@ type PolicyStore interface {
 	OrgPolicy(ctx context.Context, orgID int64) (db.OrgPolicy, error)
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
 	EnterpriseOwnedBy(ctx context.Context, slug string, userID int64) (db.Enterprise, error)
+	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
 }
 
 // APIPolicies serves the settings pages' policies as JSON, with the same
@@ -47,6 +48,27 @@ type OrgPolicyJSON struct {
 	ClassicLifetime     *int     `json:"classic_max_lifetime_days"`
 	Enterprise          *string  `json:"enterprise"`
 	Locked              []string `json:"locked"`
+	// The automatic approval rule: on or off, and the repositories it is
+	// limited to, by name (empty: any repository).
+	AutoApproveReadOnly bool     `json:"auto_approve_read_only"`
+	AutoApproveRepos    []string `json:"auto_approve_repositories"`
+	// Impact is answered to a dry run only: what saving would do.
+	Impact *[]ImpactJSON `json:"impact,omitempty"`
+}
+
+// ImpactJSON is what saving a change would do in one organization.
+type ImpactJSON struct {
+	Organization     string `json:"organization"`
+	TokensBlocked    int    `json:"tokens_blocked"`
+	RequestsApproved int    `json:"requests_approved"`
+}
+
+func impactJSON(imps []policy.Impact) *[]ImpactJSON {
+	out := make([]ImpactJSON, 0, len(imps))
+	for _, i := range imps {
+		out = append(out, ImpactJSON{Organization: i.Org, TokensBlocked: i.TokensBlocked, RequestsApproved: i.RequestsApproved})
+	}
+	return &out
 }
 
 // EnterprisePolicyJSON is an enterprise's policy.
@@ -60,6 +82,8 @@ type EnterprisePolicyJSON struct {
 	ExemptAdmins        bool     `json:"exempt_administrators"`
 	Enterprise          string   `json:"enterprise"`
 	Locked              []string `json:"locked"`
+	// Impact is answered to a dry run only: what saving would do.
+	Impact *[]ImpactJSON `json:"impact,omitempty"`
 }
 
 // days is a lifetime for JSON: null for no limit.
@@ -70,12 +94,13 @@ func days(d int) *int {
 	return &d
 }
 
-func orgPolicyJSON(p db.OrgPolicy, org db.Org) OrgPolicyJSON {
+func orgPolicyJSON(p db.OrgPolicy, org db.Org, repos []db.Repo) OrgPolicyJSON {
 	eff := p.Effective()
 	out := OrgPolicyJSON{
 		OptedIn: eff.OptedIn, FineGrained: string(eff.FineGrained), Approval: string(eff.Approval),
 		Classic: string(eff.Classic), FineGrainedLifetime: days(eff.FineGrainedLifetime),
 		ClassicLifetime: days(eff.ClassicLifetime), Locked: []string{},
+		AutoApproveReadOnly: p.AutoApproval.ReadOnly, AutoApproveRepos: ruleRepoNames(p.AutoApproval, repos),
 	}
 	if org.EnterpriseSlug != "" {
 		out.Enterprise = &org.EnterpriseSlug
@@ -170,6 +195,18 @@ func (h Policies) OrgPolicy(c echo.Context) error {
 	return h.showOrg(c, org)
 }
 
+// ruleRepoNames names the repositories a rule is limited to, by name.
+func ruleRepoNames(rule policy.AutoApproval, repos []db.Repo) []string {
+	out := []string{}
+	for _, r := range repos {
+		if slices.Contains(rule.RepoIDs, r.ID) {
+			out = append(out, r.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // showOrg answers with the organization's stored policy. A PATCH answers
 // with it too, without checking the caller again: a change may shut out
 // the very token that made it, and the change is still made.
@@ -178,12 +215,16 @@ func (h Policies) showOrg(c echo.Context, org db.OrgAccess) error {
 	if err != nil {
 		return err
 	}
+	repos, err := h.Store.ReposOf(c.Request().Context(), org.Org.ID)
+	if err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	c.Response().Header().Set("ETag", etag(p.Version))
 	if notModified(c, p.Version) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return render.JSON(c, http.StatusOK, orgPolicyJSON(p, org.Org))
+	return render.JSON(c, http.StatusOK, orgPolicyJSON(p, org.Org, repos))
 }
 
 // body is a PATCH body by field, so that absent and null differ.
@@ -289,10 +330,16 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cur := orgPolicyJSON(p, org.Org)
+	repos, err := h.Store.ReposOf(ctx, org.Org.ID)
+	if err != nil {
+		return err
+	}
+	cur := orgPolicyJSON(p, org.Org, repos)
 	var problems []FieldProblem
+	dryRun := dryRunOf(c, &problems)
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
-		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "enterprise", "locked"}, &problems)
+		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "enterprise", "locked",
+		string(policy.FieldAutoApproveReadOnly), string(policy.FieldAutoApproveRepos)}, &problems)
 	b.readOnly("enterprise", cur.Enterprise, &problems)
 	b.readOnly("locked", cur.Locked, &problems)
 	change := policy.OrgChange{
@@ -319,15 +366,65 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	}
 	// A stale If-Match is answered before the problems found above. A PATCH
 	// is its own confirmation: the API has no page to ask on.
-	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true}
+	rule := b.rule(cur, &problems)
+	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0,
+		Confirmed: true, DryRun: dryRun}
 	save := h.Policies.SaveOrg
-	if optIn {
+	if optIn && !dryRun {
 		save = h.Policies.OptIn
 	}
-	if _, err := save(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.Org.ID, Current: p, Change: change}); err != nil {
+	res, err := save(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.Org.ID, Current: p, Change: change, Rule: rule})
+	if err != nil {
 		return policyRefused(err, problems)
 	}
-	return h.showOrg(c, org)
+	if !dryRun {
+		return h.showOrg(c, org)
+	}
+	// The policy as it would be, at the version it is now.
+	would := p
+	would.Own, would.AutoApproval, would.OptedIn = res.Settings, res.Rule, p.OptedIn || optIn
+	out := orgPolicyJSON(would, org.Org, repos)
+	out.Impact = impactJSON(res.Impact)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set("ETag", etag(p.Version))
+	return render.JSON(c, http.StatusOK, out)
+}
+
+// dryRunOf reads ?dry_run: true checks a change and answers what it would
+// do without saving it.
+func dryRunOf(c echo.Context, problems *[]FieldProblem) bool {
+	switch v := c.QueryParam("dry_run"); v {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	default:
+		*problems = append(*problems, FieldProblem{Field: "dry_run", Code: "invalid", Message: "dry_run must be true or false"})
+		return false
+	}
+}
+
+// rule reads the automatic approval fields of a body onto the current
+// rule (cur); nil when the body sends neither.
+func (b body) rule(cur OrgPolicyJSON, problems *[]FieldProblem) *policy.AutoApprovalInput {
+	ro, okRO := b[string(policy.FieldAutoApproveReadOnly)]
+	rp, okRP := b[string(policy.FieldAutoApproveRepos)]
+	if !okRO && !okRP {
+		return nil
+	}
+	in := &policy.AutoApprovalInput{ReadOnly: cur.AutoApproveReadOnly, Repos: cur.AutoApproveRepos}
+	if okRO && (string(ro) == "null" || json.Unmarshal(ro, &in.ReadOnly) != nil) {
+		*problems = append(*problems, FieldProblem{Field: string(policy.FieldAutoApproveReadOnly), Code: "invalid",
+			Message: "auto_approve_read_only must be true or false"})
+	}
+	if okRP {
+		in.Repos = nil
+		if string(rp) != "null" && json.Unmarshal(rp, &in.Repos) != nil {
+			*problems = append(*problems, FieldProblem{Field: string(policy.FieldAutoApproveRepos), Code: "invalid",
+				Message: "auto_approve_repositories must be a list of repository names"})
+		}
+	}
+	return in
 }
 
 // ownedEnterprise loads the :ent enterprise for a call by one of its
@@ -417,10 +514,20 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 			change.ExemptAdmins = &exempt
 		}
 	}
-	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0, Confirmed: true}
+	dryRun := dryRunOf(c, &problems)
+	req := service.PolicyRequest{ActorID: callerOf(c).Token.UserID, BuiltOn: ifMatch(c), Malformed: len(problems) > 0,
+		Confirmed: true, DryRun: dryRun}
 	current := service.EnterprisePolicy{Policy: cur, Version: version}
-	if _, err := h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change}); err != nil {
+	res, err := h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change})
+	if err != nil {
 		return policyRefused(err, problems)
 	}
-	return h.showEnterprise(c, ent)
+	if !dryRun {
+		return h.showEnterprise(c, ent)
+	}
+	out := enterprisePolicyJSON(res.Policy)
+	out.Impact = impactJSON(res.Impact)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set("ETag", etag(version))
+	return render.JSON(c, http.StatusOK, out)
 }
