@@ -30,7 +30,8 @@ type AuditQuery struct {
 
 // recordEvents writes audit events in the transaction of the change they
 // describe, for an organization (scope "org_id") or an enterprise
-// ("enterprise_id").
+// ("enterprise_id"). An actorID of 0 stores no actor: patpolicy itself
+// made the change, by a rule (policy.SystemActor).
 func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, scope string, id, actorID int64, events []policy.Event) error {
 	if scope != "org_id" && scope != "enterprise_id" {
 		return fmt.Errorf("audit scope %q", scope)
@@ -39,7 +40,7 @@ func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, scope string, id, 
 	for _, ev := range events {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO audit_events (`+scope+`, actor_id, action, details, created_at) VALUES (?, ?, ?, ?, ?)`,
-			id, actorID, ev.Action, ev.Details, now); err != nil {
+			id, nullID(actorID), ev.Action, ev.Details, now); err != nil {
 			return err
 		}
 	}
@@ -65,7 +66,7 @@ func auditQuery(q AuditQuery) (string, []any) {
 		args = append(args, q.BeforeID)
 	}
 	args = append(args, q.Limit)
-	return `SELECT a.id, a.action, COALESCE(u.login, ''), a.details, a.created_at
+	return `SELECT a.id, a.action, COALESCE(u.login, '` + policy.SystemActor + `'), a.details, a.created_at
 		FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id
 		WHERE ` + where + ` ORDER BY a.id DESC LIMIT ?`, args
 }

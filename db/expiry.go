@@ -1,0 +1,190 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// Background work on tokens: expiry notices and inactivity revocations. Each
+// run claims a bounded batch inside one write transaction, which every
+// instance on the database takes in turn (see beginWrite), and records what
+// it did in that transaction: two instances never send one notice or revoke
+// one grant twice, and a restart forgets nothing.
+
+// ExpiringToken is a token whose expiry notice is due, as the run that
+// sends it read it.
+type ExpiringToken struct {
+	ID        int64
+	UserID    int64
+	Kind      policy.Kind
+	Name      string
+	ExpiresAt time.Time
+	Notice    policy.NoticeKind
+}
+
+// expiringQuery finds up to ?5 tokens, soonest expiry first, whose notice
+// due at ?1 has not been sent: a range of tokens_by_expiry from ?4 (the
+// oldest expiry still announced) to ?3 (a week ahead); ?2 is a day ahead.
+// The CASE is policy.ExpiryNoticeDue's choice, in SQL.
+const expiringQuery = `SELECT t.id, t.user_id, t.kind, t.name, t.expires_at
+	FROM tokens t INDEXED BY tokens_by_expiry
+	WHERE t.expires_at > ?4 AND t.expires_at <= ?3
+	  AND NOT EXISTS (SELECT 1 FROM token_notices n
+	      WHERE n.token_id = t.id AND n.expires_at = t.expires_at
+	        AND n.kind = CASE WHEN t.expires_at <= ?1 THEN 'expired'
+	                          WHEN t.expires_at <= ?2 THEN 'expiring_1d'
+	                          ELSE 'expiring_7d' END)
+	ORDER BY t.expires_at, t.id LIMIT ?5`
+
+// SendExpiryNotices sends, in one transaction, the expiry notices due at
+// now of up to limit tokens: each is recorded in token_notices with what
+// follow has follow it (its notification). It returns how many were sent;
+// fewer than limit means none is left due.
+func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int, follow func(ExpiringToken) FollowUp) (sent int, err error) {
+	defer failed(&err, "send expiry notices")
+	err = s.accessTx(ctx, func(tx *sql.Tx) error {
+		sent = 0
+		rows, err := tx.QueryContext(ctx, expiringQuery, timestamp(now), timestamp(now.Add(24*time.Hour)),
+			timestamp(now.Add(7*24*time.Hour)), timestamp(now.Add(-policy.NoticeWindow)), limit)
+		if err != nil {
+			return err
+		}
+		var due []ExpiringToken
+		for rows.Next() {
+			var t ExpiringToken
+			var expires string
+			if err := rows.Scan(&t.ID, &t.UserID, &t.Kind, &t.Name, &expires); err != nil {
+				rows.Close()
+				return err
+			}
+			t.ExpiresAt = parseExpiry(expires)
+			due = append(due, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, t := range due {
+			kind, ok := policy.ExpiryNoticeDue(t.ExpiresAt, now)
+			if !ok {
+				continue
+			}
+			t.Notice = kind
+			added, err := insertOnce(ctx, tx,
+				`INSERT INTO token_notices (token_id, kind, expires_at, sent_at) VALUES (?, ?, ?, ?)
+				 ON CONFLICT DO NOTHING`, t.ID, kind, timestamp(t.ExpiresAt), timestamp(now))
+			if err != nil {
+				return err
+			}
+			if !added {
+				continue
+			}
+			if err := s.deliver(ctx, tx, follow(t).Notices); err != nil {
+				return err
+			}
+			sent++
+		}
+		return nil
+	})
+	return sent, err
+}
+
+// The queries of an inactivity run: the organizations with a limit (each
+// side by its partial index), then, per organization, its approved
+// fine-grained tokens least recently used first, from tokens_by_org_last_use.
+const (
+	inactiveOrgsQuery = `SELECT o.id, op.inactive_days, COALESCE(ep.inactive_days, 0)
+	 FROM org_policies op INDEXED BY org_policies_inactive
+	 JOIN organizations o ON o.id = op.org_id
+	 LEFT JOIN enterprise_policies ep ON ep.enterprise_id = o.enterprise_id
+	 WHERE op.inactive_days > 0
+	 UNION
+	 SELECT o.id, COALESCE(op.inactive_days, 0), ep.inactive_days
+	 FROM enterprise_policies ep INDEXED BY enterprise_policies_inactive
+	 JOIN organizations o ON o.enterprise_id = ep.enterprise_id
+	 JOIN org_policies op ON op.org_id = o.id
+	 WHERE ep.inactive_days > 0
+	 ORDER BY 1`
+	inactiveGrantsQuery = `SELECT g.id FROM tokens t INDEXED BY tokens_by_org_last_use
+	 JOIN grants g ON g.token_id = t.id
+	 WHERE t.org_id = ? AND COALESCE(t.last_used_at, t.created_at) < ?
+	   AND g.status = 'approved' AND t.kind = 'fine_grained'
+	 ORDER BY COALESCE(t.last_used_at, t.created_at), t.id LIMIT ?`
+)
+
+// RevokeInactive revokes, in one transaction, the approved grants of up
+// to limit fine-grained tokens not used (never used: not since their
+// creation) for longer than their organization's inactivity limit in force
+// at now. Each moves to revoked with reason policy.ReasonInactive and no
+// reviewer, with what follow(days) has follow it, its events recorded
+// without an actor (patpolicy's own rule). It returns how many grants were
+// revoked.
+//
+// Last uses this process noted in memory are written first, so that a
+// token used a moment ago here is seen as used. Another instance writes its
+// own every few seconds: a use there in those last seconds is not seen.
+func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, follow func(days int) Follow) (revoked int, err error) {
+	defer failed(&err, "revoke inactive")
+	if err := s.FlushLastUses(ctx); err != nil {
+		return 0, err
+	}
+	err = s.accessTx(ctx, func(tx *sql.Tx) error {
+		revoked = 0
+		type orgLimit struct {
+			id   int64
+			days int
+		}
+		rows, err := tx.QueryContext(ctx, inactiveOrgsQuery)
+		if err != nil {
+			return err
+		}
+		var orgs []orgLimit
+		for rows.Next() {
+			var o orgLimit
+			var own policy.OrgSettings
+			ent := policy.DefaultEnterprise()
+			if err := rows.Scan(&o.id, &own.InactiveDays, &ent.InactiveDays); err != nil {
+				rows.Close()
+				return err
+			}
+			o.days = policy.Resolve(own, false, &ent).InactiveDays
+			orgs = append(orgs, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			if revoked >= limit {
+				break
+			}
+			ids, err := int64s(ctx, tx, inactiveGrantsQuery, o.id, timestamp(policy.UnusedSince(now, o.days)), limit-revoked)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			args := []any{policy.GrantRevoked, policy.ReasonInactive, timestamp(now), o.id}
+			for _, id := range ids {
+				args = append(args, id)
+			}
+			moved, err := int64s(ctx, tx,
+				`UPDATE grants SET status = ?, reason = ?, reviewer_id = NULL, decided_at = ?
+				 WHERE org_id = ? AND status = 'approved' AND id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
+			if err != nil {
+				return err
+			}
+			if _, err := s.afterReview(ctx, tx, o.id, 0, moved, policy.GrantApproved, policy.GrantRevoked,
+				policy.ReasonInactive, follow(o.days)); err != nil {
+				return err
+			}
+			revoked += len(moved)
+		}
+		return nil
+	})
+	return revoked, err
+}
