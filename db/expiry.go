@@ -93,25 +93,26 @@ func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int,
 }
 
 // The queries of an inactivity run: the organizations with a limit (each
-// side by its partial index), then, per organization, its approved
-// fine-grained tokens least recently used first, from tokens_by_org_last_use.
+// side by its partial index; CROSS JOIN keeps SQLite's planner from
+// starting with every organization), then, per organization, its approved
+// fine-grained tokens least recently used first, from tokens_by_org_last_use,
+// each token's grant looked up by its token (a subquery, which no planner
+// turns into a join reading every grant).
 const (
-	inactiveOrgsQuery = `SELECT o.id, op.inactive_days, COALESCE(ep.inactive_days, 0)
+	inactiveOrgsQuery = `SELECT o.id, op.inactive_days,
+	        COALESCE((SELECT inactive_days FROM enterprise_policies WHERE enterprise_id = o.enterprise_id), 0)
 	 FROM org_policies op INDEXED BY org_policies_inactive
-	 JOIN organizations o ON o.id = op.org_id
-	 LEFT JOIN enterprise_policies ep ON ep.enterprise_id = o.enterprise_id
-	 WHERE op.inactive_days > 0
+	 CROSS JOIN organizations o
+	 WHERE o.id = op.org_id AND op.inactive_days > 0
 	 UNION
-	 SELECT o.id, COALESCE(op.inactive_days, 0), ep.inactive_days
+	 SELECT o.id, op.inactive_days, ep.inactive_days
 	 FROM enterprise_policies ep INDEXED BY enterprise_policies_inactive
-	 JOIN organizations o ON o.enterprise_id = ep.enterprise_id
-	 JOIN org_policies op ON op.org_id = o.id
-	 WHERE ep.inactive_days > 0
-	 ORDER BY 1`
-	inactiveGrantsQuery = `SELECT g.id FROM tokens t INDEXED BY tokens_by_org_last_use
-	 JOIN grants g ON g.token_id = t.id
-	 WHERE t.org_id = ? AND COALESCE(t.last_used_at, t.created_at) < ?
-	   AND g.status = 'approved' AND t.kind = 'fine_grained'
+	 CROSS JOIN organizations o
+	 CROSS JOIN org_policies op
+	 WHERE o.enterprise_id = ep.enterprise_id AND op.org_id = o.id AND ep.inactive_days > 0`
+	inactiveTokensQuery = `SELECT t.id FROM tokens t INDEXED BY tokens_by_org_last_use
+	 WHERE t.org_id = ? AND COALESCE(t.last_used_at, t.created_at) < ? AND t.kind = 'fine_grained'
+	   AND (SELECT g.status FROM grants g WHERE g.token_id = t.id) = 'approved'
 	 ORDER BY COALESCE(t.last_used_at, t.created_at), t.id LIMIT ?`
 )
 
@@ -161,7 +162,7 @@ func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, fo
 			if revoked >= limit {
 				break
 			}
-			ids, err := int64s(ctx, tx, inactiveGrantsQuery, o.id, timestamp(policy.UnusedSince(now, o.days)), limit-revoked)
+			ids, err := int64s(ctx, tx, inactiveTokensQuery, o.id, timestamp(policy.UnusedSince(now, o.days)), limit-revoked)
 			if err != nil {
 				return err
 			}
@@ -174,7 +175,7 @@ func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, fo
 			}
 			moved, err := int64s(ctx, tx,
 				`UPDATE grants SET status = ?, reason = ?, reviewer_id = NULL, decided_at = ?
-				 WHERE org_id = ? AND status = 'approved' AND id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
+				 WHERE org_id = ? AND status = 'approved' AND token_id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
 			if err != nil {
 				return err
 			}
