@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,14 @@ func exOwnerToken(t *testing.T, d demo, name string, days int) int64 {
 	return id
 }
 
+// exOwnerTokens creates n of exOwnerToken, named prefix0, prefix1...
+func exOwnerTokens(t *testing.T, d demo, prefix string, n, days int) {
+	t.Helper()
+	for i := range n {
+		exOwnerToken(t, d, fmt.Sprint(prefix, i), days)
+	}
+}
+
 func exMessages(t *testing.T, s *Store, userID int64) []string {
 	t.Helper()
 	var out []string
@@ -161,9 +170,7 @@ func TestExpiryNoticesLateRunSendsOnlyTheMostPressing(t *testing.T) {
 func TestExpiryNoticesOnceAcrossInstancesAndRestarts(t *testing.T) {
 	d := exStore(t)
 	const tokens = 40
-	for i := range tokens {
-		exOwnerToken(t, d, "t"+string(rune('A'+i%26))+string(rune('a'+i/26)), 30)
-	}
+	exOwnerTokens(t, d, "t", tokens, 30)
 	loc := locationOf(t, d.s)
 	twin := openTestAt(t, loc)
 	at := exT0.AddDate(0, 0, 30).Add(-7 * exDay)
@@ -320,9 +327,7 @@ func TestRevokeInactiveEnterpriseLimitAndBoundedBatch(t *testing.T) {
 func TestRevokeInactiveOnceAcrossInstances(t *testing.T) {
 	d := exStore(t)
 	const tokens = 30
-	for i := range tokens {
-		exOwnerToken(t, d, "r"+string(rune('A'+i%26))+string(rune('a'+i/26)), 0)
-	}
+	exOwnerTokens(t, d, "r", tokens, 0)
 	exSetInactive(t, d, "octo-org", 7)
 	twin := openTestAt(t, locationOf(t, d.s))
 	at := exT0.AddDate(0, 0, 8)
