@@ -178,10 +178,11 @@ func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.O
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
-			        fine_grained_max_days = ?, classic_max_days = ?, version = version + 1, updated_at = ?
+			        fine_grained_max_days = ?, classic_max_days = ?, version = version + 1, updated_at = ?,
+			        inactive_days = ?
 			 WHERE org_id = ?`,
 			chosen.FineGrained, chosen.Approval, chosen.Classic, chosen.FineGrainedLifetime, chosen.ClassicLifetime,
-			timestamp(s.now()), orgID); err != nil {
+			timestamp(s.now()), chosen.InactiveDays, orgID); err != nil {
 			return err
 		}
 		return s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)

@@ -32,6 +32,9 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		ActionRequestDenied:                    "personal_access_token.request_denied",
 		ActionRequestCancelled:                 "personal_access_token.request_cancelled",
 		ActionAccessRevoked:                    "personal_access_token.access_revoked",
+		// patpolicy's own, with no GitHub spelling to follow.
+		ActionInactivityLimitSet:   "personal_access_token.inactivity_limit_set",
+		ActionInactivityLimitUnset: "personal_access_token.inactivity_limit_unset",
 	}
 	for got, spelled := range want {
 		if got != spelled {

@@ -39,27 +39,31 @@ func (h Policies) access() apiAccess { return apiAccess{Store: h.Store, Now: h.N
 
 // OrgPolicyJSON is an organization's policy in force.
 type OrgPolicyJSON struct {
-	OptedIn             bool     `json:"opted_in"`
-	FineGrained         string   `json:"fine_grained_access"`
-	Approval            string   `json:"approval"`
-	Classic             string   `json:"classic_access"`
-	FineGrainedLifetime *int     `json:"fine_grained_max_lifetime_days"`
-	ClassicLifetime     *int     `json:"classic_max_lifetime_days"`
-	Enterprise          *string  `json:"enterprise"`
-	Locked              []string `json:"locked"`
+	OptedIn             bool   `json:"opted_in"`
+	FineGrained         string `json:"fine_grained_access"`
+	Approval            string `json:"approval"`
+	Classic             string `json:"classic_access"`
+	FineGrainedLifetime *int   `json:"fine_grained_max_lifetime_days"`
+	ClassicLifetime     *int   `json:"classic_max_lifetime_days"`
+	// InactiveDays is the inactivity limit in force, null for none.
+	InactiveDays *int     `json:"inactive_token_days"`
+	Enterprise   *string  `json:"enterprise"`
+	Locked       []string `json:"locked"`
 }
 
 // EnterprisePolicyJSON is an enterprise's policy.
 type EnterprisePolicyJSON struct {
-	OptedIn             bool     `json:"opted_in"`
-	FineGrained         string   `json:"fine_grained_access"`
-	Approval            string   `json:"approval"`
-	Classic             string   `json:"classic_access"`
-	FineGrainedLifetime *int     `json:"fine_grained_max_lifetime_days"`
-	ClassicLifetime     *int     `json:"classic_max_lifetime_days"`
-	ExemptAdmins        bool     `json:"exempt_administrators"`
-	Enterprise          string   `json:"enterprise"`
-	Locked              []string `json:"locked"`
+	OptedIn             bool   `json:"opted_in"`
+	FineGrained         string `json:"fine_grained_access"`
+	Approval            string `json:"approval"`
+	Classic             string `json:"classic_access"`
+	FineGrainedLifetime *int   `json:"fine_grained_max_lifetime_days"`
+	ClassicLifetime     *int   `json:"classic_max_lifetime_days"`
+	ExemptAdmins        bool   `json:"exempt_administrators"`
+	// InactiveDays, enforced in every organization, null for none.
+	InactiveDays *int     `json:"inactive_token_days"`
+	Enterprise   string   `json:"enterprise"`
+	Locked       []string `json:"locked"`
 }
 
 // days is a lifetime for JSON: null for no limit.
@@ -76,6 +80,7 @@ func orgPolicyJSON(p db.OrgPolicy, org db.Org) OrgPolicyJSON {
 		OptedIn: eff.OptedIn, FineGrained: string(eff.FineGrained), Approval: string(eff.Approval),
 		Classic: string(eff.Classic), FineGrainedLifetime: days(eff.FineGrainedLifetime),
 		ClassicLifetime: days(eff.ClassicLifetime), Locked: []string{},
+		InactiveDays: days(eff.InactiveDays),
 	}
 	if org.EnterpriseSlug != "" {
 		out.Enterprise = &org.EnterpriseSlug
@@ -92,6 +97,7 @@ func enterprisePolicyJSON(e policy.Enterprise) EnterprisePolicyJSON {
 		OptedIn: e.OptedIn, FineGrained: string(e.FineGrained), Approval: string(e.Approval), Classic: string(e.Classic),
 		FineGrainedLifetime: days(e.FineGrainedLifetime), ClassicLifetime: days(e.ClassicLifetime),
 		ExemptAdmins: e.ExemptAdmins, Enterprise: e.Slug, Locked: []string{},
+		InactiveDays: days(e.InactiveDays),
 	}
 }
 
@@ -292,7 +298,8 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	cur := orgPolicyJSON(p, org.Org)
 	var problems []FieldProblem
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
-		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "enterprise", "locked"}, &problems)
+		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "enterprise", "locked",
+		string(policy.FieldInactive)}, &problems)
 	b.readOnly("enterprise", cur.Enterprise, &problems)
 	b.readOnly("locked", cur.Locked, &problems)
 	change := policy.OrgChange{
@@ -301,6 +308,7 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 		Classic:             b.str(policy.FieldClassic, &problems),
 		FineGrainedLifetime: b.lifetime(policy.FieldFineGrainedLifetime, &problems),
 		ClassicLifetime:     b.lifetime(policy.FieldClassicLifetime, &problems),
+		Inactive:            b.lifetime(policy.FieldInactive, &problems),
 	}
 	optIn := false
 	if raw, ok := b["opted_in"]; ok {
@@ -398,7 +406,8 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 	shown := enterprisePolicyJSON(cur)
 	var problems []FieldProblem
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
-		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "exempt_administrators", "enterprise", "locked"}, &problems)
+		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "exempt_administrators", "enterprise", "locked",
+		string(policy.FieldInactive)}, &problems)
 	b.readOnly("opted_in", shown.OptedIn, &problems)
 	b.readOnly("enterprise", shown.Enterprise, &problems)
 	b.readOnly("locked", shown.Locked, &problems)
@@ -408,6 +417,7 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 		Classic:             b.str(policy.FieldClassic, &problems),
 		FineGrainedLifetime: b.lifetime(policy.FieldFineGrainedLifetime, &problems),
 		ClassicLifetime:     b.lifetime(policy.FieldClassicLifetime, &problems),
+		Inactive:            b.lifetime(policy.FieldInactive, &problems),
 	}
 	if raw, ok := b[string(policy.FieldExemptAdmins)]; ok {
 		var exempt bool
