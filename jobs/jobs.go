@@ -28,6 +28,10 @@ func Every(ctx context.Context, interval time.Duration, now func() time.Time, on
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			// A tick that came with the stop runs nothing.
+			if ctx.Err() != nil {
+				return
+			}
 		}
 	}
 }
