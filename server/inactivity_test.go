@@ -34,6 +34,9 @@ func TestInactivitySettingIsValidatedSavedAndAudited(t *testing.T) {
 	if v := res.attr("#inactive_token_days_days", "value"); v != "5" {
 		t.Errorf("the refused form shows %q days, want the user's 5", v)
 	}
+	if v := res.attr("#inactive_token_days_days", "aria-invalid"); v != "true" {
+		t.Errorf("the refused days input has aria-invalid %q, want true", v)
+	}
 	if got := a.orgPolicy("octo-org").Own.InactiveDays; got != 0 {
 		t.Fatalf("a refused limit was stored: %d", got)
 	}
