@@ -116,13 +116,18 @@ const (
 	 ORDER BY COALESCE(t.last_used_at, t.created_at), t.id LIMIT ?`
 )
 
-// RevokeInactive revokes, in one transaction, the approved grants of up
-// to limit fine-grained tokens not used (never used: not since their
-// creation) for longer than their organization's inactivity limit in force
-// at now. Each moves to revoked with reason policy.ReasonInactive and no
-// reviewer, with what follow(days) has follow it, its events recorded
-// without an actor (patpolicy's own rule). It returns how many grants were
-// revoked.
+// RevokeInactive revokes the approved grants of up to limit fine-grained
+// tokens not used (never used: not since their creation) for longer than
+// their organization's inactivity limit in force at now. Each moves to
+// revoked with reason policy.ReasonInactive and no reviewer, with what
+// follow(days) has follow it, its events recorded without an actor
+// (patpolicy's own rule). It returns how many grants were revoked.
+//
+// The tokens due are looked for on a reader, without the write lock (a
+// run with nothing to do takes no lock at all); the write transaction then
+// revokes those whose grant is still approved and which are still unused
+// beyond the limit then in force, so a use written down or a limit lifted
+// meanwhile spares them, and of two instances only one revokes each.
 //
 // Last uses this process noted in memory are written first, so that a
 // token used a moment ago here is seen as used. Another instance writes its
@@ -132,55 +137,53 @@ func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, fo
 	if err := s.FlushLastUses(ctx); err != nil {
 		return 0, err
 	}
+	orgs, err := inactivityLimits(ctx, s.read)
+	if err != nil {
+		return 0, err
+	}
+	due := map[int64][]int64{}
+	found := 0
+	for id, days := range orgs {
+		if found >= limit {
+			break
+		}
+		ids, err := int64s(ctx, s.read, inactiveTokensQuery, id, timestamp(policy.UnusedSince(now, days)), limit-found)
+		if err != nil {
+			return 0, err
+		}
+		if len(ids) > 0 {
+			due[id] = ids
+			found += len(ids)
+		}
+	}
+	if found == 0 {
+		return 0, nil
+	}
 	err = s.accessTx(ctx, func(tx *sql.Tx) error {
 		revoked = 0
-		type orgLimit struct {
-			id   int64
-			days int
-		}
-		rows, err := tx.QueryContext(ctx, inactiveOrgsQuery)
+		inForce, err := inactivityLimits(ctx, tx)
 		if err != nil {
 			return err
 		}
-		var orgs []orgLimit
-		for rows.Next() {
-			var o orgLimit
-			var own policy.OrgSettings
-			ent := policy.DefaultEnterprise()
-			if err := rows.Scan(&o.id, &own.InactiveDays, &ent.InactiveDays); err != nil {
-				rows.Close()
-				return err
-			}
-			o.days = policy.Resolve(own, false, &ent).InactiveDays
-			orgs = append(orgs, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, o := range orgs {
-			if revoked >= limit {
-				break
-			}
-			ids, err := int64s(ctx, tx, inactiveTokensQuery, o.id, timestamp(policy.UnusedSince(now, o.days)), limit-revoked)
-			if err != nil {
-				return err
-			}
-			if len(ids) == 0 {
+		for org, ids := range due {
+			days := inForce[org]
+			if days == 0 {
 				continue
 			}
-			args := []any{policy.GrantRevoked, policy.ReasonInactive, timestamp(now), o.id}
+			args := []any{policy.GrantRevoked, policy.ReasonInactive, timestamp(now), org, timestamp(policy.UnusedSince(now, days))}
 			for _, id := range ids {
 				args = append(args, id)
 			}
 			moved, err := int64s(ctx, tx,
 				`UPDATE grants SET status = ?, reason = ?, reviewer_id = NULL, decided_at = ?
-				 WHERE org_id = ? AND status = 'approved' AND token_id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
+				 WHERE org_id = ? AND status = 'approved'
+				   AND (SELECT COALESCE(t.last_used_at, t.created_at) FROM tokens t WHERE t.id = grants.token_id) < ?
+				   AND token_id IN (`+placeholders(len(ids))+`) RETURNING id`, args...)
 			if err != nil {
 				return err
 			}
-			if _, err := s.afterReview(ctx, tx, o.id, 0, moved, policy.GrantApproved, policy.GrantRevoked,
-				policy.ReasonInactive, follow(o.days)); err != nil {
+			if _, err := s.afterReview(ctx, tx, org, 0, moved, policy.GrantApproved, policy.GrantRevoked,
+				policy.ReasonInactive, follow(days)); err != nil {
 				return err
 			}
 			revoked += len(moved)
@@ -188,4 +191,27 @@ func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, fo
 		return nil
 	})
 	return revoked, err
+}
+
+// inactivityLimits maps each organization with an inactivity limit in
+// force to its days.
+func inactivityLimits(ctx context.Context, q queryer) (map[int64]int, error) {
+	rows, err := q.QueryContext(ctx, inactiveOrgsQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var own policy.OrgSettings
+		ent := policy.DefaultEnterprise()
+		if err := rows.Scan(&id, &own.InactiveDays, &ent.InactiveDays); err != nil {
+			return nil, err
+		}
+		if days := policy.Resolve(own, false, &ent).InactiveDays; days > 0 {
+			out[id] = days
+		}
+	}
+	return out, rows.Err()
 }

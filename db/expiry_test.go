@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -362,5 +365,60 @@ func TestExpiryQueriesUseIndexes(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			checkPlans(t, p.s, expiryPlanCases(p))
 		})
+	}
+}
+
+// BenchmarkExpiryRuns measures the background runs on the scale dataset
+// (DemoScale(n), n from PATPOLICY_EXPIRY_BENCH_N, 20000 unless set): a
+// batch of revocations and one of notices while much is due, then a run
+// with nothing left due, which is what every instance pays every minute.
+// Run it once: go test ./db/ -run '^$' -bench BenchmarkExpiryRuns -benchtime 1x
+func BenchmarkExpiryRuns(b *testing.B) {
+	ctx := context.Background()
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("PATPOLICY_EXPIRY_BENCH_N")); err == nil && v > 0 {
+		n = v
+	}
+	s := openTestAt(b, filepath.Join(b.TempDir(), "bench.db"))
+	if _, err := s.SeedDemo(ctx, demoHash, tkCreated); err != nil {
+		b.Fatal(err)
+	}
+	info, err := s.SeedScale(ctx, DemoScale(n), demoHash, tkCreated, grReviewed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.write.ExecContext(ctx, `UPDATE org_policies SET inactive_days = 90 WHERE org_id = ?`, info.OrgIDs[0]); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	timed := func(name string, run func() (int, error)) int {
+		start := time.Now()
+		got, err := run()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, name+"-ms")
+		return got
+	}
+	for b.Loop() {
+		revoke := func() (int, error) { return s.RevokeInactive(ctx, now, 500, exRevokedInactive) }
+		send := func() (int, error) { return s.SendExpiryNotices(ctx, now, 500, exNoticed) }
+		b.ReportMetric(float64(timed("revoke-batch", revoke)), "revoked")
+		for done := 500; done == 500; {
+			if done, err = revoke(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		timed("revoke-idle", revoke)
+		b.ReportMetric(float64(timed("notice-batch", send)), "notices")
+		for done := 500; done == 500; {
+			if done, err = send(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		timed("notice-idle", send)
+		b.ReportMetric(float64(count(b, s, `SELECT count(*) FROM tokens`)), "tokens")
+		b.ReportMetric(float64(count(b, s, `SELECT count(*) FROM token_notices`)), "notified")
+		b.ReportMetric(float64(count(b, s, `SELECT count(*) FROM grants WHERE reason = 'inactive'`)), "revoked-all")
 	}
 }
