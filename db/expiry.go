@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"patpolicy/policy"
@@ -116,6 +117,16 @@ const (
 	 ORDER BY COALESCE(t.last_used_at, t.created_at), t.id LIMIT ?`
 )
 
+// InactivitySweep is how often the instances on one database, between
+// them, look for tokens gone unused beyond their organization's limit: a
+// limit counts in days, so a token revoked up to this much late is on time
+// enough, and a sweep reads every idle token of each organization with a
+// limit, which is not to be paid every minute.
+const InactivitySweep = time.Hour
+
+// inactivityMark names the sweep in job_marks.
+const inactivityMark = "inactivity"
+
 // RevokeInactive revokes the approved grants of up to limit fine-grained
 // tokens not used (never used: not since their creation) for longer than
 // their organization's inactivity limit in force at now. Each moves to
@@ -123,8 +134,12 @@ const (
 // follow(days) has follow it, its events recorded without an actor
 // (patpolicy's own rule). It returns how many grants were revoked.
 //
-// The tokens due are looked for on a reader, without the write lock (a
-// run with nothing to do takes no lock at all); the write transaction then
+// It does nothing when a sweep went through everything due less than
+// InactivitySweep before now (job_marks); a sweep that found fewer than
+// limit tokens due is complete and marks itself so, one that found a full
+// batch leaves the rest to the next run.
+//
+// The tokens due are looked for on a reader, without the write lock; the write transaction then
 // revokes those whose grant is still approved and which are still unused
 // beyond the limit then in force, so a use written down or a limit lifted
 // meanwhile spares them, and of two instances only one revokes each.
@@ -134,6 +149,14 @@ const (
 // own every few seconds: a use there in those last seconds is not seen.
 func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, follow func(days int) Follow) (revoked int, err error) {
 	defer failed(&err, "revoke inactive")
+	var last string
+	err = s.read.QueryRowContext(ctx, `SELECT at FROM job_marks WHERE name = ?`, inactivityMark).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if last != "" && parseTime(last).After(now.Add(-InactivitySweep)) {
+		return 0, nil
+	}
 	if err := s.FlushLastUses(ctx); err != nil {
 		return 0, err
 	}
@@ -156,11 +179,20 @@ func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, fo
 			found += len(ids)
 		}
 	}
+	complete := found < limit
 	if found == 0 {
-		return 0, nil
+		// Nothing to revoke: only the mark is written, which no cache reads.
+		return 0, s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
+			return markSweep(ctx, tx, inactivityMark, now)
+		})
 	}
 	err = s.accessTx(ctx, func(tx *sql.Tx) error {
 		revoked = 0
+		if complete {
+			if err := markSweep(ctx, tx, inactivityMark, now); err != nil {
+				return err
+			}
+		}
 		inForce, err := inactivityLimits(ctx, tx)
 		if err != nil {
 			return err
@@ -191,6 +223,15 @@ func (s *Store) RevokeInactive(ctx context.Context, now time.Time, limit int, fo
 		return nil
 	})
 	return revoked, err
+}
+
+// markSweep records that the sweep name went through everything due at
+// now; a mark only moves forward.
+func markSweep(ctx context.Context, tx *sql.Tx, name string, now time.Time) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO job_marks (name, at) VALUES (?1, ?2)
+		 ON CONFLICT (name) DO UPDATE SET at = excluded.at WHERE job_marks.at < excluded.at`, name, timestamp(now))
+	return err
 }
 
 // inactivityLimits maps each organization with an inactivity limit in

@@ -233,8 +233,8 @@ func TestRevokeInactiveRevokesUnusedApprovedTokensOnce(t *testing.T) {
 	classic, _ := tkClassic(t, d, "octo-owner", "classic", "repo")
 
 	at := exT0.AddDate(0, 0, 31)
-	// Without a limit nothing is revoked.
-	if got := exRevoke(t, d.s, at, 500); got != 0 {
+	// Without a limit nothing is revoked (a sweep a period earlier).
+	if got := exRevoke(t, d.s, at.Add(-InactivitySweep), 500); got != 0 {
 		t.Fatalf("revoked %d without a limit", got)
 	}
 	exSetInactive(t, d, "octo-org", 30)
@@ -265,8 +265,8 @@ func TestRevokeInactiveRevokesUnusedApprovedTokensOnce(t *testing.T) {
 			t.Errorf("grant of token %d = %s, want %s", token, got, want)
 		}
 	}
-	if got := exRevoke(t, d.s, at.Add(time.Minute), 500); got != 0 {
-		t.Errorf("a second run revoked %d, want 0", got)
+	if got := exRevoke(t, d.s, at.Add(InactivitySweep), 500); got != 0 {
+		t.Errorf("a second sweep revoked %d, want 0", got)
 	}
 	var revokedEvents []string
 	for _, e := range tkEvents(t, d.s, d.orgs["octo-org"]) {
@@ -327,6 +327,27 @@ func TestRevokeInactiveEnterpriseLimitAndBoundedBatch(t *testing.T) {
 	}
 }
 
+func TestRevokeInactiveSweepsOncePerPeriod(t *testing.T) {
+	d := exStore(t)
+	exOwnerToken(t, d, "first", 0)
+	exSetInactive(t, d, "octo-org", 7)
+	at := exT0.AddDate(0, 0, 8)
+	if got := exRevoke(t, d.s, at, 500); got != 1 {
+		t.Fatalf("first sweep revoked %d, want 1", got)
+	}
+	exOwnerToken(t, d, "second", 0) // created at exT0: idle too
+	if got := exRevoke(t, d.s, at.Add(InactivitySweep-time.Second), 500); got != 0 {
+		t.Errorf("a run within the period revoked %d, want 0", got)
+	}
+	// Another instance, or a restart, keeps to the same period.
+	if got := exRevoke(t, openTestAt(t, locationOf(t, d.s)), at.Add(time.Minute), 500); got != 0 {
+		t.Errorf("another store within the period revoked %d, want 0", got)
+	}
+	if got := exRevoke(t, d.s, at.Add(InactivitySweep), 500); got != 1 {
+		t.Errorf("the next sweep revoked %d, want 1", got)
+	}
+}
+
 func TestRevokeInactiveOnceAcrossInstances(t *testing.T) {
 	d := exStore(t)
 	const tokens = 30
@@ -371,7 +392,8 @@ func TestExpiryQueriesUseIndexes(t *testing.T) {
 // BenchmarkExpiryRuns measures the background runs on the scale dataset
 // (DemoScale(n), n from PATPOLICY_EXPIRY_BENCH_N, 20000 unless set): a
 // batch of revocations and one of notices while much is due, then a run
-// with nothing left due, which is what every instance pays every minute.
+// with nothing left due, which is what every instance pays every minute,
+// and the hourly inactivity sweep that finds nothing.
 // Run it once: go test ./db/ -run '^$' -bench BenchmarkExpiryRuns -benchtime 1x
 func BenchmarkExpiryRuns(b *testing.B) {
 	ctx := context.Background()
@@ -410,6 +432,9 @@ func BenchmarkExpiryRuns(b *testing.B) {
 			}
 		}
 		timed("revoke-idle", revoke)
+		timed("revoke-sweep-nothing-due", func() (int, error) {
+			return s.RevokeInactive(ctx, now.Add(InactivitySweep), 500, exRevokedInactive)
+		})
 		b.ReportMetric(float64(timed("notice-batch", send)), "notices")
 		for done := 500; done == 500; {
 			if done, err = send(); err != nil {

@@ -27,7 +27,16 @@ CREATE INDEX tokens_by_org_last_use ON tokens(org_id, COALESCE(last_used_at, cre
 CREATE INDEX org_policies_inactive ON org_policies(org_id) WHERE inactive_days > 0;
 CREATE INDEX enterprise_policies_inactive ON enterprise_policies(enterprise_id) WHERE inactive_days > 0;
 
+-- When a background sweep last went through everything due, by name
+-- ('inactivity'), so that the instances on this database sweep once per
+-- period between them.
+CREATE TABLE job_marks (
+    name TEXT PRIMARY KEY,
+    at   TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- +goose Down
+DROP TABLE job_marks;
 DROP INDEX enterprise_policies_inactive;
 DROP INDEX org_policies_inactive;
 DROP INDEX tokens_by_org_last_use;
