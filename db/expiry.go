@@ -18,8 +18,11 @@ import (
 // ExpiringToken is a token whose expiry notice is due, as the run that
 // sends it read it.
 type ExpiringToken struct {
-	ID        int64
-	UserID    int64
+	ID     int64
+	UserID int64
+	// OrgID is a fine-grained token's organization, 0 for a classic
+	// token or one its user owns.
+	OrgID     int64
 	Kind      policy.Kind
 	Name      string
 	ExpiresAt time.Time
@@ -30,7 +33,7 @@ type ExpiringToken struct {
 // due at ?1 has not been sent: a range of tokens_by_expiry from ?4 (the
 // oldest expiry still announced) to ?3 (a week ahead); ?2 is a day ahead.
 // The CASE is policy.ExpiryNoticeDue's choice, in SQL.
-const expiringQuery = `SELECT t.id, t.user_id, t.kind, t.name, t.expires_at
+const expiringQuery = `SELECT t.id, t.user_id, COALESCE(t.org_id, 0), t.kind, t.name, t.expires_at
 	FROM tokens t INDEXED BY tokens_by_expiry
 	WHERE t.expires_at > ?4 AND t.expires_at <= ?3
 	  AND NOT EXISTS (SELECT 1 FROM token_notices n
@@ -57,7 +60,7 @@ func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int,
 		for rows.Next() {
 			var t ExpiringToken
 			var expires string
-			if err := rows.Scan(&t.ID, &t.UserID, &t.Kind, &t.Name, &expires); err != nil {
+			if err := rows.Scan(&t.ID, &t.UserID, &t.OrgID, &t.Kind, &t.Name, &expires); err != nil {
 				rows.Close()
 				return err
 			}
@@ -83,7 +86,8 @@ func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int,
 			if !added {
 				continue
 			}
-			if err := s.deliver(ctx, tx, follow(t).Notices); err != nil {
+			// No actor: the follow-up's events, if any, are the rule's.
+			if err := s.writeFollowUp(ctx, tx, t.OrgID, 0, follow(t)); err != nil {
 				return err
 			}
 			sent++
