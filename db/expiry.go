@@ -26,6 +26,7 @@ type ExpiringToken struct {
 	Kind      policy.Kind
 	Name      string
 	ExpiresAt time.Time
+	CreatedAt time.Time
 	Notice    policy.NoticeKind
 }
 
@@ -33,7 +34,7 @@ type ExpiringToken struct {
 // due at ?1 has not been sent: a range of tokens_by_expiry from ?4 (the
 // oldest expiry still announced) to ?3 (a week ahead); ?2 is a day ahead.
 // The CASE is policy.ExpiryNoticeDue's choice, in SQL.
-const expiringQuery = `SELECT t.id, t.user_id, COALESCE(t.org_id, 0), t.kind, t.name, t.expires_at
+const expiringQuery = `SELECT t.id, t.user_id, COALESCE(t.org_id, 0), t.kind, t.name, t.expires_at, t.created_at
 	FROM tokens t INDEXED BY tokens_by_expiry
 	WHERE t.expires_at > ?4 AND t.expires_at <= ?3
 	  AND NOT EXISTS (SELECT 1 FROM token_notices n
@@ -45,8 +46,9 @@ const expiringQuery = `SELECT t.id, t.user_id, COALESCE(t.org_id, 0), t.kind, t.
 
 // SendExpiryNotices sends, in one transaction, the expiry notices due at
 // now of up to limit tokens: each is recorded in token_notices with what
-// follow has follow it (its notification). It returns how many were sent;
-// fewer than limit means none is left due.
+// follow has follow it (its notification). A notice that tells nothing
+// (policy.NoticeNews) is recorded without being sent. It returns how many
+// were sent.
 func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int, follow func(ExpiringToken) FollowUp) (sent int, err error) {
 	defer failed(&err, "send expiry notices")
 	err = s.accessTx(ctx, func(tx *sql.Tx) error {
@@ -59,12 +61,12 @@ func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int,
 		var due []ExpiringToken
 		for rows.Next() {
 			var t ExpiringToken
-			var expires string
-			if err := rows.Scan(&t.ID, &t.UserID, &t.OrgID, &t.Kind, &t.Name, &expires); err != nil {
+			var expires, created string
+			if err := rows.Scan(&t.ID, &t.UserID, &t.OrgID, &t.Kind, &t.Name, &expires, &created); err != nil {
 				rows.Close()
 				return err
 			}
-			t.ExpiresAt = parseExpiry(expires)
+			t.ExpiresAt, t.CreatedAt = parseExpiry(expires), parseTime(created)
 			due = append(due, t)
 		}
 		rows.Close()
@@ -83,7 +85,7 @@ func (s *Store) SendExpiryNotices(ctx context.Context, now time.Time, limit int,
 			if err != nil {
 				return err
 			}
-			if !added {
+			if !added || !policy.NoticeNews(kind, t.CreatedAt, t.ExpiresAt) {
 				continue
 			}
 			// No actor: the follow-up's events, if any, are the rule's.

@@ -155,6 +155,14 @@ func TestExpiryNoticesSevenDaysOneDayAndExpiredEachOnce(t *testing.T) {
 func TestExpiryNoticesLateRunSendsOnlyTheMostPressing(t *testing.T) {
 	d := exStore(t)
 	exOwnerToken(t, d, "late", 7)
+	// Made 7 days from its expiry: "expires in 7 days" tells nothing new,
+	// and is recorded unsent.
+	if got := exSend(t, d.s, exT0, 500); got != 0 {
+		t.Errorf("a 7-day token was told at once it expires in 7 days (%d sent)", got)
+	}
+	if n := count(t, d.s, `SELECT count(*) FROM token_notices WHERE kind = 'expiring_7d'`); n != 1 {
+		t.Errorf("expiring_7d rows = %d, want 1 (recorded, not sent)", n)
+	}
 	// The first run comes half a day before expiry: the week's notice is
 	// past, the day's is due.
 	if got := exSend(t, d.s, exT0.AddDate(0, 0, 7).Add(-12*time.Hour), 500); got != 1 {

@@ -119,3 +119,23 @@ func TestExpiryNoticeDue(t *testing.T) {
 		t.Error("a token that never expires has a notice due")
 	}
 }
+
+func TestNoticeNews(t *testing.T) {
+	exp := time.Date(2030, 1, 31, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		n       NoticeKind
+		created time.Time
+		want    bool
+	}{
+		{NoticeExpiringWeek, exp.Add(-7 * day), false},
+		{NoticeExpiringWeek, exp.Add(-7*day - time.Second), true},
+		{NoticeExpiringDay, exp.Add(-day), false},
+		{NoticeExpiringDay, exp.Add(-7 * day), true},
+		{NoticeExpired, exp.Add(-time.Hour), true},
+	} {
+		if got := NoticeNews(tc.n, tc.created, exp); got != tc.want {
+			t.Errorf("%s of a token made %s before expiry: %v, want %v", tc.n, exp.Sub(tc.created), got, tc.want)
+		}
+	}
+}

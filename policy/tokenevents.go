@@ -101,6 +101,21 @@ func ExpiryNoticeDue(expires, now time.Time) (NoticeKind, bool) {
 	return "", false
 }
 
+// NoticeNews reports whether notice n of a token created at created and
+// expiring at expires tells its owner anything: not when the token was
+// made already that close to its expiry (a 7-day token is not announced
+// as expiring in 7 days the moment it is made). Such a notice is recorded
+// as sent, unsent.
+func NoticeNews(n NoticeKind, created, expires time.Time) bool {
+	switch n {
+	case NoticeExpiringWeek:
+		return created.Before(expires.Add(-7 * 24 * time.Hour))
+	case NoticeExpiringDay:
+		return created.Before(expires.Add(-24 * time.Hour))
+	}
+	return true
+}
+
 // NoticeWindow is how long after its expiry a token's "expired" notice is
 // still sent; one that expired earlier went unannounced (the checks were
 // not running), and is not announced late.
