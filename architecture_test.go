@@ -33,7 +33,8 @@ var layers = map[string][]string{
 	"handlers/api": {"db", "policy", "service", "web/paths", "web/render"},
 	"server": {"db", "handlers", "handlers/api", "policy", "service", "signin", "static", "views",
 		"web/csrf", "web/guard", "web/paths", "web/render", "web/session"},
-	".":            {"db", "server", "service", "web/session"},
+	".":            {"db", "jobs", "server", "service", "web/session"},
+	"jobs":         {},
 	"cmd/loadgen":  {},
 	"cmd/wrkratio": {},
 }

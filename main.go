@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
+	"patpolicy/jobs"
 	"patpolicy/server"
 	"patpolicy/service"
 	"patpolicy/web/session"
@@ -42,6 +43,9 @@ type config struct {
 	trustedProxies []netip.Prefix
 	// apiRateLimit is server.Config.APIRateLimit.
 	apiRateLimit int
+	// tokenJobsInterval is how often expiry notices are sent and unused
+	// tokens revoked; 0 runs neither.
+	tokenJobsInterval time.Duration
 }
 
 func main() {
@@ -84,7 +88,16 @@ func parseConfig(args []string) config {
 			usageError(fs, "PATPOLICY_API_RATE_LIMIT: %v", err)
 		}
 	}
+	fs.DurationVar(&cfg.tokenJobsInterval, "token-jobs-interval", time.Minute, "how often expiry notices are sent and tokens unused beyond their organization's limit are revoked; 0 turns both off (env PATPOLICY_TOKEN_JOBS_INTERVAL)")
+	if v := os.Getenv("PATPOLICY_TOKEN_JOBS_INTERVAL"); v != "" {
+		if err := fs.Set("token-jobs-interval", v); err != nil {
+			usageError(fs, "PATPOLICY_TOKEN_JOBS_INTERVAL: %v", err)
+		}
+	}
 	_ = fs.Parse(args)
+	if cfg.tokenJobsInterval < 0 {
+		usageError(fs, "--token-jobs-interval must be 0 or more")
+	}
 	if cfg.apiRateLimit < 0 {
 		usageError(fs, "--api-rate-limit must be 0 or more")
 	}
@@ -246,6 +259,21 @@ func run(cfg config, logger *slog.Logger) error {
 		})
 	}()
 	defer func() { stopFlushing(); <-flushed }()
+
+	// Expiry notices and inactivity revocations: a bounded batch each run,
+	// claimed in the database, so every instance may run them. Stopped
+	// before the last flush of last uses above.
+	if cfg.tokenJobsInterval > 0 {
+		jobsCtx, stopJobs := context.WithCancel(context.Background())
+		jobsDone := make(chan struct{})
+		go func() {
+			defer close(jobsDone)
+			jobs.Every(jobsCtx, cfg.tokenJobsInterval, time.Now, func(err error) {
+				logger.Error("token expiry and inactivity", "err", err)
+			}, service.Expiry{Store: store}.Run)
+		}()
+		defer func() { stopJobs(); <-jobsDone }()
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -30,7 +30,8 @@ type AuditQuery struct {
 
 // recordEvents writes audit events in the transaction of the change they
 // describe, for an organization (scope "org_id") or an enterprise
-// ("enterprise_id").
+// ("enterprise_id"). An actorID of 0 stores no actor (a change nobody
+// signed in made); events a rule acted are written by recordRuleEvents.
 func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, scope string, id, actorID int64, events []policy.Event) error {
 	if scope != "org_id" && scope != "enterprise_id" {
 		return fmt.Errorf("audit scope %q", scope)

@@ -43,6 +43,7 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 		entFG, entApproval, entClassic sql.NullString
 		entFGDays, entClassicDays      sql.NullInt64
 		ruleRepos                      string
+		entInactive                    sql.NullInt64
 	)
 	err := s.read.QueryRowContext(pointRead(ctx),
 		`SELECT op.fine_grained_access, op.approval, op.classic_access,
@@ -50,7 +51,8 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 		        e.slug, e.name, e.opted_in,
 		        ep.fine_grained_access, ep.approval, ep.classic_access,
 		        ep.fine_grained_max_days, ep.classic_max_days, ep.exempt_administrators,
-		        op.auto_approve_read_only, op.auto_approve_repos
+		        op.auto_approve_read_only, op.auto_approve_repos,
+		        op.inactive_days, ep.inactive_days
 		 FROM organizations o
 		 JOIN org_policies op ON op.org_id = o.id
 		 LEFT JOIN enterprises e ON e.id = o.enterprise_id
@@ -60,7 +62,8 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 		&p.Own.FineGrainedLifetime, &p.Own.ClassicLifetime, &p.Version, &p.OptedIn,
 		&entSlug, &entName, &entOptedIn,
 		&entFG, &entApproval, &entClassic, &entFGDays, &entClassicDays, &entExempt,
-		&p.AutoApproval.ReadOnly, &ruleRepos)
+		&p.AutoApproval.ReadOnly, &ruleRepos,
+		&p.Own.InactiveDays, &entInactive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -80,6 +83,7 @@ func (s *Store) loadOrgPolicy(ctx context.Context, orgID int64) (OrgPolicy, erro
 			ent.FineGrainedLifetime = int(entFGDays.Int64)
 			ent.ClassicLifetime = int(entClassicDays.Int64)
 			ent.ExemptAdmins = entExempt.Bool
+			ent.InactiveDays = int(entInactive.Int64)
 		}
 		p.Enterprise = &ent
 	}
@@ -130,10 +134,11 @@ func (s *Store) SaveOrgPolicyChange(ctx context.Context, ch OrgPolicyChange) (er
 		next := ch.Next
 		res, err := tx.ExecContext(ctx,
 			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
-			        fine_grained_max_days = ?, classic_max_days = ?, version = version + ?, updated_at = ?
+			        fine_grained_max_days = ?, classic_max_days = ?, version = version + ?, updated_at = ?,
+			        inactive_days = ?
 			 WHERE org_id = ? AND version = ?`,
 			next.FineGrained, next.Approval, next.Classic, next.FineGrainedLifetime, next.ClassicLifetime,
-			bump, timestamp(s.now()), ch.OrgID, ch.ExpectedVersion)
+			bump, timestamp(s.now()), next.InactiveDays, ch.OrgID, ch.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -210,10 +215,11 @@ func (s *Store) OptIn(ctx context.Context, orgID, actorID int64, chosen policy.O
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE org_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
-			        fine_grained_max_days = ?, classic_max_days = ?, version = version + 1, updated_at = ?
+			        fine_grained_max_days = ?, classic_max_days = ?, version = version + 1, updated_at = ?,
+			        inactive_days = ?
 			 WHERE org_id = ?`,
 			chosen.FineGrained, chosen.Approval, chosen.Classic, chosen.FineGrainedLifetime, chosen.ClassicLifetime,
-			timestamp(s.now()), orgID); err != nil {
+			timestamp(s.now()), chosen.InactiveDays, orgID); err != nil {
 			return err
 		}
 		return s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
@@ -229,10 +235,11 @@ func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (_ policy.Ent
 		`SELECT e.slug, e.name, e.opted_in,
 		        COALESCE(ep.fine_grained_access, 'no_policy'), COALESCE(ep.approval, 'no_policy'),
 		        COALESCE(ep.classic_access, 'no_policy'), COALESCE(ep.fine_grained_max_days, 0),
-		        COALESCE(ep.classic_max_days, 0), COALESCE(ep.exempt_administrators, 0), COALESCE(ep.version, 0)
+		        COALESCE(ep.classic_max_days, 0), COALESCE(ep.exempt_administrators, 0), COALESCE(ep.version, 0),
+		        COALESCE(ep.inactive_days, 0)
 		 FROM enterprises e LEFT JOIN enterprise_policies ep ON ep.enterprise_id = e.id WHERE e.id = ?`, entID).Scan(
 		&ent.Slug, &ent.Name, &ent.OptedIn, &ent.FineGrained, &ent.Approval, &ent.Classic,
-		&ent.FineGrainedLifetime, &ent.ClassicLifetime, &ent.ExemptAdmins, &version)
+		&ent.FineGrainedLifetime, &ent.ClassicLifetime, &ent.ExemptAdmins, &version, &ent.InactiveDays)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ent, 0, ErrNotFound
 	}
@@ -258,10 +265,10 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 		res, err := tx.ExecContext(ctx,
 			`UPDATE enterprise_policies SET fine_grained_access = ?, approval = ?, classic_access = ?,
 			        fine_grained_max_days = ?, classic_max_days = ?, exempt_administrators = ?,
-			        version = version + ?, updated_at = ?
+			        version = version + ?, updated_at = ?, inactive_days = ?
 			 WHERE enterprise_id = ? AND version = ?`,
 			next.FineGrained, next.Approval, next.Classic, next.FineGrainedLifetime, next.ClassicLifetime,
-			next.ExemptAdmins, bump, now, entID, expectedVersion)
+			next.ExemptAdmins, bump, now, next.InactiveDays, entID, expectedVersion)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,7 @@ func orgChangeFromForm(form url.Values) policy.OrgChange {
 		Classic:             formValue(form, string(policy.FieldClassic)),
 		FineGrainedLifetime: formLifetime(form, policy.FieldFineGrainedLifetime),
 		ClassicLifetime:     formLifetime(form, policy.FieldClassicLifetime),
+		Inactive:            formLifetime(form, policy.FieldInactive),
 	}
 }
 
@@ -58,6 +59,7 @@ func enterpriseChangeFromForm(form url.Values) policy.EnterpriseChange {
 		FineGrainedLifetime: formLifetime(form, policy.FieldFineGrainedLifetime),
 		ClassicLifetime:     formLifetime(form, policy.FieldClassicLifetime),
 		ExemptAdmins:        &exempt,
+		Inactive:            formLifetime(form, policy.FieldInactive),
 	}
 }
 
@@ -85,7 +87,7 @@ func userEdits(form url.Values) url.Values {
 			edits[string(f)] = vs
 		}
 	}
-	for _, f := range []policy.Field{policy.FieldFineGrainedLifetime, policy.FieldClassicLifetime} {
+	for _, f := range []policy.Field{policy.FieldFineGrainedLifetime, policy.FieldClassicLifetime, policy.FieldInactive} {
 		check, days := string(f)+"_expires", string(f)+"_days"
 		if form[check] == nil && form[days] == nil {
 			continue
@@ -187,6 +189,8 @@ func orgValues(eff policy.Effective, enterprise string) views.OrgPolicyValues {
 		FineGrainedDays:   daysText(eff.FineGrainedLifetime),
 		ClassicExpire:     eff.ClassicLifetime > 0,
 		ClassicDays:       daysText(eff.ClassicLifetime),
+		InactiveRevoke:    eff.InactiveDays > 0,
+		InactiveDays:      daysText(eff.InactiveDays),
 		LockedBy:          eff.Locked,
 		Ceilings:          eff.Ceiling,
 		Enterprise:        enterprise,
@@ -210,6 +214,9 @@ func withSubmitted(v views.OrgPolicyValues, ch policy.OrgChange) views.OrgPolicy
 	if l := ch.ClassicLifetime; l != nil {
 		v.ClassicExpire, v.ClassicDays = l.MustExpire, l.Days
 	}
+	if l := ch.Inactive; l != nil && v.LockedBy[policy.FieldInactive] == "" {
+		v.InactiveRevoke, v.InactiveDays = l.MustExpire, l.Days
+	}
 	return v
 }
 
@@ -223,6 +230,8 @@ func enterpriseValues(e policy.Enterprise) views.EnterprisePolicyValues {
 		ClassicExpire:     e.ClassicLifetime > 0,
 		ClassicDays:       daysText(e.ClassicLifetime),
 		ExemptAdmins:      e.ExemptAdmins,
+		InactiveRevoke:    e.InactiveDays > 0,
+		InactiveDays:      daysText(e.InactiveDays),
 	}
 }
 
@@ -243,6 +252,9 @@ func enterpriseWithSubmitted(v views.EnterprisePolicyValues, ch policy.Enterpris
 	}
 	if ch.ExemptAdmins != nil {
 		v.ExemptAdmins = *ch.ExemptAdmins
+	}
+	if l := ch.Inactive; l != nil {
+		v.InactiveRevoke, v.InactiveDays = l.MustExpire, l.Days
 	}
 	return v
 }

@@ -21,6 +21,9 @@ const (
 	ActionRequestDenied                    = "personal_access_token.request_denied"
 	ActionRequestCancelled                 = "personal_access_token.request_cancelled"
 	ActionAccessRevoked                    = "personal_access_token.access_revoked"
+	// patpolicy's own: an inactivity limit set, changed or lifted.
+	ActionInactivityLimitSet   = "personal_access_token.inactivity_limit_set"
+	ActionInactivityLimitUnset = "personal_access_token.inactivity_limit_unset"
 )
 
 // Actions lists every action the audit log records, for filters.
@@ -43,6 +46,8 @@ func Actions() []string {
 		ActionCredentialRevoked,
 		ActionRegenerated,
 		ActionAutoApprovalRuleChanged,
+		ActionInactivityLimitSet,
+		ActionInactivityLimitUnset,
 	}
 }
 
@@ -71,7 +76,7 @@ func OrgEvents(old, next OrgSettings) []Event {
 	}
 	evs = append(evs, lifetimeEvents(old.FineGrainedLifetime, next.FineGrainedLifetime, "fine-grained")...)
 	evs = append(evs, lifetimeEvents(old.ClassicLifetime, next.ClassicLifetime, "classic")...)
-	return evs
+	return append(evs, inactivityEvents(old.InactiveDays, next.InactiveDays)...)
 }
 
 // OptInEvents lists the audit events of an organization enrolling: the
@@ -111,7 +116,7 @@ func EnterpriseEvents(old, next Enterprise) []Event {
 			evs = append(evs, Event{ActionExpirationLimitUnset, "Administrators are no longer exempt from the maximum lifetimes"})
 		}
 	}
-	return evs
+	return append(evs, inactivityEvents(old.InactiveDays, next.InactiveDays)...)
 }
 
 // EnforcedBy is what an organization's audit log records of an enterprise's
@@ -144,6 +149,16 @@ func lifetimeEvents(old, next int, kind string) []Event {
 		return []Event{{ActionExpirationLimitUnset, fmt.Sprintf("No maximum lifetime for %s tokens", kind)}}
 	}
 	return []Event{{ActionExpirationLimitSet, fmt.Sprintf("Maximum lifetime of %s tokens: %d days", kind, next)}}
+}
+
+func inactivityEvents(old, next int) []Event {
+	switch {
+	case old == next:
+		return nil
+	case next == 0:
+		return []Event{{ActionInactivityLimitUnset, "Unused tokens keep their access"}}
+	}
+	return []Event{{ActionInactivityLimitSet, fmt.Sprintf("Tokens not used for %d days lose their access", next)}}
 }
 
 func accessWords(a Access) string {

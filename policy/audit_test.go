@@ -38,6 +38,9 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		ActionRegenerated:       "personal_access_token.regenerated",
 		// patpolicy's own: GitHub has no automatic approval rule.
 		ActionAutoApprovalRuleChanged: "personal_access_token.auto_approval_rule_changed",
+		// patpolicy's own, with no GitHub spelling to follow.
+		ActionInactivityLimitSet:   "personal_access_token.inactivity_limit_set",
+		ActionInactivityLimitUnset: "personal_access_token.inactivity_limit_unset",
 	}
 	for got, spelled := range want {
 		if got != spelled {
@@ -62,7 +65,7 @@ func TestActionNamesMatchProduct(t *testing.T) {
 }
 
 func TestOrgEventsTransitions(t *testing.T) {
-	base := OrgSettings{Allow, ApprovalRequired, Allow, 0, 0}
+	base := OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Allow}
 	with := func(f func(*OrgSettings)) OrgSettings { s := base; f(&s); return s }
 	tests := []struct {
 		name      string
@@ -92,7 +95,7 @@ func TestOrgEventsTransitions(t *testing.T) {
 			[]string{"personal_access_token.expiration_limit_set"}, []string{"7"}},
 		{"classic lifetime unset", with(func(s *OrgSettings) { s.ClassicLifetime = 7 }), base,
 			[]string{"personal_access_token.expiration_limit_unset"}, []string{"classic"}},
-		{"everything, in page order", base, OrgSettings{Restrict, ApprovalNotRequired, Restrict, 30, 60},
+		{"everything, in page order", base, OrgSettings{FineGrained: Restrict, Approval: ApprovalNotRequired, Classic: Restrict, FineGrainedLifetime: 30, ClassicLifetime: 60},
 			[]string{
 				"personal_access_token.access_restriction_enabled",
 				"auto_approve_personal_access_token_requests.enable",
@@ -122,8 +125,8 @@ func TestOrgEventsTransitions(t *testing.T) {
 func TestOrgEventsNothingChanged(t *testing.T) {
 	for _, s := range []OrgSettings{
 		DefaultOrgSettings(),
-		{Restrict, ApprovalNotRequired, Restrict, 30, 366},
-		{Allow, ApprovalRequired, Restrict, 1, 0},
+		{FineGrained: Restrict, Approval: ApprovalNotRequired, Classic: Restrict, FineGrainedLifetime: 30, ClassicLifetime: 366},
+		{FineGrained: Allow, Approval: ApprovalRequired, Classic: Restrict, FineGrainedLifetime: 1, ClassicLifetime: 0},
 	} {
 		if evs := OrgEvents(s, s); len(evs) != 0 {
 			t.Errorf("OrgEvents(%+v, same) = %v, want none", s, evs)

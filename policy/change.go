@@ -21,6 +21,9 @@ type OrgChange struct {
 	Classic             *string
 	FineGrainedLifetime *LifetimeInput
 	ClassicLifetime     *LifetimeInput
+	// Inactive is the inactivity limit: MustExpire set means "revoke
+	// tokens not used for" Days.
+	Inactive *LifetimeInput
 }
 
 // Only keeps the one field f of a change, for checking a single step.
@@ -54,6 +57,7 @@ type EnterpriseChange struct {
 	FineGrainedLifetime *LifetimeInput
 	ClassicLifetime     *LifetimeInput
 	ExemptAdmins        *bool
+	Inactive            *LifetimeInput
 }
 
 const chooseOption = "Choose one of the options."
@@ -130,6 +134,20 @@ func ApplyOrgChange(cur OrgSettings, ent *Enterprise, ch OrgChange) (OrgSettings
 	lifetime(FieldFineGrainedLifetime, ch.FineGrainedLifetime, &next.FineGrainedLifetime, eff.FineGrainedLifetime)
 	lifetime(FieldClassicLifetime, ch.ClassicLifetime, &next.ClassicLifetime, eff.ClassicLifetime)
 
+	if ch.Inactive != nil {
+		days, msg := parseInactive(*ch.Inactive)
+		switch {
+		case msg != "":
+			errs = append(errs, FieldError{Field: FieldInactive, Message: msg})
+		case eff.IsLocked(FieldInactive):
+			if days != eff.InactiveDays {
+				errs = append(errs, lockedError(FieldInactive, enterpriseName))
+			}
+		default:
+			next.InactiveDays = days
+		}
+	}
+
 	if len(errs) > 0 {
 		return cur, errs
 	}
@@ -178,6 +196,14 @@ func ApplyEnterpriseChange(cur Enterprise, ch EnterpriseChange) (Enterprise, Err
 	if ch.ExemptAdmins != nil {
 		next.ExemptAdmins = *ch.ExemptAdmins
 	}
+	if ch.Inactive != nil {
+		days, msg := parseInactive(*ch.Inactive)
+		if msg != "" {
+			errs = append(errs, FieldError{Field: FieldInactive, Message: msg})
+		} else {
+			next.InactiveDays = days
+		}
+	}
 	if len(errs) > 0 {
 		return cur, errs
 	}
@@ -203,6 +229,22 @@ func parseLifetime(in LifetimeInput) (int, string) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < MinLifetimeDays || n > MaxLifetimeDays {
 		return 0, msg
+	}
+	return n, ""
+}
+
+// InactiveMessage is the error of an inactivity limit out of range.
+const InactiveMessage = "Enter a whole number of days from 7 to 366."
+
+// parseInactive turns an inactivity input into days (0 = no limit) or a
+// message.
+func parseInactive(in LifetimeInput) (int, string) {
+	if !in.MustExpire {
+		return 0, ""
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(in.Days))
+	if err != nil || n < MinInactiveDays || n > MaxInactiveDays {
+		return 0, InactiveMessage
 	}
 	return n, ""
 }

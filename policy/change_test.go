@@ -54,7 +54,7 @@ func TestApplyOrgChangeAcceptsValidValues(t *testing.T) {
 		{"all at once", OrgChange{
 			FineGrained: new("restrict"), Approval: new("not_required"), Classic: new("restrict"),
 			FineGrainedLifetime: expire("90"), ClassicLifetime: expire("30"),
-		}, OrgSettings{Restrict, ApprovalNotRequired, Restrict, 90, 30}},
+		}, OrgSettings{FineGrained: Restrict, Approval: ApprovalNotRequired, Classic: Restrict, FineGrainedLifetime: 90, ClassicLifetime: 30}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +70,7 @@ func TestApplyOrgChangeAcceptsValidValues(t *testing.T) {
 }
 
 func TestApplyOrgChangeNilFieldsUntouched(t *testing.T) {
-	cur := OrgSettings{Restrict, ApprovalNotRequired, Restrict, 45, 12}
+	cur := OrgSettings{FineGrained: Restrict, Approval: ApprovalNotRequired, Classic: Restrict, FineGrainedLifetime: 45, ClassicLifetime: 12}
 	for _, ent := range []*Enterprise{nil, enterprise(EnterpriseAccessAllow, EnterpriseApprovalRequired, EnterpriseAccessAllow)} {
 		got, errs := ApplyOrgChange(cur, ent, OrgChange{})
 		if errs != nil || got != cur {
@@ -87,7 +87,7 @@ func TestApplyOrgChangeNilFieldsUntouched(t *testing.T) {
 }
 
 func TestApplyOrgChangeRejectsUnknownValues(t *testing.T) {
-	cur := OrgSettings{Allow, ApprovalRequired, Restrict, 30, 0}
+	cur := OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Restrict, FineGrainedLifetime: 30, ClassicLifetime: 0}
 	bad := []string{"", "Allow", "RESTRICT", " allow", "allow ", "no_policy", "deny", "required", "not_required"}
 	badApproval := []string{"", "Required", "disabled", "no_policy", "allow", "notrequired", "not required"}
 	type fieldCase struct {
@@ -216,7 +216,7 @@ func TestApplyOrgChangeLifetimeInput(t *testing.T) {
 		for _, classic := range []bool{false, true} {
 			name := fmt.Sprintf("must=%v days=%q classic=%v", tt.in.MustExpire, tt.in.Days, classic)
 			t.Run(name, func(t *testing.T) {
-				cur := OrgSettings{Allow, ApprovalRequired, Allow, 45, 45}
+				cur := OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Allow, FineGrainedLifetime: 45, ClassicLifetime: 45}
 				in := tt.in
 				ch := OrgChange{FineGrainedLifetime: &in}
 				f := FieldFineGrainedLifetime
@@ -266,17 +266,17 @@ func TestApplyOrgChangeEnterpriseLifetimeCeiling(t *testing.T) {
 		errOn   Field
 		ceiling int
 	}{
-		{"tighten fine-grained", OrgChange{FineGrainedLifetime: expire("60")}, OrgSettings{Allow, ApprovalRequired, Allow, 60, 0}, "", 0},
+		{"tighten fine-grained", OrgChange{FineGrainedLifetime: expire("60")}, OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Allow, FineGrainedLifetime: 60, ClassicLifetime: 0}, "", 0},
 		// The page shows the lifetime in force (the ceiling); sending it back
 		// is no change and keeps the organization's own (none).
 		{"equal to fine-grained ceiling", OrgChange{FineGrainedLifetime: expire("90")}, cur, "", 0},
 		{"unchecking under a ceiling", OrgChange{FineGrainedLifetime: &LifetimeInput{}}, cur, "", 0},
 		{"exceed fine-grained ceiling", OrgChange{FineGrainedLifetime: expire("91")}, cur, FieldFineGrainedLifetime, 90},
 		{"exceed fine-grained ceiling by far", OrgChange{FineGrainedLifetime: expire("366")}, cur, FieldFineGrainedLifetime, 90},
-		{"tighten classic", OrgChange{ClassicLifetime: expire("1")}, OrgSettings{Allow, ApprovalRequired, Allow, 0, 1}, "", 0},
+		{"tighten classic", OrgChange{ClassicLifetime: expire("1")}, OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Allow, FineGrainedLifetime: 0, ClassicLifetime: 1}, "", 0},
 		{"exceed classic ceiling", OrgChange{ClassicLifetime: expire("31")}, cur, FieldClassicLifetime, 30},
 		// The classic ceiling (30) is not applied to fine-grained tokens.
-		{"fine-grained between the two ceilings", OrgChange{FineGrainedLifetime: expire("60")}, OrgSettings{Allow, ApprovalRequired, Allow, 60, 0}, "", 0},
+		{"fine-grained between the two ceilings", OrgChange{FineGrainedLifetime: expire("60")}, OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Allow, FineGrainedLifetime: 60, ClassicLifetime: 0}, "", 0},
 		// Unchecked: the organization sets no maximum of its own; the enterprise's stays in force.
 		{"no own limit under a ceiling", OrgChange{FineGrainedLifetime: &LifetimeInput{MustExpire: false, Days: "500"}}, cur, "", 0},
 		{"valid tighten beside an excess", OrgChange{FineGrainedLifetime: expire("10"), ClassicLifetime: expire("45")}, cur, FieldClassicLifetime, 30},
@@ -315,7 +315,7 @@ func TestApplyOrgChangeEnterpriseLifetimeCeiling(t *testing.T) {
 }
 
 func TestApplyOrgChangeNothingPartiallyApplied(t *testing.T) {
-	cur := OrgSettings{Allow, ApprovalRequired, Allow, 0, 0}
+	cur := OrgSettings{FineGrained: Allow, Approval: ApprovalRequired, Classic: Allow, FineGrainedLifetime: 0, ClassicLifetime: 0}
 	lockClassic := enterprise(EnterpriseAccessNoPolicy, EnterpriseApprovalNoPolicy, EnterpriseAccessRestrict)
 	tests := []struct {
 		name string

@@ -45,6 +45,13 @@ const (
 	MaxLifetimeDays = 366
 )
 
+// MinInactiveDays and MaxInactiveDays bound an inactivity limit: how many
+// days a token may go unused before it loses its access.
+const (
+	MinInactiveDays = 7
+	MaxInactiveDays = 366
+)
+
 // Field names a setting. The names are those of the API's JSON body and of
 // the settings forms, so errors and locks can point at an input.
 type Field string
@@ -56,6 +63,8 @@ const (
 	FieldFineGrainedLifetime Field = "fine_grained_max_lifetime_days"
 	FieldClassicLifetime     Field = "classic_max_lifetime_days"
 	FieldExemptAdmins        Field = "exempt_administrators"
+	// FieldInactive is the inactivity limit: days a token may go unused.
+	FieldInactive Field = "inactive_token_days"
 )
 
 // Title is the human name of a field, as the settings pages head it.
@@ -73,6 +82,8 @@ func (f Field) Title() string {
 		return "Maximum lifetime of personal access tokens (classic)"
 	case FieldExemptAdmins:
 		return "Exempt administrators"
+	case FieldInactive:
+		return "Inactive tokens"
 	}
 	return string(f)
 }
@@ -85,6 +96,9 @@ type OrgSettings struct {
 	Classic             Access
 	FineGrainedLifetime int
 	ClassicLifetime     int
+	// InactiveDays revokes a fine-grained token's access once it has gone
+	// unused that many days; 0 means no limit.
+	InactiveDays int
 }
 
 // DefaultOrgSettings are the settings of an organization that never chose.
@@ -104,6 +118,8 @@ type Enterprise struct {
 	FineGrainedLifetime int
 	ClassicLifetime     int
 	ExemptAdmins        bool
+	// InactiveDays, when not 0, is enforced in every organization.
+	InactiveDays int
 }
 
 // DefaultEnterprise is an enterprise policy that enforces nothing.
@@ -124,6 +140,8 @@ type Effective struct {
 	FineGrainedLifetime int
 	ClassicLifetime     int
 	ExemptAdmins        bool
+	// InactiveDays is the inactivity limit in force, 0 for none.
+	InactiveDays int
 	// Locked maps each field the enterprise enforces to the enterprise's name.
 	Locked map[Field]string
 	// Ceiling holds the enterprise's lifetime maxima that bound the
@@ -150,6 +168,7 @@ func Resolve(own OrgSettings, orgOptedIn bool, ent *Enterprise) Effective {
 		Classic:             own.Classic,
 		FineGrainedLifetime: own.FineGrainedLifetime,
 		ClassicLifetime:     own.ClassicLifetime,
+		InactiveDays:        own.InactiveDays,
 		Locked:              map[Field]string{},
 		Ceiling:             map[Field]int{},
 	}
@@ -170,6 +189,15 @@ func Resolve(own OrgSettings, orgOptedIn bool, ent *Enterprise) Effective {
 	if a, ok := ent.Approval.enforced(); ok {
 		eff.Approval = a
 		eff.Locked[FieldApproval] = ent.Name
+	}
+	// An enterprise's inactivity limit is enforced like its access
+	// choices: it replaces the organization's own, which is kept and comes
+	// back when the enterprise lifts its limit. (Taking the stricter of the
+	// two would leave an organization's own, locked, stricter value in
+	// force with no way for its owners to change it.)
+	if ent.InactiveDays > 0 {
+		eff.InactiveDays = ent.InactiveDays
+		eff.Locked[FieldInactive] = ent.Name
 	}
 	if ent.FineGrainedLifetime > 0 {
 		eff.Ceiling[FieldFineGrainedLifetime] = ent.FineGrainedLifetime

@@ -110,7 +110,7 @@ func polFields(r *apiResponse) []string {
 
 const polOctoOrgInitial = `{"opted_in": true, "fine_grained_access": "allow", "approval": "required",
 	"classic_access": "restrict", "fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null,
-	"enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`
+	"inactive_token_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`
 
 func TestPolicyAPIGetOrg(t *testing.T) {
 	a := newApp(t)
@@ -181,7 +181,7 @@ func TestPolicyAPIPatchRecordsWhatTheSettingsPageRecords(t *testing.T) {
 	r := polDo(a, http.MethodPatch, polOrg, secret, map[string]any{"fine_grained_max_lifetime_days": 90, "classic_max_lifetime_days": 30}, "").
 		want(http.StatusOK)
 	polBody(t, r, `{"opted_in": true, "fine_grained_access": "allow", "approval": "required", "classic_access": "restrict",
-		"fine_grained_max_lifetime_days": 90, "classic_max_lifetime_days": 30, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
+		"fine_grained_max_lifetime_days": 90, "classic_max_lifetime_days": 30, "inactive_token_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
 	if e := r.Header.Get("ETag"); e == "" || e == before.Header.Get("ETag") {
 		t.Errorf("ETag after a change %q, before %q", e, before.Header.Get("ETag"))
 	}
@@ -232,7 +232,7 @@ func TestPolicyAPIPatchRefusals(t *testing.T) {
 	start := polStateOf(a, polOrg, secret, "octo-org")
 	polBody(t, &apiResponse{t: t, Body: []byte(start.body)}, `{"opted_in": true, "fine_grained_access": "allow", "approval": "required",
 		"classic_access": "restrict", "fine_grained_max_lifetime_days": 90, "classic_max_lifetime_days": null,
-		"enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
+		"inactive_token_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
 
 	cases := []struct {
 		name  string
@@ -440,7 +440,7 @@ func TestPolicyAPIOptIn(t *testing.T) {
 	polDo(a, http.MethodGet, polSol, fine, nil, "").want(http.StatusForbidden)
 	r := polDo(a, http.MethodGet, polSol, classic, nil, "").want(http.StatusOK)
 	initial := `{"opted_in": false, "fine_grained_access": "allow", "approval": "required", "classic_access": "allow",
-		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "enterprise": null, "locked": [], "auto_approve_read_only": false, "auto_approve_repositories": []}`
+		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "inactive_token_days": null, "enterprise": null, "locked": [], "auto_approve_read_only": false, "auto_approve_repositories": []}`
 	polBody(t, r, initial)
 	start := polStateOf(a, polSol, classic, "solo-org")
 	n := start.events
@@ -470,7 +470,7 @@ func TestPolicyAPIOptIn(t *testing.T) {
 	r = polDo(a, http.MethodPatch, polSol, classic, map[string]any{"opted_in": true, "fine_grained_access": "allow",
 		"approval": "not_required", "classic_access": "allow"}, start.etag).want(http.StatusOK)
 	polBody(t, r, `{"opted_in": true, "fine_grained_access": "allow", "approval": "not_required", "classic_access": "allow",
-		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "enterprise": null, "locked": [], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
+		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "inactive_token_days": null, "enterprise": null, "locked": [], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
 	if r.Header.Get("ETag") == start.etag {
 		t.Error("the ETag did not change on opting in")
 	}
@@ -518,7 +518,7 @@ func TestPolicyAPIPatchThatShutsOutTheCallersToken(t *testing.T) {
 		}
 		r.want(http.StatusOK)
 		polBody(t, r, `{"opted_in": true, "fine_grained_access": "restrict", "approval": "required", "classic_access": "restrict",
-			"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
+			"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "inactive_token_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
 	})
 	t.Run("lifetime below the calling token's", func(t *testing.T) {
 		a := newApp(t)
@@ -549,7 +549,7 @@ func TestPolicyAPIPatchThatShutsOutTheCallersToken(t *testing.T) {
 
 const polOctoEntInitial = `{"opted_in": true, "fine_grained_access": "no_policy", "approval": "no_policy",
 	"classic_access": "restrict", "fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null,
-	"exempt_administrators": false, "enterprise": "octo-ent", "locked": []}`
+	"exempt_administrators": false, "inactive_token_days": null, "enterprise": "octo-ent", "locked": []}`
 
 func TestPolicyAPIEnterpriseAccess(t *testing.T) {
 	a := newApp(t)
@@ -692,7 +692,7 @@ func TestPolicyAPIEnterpriseAllowsClassic(t *testing.T) {
 	// Enforcing allow is still a lock.
 	g := polDo(a, http.MethodGet, polOrg, owner, nil, "").want(http.StatusOK)
 	polBody(t, g, `{"opted_in": true, "fine_grained_access": "allow", "approval": "required", "classic_access": "allow",
-		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
+		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "inactive_token_days": null, "enterprise": "octo-ent", "locked": ["classic_access"], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
 	if g.Header.Get("ETag") == orgETag {
 		t.Error("octo-org's ETag did not change")
 	}
@@ -711,7 +711,7 @@ func TestPolicyAPIEnterpriseAllowsClassic(t *testing.T) {
 	polDo(a, http.MethodPatch, polEnt, ent, map[string]any{"classic_access": "no_policy"}, "").want(http.StatusOK)
 	g = polDo(a, http.MethodGet, polOrg, owner, nil, "").want(http.StatusOK)
 	polBody(t, g, `{"opted_in": true, "fine_grained_access": "allow", "approval": "required", "classic_access": "allow",
-		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "enterprise": "octo-ent", "locked": [], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
+		"fine_grained_max_lifetime_days": null, "classic_max_lifetime_days": null, "inactive_token_days": null, "enterprise": "octo-ent", "locked": [], "auto_approve_read_only": false, "auto_approve_repositories": []}`)
 	// Restrict back: refused again.
 	polDo(a, http.MethodPatch, polEnt, ent, map[string]any{"classic_access": "restrict"}, "").want(http.StatusOK)
 	polDo(a, http.MethodGet, "/repos/octo-org/octo-api", monaClassic, nil, "").want(http.StatusForbidden)

@@ -97,6 +97,20 @@ type LifetimeGroup struct {
 	Exempt     bool
 }
 
+// InactiveGroup is the fieldset of the inactivity limit: a "revoke tokens
+// not used for" checkbox with its number of days. A form without one has
+// an empty Name and shows no such fieldset.
+type InactiveGroup struct {
+	Name   string // stem: <Name>_expires and <Name>_days
+	Legend string
+	Help   string
+	Revoke bool
+	Days   string
+	// LockedBy names the enterprise that enforces the limit, "" if none.
+	LockedBy string
+	Error    string
+}
+
 // Conflict describes a save refused because someone else saved first.
 type Conflict struct {
 	Rows []ConflictRow
@@ -115,6 +129,7 @@ type PolicyForm struct {
 	Version  int
 	Groups   []RadioGroup
 	Lifetime LifetimeGroup
+	Inactive InactiveGroup
 	// Errors lists every problem, shown in a summary above the form.
 	Errors   []string
 	Conflict *Conflict

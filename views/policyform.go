@@ -17,6 +17,9 @@ type OrgPolicyValues struct {
 	FineGrainedDays   string
 	ClassicExpire     bool
 	ClassicDays       string
+	// InactiveRevoke and InactiveDays are the inactivity limit.
+	InactiveRevoke bool
+	InactiveDays   string
 	// LockedBy maps a field the enterprise enforces to the enterprise's name.
 	LockedBy map[policy.Field]string
 	// Ceilings maps a lifetime field to the enterprise's maximum in days.
@@ -43,6 +46,8 @@ type EnterprisePolicyValues struct {
 	ClassicExpire     bool
 	ClassicDays       string
 	ExemptAdmins      bool
+	InactiveRevoke    bool
+	InactiveDays      string
 	Errors            map[policy.Field]string
 }
 
@@ -120,6 +125,16 @@ func lifetimeRows(fgExpire bool, fgDays string, clExpire bool, clDays string, er
 	}
 }
 
+// inactiveGroup is the inactivity fieldset showing revoke and days.
+func inactiveGroup(revoke bool, days, lockedBy, err, help string) InactiveGroup {
+	return InactiveGroup{
+		Name: string(policy.FieldInactive), Legend: policy.FieldInactive.Title(), Help: help,
+		Revoke: revoke, Days: days, LockedBy: lockedBy, Error: err,
+	}
+}
+
+const inactiveHelp = "A fine-grained token that goes unused this many days (one never used: since it was created) loses its access to the organization, and its owner is told. From 7 to 366 days."
+
 const lifetimeHelp = "Cap how long tokens may live, from 1 to 366 days. A token whose lifetime is longer stops working here until it is replaced by one that fits."
 
 // OrgForm builds the organization settings form.
@@ -138,6 +153,7 @@ func OrgForm(action string, version int, v OrgPolicyValues) PolicyForm {
 			Rows:   lifetimeRows(v.FineGrainedExpire, v.FineGrainedDays, v.ClassicExpire, v.ClassicDays, v.Errors),
 		},
 	}
+	f.Inactive = inactiveGroup(v.InactiveRevoke, v.InactiveDays, v.LockedBy[policy.FieldInactive], v.Errors[policy.FieldInactive], inactiveHelp)
 	for i, row := range f.Lifetime.Rows {
 		if max := v.Ceilings[policy.Field(row.Name)]; max > 0 {
 			f.Lifetime.Rows[i].Ceiling = policy.CeilingMessage(v.Enterprise, max)
@@ -169,6 +185,7 @@ func (f *PolicyForm) collectErrors() {
 	if f.AutoApproval != nil {
 		add("Only for these repositories", f.AutoApproval.Error)
 	}
+	add(f.Inactive.Legend, f.Inactive.Error)
 }
 
 // EnterpriseForm builds the enterprise policy form.
@@ -218,6 +235,8 @@ func EnterpriseForm(action string, version int, v EnterprisePolicyValues) Policy
 			ShowExempt: true,
 			Exempt:     v.ExemptAdmins,
 		},
+		Inactive: inactiveGroup(v.InactiveRevoke, v.InactiveDays, "", v.Errors[policy.FieldInactive],
+			inactiveHelp+" Set here, it is enforced in every organization."),
 	}
 	f.collectErrors()
 	return f
@@ -245,6 +264,9 @@ func (f PolicyForm) Values() []FormValue {
 	}
 	if f.AutoApproval != nil {
 		out = append(out, f.AutoApproval.values()...)
+	}
+	if i := f.Inactive; i.Name != "" {
+		out = append(out, FormValue{Name: i.Name + "_expires", Value: onOff(i.Revoke)}, FormValue{Name: i.Name + "_days", Value: i.Days})
 	}
 	return out
 }
@@ -284,6 +306,13 @@ func (f PolicyForm) Summary() []SummaryRow {
 	}
 	if f.AutoApproval != nil {
 		rows = append(rows, f.AutoApproval.summary()...)
+	}
+	if i := f.Inactive; i.Name != "" {
+		v := "Never"
+		if i.Revoke {
+			v = "After " + i.Days + " days without use"
+		}
+		rows = append(rows, SummaryRow{Setting: i.Legend, Value: v})
 	}
 	return rows
 }

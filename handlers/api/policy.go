@@ -48,6 +48,8 @@ type OrgPolicyJSON struct {
 	ClassicLifetime     *int     `json:"classic_max_lifetime_days"`
 	Enterprise          *string  `json:"enterprise"`
 	Locked              []string `json:"locked"`
+	// InactiveDays is the inactivity limit in force, null for none.
+	InactiveDays *int `json:"inactive_token_days"`
 	// The automatic approval rule: on or off, and the repositories it is
 	// limited to, by name (empty: any repository).
 	AutoApproveReadOnly bool     `json:"auto_approve_read_only"`
@@ -82,6 +84,8 @@ type EnterprisePolicyJSON struct {
 	ExemptAdmins        bool     `json:"exempt_administrators"`
 	Enterprise          string   `json:"enterprise"`
 	Locked              []string `json:"locked"`
+	// InactiveDays, enforced in every organization, null for none.
+	InactiveDays *int `json:"inactive_token_days"`
 	// Impact is answered to a dry run only: what saving would do.
 	Impact *[]ImpactJSON `json:"impact,omitempty"`
 }
@@ -101,6 +105,7 @@ func orgPolicyJSON(p db.OrgPolicy, org db.Org, repos []db.Repo) OrgPolicyJSON {
 		Classic: string(eff.Classic), FineGrainedLifetime: days(eff.FineGrainedLifetime),
 		ClassicLifetime: days(eff.ClassicLifetime), Locked: []string{},
 		AutoApproveReadOnly: p.AutoApproval.ReadOnly, AutoApproveRepos: ruleRepoNames(p.AutoApproval, repos),
+		InactiveDays: days(eff.InactiveDays),
 	}
 	if org.EnterpriseSlug != "" {
 		out.Enterprise = &org.EnterpriseSlug
@@ -117,6 +122,7 @@ func enterprisePolicyJSON(e policy.Enterprise) EnterprisePolicyJSON {
 		OptedIn: e.OptedIn, FineGrained: string(e.FineGrained), Approval: string(e.Approval), Classic: string(e.Classic),
 		FineGrainedLifetime: days(e.FineGrainedLifetime), ClassicLifetime: days(e.ClassicLifetime),
 		ExemptAdmins: e.ExemptAdmins, Enterprise: e.Slug, Locked: []string{},
+		InactiveDays: days(e.InactiveDays),
 	}
 }
 
@@ -339,7 +345,7 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 	dryRun := dryRunOf(c, &problems)
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
 		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "enterprise", "locked",
-		string(policy.FieldAutoApproveReadOnly), string(policy.FieldAutoApproveRepos)}, &problems)
+		string(policy.FieldAutoApproveReadOnly), string(policy.FieldAutoApproveRepos), string(policy.FieldInactive)}, &problems)
 	b.readOnly("enterprise", cur.Enterprise, &problems)
 	b.readOnly("locked", cur.Locked, &problems)
 	change := policy.OrgChange{
@@ -348,6 +354,7 @@ func (h Policies) UpdateOrgPolicy(c echo.Context) error {
 		Classic:             b.str(policy.FieldClassic, &problems),
 		FineGrainedLifetime: b.lifetime(policy.FieldFineGrainedLifetime, &problems),
 		ClassicLifetime:     b.lifetime(policy.FieldClassicLifetime, &problems),
+		Inactive:            b.lifetime(policy.FieldInactive, &problems),
 	}
 	optIn := false
 	if raw, ok := b["opted_in"]; ok {
@@ -495,7 +502,8 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 	shown := enterprisePolicyJSON(cur)
 	var problems []FieldProblem
 	b.unknown([]string{"opted_in", "fine_grained_access", "approval", "classic_access",
-		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "exempt_administrators", "enterprise", "locked"}, &problems)
+		"fine_grained_max_lifetime_days", "classic_max_lifetime_days", "exempt_administrators", "enterprise", "locked",
+		string(policy.FieldInactive)}, &problems)
 	b.readOnly("opted_in", shown.OptedIn, &problems)
 	b.readOnly("enterprise", shown.Enterprise, &problems)
 	b.readOnly("locked", shown.Locked, &problems)
@@ -505,6 +513,7 @@ func (h Policies) UpdateEnterprisePolicy(c echo.Context) error {
 		Classic:             b.str(policy.FieldClassic, &problems),
 		FineGrainedLifetime: b.lifetime(policy.FieldFineGrainedLifetime, &problems),
 		ClassicLifetime:     b.lifetime(policy.FieldClassicLifetime, &problems),
+		Inactive:            b.lifetime(policy.FieldInactive, &problems),
 	}
 	if raw, ok := b[string(policy.FieldExemptAdmins)]; ok {
 		var exempt bool
