@@ -1,0 +1,405 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// The token inventory: every token that can reach an organization, of
+// every kind, in one list. Its rows are of two sources, read separately
+// and merged newest first:
+//
+//   - an organization's fine-grained tokens (tokens.org_id), with a pending
+//     or approved grant, walked by tokens_by_org;
+//   - the classic tokens of its members, walked by tokens_classic (or by
+//     tokens_by_user for one owner), each checked against memberships.
+//
+// Either way the owner must be a member now and the token not expired.
+// The status filters are conditions on the rows the walk reads, so a rare
+// status could make a page read the whole organization: each source reads
+// at most inventoryWindow candidates a page instead, and a page that ran
+// out of candidates before it filled ends there, with a link to the next
+// stretch. Every page costs the same however the filters thin the rows.
+
+// inventoryWindow is how many candidate tokens one source reads for a page.
+const inventoryWindow = 2000
+
+// InventoryOrg is one organization an inventory covers, with what its
+// statuses are judged by.
+type InventoryOrg struct {
+	ID        int64
+	Login     string
+	Effective policy.Effective
+	// InactiveDays is its inactivity limit, 0 for policy.DefaultInactiveDays.
+	InactiveDays int
+}
+
+// InventoryQuery selects a page of an inventory.
+type InventoryQuery struct {
+	Orgs    []InventoryOrg
+	Kind    policy.Kind // "": both
+	OwnerID int64       // 0: any owner
+	Status  policy.InventoryStatus
+	Now     time.Time
+	// Before lists tokens older than this token id (the next page); After
+	// lists tokens newer than it (the previous page). 0 for neither.
+	Before, After int64
+	Limit         int // tokens a page; a token may have a row per organization
+	// window is inventoryWindow but in tests.
+	window int
+}
+
+// InventoryRow is one token in one organization.
+type InventoryRow struct {
+	TokenID    int64
+	Name       string
+	Kind       policy.Kind
+	OwnerID    int64
+	OwnerLogin string
+	OrgID      int64
+	OrgLogin   string
+	IsOwner    bool               // its owner owns the organization
+	Grant      policy.GrantStatus // a fine-grained token's; "" for classic
+	Scopes     []string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: never
+	LastUsed   time.Time // its last call that reached this organization; zero: never
+	Status     policy.InventoryStatus
+}
+
+// InventoryPage is one page of an inventory, newest token first; rows of
+// one token are together, by organization login.
+type InventoryPage struct {
+	Rows []InventoryRow
+	// Older is the Before of the next page, 0 for none. Newer is the
+	// After of the previous page where HasNewer says there is one; 0 then
+	// means the first page.
+	Older, Newer int64
+	HasNewer     bool
+}
+
+// source is one of an inventory's two sources for one organization.
+type source struct {
+	org     InventoryOrg
+	classic bool
+}
+
+// ListInventory reads a page of an inventory.
+func (s *Store) ListInventory(ctx context.Context, q InventoryQuery) (_ InventoryPage, err error) {
+	defer failed(&err, "list inventory")
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	newer := q.After > 0
+	var (
+		rows  []InventoryRow
+		bound int64 // how far every source has read: the page ends there
+		ended = true
+	)
+	for _, o := range q.Orgs {
+		for _, classic := range []bool{false, true} {
+			src := source{org: o, classic: classic}
+			if !src.wanted(q) {
+				continue
+			}
+			got, edge, err := s.inventorySource(ctx, src, q)
+			if err != nil {
+				return InventoryPage{}, err
+			}
+			rows = append(rows, got...)
+			if edge != 0 {
+				if ended || newer && edge < bound || !newer && edge > bound {
+					bound = edge
+				}
+				ended = false
+			}
+		}
+	}
+	// Keep what every source has read past; the rest is the next page's.
+	if !ended {
+		rows = slices.DeleteFunc(rows, func(r InventoryRow) bool {
+			return newer && r.TokenID > bound || !newer && r.TokenID < bound
+		})
+	}
+	slices.SortFunc(rows, func(a, b InventoryRow) int {
+		if a.TokenID != b.TokenID {
+			if a.TokenID > b.TokenID {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.OrgLogin, b.OrgLogin)
+	})
+	if newer {
+		// Of the newer tokens, the page holds the Limit oldest.
+		ids := distinctIDs(rows)
+		if len(ids) > q.Limit {
+			keep := ids[len(ids)-q.Limit]
+			rows = slices.DeleteFunc(rows, func(r InventoryRow) bool { return r.TokenID > keep })
+			ended = false
+		}
+	} else if ids := distinctIDs(rows); len(ids) > q.Limit {
+		last := ids[q.Limit-1]
+		rows = slices.DeleteFunc(rows, func(r InventoryRow) bool { return r.TokenID < last })
+		ended, bound = false, last
+	}
+	page := InventoryPage{Rows: rows}
+	switch {
+	case newer:
+		page.Older = q.After + 1
+		if !ended && len(rows) > 0 {
+			page.Newer, page.HasNewer = rows[0].TokenID, true
+		} else if !ended {
+			page.Newer, page.HasNewer = bound, true
+		}
+		if len(rows) > 0 {
+			page.Older = rows[len(rows)-1].TokenID
+		}
+	default:
+		if !ended {
+			page.Older = bound
+		}
+		if q.Before > 1 {
+			page.Newer, page.HasNewer = q.Before-1, true
+			if len(rows) > 0 {
+				page.Newer = rows[0].TokenID
+			}
+		}
+	}
+	return page, nil
+}
+
+// distinctIDs lists the token ids of rows sorted newest first.
+func distinctIDs(rows []InventoryRow) []int64 {
+	var ids []int64
+	for _, r := range rows {
+		if len(ids) == 0 || ids[len(ids)-1] != r.TokenID {
+			ids = append(ids, r.TokenID)
+		}
+	}
+	return ids
+}
+
+// wanted reports whether the query's filters leave the source anything.
+func (src source) wanted(q InventoryQuery) bool {
+	if src.classic {
+		return q.Kind != policy.KindFineGrained && q.Status != policy.InventoryPending
+	}
+	return q.Kind != policy.KindClassic
+}
+
+// inventorySource reads one source's rows for a page: up to Limit+1
+// matching tokens among its next inventoryWindow candidates. edge is the
+// id up to which it read (the last candidate, or the last row when Limit+1
+// matched), 0 when it read to its end.
+func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuery) (_ []InventoryRow, edge int64, _ error) {
+	newer := q.After > 0
+	op, order := "<", "DESC"
+	cur := q.Before
+	if newer {
+		op, order, cur = ">", "ASC", q.After
+	}
+	var window strings.Builder
+	var args []any
+	switch {
+	case q.OwnerID != 0:
+		kind := policy.KindFineGrained
+		if src.classic {
+			kind = policy.KindClassic
+		}
+		window.WriteString(`SELECT id FROM tokens INDEXED BY tokens_by_user WHERE user_id = ? AND kind = ?`)
+		args = append(args, q.OwnerID, kind)
+		if !src.classic {
+			window.WriteString(` AND org_id = ?`)
+			args = append(args, src.org.ID)
+		}
+	case src.classic:
+		window.WriteString(`SELECT id FROM tokens INDEXED BY tokens_classic WHERE kind = 'classic'`)
+	default:
+		window.WriteString(`SELECT id FROM tokens INDEXED BY ` + s.tokensByOrg() + ` WHERE org_id = ?`)
+		args = append(args, src.org.ID)
+	}
+	if cur > 0 {
+		window.WriteString(` AND id ` + op + ` ?`)
+		args = append(args, cur)
+	}
+	window.WriteString(` ORDER BY id ` + order + ` LIMIT ?`)
+	size := cmp.Or(q.window, inventoryWindow)
+	// One more than the window tells whether anything lies beyond it, so
+	// that a window ending at the source's last token ends the source.
+	args = append(args, size+1)
+	candidates, err := int64s(ctx, s.read, window.String(), args...)
+	if err != nil || len(candidates) == 0 {
+		return nil, 0, err
+	}
+	full := len(candidates) > size
+	candidates = candidates[:min(len(candidates), size)]
+
+	var b strings.Builder
+	args = args[:0]
+	lastUse := `t.last_used_at`
+	b.WriteString(`SELECT t.id, t.name, t.kind, t.user_id, u.login, m.role, `)
+	if src.classic {
+		b.WriteString(`'', `)
+		lastUse = `lu.last_used_at`
+	} else {
+		b.WriteString(`g.status, `)
+	}
+	b.WriteString(`t.scopes, t.created_at, COALESCE(t.expires_at, ''), COALESCE(` + lastUse + `, '')
+	 FROM tokens t JOIN users u ON u.id = t.user_id
+	 JOIN memberships m ON m.org_id = ? AND m.user_id = t.user_id`)
+	args = append(args, src.org.ID)
+	if src.classic {
+		b.WriteString(` LEFT JOIN token_org_uses lu ON lu.token_id = t.id AND lu.org_id = ?`)
+		args = append(args, src.org.ID)
+	} else {
+		b.WriteString(` JOIN grants g ON g.token_id = t.id AND g.status IN ('pending', 'approved')`)
+	}
+	b.WriteString(` WHERE t.id IN (` + placeholders(len(candidates)) + `) AND (t.expires_at IS NULL OR t.expires_at > ?)`)
+	for _, id := range candidates {
+		args = append(args, id)
+	}
+	args = append(args, timestamp(q.Now))
+	if cond, cargs := s.statusCondition(src, q); cond != "" {
+		b.WriteString(` AND ` + cond)
+		args = append(args, cargs...)
+	}
+	b.WriteString(` ORDER BY t.id ` + order + ` LIMIT ?`)
+	args = append(args, q.Limit+1)
+
+	rs, err := s.read.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rs.Close()
+	var out []InventoryRow
+	for rs.Next() {
+		r := InventoryRow{OrgID: src.org.ID, OrgLogin: src.org.Login}
+		var role, scopes, created, expires, used string
+		if err := rs.Scan(&r.TokenID, &r.Name, &r.Kind, &r.OwnerID, &r.OwnerLogin, &role, &r.Grant,
+			&scopes, &created, &expires, &used); err != nil {
+			return nil, 0, err
+		}
+		r.IsOwner = Role(role) == RoleOwner
+		r.Scopes = strings.Fields(scopes)
+		r.CreatedAt, r.ExpiresAt = parseTime(created), parseExpiry(expires)
+		if used != "" {
+			r.LastUsed = parseTime(used)
+		}
+		r.Status = policy.InventoryStatusOf(policy.InventoryFacts{
+			Token:   &policy.Credential{Kind: r.Kind, Grant: r.Grant, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt},
+			IsOwner: r.IsOwner, LastUsed: r.LastUsed, InactiveDays: src.org.InactiveDays,
+		}, src.org.Effective, q.Now)
+		out = append(out, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case len(out) > q.Limit:
+		edge = out[len(out)-1].TokenID
+	case full:
+		edge = candidates[len(candidates)-1]
+	}
+	return out, edge, nil
+}
+
+// tokensByOrg names the index that holds an organization's tokens in id
+// order: SQLite's tokens_by_org ends with the rowid; PostgreSQL's needed
+// one of its own (the hint is dropped there anyway).
+func (s *Store) tokensByOrg() string {
+	if s.dialect == postgresDialect {
+		return "tokens_by_org_id"
+	}
+	return "tokens_by_org"
+}
+
+// statusCondition is the SQL that keeps the rows of a status in src, the
+// same rules as policy.InventoryStatusOf ("" for every row).
+func (s *Store) statusCondition(src source, q InventoryQuery) (string, []any) {
+	if q.Status == "" {
+		return "", nil
+	}
+	if q.Status == policy.InventoryPending {
+		return `g.status = 'pending'`, nil
+	}
+	usable := `1 = 1`
+	if !src.classic {
+		usable = `g.status = 'approved'`
+	}
+	blocked, bargs := s.blockedCondition(src)
+	if q.Status == policy.InventoryBlocked {
+		return usable + ` AND ` + blocked, bargs
+	}
+	cond := usable + ` AND NOT (` + blocked + `)`
+	args := bargs
+	switch q.Status {
+	case policy.InventoryExpiring:
+		cond += ` AND t.expires_at IS NOT NULL AND t.expires_at <= ?`
+		args = append(args, timestamp(policy.SoonAfter(q.Now)))
+	case policy.InventoryInactive:
+		used := `t.last_used_at`
+		if src.classic {
+			used = `lu.last_used_at`
+		}
+		cond += ` AND COALESCE(` + used + `, t.created_at) < ?`
+		args = append(args, timestamp(policy.InactiveSince(q.Now, src.org.InactiveDays)))
+	}
+	return cond, args
+}
+
+// blockedCondition is policy.BlockedByPolicy in SQL for src's kind.
+func (s *Store) blockedCondition(src source) (string, []any) {
+	eff := src.org.Effective
+	max := eff.FineGrainedLifetime
+	if src.classic {
+		if eff.Classic == policy.Restrict {
+			return `1 = 1`, nil
+		}
+		max = eff.ClassicLifetime
+	} else if !eff.OptedIn || eff.FineGrained == policy.Restrict {
+		return `1 = 1`, nil
+	}
+	if max == 0 {
+		return `1 = 0`, nil
+	}
+	over := `(t.expires_at IS NULL OR ` + s.livesLonger() + `)`
+	if eff.ExemptAdmins {
+		over += ` AND m.role <> 'owner'`
+	}
+	return over, []any{max}
+}
+
+// livesLonger is SQL true when a token's expiry is more than ? calendar
+// days after its creation (both stored in UTC, so a day is 24 hours). The
+// two databases' date arithmetic differs: SQLite counts in Julian days,
+// to within a millisecond; PostgreSQL adds an interval exactly.
+func (s *Store) livesLonger() string {
+	if s.dialect == postgresDialect {
+		return `t.expires_at::timestamp > t.created_at::timestamp + make_interval(days => ?::int)`
+	}
+	return `julianday(t.expires_at) - julianday(t.created_at) > ? + 0.00000001`
+}
+
+// OrgsOfEnterprise lists an enterprise's organizations by login.
+func (s *Store) OrgsOfEnterprise(ctx context.Context, entID int64) (_ []Org, err error) {
+	defer failed(&err, "orgs of enterprise")
+	logins, err := column[string](ctx, s.read, `SELECT login FROM organizations WHERE enterprise_id = ? ORDER BY login`, entID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Org, 0, len(logins))
+	for _, l := range logins {
+		o, err := s.OrgByLogin(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
