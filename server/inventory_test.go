@@ -27,6 +27,19 @@ func inventoryRows(p *page) []string {
 	return rows
 }
 
+// rowsStart checks that each row starts with the wanted cells.
+func rowsStart(t *testing.T, rows, want []string) {
+	t.Helper()
+	if len(rows) != len(want) {
+		t.Fatalf("rows %q, want %d", rows, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(rows[i], w) {
+			t.Errorf("row %d = %q, want it to start %q", i, rows[i], w)
+		}
+	}
+}
+
 func TestInventoryIsForOwnersOnly(t *testing.T) {
 	a := newApp(t)
 	for _, path := range []string{paths.OrgInventory("octo-org"), paths.InventoryCSV(paths.OrgInventory("octo-org"))} {
@@ -65,14 +78,7 @@ func TestInventoryListsEveryKindWithItsStatus(t *testing.T) {
 		"ci-reader | hubot | Fine-grained | Pending",
 		"deploy-bot | mona | Fine-grained | Pending",
 	}
-	if len(rows) != len(want) {
-		t.Fatalf("rows %q, want %d", rows, len(want))
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(rows[i], w) {
-			t.Errorf("row %d = %q, want it to start %q", i, rows[i], w)
-		}
-	}
+	rowsStart(t, rows, want)
 
 	// Each filter, by GET, as the form sends it.
 	for query, names := range map[string][]string{
@@ -98,8 +104,8 @@ func TestInventoryListsEveryKindWithItsStatus(t *testing.T) {
 			p.contains(".blankslate", "No tokens match these filters")
 		}
 	}
-	owner.get(paths.OrgInventory("octo-org") + "?status=gone").status(http.StatusBadRequest).contains(`[role="alert"]`, "no status")
-	owner.get(paths.OrgInventory("octo-org") + "?owner=ent-admin").status(http.StatusBadRequest).contains(`[role="alert"]`, "not a member")
+	owner.get(paths.OrgInventory("octo-org")+"?status=gone").status(http.StatusBadRequest).contains(`[role="alert"]`, "no status")
+	owner.get(paths.OrgInventory("octo-org")+"?owner=ent-admin").status(http.StatusBadRequest).contains(`[role="alert"]`, "not a member")
 	// The filters survive into the CSV link.
 	if href := owner.get(paths.OrgInventory("octo-org")+"?kind=classic").attr(`a[download]`, "href"); href != paths.InventoryCSV(paths.OrgInventory("octo-org"))+"?kind=classic" {
 		t.Errorf("Download CSV links to %q", href)
@@ -186,14 +192,7 @@ func TestEnterpriseInventoryAndRequestsSpanItsOrganizations(t *testing.T) {
 		"ci-reader | octo-org | hubot | Fine-grained | Pending",
 		"deploy-bot | octo-org | mona | Fine-grained | Pending",
 	}
-	if len(rows) != len(want) {
-		t.Fatalf("rows %q", rows)
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(rows[i], w) {
-			t.Errorf("row %d = %q, want it to start %q", i, rows[i], w)
-		}
-	}
+	rowsStart(t, rows, want)
 	if got := inventoryRows(admin.get(paths.EnterpriseInventory("octo-ent") + "?organization=second-org").status(http.StatusOK)); len(got) != 1 {
 		t.Errorf("second-org only: %q", got)
 	}
