@@ -198,81 +198,16 @@ func (src source) wanted(q InventoryQuery) bool {
 // id up to which it read (the last candidate, or the last row when Limit+1
 // matched), 0 when it read to its end.
 func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuery) (_ []InventoryRow, edge int64, _ error) {
-	newer := q.After > 0
-	op, order := "<", "DESC"
-	cur := q.Before
-	if newer {
-		op, order, cur = ">", "ASC", q.After
-	}
-	var window strings.Builder
-	var args []any
-	switch {
-	case q.OwnerID != 0:
-		kind := policy.KindFineGrained
-		if src.classic {
-			kind = policy.KindClassic
-		}
-		window.WriteString(`SELECT id FROM tokens INDEXED BY tokens_by_user WHERE user_id = ? AND kind = ?`)
-		args = append(args, q.OwnerID, kind)
-		if !src.classic {
-			window.WriteString(` AND org_id = ?`)
-			args = append(args, src.org.ID)
-		}
-	case src.classic:
-		window.WriteString(`SELECT id FROM tokens INDEXED BY tokens_classic WHERE kind = 'classic'`)
-	default:
-		window.WriteString(`SELECT id FROM tokens INDEXED BY ` + s.tokensByOrg() + ` WHERE org_id = ?`)
-		args = append(args, src.org.ID)
-	}
-	if cur > 0 {
-		window.WriteString(` AND id ` + op + ` ?`)
-		args = append(args, cur)
-	}
-	window.WriteString(` ORDER BY id ` + order + ` LIMIT ?`)
 	size := cmp.Or(q.window, inventoryWindow)
-	// One more than the window tells whether anything lies beyond it, so
-	// that a window ending at the source's last token ends the source.
-	args = append(args, size+1)
-	candidates, err := int64s(ctx, s.read, window.String(), args...)
+	query, args := s.inventoryWindowSQL(src, q, size)
+	candidates, err := int64s(ctx, s.read, query, args...)
 	if err != nil || len(candidates) == 0 {
 		return nil, 0, err
 	}
 	full := len(candidates) > size
 	candidates = candidates[:min(len(candidates), size)]
-
-	var b strings.Builder
-	args = args[:0]
-	lastUse := `t.last_used_at`
-	b.WriteString(`SELECT t.id, t.name, t.kind, t.user_id, u.login, m.role, `)
-	if src.classic {
-		b.WriteString(`'', `)
-		lastUse = `lu.last_used_at`
-	} else {
-		b.WriteString(`g.status, `)
-	}
-	b.WriteString(`t.scopes, t.created_at, COALESCE(t.expires_at, ''), COALESCE(` + lastUse + `, '')
-	 FROM tokens t JOIN users u ON u.id = t.user_id
-	 JOIN memberships m ON m.org_id = ? AND m.user_id = t.user_id`)
-	args = append(args, src.org.ID)
-	if src.classic {
-		b.WriteString(` LEFT JOIN token_org_uses lu ON lu.token_id = t.id AND lu.org_id = ?`)
-		args = append(args, src.org.ID)
-	} else {
-		b.WriteString(` JOIN grants g ON g.token_id = t.id AND g.status IN ('pending', 'approved')`)
-	}
-	b.WriteString(` WHERE t.id IN (` + placeholders(len(candidates)) + `) AND (t.expires_at IS NULL OR t.expires_at > ?)`)
-	for _, id := range candidates {
-		args = append(args, id)
-	}
-	args = append(args, timestamp(q.Now))
-	if cond, cargs := s.statusCondition(src, q); cond != "" {
-		b.WriteString(` AND ` + cond)
-		args = append(args, cargs...)
-	}
-	b.WriteString(` ORDER BY t.id ` + order + ` LIMIT ?`)
-	args = append(args, q.Limit+1)
-
-	rs, err := s.read.QueryContext(ctx, b.String(), args...)
+	query, args = s.inventoryRowsSQL(src, q, candidates)
+	rs, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -307,6 +242,83 @@ func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuer
 		edge = candidates[len(candidates)-1]
 	}
 	return out, edge, nil
+}
+
+// inventoryWindowSQL selects a source's next size candidates, and one
+// more, which tells whether anything lies beyond them (so that a window
+// ending at the source's last token ends the source): an index range in id
+// order, read no further.
+func (s *Store) inventoryWindowSQL(src source, q InventoryQuery, size int) (string, []any) {
+	op, order, cur := "<", "DESC", q.Before
+	if q.After > 0 {
+		op, order, cur = ">", "ASC", q.After
+	}
+	var b strings.Builder
+	var args []any
+	switch {
+	case q.OwnerID != 0:
+		kind := policy.KindFineGrained
+		if src.classic {
+			kind = policy.KindClassic
+		}
+		b.WriteString(`SELECT id FROM tokens INDEXED BY tokens_by_user WHERE user_id = ? AND kind = ?`)
+		args = append(args, q.OwnerID, kind)
+		if !src.classic {
+			b.WriteString(` AND org_id = ?`)
+			args = append(args, src.org.ID)
+		}
+	case src.classic:
+		b.WriteString(`SELECT id FROM tokens INDEXED BY tokens_classic WHERE kind = 'classic'`)
+	default:
+		b.WriteString(`SELECT id FROM tokens INDEXED BY ` + s.tokensByOrg() + ` WHERE org_id = ?`)
+		args = append(args, src.org.ID)
+	}
+	if cur > 0 {
+		b.WriteString(` AND id ` + op + ` ?`)
+		args = append(args, cur)
+	}
+	b.WriteString(` ORDER BY id ` + order + ` LIMIT ?`)
+	return b.String(), append(args, size+1)
+}
+
+// inventoryRowsSQL reads the rows of candidates that the source and the
+// filters keep, at most Limit+1, each token by its primary key.
+func (s *Store) inventoryRowsSQL(src source, q InventoryQuery, candidates []int64) (string, []any) {
+	var b strings.Builder
+	var args []any
+	lastUse := `t.last_used_at`
+	b.WriteString(`SELECT t.id, t.name, t.kind, t.user_id, u.login, m.role, `)
+	if src.classic {
+		b.WriteString(`'', `)
+		lastUse = `lu.last_used_at`
+	} else {
+		b.WriteString(`g.status, `)
+	}
+	b.WriteString(`t.scopes, t.created_at, COALESCE(t.expires_at, ''), COALESCE(` + lastUse + `, '')
+	 FROM tokens t JOIN users u ON u.id = t.user_id
+	 JOIN memberships m ON m.org_id = ? AND m.user_id = t.user_id`)
+	args = append(args, src.org.ID)
+	if src.classic {
+		b.WriteString(` LEFT JOIN token_org_uses lu ON lu.token_id = t.id AND lu.org_id = ?`)
+		args = append(args, src.org.ID)
+	} else {
+		b.WriteString(` JOIN grants g ON g.token_id = t.id AND g.status IN ('pending', 'approved')`)
+	}
+	b.WriteString(` WHERE t.id IN (` + placeholders(len(candidates)) + `) AND (t.expires_at IS NULL OR t.expires_at > ?)`)
+	for _, id := range candidates {
+		args = append(args, id)
+	}
+	args = append(args, timestamp(q.Now))
+	if cond, cargs := s.statusCondition(src, q); cond != "" {
+		b.WriteString(` AND ` + cond)
+		args = append(args, cargs...)
+	}
+	order := "DESC"
+	if q.After > 0 {
+		order = "ASC"
+	}
+	b.WriteString(` ORDER BY t.id ` + order + ` LIMIT ?`)
+	return b.String(), append(args, q.Limit+1)
 }
 
 // tokensByOrg names the index that holds an organization's tokens in id

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -271,5 +272,57 @@ func TestInventoryPagesThroughEveryToken(t *testing.T) {
 	}
 	if !slices.ContainsFunc(all, func(s string) bool { return strings.HasPrefix(s, "solo-org/mona-ci") }) {
 		t.Errorf("mona's classic token is missing from solo-org: %q", all)
+	}
+}
+
+// inventoryPlanCases are the inventory's queries on p: each source's
+// window and rows, under each filter, first page and a later one, with
+// every way the policy can block (restricted, a maximum lifetime with and
+// without exempt administrators).
+func inventoryPlanCases(p planTarget) []planCase {
+	effs := []policy.Effective{
+		{OptedIn: true, FineGrained: policy.Allow, Classic: policy.Allow},
+		{OptedIn: true, FineGrained: policy.Restrict, Classic: policy.Restrict},
+		{OptedIn: true, FineGrained: policy.Allow, Classic: policy.Allow, FineGrainedLifetime: 30, ClassicLifetime: 30, ExemptAdmins: true},
+	}
+	candidates := slices.Clone(p.grants)
+	var cases []planCase
+	for i, eff := range effs {
+		for _, classic := range []bool{false, true} {
+			src := source{org: InventoryOrg{ID: p.org, Login: "o", Effective: eff}, classic: classic}
+			for _, q := range []InventoryQuery{
+				{Limit: 50},
+				{Limit: 50, Before: 1 << 30},
+				{Limit: 50, After: 100},
+				{Limit: 50, OwnerID: p.user},
+				{Limit: 50, OwnerID: p.user, Before: 1 << 30},
+				{Limit: 50, Status: policy.InventoryPending},
+				{Limit: 50, Status: policy.InventoryBlocked},
+				{Limit: 50, Status: policy.InventoryActive},
+				{Limit: 50, Status: policy.InventoryExpiring},
+				{Limit: 50, Status: policy.InventoryInactive},
+			} {
+				if !src.wanted(q) {
+					continue
+				}
+				q.Now = time.Now()
+				name := fmt.Sprintf("inventory %d classic=%v owner=%v before=%v after=%v %s", i, classic, q.OwnerID != 0, q.Before != 0, q.After != 0, q.Status)
+				if q.Status == "" {
+					query, args := p.s.inventoryWindowSQL(src, q, inventoryWindow)
+					cases = append(cases, planCase{name: name + " window", query: query, args: args, ordered: true})
+				}
+				query, args := p.s.inventoryRowsSQL(src, q, candidates)
+				cases = append(cases, planCase{name: name + " rows", query: query, args: args})
+			}
+		}
+	}
+	return cases
+}
+
+func TestInventoryQueriesUseIndexes(t *testing.T) {
+	for _, p := range planTargets(t) {
+		t.Run(p.name, func(t *testing.T) {
+			checkPlans(t, p.s, inventoryPlanCases(p))
+		})
 	}
 }

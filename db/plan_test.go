@@ -379,6 +379,7 @@ func TestListingQueriesNeverScanOnTheBackend(t *testing.T) {
 	}
 	p := scaleTarget(t, s, info)
 	cases := append(grantPlanCases(p), tokenPlanCases(p)...)
+	cases = append(cases, inventoryPlanCases(p)...)
 	if s.dialect == postgresDialect {
 		// SQLite's plans of the audit log are TestAuditQueryUsesIndex's.
 		for _, q := range []AuditQuery{
