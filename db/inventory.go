@@ -3,6 +3,8 @@ package db
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -200,13 +202,12 @@ func (src source) wanted(q InventoryQuery) bool {
 func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuery) (_ []InventoryRow, edge int64, _ error) {
 	size := cmp.Or(q.window, inventoryWindow)
 	query, args := s.inventoryWindowSQL(src, q, size)
-	candidates, err := int64s(ctx, s.read, query, args...)
-	if err != nil || len(candidates) == 0 {
+	var beyond int64
+	err := s.read.QueryRowContext(ctx, query, args...).Scan(&beyond)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, err
 	}
-	full := len(candidates) > size
-	candidates = candidates[:min(len(candidates), size)]
-	query, args = s.inventoryRowsSQL(src, q, candidates)
+	query, args = s.inventoryRowsSQL(src, q, beyond)
 	rs, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, 0, err
@@ -238,54 +239,66 @@ func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuer
 	switch {
 	case len(out) > q.Limit:
 		edge = out[len(out)-1].TokenID
-	case full:
-		edge = candidates[len(candidates)-1]
+	case beyond != 0 && q.After > 0:
+		edge = beyond - 1
+	case beyond != 0:
+		edge = beyond + 1
 	}
 	return out, edge, nil
 }
 
-// inventoryWindowSQL selects a source's next size candidates, and one
-// more, which tells whether anything lies beyond them (so that a window
-// ending at the source's last token ends the source): an index range in id
-// order, read no further.
-func (s *Store) inventoryWindowSQL(src source, q InventoryQuery, size int) (string, []any) {
-	op, order, cur := "<", "DESC", q.Before
-	if q.After > 0 {
-		op, order, cur = ">", "ASC", q.After
-	}
-	var b strings.Builder
-	var args []any
+// sourceSQL is the condition on t (tokens) that walks src's index in id
+// order from the query's cursor, and the index.
+func (s *Store) sourceSQL(src source, q InventoryQuery) (index, cond string, args []any) {
 	switch {
 	case q.OwnerID != 0:
 		kind := policy.KindFineGrained
 		if src.classic {
 			kind = policy.KindClassic
 		}
-		b.WriteString(`SELECT id FROM tokens INDEXED BY tokens_by_user WHERE user_id = ? AND kind = ?`)
-		args = append(args, q.OwnerID, kind)
+		index, cond, args = "tokens_by_user", `t.user_id = ? AND t.kind = ?`, []any{q.OwnerID, kind}
 		if !src.classic {
-			b.WriteString(` AND org_id = ?`)
+			cond += ` AND t.org_id = ?`
 			args = append(args, src.org.ID)
 		}
 	case src.classic:
-		b.WriteString(`SELECT id FROM tokens INDEXED BY tokens_classic WHERE kind = 'classic'`)
+		index, cond = "tokens_classic", `t.kind = 'classic'`
 	default:
-		b.WriteString(`SELECT id FROM tokens INDEXED BY ` + s.tokensByOrg() + ` WHERE org_id = ?`)
-		args = append(args, src.org.ID)
+		index, cond, args = s.tokensByOrg(), `t.org_id = ?`, []any{src.org.ID}
 	}
-	if cur > 0 {
-		b.WriteString(` AND id ` + op + ` ?`)
-		args = append(args, cur)
+	switch {
+	case q.After > 0:
+		cond += ` AND t.id > ?`
+		args = append(args, q.After)
+	case q.Before > 0:
+		cond += ` AND t.id < ?`
+		args = append(args, q.Before)
 	}
-	b.WriteString(` ORDER BY id ` + order + ` LIMIT ?`)
-	return b.String(), append(args, size+1)
+	return index, cond, args
 }
 
-// inventoryRowsSQL reads the rows of candidates that the source and the
-// filters keep, at most Limit+1, each token by its primary key.
-func (s *Store) inventoryRowsSQL(src source, q InventoryQuery, candidates []int64) (string, []any) {
+// inventoryOrder is the direction a page walks in.
+func inventoryOrder(q InventoryQuery) string {
+	if q.After > 0 {
+		return "ASC"
+	}
+	return "DESC"
+}
+
+// inventoryWindowSQL selects the first token past a source's next size
+// candidates: the page reads no further than that. None means the window
+// reaches the source's end.
+func (s *Store) inventoryWindowSQL(src source, q InventoryQuery, size int) (string, []any) {
+	index, cond, args := s.sourceSQL(src, q)
+	return `SELECT t.id FROM tokens t INDEXED BY ` + index + ` WHERE ` + cond +
+		` ORDER BY t.id ` + inventoryOrder(q) + ` LIMIT 1 OFFSET ?`, append(args, size)
+}
+
+// inventoryRowsSQL reads the rows of the source's window (up to beyond, 0
+// for its end) that the filters keep, at most Limit+1, walking the
+// source's index in order: a dense status stops after a page's worth.
+func (s *Store) inventoryRowsSQL(src source, q InventoryQuery, beyond int64) (string, []any) {
 	var b strings.Builder
-	var args []any
 	lastUse := `t.last_used_at`
 	b.WriteString(`SELECT t.id, t.name, t.kind, t.user_id, u.login, m.role, `)
 	if src.classic {
@@ -294,30 +307,36 @@ func (s *Store) inventoryRowsSQL(src source, q InventoryQuery, candidates []int6
 	} else {
 		b.WriteString(`g.status, `)
 	}
+	index, cond, cargs := s.sourceSQL(src, q)
 	b.WriteString(`t.scopes, t.created_at, COALESCE(t.expires_at, ''), COALESCE(` + lastUse + `, '')
-	 FROM tokens t JOIN users u ON u.id = t.user_id
+	 FROM tokens t INDEXED BY ` + index + ` JOIN users u ON u.id = t.user_id
 	 JOIN memberships m ON m.org_id = ? AND m.user_id = t.user_id`)
-	args = append(args, src.org.ID)
+	args := []any{src.org.ID}
+	// The + (on both joins) keeps SQLite from carrying t's id range over
+	// to the joined table and walking it instead, out of the index's order.
 	if src.classic {
-		b.WriteString(` LEFT JOIN token_org_uses lu ON lu.token_id = t.id AND lu.org_id = ?`)
+		b.WriteString(` LEFT JOIN token_org_uses lu ON lu.token_id = +t.id AND lu.org_id = ?`)
 		args = append(args, src.org.ID)
 	} else {
-		b.WriteString(` JOIN grants g ON g.token_id = t.id AND g.status IN ('pending', 'approved')`)
+		b.WriteString(` JOIN grants g ON g.token_id = +t.id AND g.status IN ('pending', 'approved')`)
 	}
-	b.WriteString(` WHERE t.id IN (` + placeholders(len(candidates)) + `) AND (t.expires_at IS NULL OR t.expires_at > ?)`)
-	for _, id := range candidates {
-		args = append(args, id)
+	b.WriteString(` WHERE ` + cond)
+	args = append(args, cargs...)
+	if beyond != 0 {
+		if q.After > 0 {
+			b.WriteString(` AND t.id < ?`)
+		} else {
+			b.WriteString(` AND t.id > ?`)
+		}
+		args = append(args, beyond)
 	}
+	b.WriteString(` AND (t.expires_at IS NULL OR t.expires_at > ?)`)
 	args = append(args, timestamp(q.Now))
-	if cond, cargs := s.statusCondition(src, q); cond != "" {
+	if cond, sargs := s.statusCondition(src, q); cond != "" {
 		b.WriteString(` AND ` + cond)
-		args = append(args, cargs...)
+		args = append(args, sargs...)
 	}
-	order := "DESC"
-	if q.After > 0 {
-		order = "ASC"
-	}
-	b.WriteString(` ORDER BY t.id ` + order + ` LIMIT ?`)
+	b.WriteString(` ORDER BY t.id ` + inventoryOrder(q) + ` LIMIT ?`)
 	return b.String(), append(args, q.Limit+1)
 }
 

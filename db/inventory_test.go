@@ -285,7 +285,6 @@ func inventoryPlanCases(p planTarget) []planCase {
 		{OptedIn: true, FineGrained: policy.Restrict, Classic: policy.Restrict},
 		{OptedIn: true, FineGrained: policy.Allow, Classic: policy.Allow, FineGrainedLifetime: 30, ClassicLifetime: 30, ExemptAdmins: true},
 	}
-	candidates := slices.Clone(p.grants)
 	var cases []planCase
 	for i, eff := range effs {
 		for _, classic := range []bool{false, true} {
@@ -311,8 +310,10 @@ func inventoryPlanCases(p planTarget) []planCase {
 					query, args := p.s.inventoryWindowSQL(src, q, inventoryWindow)
 					cases = append(cases, planCase{name: name + " window", query: query, args: args, ordered: true})
 				}
-				query, args := p.s.inventoryRowsSQL(src, q, candidates)
-				cases = append(cases, planCase{name: name + " rows", query: query, args: args})
+				for _, beyond := range []int64{0, 1000} {
+					query, args := p.s.inventoryRowsSQL(src, q, beyond)
+					cases = append(cases, planCase{name: fmt.Sprintf("%s rows beyond=%d", name, beyond), query: query, args: args, ordered: true})
+				}
 			}
 		}
 	}
