@@ -327,3 +327,66 @@ func TestInventoryQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+func TestListGrantsAcrossPagesThroughSeveralOrganizations(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	other, err := d.s.CreateOrganization(ctx, "other-org", "Other Org", d.ent, d.users["octo-owner"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.s.OrgPolicy(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"other-1", "other-2"} {
+		secret, err := policy.GenerateToken(policy.KindFineGrained, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.s.CreateToken(ctx, NewToken{
+			UserID: d.users["octo-owner"], Hash: policy.HashToken(secret), Prefix: policy.DisplayPrefix(secret),
+			Kind: policy.KindFineGrained, OrgID: other, OrgVersion: p.Version,
+			FineGrained: policy.TokenRequest{Name: name, ExpiresInDays: 30, Selection: policy.SelectAll,
+				Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead}, Status: policy.GrantPending},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orgs := []int64{d.orgs["octo-org"], other}
+	want := []string{"other-2", "other-1", "ci-reader", "deploy-bot"}
+	var got []string
+	q := GrantQuery{Status: policy.GrantPending, Limit: 3}
+	page, err := d.s.ListGrantsAcross(ctx, orgs, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range page.Tokens {
+		got = append(got, tk.Name)
+	}
+	if !page.HasOlder || page.HasNewer {
+		t.Errorf("first page: older %v newer %v", page.HasOlder, page.HasNewer)
+	}
+	q.Before = page.Tokens[len(page.Tokens)-1].Grant.ID
+	next, err := d.s.ListGrantsAcross(ctx, orgs, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range next.Tokens {
+		got = append(got, tk.Name)
+	}
+	if !slices.Equal(got, want) || next.HasOlder || !next.HasNewer {
+		t.Errorf("pages %q (older %v, newer %v), want %q", got, next.HasOlder, next.HasNewer, want)
+	}
+	q.Before, q.After = 0, next.Tokens[0].Grant.ID
+	back, err := d.s.ListGrantsAcross(ctx, orgs, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Tokens) != 3 || back.Tokens[0].Name != "other-2" || back.HasNewer {
+		t.Errorf("back to the first page: %d tokens, newer %v", len(back.Tokens), back.HasNewer)
+	}
+	if back.Tokens[0].OrgID != other {
+		t.Errorf("org of other-2: %d", back.Tokens[0].OrgID)
+	}
+}

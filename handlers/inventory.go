@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"encoding/csv"
 	"net/http"
@@ -27,7 +26,7 @@ type InventoryStore interface {
 	MembersOf(ctx context.Context, orgID int64) ([]db.Member, error)
 	OrgsOfEnterprise(ctx context.Context, entID int64) ([]db.Org, error)
 	ListInventory(ctx context.Context, q db.InventoryQuery) (db.InventoryPage, error)
-	ListGrants(ctx context.Context, q db.GrantQuery) (db.GrantPage, error)
+	ListGrantsAcross(ctx context.Context, orgIDs []int64, q db.GrantQuery) (db.GrantPage, error)
 }
 
 // Inventory serves the token inventories: every token that can reach an
@@ -354,8 +353,7 @@ const enterpriseRequestsPageSize = 50
 
 // EnterpriseRequests lists the pending requests of every organization of
 // the enterprise, newest first, each linking to its organization's review
-// page. Grant ids are unique across organizations, so each organization's
-// queue is read by the same keyset and the pages merged.
+// page.
 func (h Inventory) EnterpriseRequests(c echo.Context) error {
 	ent := guard.Enterprise(c)
 	ctx := c.Request().Context()
@@ -373,47 +371,29 @@ func (h Inventory) EnterpriseRequests(c echo.Context) error {
 		p.Notice = "The page link could not be read, so this is the first page."
 		before, after = 0, 0
 	}
-	type request struct {
-		org db.Org
-		t   db.Token
+	ids := make([]int64, len(orgs))
+	logins := map[int64]string{}
+	for i, o := range orgs {
+		ids[i], logins[o.ID] = o.ID, o.Login
 	}
-	var all []request
-	more := false
-	for _, o := range orgs {
-		page, err := h.Store.ListGrants(ctx, db.GrantQuery{OrgID: o.ID, Status: policy.GrantPending,
-			Before: before, After: after, Limit: enterpriseRequestsPageSize})
-		if err != nil {
-			return err
-		}
-		more = more || after > 0 && page.HasNewer || after == 0 && page.HasOlder
-		for _, t := range page.Tokens {
-			all = append(all, request{o, t})
-		}
-	}
-	slices.SortFunc(all, func(a, b request) int { return cmp.Compare(b.t.Grant.ID, a.t.Grant.ID) })
-	if len(all) > enterpriseRequestsPageSize {
-		more = true
-		if after > 0 {
-			all = all[len(all)-enterpriseRequestsPageSize:]
-		} else {
-			all = all[:enterpriseRequestsPageSize]
-		}
+	page, err := h.Store.ListGrantsAcross(ctx, ids, db.GrantQuery{Status: policy.GrantPending,
+		Before: before, After: after, Limit: enterpriseRequestsPageSize})
+	if err != nil {
+		return err
 	}
 	now := h.Now()
-	for _, r := range all {
-		p.Rows = append(p.Rows, views.EnterpriseRequestRow{Org: r.org.Login, Requester: r.t.OwnerLogin, Token: r.t.Name,
-			URL: paths.OrgRequest(r.org.Login, r.t.Grant.ID), Created: ago(r.t.Grant.CreatedAt, now)})
+	for _, t := range page.Tokens {
+		org := logins[t.OrgID]
+		p.Rows = append(p.Rows, views.EnterpriseRequestRow{Org: org, Requester: t.OwnerLogin, Token: t.Name,
+			URL: paths.OrgRequest(org, t.Grant.ID), Created: ago(t.Grant.CreatedAt, now)})
 	}
 	list := paths.List{Path: paths.EnterprisePendingRequests(ent.Slug)}
-	if len(all) > 0 {
-		newest, oldest := all[0].t.Grant.ID, all[len(all)-1].t.Grant.ID
-		if after > 0 || before > 0 {
-			if after == 0 || more {
-				p.NewerURL = list.After(newest)
-			}
+	if n := len(page.Tokens); n > 0 {
+		if page.HasNewer {
+			p.NewerURL = list.After(page.Tokens[0].Grant.ID)
 		}
-		if after > 0 || more {
-			p.OlderURL = list.Before(oldest)
+		if page.HasOlder {
+			p.OlderURL = list.Before(page.Tokens[n-1].Grant.ID)
 		}
 	}
 	return render.Page(c, http.StatusOK, views.EnterpriseRequestsView(Chrome(c, "Pending requests · "+ent.Slug), p))
