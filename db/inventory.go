@@ -473,15 +473,7 @@ func (s *Store) ListGrantsAcross(ctx context.Context, orgIDs []int64, q GrantQue
 	if !newer {
 		slices.Reverse(ids)
 	}
-	page := GrantPage{}
-	more := len(ids) > q.Limit
-	ids = ids[:min(len(ids), q.Limit)]
-	if newer {
-		slices.Reverse(ids)
-		page.HasNewer, page.HasOlder = more, true
-	} else {
-		page.HasOlder, page.HasNewer = more, q.Before > 0
-	}
+	ids, page := pageOfIDs(ids, q)
 	byOrg := map[int64][]int64{}
 	for _, id := range ids {
 		byOrg[orgOf[id]] = append(byOrg[orgOf[id]], id)
