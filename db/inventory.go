@@ -55,7 +55,9 @@ type InventoryQuery struct {
 	// Before lists tokens older than this token id (the next page); After
 	// lists tokens newer than it (the previous page). 0 for neither.
 	Before, After int64
-	Limit         int // tokens a page; a token may have a row per organization
+	// Limit is the rows a page holds at least (where that many remain);
+	// a token's rows are never split, so a page may hold a few more.
+	Limit int
 	// window is inventoryWindow but in tests.
 	window int
 }
@@ -95,7 +97,15 @@ type source struct {
 	classic bool
 }
 
-// ListInventory reads a page of an inventory.
+// ListInventory reads a page of an inventory: at least Limit rows where
+// that many remain (a token's rows are never split between pages, so a
+// page may hold a few more), fewer where a source's window ends first.
+//
+// The sources are merged lazily: each first reads a small batch; the merge
+// keeps what every source has read past (the bound), and reads more only
+// from the source that holds the bound back, until the page is full or a
+// window's end fixes the bound. A page reads about Limit rows however many
+// organizations it spans.
 func (s *Store) ListInventory(ctx context.Context, q InventoryQuery) (_ InventoryPage, err error) {
 	defer failed(&err, "list inventory")
 	if q.Limit <= 0 {
@@ -107,85 +117,114 @@ func (s *Store) ListInventory(ctx context.Context, q InventoryQuery) (_ Inventor
 		q.window = max(inventoryWindow/len(q.Orgs), minInventoryWindow)
 	}
 	newer := q.After > 0
-	var (
-		rows  []InventoryRow
-		bound int64 // how far every source has read: the page ends there
-		ended = true
-	)
+	// before reports whether token a comes before token b in the walk.
+	before := func(a, b int64) bool { return newer && a < b || !newer && a > b }
+	var states []*sourceState
 	for _, o := range q.Orgs {
 		for _, classic := range []bool{false, true} {
-			src := source{org: o, classic: classic}
-			if !src.wanted(q) {
-				continue
+			if src := (source{org: o, classic: classic}); src.wanted(q) {
+				st, err := s.openSource(ctx, src, q)
+				if err != nil {
+					return InventoryPage{}, err
+				}
+				states = append(states, st)
 			}
-			got, edge, err := s.inventorySource(ctx, src, q)
+		}
+	}
+	batch := max(q.Limit/max(len(states), 1)+1, 4)
+	var rows []InventoryRow
+	pending := states
+	for {
+		for _, st := range pending {
+			got, err := s.readSource(ctx, st, q, batch)
 			if err != nil {
 				return InventoryPage{}, err
 			}
 			rows = append(rows, got...)
-			if edge != 0 {
-				if ended || newer && edge < bound || !newer && edge > bound {
-					bound = edge
-				}
-				ended = false
+		}
+		// The bound: the earliest edge in the walk (the source that has
+		// read least far), of those that have not read to their end.
+		var bound int64
+		bounded := false
+		for _, st := range states {
+			if !st.ended && (!bounded || before(st.edge, bound)) {
+				bound, bounded = st.edge, true
 			}
 		}
-	}
-	// Keep what every source has read past; the rest is the next page's.
-	if !ended {
-		rows = slices.DeleteFunc(rows, func(r InventoryRow) bool {
-			return newer && r.TokenID > bound || !newer && r.TokenID < bound
-		})
-	}
-	slices.SortFunc(rows, func(a, b InventoryRow) int {
-		if a.TokenID != b.TokenID {
-			if a.TokenID > b.TokenID {
-				return -1
+		kept := slices.DeleteFunc(slices.Clone(rows), func(r InventoryRow) bool { return bounded && before(bound, r.TokenID) })
+		sortInventory(kept, newer)
+		taken, rest := takeRows(kept, q.Limit)
+		full := len(taken) >= q.Limit
+		pending = nil
+		if !full && bounded {
+			for _, st := range states {
+				if !st.ended && st.open && st.edge == bound {
+					pending = append(pending, st)
+				}
 			}
-			return 1
+		}
+		if len(pending) > 0 {
+			continue
+		}
+		more := full && rest || bounded
+		page := InventoryPage{Rows: taken}
+		var cursor int64 // where the next page in the walk's direction starts
+		switch {
+		case !more:
+		case full:
+			cursor = taken[len(taken)-1].TokenID
+		default:
+			cursor = bound
+		}
+		if newer {
+			slices.Reverse(page.Rows)
+			sortInventory(page.Rows, false)
+			page.Newer, page.HasNewer = cursor, more
+			page.Older = q.After + 1
+			if len(taken) > 0 {
+				page.Older = taken[0].TokenID
+			}
+		} else {
+			page.Older = cursor
+			if q.Before > 1 {
+				page.Newer, page.HasNewer = q.Before-1, true
+				if len(taken) > 0 {
+					page.Newer = taken[0].TokenID
+				}
+			}
+		}
+		return page, nil
+	}
+}
+
+// sortInventory orders rows by token, newest first (oldest first when
+// ascending), a token's rows by organization login.
+func sortInventory(rows []InventoryRow, ascending bool) {
+	slices.SortStableFunc(rows, func(a, b InventoryRow) int {
+		if c := cmp.Compare(b.TokenID, a.TokenID); c != 0 {
+			if ascending {
+				return -c
+			}
+			return c
 		}
 		return strings.Compare(a.OrgLogin, b.OrgLogin)
 	})
-	if newer {
-		// Of the newer tokens, the page holds the Limit oldest.
-		ids := distinctIDs(rows)
-		if len(ids) > q.Limit {
-			keep := ids[len(ids)-q.Limit]
-			rows = slices.DeleteFunc(rows, func(r InventoryRow) bool { return r.TokenID > keep })
-			ended = false
-		}
-	} else if ids := distinctIDs(rows); len(ids) > q.Limit {
-		last := ids[q.Limit-1]
-		rows = slices.DeleteFunc(rows, func(r InventoryRow) bool { return r.TokenID < last })
-		ended, bound = false, last
-	}
-	page := InventoryPage{Rows: rows}
-	switch {
-	case newer:
-		page.Older = q.After + 1
-		if !ended && len(rows) > 0 {
-			page.Newer, page.HasNewer = rows[0].TokenID, true
-		} else if !ended {
-			page.Newer, page.HasNewer = bound, true
-		}
-		if len(rows) > 0 {
-			page.Older = rows[len(rows)-1].TokenID
-		}
-	default:
-		if !ended {
-			page.Older = bound
-		}
-		if q.Before > 1 {
-			page.Newer, page.HasNewer = q.Before-1, true
-			if len(rows) > 0 {
-				page.Newer = rows[0].TokenID
-			}
-		}
-	}
-	return page, nil
 }
 
-// distinctIDs lists the token ids of rows sorted newest first.
+// takeRows takes whole tokens' rows from sorted rows until at least limit
+// rows are taken, and reports whether any are left.
+func takeRows(rows []InventoryRow, limit int) (taken []InventoryRow, rest bool) {
+	n := 0
+	for n < len(rows) && n < limit {
+		id := rows[n].TokenID
+		for n < len(rows) && rows[n].TokenID == id {
+			n++
+		}
+	}
+	return rows[:n], n < len(rows)
+}
+
+// distinctIDs lists the token ids of rows in their order.
 func distinctIDs(rows []InventoryRow) []int64 {
 	var ids []int64
 	for _, r := range rows {
@@ -196,6 +235,60 @@ func distinctIDs(rows []InventoryRow) []int64 {
 	return ids
 }
 
+// sourceState is how far a page has read one source.
+type sourceState struct {
+	src    source
+	beyond int64 // the first token past the source's window; 0: the window reaches its end
+	cursor int64 // where its next batch starts (exclusive); 0 at the list's start
+	// edge is how far it has read: every token up to it in the walk, it
+	// included. ended: it has read to its end, and bounds nothing.
+	edge  int64
+	open  bool // it may read another batch within its window
+	ended bool
+}
+
+// openSource finds where src's window ends for the page.
+func (s *Store) openSource(ctx context.Context, src source, q InventoryQuery) (*sourceState, error) {
+	st := &sourceState{src: src, cursor: max(q.Before, q.After), open: true}
+	query, args := s.inventoryWindowSQL(src, q, cmp.Or(q.window, inventoryWindow))
+	err := s.read.QueryRowContext(ctx, query, args...).Scan(&st.beyond)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	return st, nil
+}
+
+// readSource reads the source's next batch of matching rows within its
+// window, and moves its edge.
+func (s *Store) readSource(ctx context.Context, st *sourceState, q InventoryQuery, batch int) ([]InventoryRow, error) {
+	sub := q
+	sub.Limit = batch - 1 // inventoryRowsSQL reads Limit+1
+	if q.After > 0 {
+		sub.After = st.cursor
+	} else {
+		sub.Before = st.cursor
+	}
+	rows, err := s.inventoryRows(ctx, st.src, sub, st.beyond)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(rows) == batch:
+		st.cursor = rows[len(rows)-1].TokenID
+		st.edge = st.cursor
+	case st.beyond == 0:
+		st.ended, st.open = true, false
+	default:
+		// The window is read: the source bounds the page at its end.
+		st.open = false
+		st.edge = st.beyond + 1
+		if q.After > 0 {
+			st.edge = st.beyond - 1
+		}
+	}
+	return rows, nil
+}
+
 // wanted reports whether the query's filters leave the source anything.
 func (src source) wanted(q InventoryQuery) bool {
 	if src.classic {
@@ -204,22 +297,13 @@ func (src source) wanted(q InventoryQuery) bool {
 	return q.Kind != policy.KindClassic
 }
 
-// inventorySource reads one source's rows for a page: up to Limit+1
-// matching tokens among its next inventoryWindow candidates. edge is the
-// id up to which it read (the last candidate, or the last row when Limit+1
-// matched), 0 when it read to its end.
-func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuery) (_ []InventoryRow, edge int64, _ error) {
-	size := cmp.Or(q.window, inventoryWindow)
-	query, args := s.inventoryWindowSQL(src, q, size)
-	var beyond int64
-	err := s.read.QueryRowContext(ctx, query, args...).Scan(&beyond)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, err
-	}
-	query, args = s.inventoryRowsSQL(src, q, beyond)
+// inventoryRows reads the rows of src's window (up to beyond, 0 for its
+// end) that the filters keep, from q's cursor, at most q.Limit+1.
+func (s *Store) inventoryRows(ctx context.Context, src source, q InventoryQuery, beyond int64) ([]InventoryRow, error) {
+	query, args := s.inventoryRowsSQL(src, q, beyond)
 	rs, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer rs.Close()
 	var out []InventoryRow
@@ -228,7 +312,7 @@ func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuer
 		var role, scopes, created, expires, used string
 		if err := rs.Scan(&r.TokenID, &r.Name, &r.Kind, &r.OwnerID, &r.OwnerLogin, &role, &r.Grant,
 			&scopes, &created, &expires, &used); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		r.IsOwner = Role(role) == RoleOwner
 		r.Scopes = strings.Fields(scopes)
@@ -242,18 +326,7 @@ func (s *Store) inventorySource(ctx context.Context, src source, q InventoryQuer
 		}, src.org.Effective, q.Now)
 		out = append(out, r)
 	}
-	if err := rs.Err(); err != nil {
-		return nil, 0, err
-	}
-	switch {
-	case len(out) > q.Limit:
-		edge = out[len(out)-1].TokenID
-	case beyond != 0 && q.After > 0:
-		edge = beyond - 1
-	case beyond != 0:
-		edge = beyond + 1
-	}
-	return out, edge, nil
+	return out, rs.Err()
 }
 
 // sourceSQL is the condition on t (tokens) that walks src's index in id

@@ -220,9 +220,10 @@ func TestInventoryPagesThroughEveryToken(t *testing.T) {
 	f := newInventoryFixture(t)
 	ctx := context.Background()
 	all := listed(t, f.s, inventoryOf(t, f.demo, "octo-org", "solo-org"))
-	for _, window := range []int{1, 2, 3, 1000} {
+	for _, c := range [][2]int{{1, 1}, {2, 1}, {1, 2}, {2, 2}, {3, 2}, {2, 3}, {1, 1000}, {2, 1000}, {5, 1000}} {
+		limit, window := c[0], c[1]
 		q := inventoryOf(t, f.demo, "octo-org", "solo-org")
-		q.Limit, q.window = 2, window
+		q.Limit, q.window = limit, window
 		var seen []string
 		var pages []InventoryPage
 		for range 50 {
@@ -231,8 +232,8 @@ func TestInventoryPagesThroughEveryToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			pages = append(pages, page)
-			if len(distinctIDs(page.Rows)) > 2 {
-				t.Fatalf("window %d: %d tokens on a page of 2", window, len(distinctIDs(page.Rows)))
+			if ids := distinctIDs(page.Rows); len(ids) > limit || len(ids) > 1 && len(page.Rows)-countOf(page.Rows, ids[len(ids)-1]) >= limit {
+				t.Fatalf("limit %d, window %d: a page of %d rows goes past the limit", limit, window, len(page.Rows))
 			}
 			for _, r := range page.Rows {
 				seen = append(seen, r.OrgLogin+"/"+r.Name+":"+string(r.Status))
@@ -243,7 +244,7 @@ func TestInventoryPagesThroughEveryToken(t *testing.T) {
 			q.Before = page.Older
 		}
 		if !slices.Equal(seen, all) {
-			t.Errorf("window %d, forwards:\n got %q\nwant %q", window, seen, all)
+			t.Errorf("limit %d, window %d, forwards:\n got %q\nwant %q", limit, window, seen, all)
 		}
 		// Back from the last page by Newer, the same rows come back.
 		var back []string
@@ -267,7 +268,7 @@ func TestInventoryPagesThroughEveryToken(t *testing.T) {
 			lastRows = append(lastRows, r.OrgLogin+"/"+r.Name+":"+string(r.Status))
 		}
 		if got := append(back, lastRows...); !slices.Equal(got, all) {
-			t.Errorf("window %d, backwards:\n got %q\nwant %q", window, got, all)
+			t.Errorf("limit %d, window %d, backwards:\n got %q\nwant %q", limit, window, got, all)
 		}
 	}
 	if !slices.ContainsFunc(all, func(s string) bool { return strings.HasPrefix(s, "solo-org/mona-ci") }) {
@@ -389,4 +390,15 @@ func TestListGrantsAcrossPagesThroughSeveralOrganizations(t *testing.T) {
 	if back.Tokens[0].OrgID != other {
 		t.Errorf("org of other-2: %d", back.Tokens[0].OrgID)
 	}
+}
+
+// countOf counts the rows of token id.
+func countOf(rows []InventoryRow, id int64) int {
+	n := 0
+	for _, r := range rows {
+		if r.TokenID == id {
+			n++
+		}
+	}
+	return n
 }

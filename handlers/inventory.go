@@ -121,7 +121,7 @@ func (h Inventory) page(c echo.Context, p views.InventoryPage, q db.InventoryQue
 	}
 	if page.Older != 0 {
 		p.OlderURL = list.Before(page.Older)
-		p.More = distinctTokens(page.Rows) < q.Limit
+		p.More = len(page.Rows) < q.Limit
 	}
 	return render.Page(c, http.StatusOK, view(Chrome(c, title), p))
 }
@@ -130,16 +130,6 @@ func (h Inventory) page(c echo.Context, p views.InventoryPage, q db.InventoryQue
 func urlFilter(c echo.Context) url.Values {
 	return inventoryFilter{org: c.QueryParam("organization"), kind: c.QueryParam("kind"),
 		owner: c.QueryParam("owner"), status: c.QueryParam("status")}.values()
-}
-
-func distinctTokens(rows []db.InventoryRow) int {
-	n := 0
-	for i, r := range rows {
-		if i == 0 || rows[i-1].TokenID != r.TokenID {
-			n++
-		}
-	}
-	return n
 }
 
 // query reads the inventory's filters into the page's controls and the
