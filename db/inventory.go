@@ -13,8 +13,9 @@ import (
 )
 
 // The token inventory: every token that can reach an organization, of
-// every kind, in one list. Its rows are of two sources, read separately
-// and merged newest first:
+// every kind, in one list (an enterprise's: a row per token and
+// organization). Each organization's rows are of two sources, read
+// separately and merged newest first:
 //
 //   - an organization's fine-grained tokens (tokens.org_id), with a pending
 //     or approved grant, walked by tokens_by_org;
@@ -23,10 +24,11 @@ import (
 //
 // Either way the owner must be a member now and the token not expired.
 // The status filters are conditions on the rows the walk reads, so a rare
-// status could make a page read the whole organization: each source reads
-// at most inventoryWindow candidates a page instead, and a page that ran
-// out of candidates before it filled ends there, with a link to the next
-// stretch. Every page costs the same however the filters thin the rows.
+// status could make a page read the whole organization: a page's sources
+// share inventoryWindow candidates instead (each at least
+// minInventoryWindow), and a page that ran out of candidates before it
+// filled ends there, with a link to the next stretch. Every page costs
+// about the same however the filters thin the rows.
 
 // inventoryWindow is how many candidate tokens one source reads for a page.
 const inventoryWindow = 2000
