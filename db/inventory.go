@@ -133,12 +133,14 @@ func (s *Store) ListInventory(ctx context.Context, q InventoryQuery) (_ Inventor
 			}
 		}
 	}
-	batch := max(q.Limit/max(len(states), 1)+1, 4)
+	for _, st := range states {
+		st.batch = max(q.Limit/len(states)+1, 4)
+	}
 	var rows []InventoryRow
 	pending := states
 	for {
 		for _, st := range pending {
-			got, err := s.readSource(ctx, st, q, batch)
+			got, err := s.readSource(ctx, st, q)
 			if err != nil {
 				return InventoryPage{}, err
 			}
@@ -247,6 +249,7 @@ type sourceState struct {
 	edge  int64
 	open  bool // it may read another batch within its window
 	ended bool
+	batch int // how many rows its next read asks for
 }
 
 // openSource finds where src's window ends for the page.
@@ -262,7 +265,11 @@ func (s *Store) openSource(ctx context.Context, src source, q InventoryQuery) (*
 
 // readSource reads the source's next batch of matching rows within its
 // window, and moves its edge.
-func (s *Store) readSource(ctx context.Context, st *sourceState, q InventoryQuery, batch int) ([]InventoryRow, error) {
+func (s *Store) readSource(ctx context.Context, st *sourceState, q InventoryQuery) ([]InventoryRow, error) {
+	batch := st.batch
+	// A source read again is the one holding the page back: it reads
+	// twice as much next time.
+	st.batch = min(2*batch, q.Limit+1)
 	sub := q
 	sub.Limit = batch - 1 // inventoryRowsSQL reads Limit+1
 	if q.After > 0 {
