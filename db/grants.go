@@ -109,17 +109,24 @@ func (s *Store) ListGrants(ctx context.Context, q GrantQuery) (_ GrantPage, err 
 		}
 		ids = ids[:min(len(ids), want)]
 	}
+	ids, page := pageOfIDs(ids, q)
+	page.Tokens, err = s.grantsByID(ctx, q.OrgID, ids)
+	return page, err
+}
+
+// pageOfIDs cuts ids, read Limit+1 in the query's order, to a page, newest
+// first, and says which pages lie beyond it.
+func pageOfIDs(ids []int64, q GrantQuery) ([]int64, GrantPage) {
 	page := GrantPage{}
 	more := len(ids) > q.Limit
 	ids = ids[:min(len(ids), q.Limit)]
-	if newer {
+	if q.After > 0 {
 		slices.Reverse(ids)
 		page.HasNewer, page.HasOlder = more, true
 	} else {
 		page.HasOlder, page.HasNewer = more, q.Before > 0
 	}
-	page.Tokens, err = s.grantsByID(ctx, q.OrgID, ids)
-	return page, err
+	return ids, page
 }
 
 // grantIDsQuery selects a page of ids from grants_by_org_status.

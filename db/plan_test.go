@@ -389,6 +389,7 @@ func TestListingQueriesNeverScanOnTheBackend(t *testing.T) {
 	p := scaleTarget(t, s, info)
 	cases := append(grantPlanCases(p), tokenPlanCases(p)...)
 	cases = append(cases, expiryPlanCases(p)...)
+	cases = append(cases, inventoryPlanCases(p)...)
 	if s.dialect == postgresDialect {
 		// SQLite's plans of the audit log are TestAuditQueryUsesIndex's.
 		for _, q := range []AuditQuery{

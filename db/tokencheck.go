@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -209,9 +211,16 @@ func (s *Store) MembershipOf(ctx context.Context, orgID, userID int64) (_ policy
 type lastUses struct {
 	mu   sync.Mutex
 	seen map[int64]time.Time
+	// in holds classic tokens' last uses per organization reached.
+	in map[tokenInOrg]time.Time
 }
 
-func newLastUses() *lastUses { return &lastUses{seen: map[int64]time.Time{}} }
+// tokenInOrg is a token in an organization it reached.
+type tokenInOrg struct{ token, org int64 }
+
+func newLastUses() *lastUses {
+	return &lastUses{seen: map[int64]time.Time{}, in: map[tokenInOrg]time.Time{}}
+}
 
 // TouchToken notes that a token was used at t; FlushLastUses stores it.
 func (s *Store) TouchToken(tokenID int64, t time.Time) {
@@ -222,16 +231,30 @@ func (s *Store) TouchToken(tokenID int64, t time.Time) {
 	s.uses.mu.Unlock()
 }
 
+// TouchTokenIn notes that a classic token's call at t reached the
+// organization orgID: such a token reaches every organization of its
+// owner, so the token inventory shows its last use in each. (A
+// fine-grained token reaches one organization, and its own last use is
+// that one's.) FlushLastUses stores it.
+func (s *Store) TouchTokenIn(tokenID, orgID int64, t time.Time) {
+	k := tokenInOrg{tokenID, orgID}
+	s.uses.mu.Lock()
+	if t.After(s.uses.in[k]) {
+		s.uses.in[k] = t
+	}
+	s.uses.mu.Unlock()
+}
+
 // FlushLastUses writes the last uses noted since the previous flush in one
 // transaction. Tokens deleted meanwhile are skipped; an older time never
 // replaces a newer one.
 func (s *Store) FlushLastUses(ctx context.Context) (err error) {
 	defer failed(&err, "flush last uses")
 	s.uses.mu.Lock()
-	seen := s.uses.seen
-	s.uses.seen = map[int64]time.Time{}
+	seen, in := s.uses.seen, s.uses.in
+	s.uses.seen, s.uses.in = map[int64]time.Time{}, map[tokenInOrg]time.Time{}
 	s.uses.mu.Unlock()
-	if len(seen) == 0 {
+	if len(seen) == 0 && len(in) == 0 {
 		return nil
 	}
 	ids := make([]int64, 0, len(seen))
@@ -252,15 +275,44 @@ func (s *Store) FlushLastUses(ctx context.Context) (err error) {
 				return err
 			}
 		}
-		return nil
+		return flushUsesIn(ctx, tx, in)
 	})
 	if err != nil {
 		// Put them back for the next flush.
 		for id, t := range seen {
 			s.TouchToken(id, t)
 		}
+		for k, t := range in {
+			s.TouchTokenIn(k.token, k.org, t)
+		}
 	}
 	return err
+}
+
+// flushUsesIn stores classic tokens' last uses per organization, in key
+// order; a token or organization deleted meanwhile is skipped.
+func flushUsesIn(ctx context.Context, tx *sql.Tx, in map[tokenInOrg]time.Time) error {
+	if len(in) == 0 {
+		return nil
+	}
+	keys := slices.SortedFunc(maps.Keys(in), func(a, b tokenInOrg) int {
+		return cmp.Or(cmp.Compare(a.token, b.token), cmp.Compare(a.org, b.org))
+	})
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO token_org_uses (token_id, org_id, last_used_at)
+		 SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT) WHERE EXISTS (SELECT 1 FROM tokens WHERE id = ?1)
+		   AND EXISTS (SELECT 1 FROM organizations WHERE id = ?2)
+		 ON CONFLICT (token_id, org_id) DO UPDATE SET last_used_at = excluded.last_used_at
+		 WHERE token_org_uses.last_used_at < excluded.last_used_at`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, k := range keys {
+		if _, err := stmt.ExecContext(ctx, k.token, k.org, timestamp(in[k])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordLastUses flushes the noted last uses every interval until ctx ends,

@@ -167,18 +167,23 @@ func placeholders(n int) string {
 // int64s runs a query of one integer column on the reader pool or in a
 // transaction.
 func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
+	return column[int64](ctx, q, query, args...)
+}
+
+// column runs a query of one column of type T.
+func column[T any](ctx context.Context, q queryer, query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -238,8 +238,9 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// The heavy routes are the grant lists, the site's and the API's, and the
-// site's bulk decisions, which show the list again on a refusal.
+// The heavy routes are the grant lists, the site's and the API's, the
+// site's bulk decisions, which show the list again on a refusal, and the
+// token inventories, their exports and the enterprise's queue.
 func TestHeavyRoutesAreTheGrantLists(t *testing.T) {
 	var heavy []string
 	for _, r := range Rules() {
@@ -252,6 +253,11 @@ func TestHeavyRoutesAreTheGrantLists(t *testing.T) {
 		"POST /organizations/:org/settings/personal-access-token-requests",
 		"GET /organizations/:org/settings/personal-access-tokens/active",
 		"POST /organizations/:org/settings/personal-access-tokens/active",
+		"GET /organizations/:org/settings/personal-access-tokens/inventory",
+		"GET /organizations/:org/settings/personal-access-tokens/inventory.csv",
+		"GET /enterprises/:ent/settings/personal-access-tokens/inventory",
+		"GET /enterprises/:ent/settings/personal-access-tokens/inventory.csv",
+		"GET /enterprises/:ent/settings/personal-access-token-requests",
 		"GET /api/v3/orgs/:org/personal-access-token-requests",
 		"GET /api/v3/orgs/:org/personal-access-tokens",
 	}

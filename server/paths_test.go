@@ -35,6 +35,9 @@ func TestEveryBuiltPathIsServed(t *testing.T) {
 		{get, paths.OrgActiveToken("o", 1)}, {post, paths.OrgRevokeToken("o", 1)},
 		{get, paths.EnterpriseSettings("e")}, {get, paths.EnterprisePATPolicies("e")},
 		{post, paths.EnterprisePATPolicies("e")}, {get, paths.EnterpriseAuditLog("e")},
+		{get, paths.OrgInventory("o")}, {get, paths.InventoryCSV(paths.OrgInventory("o"))},
+		{get, paths.EnterpriseInventory("e")}, {get, paths.InventoryCSV(paths.EnterpriseInventory("e"))},
+		{get, paths.EnterprisePendingRequests("e")},
 		{get, paths.List{Path: paths.Tokens(classic)}.Before(1)}, {get, paths.List{Path: paths.OrgAuditLog("o")}.Before(1)},
 	} {
 		path, _, _ := strings.Cut(want.path, "?")

@@ -75,6 +75,7 @@ type endpoints struct {
 	org       handlers.OrgSettings
 	grants    handlers.OrgTokens
 	ent       handlers.EnterpriseSettings
+	inventory handlers.Inventory
 	resources api.Resources
 	admin     api.Grants
 	policies  api.Policies
@@ -101,6 +102,7 @@ func newEndpoints(cfg Config) endpoints {
 		org:       handlers.OrgSettings{Store: s, Policies: policies},
 		grants:    handlers.OrgTokens{Store: s, Reviews: reviews, Now: time.Now},
 		ent:       handlers.EnterpriseSettings{Store: s, Policies: policies},
+		inventory: handlers.Inventory{Store: s, Now: time.Now},
 		resources: api.Resources{Store: s, Now: time.Now, Answers: api.NewAnswers(4096)},
 		admin:     api.Grants{Store: s, Reviews: reviews, Now: time.Now},
 		policies:  api.Policies{Store: s, Policies: policies, Now: time.Now},
@@ -194,11 +196,16 @@ func routeTable(h endpoints) []Route {
 		heavy(r(http.MethodPost, orgs+"/personal-access-tokens/active", OrgOwner, h.grants.RevokeTokens)),
 		r(http.MethodGet, orgs+"/personal-access-tokens/:id", OrgOwner, h.grants.Token),
 		r(http.MethodPost, orgs+"/personal-access-tokens/:id/revoke", OrgOwner, h.grants.Revoke),
+		heavy(r(http.MethodGet, orgs+"/personal-access-tokens/inventory", OrgOwner, h.inventory.OrgInventory)),
+		heavy(r(http.MethodGet, orgs+"/personal-access-tokens/inventory.csv", OrgOwner, h.inventory.OrgInventoryCSV)),
 
 		r(http.MethodGet, ents, EnterpriseOwner, redirectTo("personal-access-tokens")),
 		r(http.MethodGet, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.PATPolicies),
 		r(http.MethodPost, ents+"/personal-access-tokens", EnterpriseOwner, h.ent.SavePATPolicies),
 		r(http.MethodGet, ents+"/audit-log", EnterpriseOwner, h.ent.AuditLog),
+		heavy(r(http.MethodGet, ents+"/personal-access-tokens/inventory", EnterpriseOwner, h.inventory.EnterpriseInventory)),
+		heavy(r(http.MethodGet, ents+"/personal-access-tokens/inventory.csv", EnterpriseOwner, h.inventory.EnterpriseInventoryCSV)),
+		heavy(r(http.MethodGet, ents+"/personal-access-token-requests", EnterpriseOwner, h.inventory.EnterpriseRequests)),
 
 		t(http.MethodGet, "", nothing, h.meta.Root),
 		t(http.MethodGet, "/", nothing, h.meta.Root),

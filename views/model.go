@@ -41,6 +41,7 @@ func (n SettingsNav) Links() (general []NavLink, tokens []NavLink) {
 		mk("Settings", paths.OrgPATSettings(n.OrgLogin)),
 		mk("Active tokens", paths.OrgActiveTokens(n.OrgLogin)),
 		mk("Pending requests", paths.OrgPendingRequests(n.OrgLogin)),
+		mk("All tokens", paths.OrgInventory(n.OrgLogin)),
 	}
 	return general, tokens
 }

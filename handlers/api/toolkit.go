@@ -38,6 +38,7 @@ type TokenChecker interface {
 	OrgAccessOf(ctx context.Context, login string) (db.OrgAccess, error)
 	MembershipOf(ctx context.Context, orgID, userID int64) (policy.Membership, error)
 	TouchToken(tokenID int64, at time.Time)
+	TouchTokenIn(tokenID, orgID int64, at time.Time)
 }
 
 // APIError is an error answered in GitHub's JSON shape.
@@ -271,6 +272,11 @@ func (a apiAccess) decision(c echo.Context, org *db.OrgAccess, repo *db.Repo) (p
 	if d.Status != http.StatusUnauthorized {
 		// The token authenticated, whatever the policy then said.
 		a.Store.TouchToken(caller.Token.ID, req.Now)
+		if org != nil && caller.Token.Credential.Kind == policy.KindClassic {
+			// A classic token reaches every organization of its owner: the
+			// token inventory shows its last use in each.
+			a.Store.TouchTokenIn(caller.Token.ID, org.Org.ID, req.Now)
+		}
 	}
 	return d, nil
 }

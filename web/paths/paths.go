@@ -217,6 +217,23 @@ func EnterprisePATPolicies(ent string) string {
 // EnterpriseAuditLog is an enterprise's audit log.
 func EnterpriseAuditLog(ent string) string { return EnterpriseSettings(ent) + "/audit-log" }
 
+// OrgInventory lists every token that can reach an organization.
+func OrgInventory(org string) string { return OrgPATSettings(org) + "/inventory" }
+
+// EnterpriseInventory lists every token that can reach an enterprise's
+// organizations.
+func EnterpriseInventory(ent string) string { return EnterprisePATPolicies(ent) + "/inventory" }
+
+// InventoryCSV is an inventory (OrgInventory, EnterpriseInventory) as a
+// CSV file.
+func InventoryCSV(inventory string) string { return inventory + ".csv" }
+
+// EnterprisePendingRequests lists the pending requests of an enterprise's
+// organizations.
+func EnterprisePendingRequests(ent string) string {
+	return EnterpriseSettings(ent) + "/personal-access-token-requests"
+}
+
 // The pages below are GitHub's, which the API links to in its html_url
 // fields where GitHub would; this console does not serve them.
 
