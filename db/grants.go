@@ -416,6 +416,7 @@ func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID
 			up := follow(c)
 			all.Events = append(all.Events, up.Events...)
 			all.Notices = append(all.Notices, up.Notices...)
+			all.Hooks = append(all.Hooks, up.Hooks...)
 		}
 	}
 	return subjects, s.writeFollowUp(ctx, tx, orgID, actorID, all)

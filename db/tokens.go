@@ -112,6 +112,9 @@ type GrantChange struct {
 type FollowUp struct {
 	Events  []policy.Event
 	Notices []Notice
+	// Hooks are webhook events: each active hook of the organization
+	// subscribed to one gets a delivery (see HookEvent).
+	Hooks []HookEvent
 }
 
 // Follow decides, inside a change's transaction, what follows it.
@@ -130,6 +133,9 @@ func (s *Store) follow(ctx context.Context, tx *sql.Tx, f Follow, c GrantChange)
 // organization.
 func (s *Store) writeFollowUp(ctx context.Context, tx *sql.Tx, orgID, actorID int64, up FollowUp) error {
 	if err := s.deliver(ctx, tx, up.Notices); err != nil {
+		return err
+	}
+	if err := s.enqueueHooks(ctx, tx, orgID, actorID, up.Hooks); err != nil {
 		return err
 	}
 	if len(up.Events) == 0 {

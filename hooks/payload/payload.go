@@ -1,0 +1,238 @@
+// Package payload builds the JSON bodies of webhook deliveries in GitHub's
+// shapes, from plain facts the store reads inside the transaction of the
+// change a delivery reports, and signs them. It knows no database and no
+// network, so that the store can build a delivery's snapshot without
+// knowing GitHub's field names.
+package payload
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"time"
+
+	"patpolicy/policy"
+)
+
+// The events a webhook may subscribe to.
+const (
+	// EventTokenRequest is GitHub's personal_access_token_request event:
+	// a request created, approved, denied or cancelled.
+	EventTokenRequest = "personal_access_token_request"
+	// EventToken is this console's own event about a token's access:
+	// revoked by an owner, expiring, expired, blocked by a policy.
+	EventToken = "personal_access_token"
+)
+
+// Events lists every event a webhook may subscribe to, in form order.
+func Events() []string { return []string{EventTokenRequest, EventToken} }
+
+// KnownEvent reports whether a webhook may subscribe to event.
+func KnownEvent(event string) bool {
+	return event == EventTokenRequest || event == EventToken
+}
+
+// Account is a user or an organization as a payload names it.
+type Account struct {
+	ID    int64
+	Login string
+}
+
+// Repo is a repository a token reaches.
+type Repo struct {
+	ID      int64
+	Name    string
+	Private bool
+}
+
+// Token is what a payload says of a token and its grant.
+type Token struct {
+	ID          int64
+	GrantID     int64
+	Name        string
+	Owner       Account
+	Permissions map[string]policy.Level
+	Selection   policy.Selection
+	Repos       []Repo
+	CreatedAt   time.Time // the grant's (the request's) creation
+	ExpiresAt   time.Time // zero: never
+	LastUsedAt  time.Time // zero: never
+	Status      policy.GrantStatus
+}
+
+// Facts are what one delivery reports.
+type Facts struct {
+	Event  string
+	Action string
+	Token  Token
+	Org    Account
+	Sender Account
+	Now    time.Time
+}
+
+// Permissions is a token's permissions by kind, as GitHub groups them.
+type Permissions struct {
+	Organization map[string]string `json:"organization"`
+	Repository   map[string]string `json:"repository"`
+	Other        map[string]string `json:"other"`
+}
+
+// GroupPermissions groups permissions by kind as GitHub does.
+func GroupPermissions(perms map[string]policy.Level) Permissions {
+	out := Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}}
+	for name, level := range perms {
+		p, ok := policy.PermissionByName(name)
+		switch {
+		case !ok || p.Account:
+			out.Other[name] = string(level)
+		case p.Org:
+			out.Organization[name] = string(level)
+		default:
+			out.Repository[name] = string(level)
+		}
+	}
+	return out
+}
+
+// RepositorySelection names a selection as GitHub's API does.
+func RepositorySelection(s policy.Selection) string {
+	switch s {
+	case policy.SelectAll:
+		return "all"
+	case policy.SelectSelected:
+		return "subset"
+	}
+	return "none"
+}
+
+// user is GitHub's simple user as a webhook carries it.
+type user struct {
+	Login     string `json:"login"`
+	ID        int64  `json:"id"`
+	NodeID    string `json:"node_id"`
+	Type      string `json:"type"`
+	SiteAdmin bool   `json:"site_admin"`
+}
+
+// organization is GitHub's organization-simple as a webhook carries it.
+type organization struct {
+	Login       string  `json:"login"`
+	ID          int64   `json:"id"`
+	NodeID      string  `json:"node_id"`
+	Description *string `json:"description"`
+}
+
+type repository struct {
+	ID       int64  `json:"id"`
+	NodeID   string `json:"node_id"`
+	Name     string `json:"name"`
+	FullName string `json:"full_name"`
+	Private  bool   `json:"private"`
+}
+
+// request is GitHub's personal-access-token-request.
+type request struct {
+	ID                  int64        `json:"id"`
+	Owner               user         `json:"owner"`
+	PermissionsAdded    Permissions  `json:"permissions_added"`
+	PermissionsUpgraded Permissions  `json:"permissions_upgraded"`
+	PermissionsResult   Permissions  `json:"permissions_result"`
+	RepositorySelection string       `json:"repository_selection"`
+	RepositoryCount     *int         `json:"repository_count"`
+	Repositories        []repository `json:"repositories"`
+	CreatedAt           string       `json:"created_at"`
+	TokenID             int64        `json:"token_id"`
+	TokenName           string       `json:"token_name"`
+	TokenExpired        bool         `json:"token_expired"`
+	TokenExpiresAt      *string      `json:"token_expires_at"`
+	TokenLastUsedAt     *string      `json:"token_last_used_at"`
+}
+
+// token is this console's own personal_access_token object: the grant
+// (its id is the one the API's personal-access-tokens endpoints take)
+// with its token.
+type token struct {
+	ID                  int64        `json:"id"`
+	Owner               user         `json:"owner"`
+	Permissions         Permissions  `json:"permissions"`
+	RepositorySelection string       `json:"repository_selection"`
+	Repositories        []repository `json:"repositories"`
+	TokenID             int64        `json:"token_id"`
+	TokenName           string       `json:"token_name"`
+	TokenExpired        bool         `json:"token_expired"`
+	TokenExpiresAt      *string      `json:"token_expires_at"`
+	TokenLastUsedAt     *string      `json:"token_last_used_at"`
+	Status              string       `json:"status"`
+}
+
+// Build encodes the body of a delivery of f.
+func Build(f Facts) ([]byte, error) {
+	org := organization{Login: f.Org.Login, ID: f.Org.ID, NodeID: nodeID("Organization", f.Org.ID)}
+	sender := userOf(f.Sender)
+	t := f.Token
+	repos := make([]repository, 0, len(t.Repos))
+	for _, r := range t.Repos {
+		repos = append(repos, repository{ID: r.ID, NodeID: nodeID("Repository", r.ID), Name: r.Name,
+			FullName: f.Org.Login + "/" + r.Name, Private: r.Private})
+	}
+	sort.Slice(repos, func(i, j int) bool { return repos[i].Name < repos[j].Name })
+	perms := GroupPermissions(t.Permissions)
+	expired := !t.ExpiresAt.IsZero() && !f.Now.Before(t.ExpiresAt)
+	if f.Event == EventToken {
+		return json.Marshal(struct {
+			Action       string       `json:"action"`
+			Token        token        `json:"personal_access_token"`
+			Organization organization `json:"organization"`
+			Sender       user         `json:"sender"`
+		}{f.Action, token{ID: t.GrantID, Owner: userOf(t.Owner), Permissions: perms,
+			RepositorySelection: RepositorySelection(t.Selection), Repositories: repos, TokenID: t.ID, TokenName: t.Name,
+			TokenExpired: expired, TokenExpiresAt: when(t.ExpiresAt), TokenLastUsedAt: when(t.LastUsedAt), Status: string(t.Status)},
+			org, sender})
+	}
+	r := request{ID: t.GrantID, Owner: userOf(t.Owner), PermissionsAdded: perms,
+		PermissionsUpgraded: Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}},
+		PermissionsResult:   perms, RepositorySelection: RepositorySelection(t.Selection), Repositories: []repository{},
+		TokenID: t.ID, TokenName: t.Name, TokenExpired: expired, TokenExpiresAt: when(t.ExpiresAt), TokenLastUsedAt: when(t.LastUsedAt)}
+	if c := when(t.CreatedAt); c != nil {
+		r.CreatedAt = *c
+	}
+	if t.Selection == policy.SelectSelected {
+		n := len(repos)
+		r.RepositoryCount, r.Repositories = &n, repos
+	}
+	return json.Marshal(struct {
+		Action       string       `json:"action"`
+		Request      request      `json:"personal_access_token_request"`
+		Organization organization `json:"organization"`
+		Sender       user         `json:"sender"`
+	}{f.Action, r, org, sender})
+}
+
+func userOf(a Account) user {
+	return user{Login: a.Login, ID: a.ID, NodeID: nodeID("User", a.ID), Type: "User"}
+}
+
+// nodeID makes a stable opaque node id, as the API's are made.
+func nodeID(kind string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
+}
+
+func when(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+// Signature is the X-Hub-Signature-256 header of body signed with secret:
+// "sha256=" and the hex HMAC-SHA256.
+func Signature(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
