@@ -66,7 +66,7 @@ func scanHook(row interface{ Scan(...any) error }) (Hook, error) {
 // HooksOf lists an organization's webhooks, oldest first.
 func (s *Store) HooksOf(ctx context.Context, orgID int64) (_ []Hook, err error) {
 	defer failed(&err, "hooks of")
-	rows, err := s.read.QueryContext(ctx, `SELECT `+hookColumns+` FROM hooks WHERE org_id = ? ORDER BY id`, orgID)
+	rows, err := s.read.QueryContext(ctx, hooksOfSQL, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -302,6 +302,13 @@ func hookToken(ctx context.Context, tx *sql.Tx, tokenID int64) (payload.Token, e
 	return t, rows.Err()
 }
 
+// The listing queries, each a range of one index (see TestHookQueriesUseIndexes).
+const (
+	hooksOfSQL       = `SELECT ` + hookColumns + ` FROM hooks WHERE org_id = ? ORDER BY id`
+	deliveriesOfSQL  = `SELECT ` + deliveryColumns + ` FROM hook_deliveries WHERE hook_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
+	dueDeliveriesSQL = `SELECT id FROM hook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`
+)
+
 // Delivery states.
 const (
 	DeliveryPending   = "pending"
@@ -354,8 +361,7 @@ func (s *Store) DeliveriesOf(ctx context.Context, hookID, before int64, limit in
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM hook_deliveries
-		WHERE hook_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, hookID, before, limit)
+	rows, err := s.read.QueryContext(ctx, deliveriesOfSQL, hookID, before, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -436,8 +442,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		claim := newGUID()
 		ids, err := int64s(ctx, tx,
 			`UPDATE hook_deliveries SET claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
-			 WHERE id IN (SELECT id FROM hook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?
-			              ORDER BY next_attempt_at, id LIMIT ?) RETURNING id`,
+			 WHERE id IN (`+dueDeliveriesSQL+`) RETURNING id`,
 			claim, timestamp(now.Add(lease)), timestamp(now), limit)
 		if err != nil || len(ids) == 0 {
 			return err
