@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
+	"patpolicy/hooks"
 	"patpolicy/server"
 	"patpolicy/service"
 	"patpolicy/web/session"
@@ -42,6 +44,9 @@ type config struct {
 	trustedProxies []netip.Prefix
 	// apiRateLimit is server.Config.APIRateLimit.
 	apiRateLimit int
+	// webhookAllowPrivate lets webhook deliveries reach loopback and
+	// private addresses (on by default with --demo).
+	webhookAllowPrivate bool
 }
 
 func main() {
@@ -84,7 +89,16 @@ func parseConfig(args []string) config {
 			usageError(fs, "PATPOLICY_API_RATE_LIMIT: %v", err)
 		}
 	}
+	allowPrivate := fs.String("webhook-allow-private", envOr("PATPOLICY_WEBHOOK_ALLOW_PRIVATE", ""), "let webhook deliveries reach loopback, private and link-local addresses: true or false; default true with --demo, else false (env PATPOLICY_WEBHOOK_ALLOW_PRIVATE)")
 	_ = fs.Parse(args)
+	cfg.webhookAllowPrivate = cfg.demo
+	if *allowPrivate != "" {
+		v, err := strconv.ParseBool(*allowPrivate)
+		if err != nil {
+			usageError(fs, "--webhook-allow-private: %v", err)
+		}
+		cfg.webhookAllowPrivate = v
+	}
 	if cfg.apiRateLimit < 0 {
 		usageError(fs, "--api-rate-limit must be 0 or more")
 	}
@@ -246,6 +260,18 @@ func run(cfg config, logger *slog.Logger) error {
 		})
 	}()
 	defer func() { stopFlushing(); <-flushed }()
+
+	// Webhook deliveries are sent from the store's outbox by a worker;
+	// what it has not sent when it stops is sent by the next run, here or
+	// in another instance.
+	hookCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	worker := &hooks.Worker{Store: store, Sender: hooks.NewSender(cfg.webhookAllowPrivate), Now: time.Now, Logger: logger}
+	go func() {
+		defer close(hooksDone)
+		worker.Run(hookCtx)
+	}()
+	defer func() { stopHooks(); <-hooksDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
