@@ -305,7 +305,7 @@ func hookToken(ctx context.Context, tx *sql.Tx, tokenID int64) (payload.Token, e
 // The listing queries, each a range of one index (see TestHookQueriesUseIndexes).
 const (
 	hooksOfSQL       = `SELECT ` + hookColumns + ` FROM hooks WHERE org_id = ? ORDER BY id`
-	deliveriesOfSQL  = `SELECT ` + deliveryColumns + ` FROM hook_deliveries WHERE hook_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
+	deliveriesOfSQL  = `SELECT ` + deliveryColumns + ` FROM hook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
 	dueDeliveriesSQL = `SELECT id FROM hook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`
 )
 
@@ -354,14 +354,11 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (Delivery, 
 	return d, err
 }
 
-// DeliveriesOf lists a hook's deliveries newest first: those older than
-// the delivery before (0: from the newest), at most limit.
-func (s *Store) DeliveriesOf(ctx context.Context, hookID, before int64, limit int) (_ []Delivery, err error) {
+// DeliveriesOf lists a page of a hook's deliveries, newest first: at most
+// limit, after the offset newest.
+func (s *Store) DeliveriesOf(ctx context.Context, hookID int64, offset, limit int) (_ []Delivery, err error) {
 	defer failed(&err, "deliveries of")
-	if before <= 0 {
-		before = 1<<63 - 1
-	}
-	rows, err := s.read.QueryContext(ctx, deliveriesOfSQL, hookID, before, limit)
+	rows, err := s.read.QueryContext(ctx, deliveriesOfSQL, hookID, limit, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -375,6 +372,14 @@ func (s *Store) DeliveriesOf(ctx context.Context, hookID, before int64, limit in
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// CountDeliveries counts a hook's deliveries.
+func (s *Store) CountDeliveries(ctx context.Context, hookID int64) (_ int, err error) {
+	defer failed(&err, "count deliveries")
+	var n int
+	err = s.read.QueryRowContext(ctx, `SELECT count(*) FROM hook_deliveries WHERE hook_id = ?`, hookID).Scan(&n)
+	return n, err
 }
 
 // DeliveryOf loads one delivery of a hook with its body.

@@ -164,8 +164,11 @@ func TestHookDeliveriesOfReviewsAndCancels(t *testing.T) {
 		t.Errorf("cancel's payload %s, %v", full.Payload, err)
 	}
 	// Paging: older than the newest.
-	if older, err := d.s.DeliveriesOf(ctx, hook, ds[0].ID, 10); err != nil || len(older) != 2 {
-		t.Errorf("older = %d, %v", len(older), err)
+	if older, err := d.s.DeliveriesOf(ctx, hook, 1, 10); err != nil || len(older) != 2 || older[0].ID != ds[1].ID {
+		t.Errorf("older = %v, %v", older, err)
+	}
+	if n, err := d.s.CountDeliveries(ctx, hook); n != 3 || err != nil {
+		t.Errorf("CountDeliveries = %d, %v", n, err)
 	}
 }
 
@@ -369,7 +372,7 @@ func TestHookQueriesUseIndexes(t *testing.T) {
 		uses        string
 	}{
 		{"HooksOf", hooksOfSQL, []any{d.orgs["octo-org"]}, "hooks_by_org"},
-		{"DeliveriesOf", deliveriesOfSQL, []any{1, 1 << 40, 30}, "hook_deliveries_by_hook"},
+		{"DeliveriesOf", deliveriesOfSQL, []any{1, 30, 0}, "hook_deliveries_by_hook"},
 		{"due deliveries", dueDeliveriesSQL, []any{timestamp(fixedNow), 10}, "hook_deliveries_due"},
 	} {
 		plan := queryPlan(t, d.s, tc.query, tc.args...)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/db"
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 	"patpolicy/web/paths"
 )
@@ -287,39 +288,16 @@ func siteHost(c echo.Context) string {
 	return base
 }
 
-// Permissions is a grant's permissions by kind, as GitHub groups them.
-type Permissions struct {
-	Organization map[string]string `json:"organization"`
-	Repository   map[string]string `json:"repository"`
-	Other        map[string]string `json:"other"`
-}
+// Permissions is a grant's permissions by kind, as GitHub groups them
+// (the webhooks' payloads group them alike).
+type Permissions = payload.Permissions
 
 func permissionsJSON(perms map[string]policy.Level) Permissions {
-	out := Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}}
-	for name, level := range perms {
-		p, ok := policy.PermissionByName(name)
-		switch {
-		case !ok || p.Account:
-			out.Other[name] = string(level)
-		case p.Org:
-			out.Organization[name] = string(level)
-		default:
-			out.Repository[name] = string(level)
-		}
-	}
-	return out
+	return payload.GroupPermissions(perms)
 }
 
 // repositorySelection names a selection as GitHub's API does.
-func repositorySelection(s policy.Selection) string {
-	switch s {
-	case policy.SelectAll:
-		return "all"
-	case policy.SelectSelected:
-		return "subset"
-	}
-	return "none"
-}
+func repositorySelection(s policy.Selection) string { return payload.RepositorySelection(s) }
 
 // grantFields are common to a request and a granted token.
 type grantFields struct {

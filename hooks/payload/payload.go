@@ -236,3 +236,18 @@ func Signature(secret string, body []byte) string {
 	m.Write(body)
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
+
+// DeliveryStatus words a delivery's outcome as GitHub's delivery lists
+// do: "OK", "Invalid HTTP Response: 500", the network error, or "Pending"
+// before any attempt.
+func DeliveryStatus(attempts, statusCode int, errText string) string {
+	switch {
+	case statusCode >= 200 && statusCode < 300:
+		return "OK"
+	case statusCode != 0:
+		return "Invalid HTTP Response: " + strconv.Itoa(statusCode)
+	case attempts == 0 || errText == "":
+		return "Pending"
+	}
+	return errText
+}
