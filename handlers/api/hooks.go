@@ -40,13 +40,7 @@ type Hooks struct {
 func (h Hooks) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
 
 // owned loads the :org organization and checks the caller may administer it.
-func (h Hooks) owned(c echo.Context) (db.OrgAccess, error) {
-	org, err := h.access().org(c, c.Param("org"))
-	if err != nil {
-		return org, err
-	}
-	return org, h.access().decide(c, &org, nil)
-}
+func (h Hooks) owned(c echo.Context) (db.OrgAccess, error) { return h.access().administered(c) }
 
 // hook loads the :hook_id webhook of an organization the caller
 // administers.

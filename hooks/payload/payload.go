@@ -134,6 +134,15 @@ type repository struct {
 	Private  bool   `json:"private"`
 }
 
+// tokenFields are what both objects say of the token itself.
+type tokenFields struct {
+	TokenID         int64   `json:"token_id"`
+	TokenName       string  `json:"token_name"`
+	TokenExpired    bool    `json:"token_expired"`
+	TokenExpiresAt  *string `json:"token_expires_at"`
+	TokenLastUsedAt *string `json:"token_last_used_at"`
+}
+
 // request is GitHub's personal-access-token-request.
 type request struct {
 	ID                  int64        `json:"id"`
@@ -145,11 +154,7 @@ type request struct {
 	RepositoryCount     *int         `json:"repository_count"`
 	Repositories        []repository `json:"repositories"`
 	CreatedAt           string       `json:"created_at"`
-	TokenID             int64        `json:"token_id"`
-	TokenName           string       `json:"token_name"`
-	TokenExpired        bool         `json:"token_expired"`
-	TokenExpiresAt      *string      `json:"token_expires_at"`
-	TokenLastUsedAt     *string      `json:"token_last_used_at"`
+	tokenFields
 }
 
 // token is this console's own personal_access_token object: the grant
@@ -161,12 +166,8 @@ type token struct {
 	Permissions         Permissions  `json:"permissions"`
 	RepositorySelection string       `json:"repository_selection"`
 	Repositories        []repository `json:"repositories"`
-	TokenID             int64        `json:"token_id"`
-	TokenName           string       `json:"token_name"`
-	TokenExpired        bool         `json:"token_expired"`
-	TokenExpiresAt      *string      `json:"token_expires_at"`
-	TokenLastUsedAt     *string      `json:"token_last_used_at"`
-	Status              string       `json:"status"`
+	tokenFields
+	Status string `json:"status"`
 }
 
 // Build encodes the body of a delivery of f.
@@ -181,7 +182,8 @@ func Build(f Facts) ([]byte, error) {
 	}
 	sort.Slice(repos, func(i, j int) bool { return repos[i].Name < repos[j].Name })
 	perms := GroupPermissions(t.Permissions)
-	expired := !t.ExpiresAt.IsZero() && !f.Now.Before(t.ExpiresAt)
+	fields := tokenFields{TokenID: t.ID, TokenName: t.Name, TokenExpired: !t.ExpiresAt.IsZero() && !f.Now.Before(t.ExpiresAt),
+		TokenExpiresAt: when(t.ExpiresAt), TokenLastUsedAt: when(t.LastUsedAt)}
 	if f.Event == EventToken {
 		return json.Marshal(struct {
 			Action       string       `json:"action"`
@@ -189,14 +191,13 @@ func Build(f Facts) ([]byte, error) {
 			Organization organization `json:"organization"`
 			Sender       user         `json:"sender"`
 		}{f.Action, token{ID: t.GrantID, Owner: userOf(t.Owner), Permissions: perms,
-			RepositorySelection: RepositorySelection(t.Selection), Repositories: repos, TokenID: t.ID, TokenName: t.Name,
-			TokenExpired: expired, TokenExpiresAt: when(t.ExpiresAt), TokenLastUsedAt: when(t.LastUsedAt), Status: string(t.Status)},
+			RepositorySelection: RepositorySelection(t.Selection), Repositories: repos, tokenFields: fields, Status: string(t.Status)},
 			org, sender})
 	}
 	r := request{ID: t.GrantID, Owner: userOf(t.Owner), PermissionsAdded: perms,
 		PermissionsUpgraded: Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}},
 		PermissionsResult:   perms, RepositorySelection: RepositorySelection(t.Selection), Repositories: []repository{},
-		TokenID: t.ID, TokenName: t.Name, TokenExpired: expired, TokenExpiresAt: when(t.ExpiresAt), TokenLastUsedAt: when(t.LastUsedAt)}
+		tokenFields: fields}
 	if c := when(t.CreatedAt); c != nil {
 		r.CreatedAt = *c
 	}
