@@ -186,7 +186,7 @@ func run(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := db.Open(ctx, cfg.dbPath)
+	store, err := db.Open(ctx, cfg.dbPath, db.PublicURL(cfg.baseURL))
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", db.Redacted(cfg.dbPath), err)
 	}

@@ -234,7 +234,7 @@ func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, orgID, actorID int
 		if err != nil {
 			return err
 		}
-		body, err := payload.Build(payload.Facts{Event: ev.Event, Action: ev.Action, Token: t, Org: org, Sender: sender, Now: now})
+		body, err := payload.Build(payload.Facts{Event: ev.Event, Action: ev.Action, Token: t, Org: org, Sender: sender, Now: now, Base: s.publicURL})
 		if err != nil {
 			return err
 		}

@@ -317,3 +317,79 @@ func TestWebhookAPI(t *testing.T) {
 	a.api(http.MethodDelete, path, owner, nil).want(http.StatusNoContent)
 	a.api(http.MethodGet, path, owner, nil).want(http.StatusNotFound)
 }
+
+func TestOpenAPIHooks(t *testing.T) {
+	d := loadSpec(t)
+	a := newApp(t)
+	admin := a.newFineGrained("octo-owner", adminTokenName, fgSpec{Org: "octo-org", Days: 30,
+		Permissions: map[string]policy.Level{policy.Metadata: policy.LevelRead, "organization_administration": policy.LevelWrite}})
+	const (
+		opHooks      = "/orgs/{org}/hooks"
+		opHook       = "/orgs/{org}/hooks/{hook_id}"
+		opDeliveries = "/orgs/{org}/hooks/{hook_id}/deliveries"
+		opDelivery   = "/orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+		opAttempts   = "/orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+	)
+	created := a.api("POST", "/orgs/octo-org/hooks", admin, map[string]any{"name": "web", "active": true, "events": []string{"personal_access_token_request"},
+		"config": map[string]any{"url": "http://127.0.0.1:9/none", "content_type": "json", "secret": "s", "insecure_ssl": "0"}})
+	wantSpec(d, t, "POST", opHooks, created, 201)
+	var hook struct{ ID int64 }
+	created.decode(&hook)
+	path := "/orgs/octo-org/hooks/" + strconv.FormatInt(hook.ID, 10)
+	wantSpec(d, t, "POST", opHooks, a.api("POST", "/orgs/octo-org/hooks", admin, map[string]any{"config": map[string]any{"url": "ftp://x"}}), 422)
+	wantSpec(d, t, "GET", opHooks, a.api("GET", "/orgs/octo-org/hooks?per_page=1", admin, nil), 200)
+	wantSpec(d, t, "GET", opHook, a.api("GET", path, admin, nil), 200)
+	wantSpec(d, t, "GET", opHook, a.api("GET", "/orgs/octo-org/hooks/999999", admin, nil), 404)
+	wantSpec(d, t, "PATCH", opHook, a.api("PATCH", path, admin, map[string]any{"active": true, "events": []string{"personal_access_token"}}), 200)
+	wantSpec(d, t, "PATCH", opHook, a.api("PATCH", path, admin, map[string]any{"events": []string{"push"}}), 422)
+	wantSpec(d, t, "PATCH", opHook, a.api("PATCH", path, admin, map[string]any{"events": []string{"personal_access_token_request"}}), 200)
+
+	a.newFineGrained("mona", "openapi-hooked", fgSpec{Org: "octo-org", Days: 30, Status: policy.GrantPending})
+	a.worker().RunOnce(context.Background(), time.Now()) // nobody listens: a failed attempt
+	res := a.api("GET", path+"/deliveries", admin, nil)
+	wantSpec(d, t, "GET", opDeliveries, res, 200)
+	var ds []struct{ ID int64 }
+	res.decode(&ds)
+	if len(ds) != 1 {
+		t.Fatalf("deliveries %s", res.Body)
+	}
+	one := path + "/deliveries/" + strconv.FormatInt(ds[0].ID, 10)
+	wantSpec(d, t, "GET", opDelivery, a.api("GET", one, admin, nil), 200)
+	a.api("GET", path+"/deliveries/999999", admin, nil).want(404) // a status the description does not list
+	wantSpec(d, t, "POST", opAttempts, a.api("POST", one+"/attempts", admin, nil), 202)
+	wantSpec(d, t, "DELETE", opHook, a.api("DELETE", path, admin, nil), 204)
+}
+
+// TestWebhookPayloadsMatchGitHubs checks the bodies of the request
+// events against GitHub's description of its webhooks, for a token on a
+// selection of repositories and one on all of them.
+func TestWebhookPayloadsMatchGitHubs(t *testing.T) {
+	d := loadSpec(t)
+	v := schemaValidator{resolve: d.resolve}
+	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	token := payload.Token{ID: 7, GrantID: 3, Name: "deploy", Owner: payload.Account{ID: 2, Login: "mona"},
+		Permissions: map[string]policy.Level{"contents": policy.LevelRead, "members": policy.LevelWrite, policy.Metadata: policy.LevelRead},
+		Selection:   policy.SelectSelected, Repos: []payload.Repo{{ID: 4, Name: "octo-api", Private: true}},
+		CreatedAt:   now.Add(-time.Hour), ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	for _, action := range []string{"created", "approved", "denied", "cancelled"} {
+		for _, sel := range []policy.Selection{policy.SelectSelected, policy.SelectAll} {
+			token.Selection = sel
+			body, err := payload.Build(payload.Facts{Event: payload.EventTokenRequest, Action: action, Token: token,
+				Org: payload.Account{ID: 1, Login: "octo-org"}, Sender: payload.Account{ID: 5, Login: "octo-owner"},
+				Now: now, Base: "https://patpolicy.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := "webhook-personal-access-token-request-" + action
+			for _, e := range v.validateJSON(d.schema(t, name), body) {
+				// On GitHub only an app receives these three, so the
+				// description requires its installation; an
+				// organization's webhook has none.
+				if action != "created" && e == `$: missing required field "installation"` {
+					continue
+				}
+				t.Errorf("%s (%s): %s", name, sel, e)
+			}
+		}
+	}
+}

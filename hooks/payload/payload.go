@@ -72,6 +72,9 @@ type Facts struct {
 	Org    Account
 	Sender Account
 	Now    time.Time
+	// Base is the site's public URL (scheme://host[:port]), which the
+	// body's links start with; "" gives links from the root.
+	Base string
 }
 
 // Permissions is a token's permissions by kind, as GitHub groups them.
@@ -109,21 +112,64 @@ func RepositorySelection(s policy.Selection) string {
 	return "none"
 }
 
-// user is GitHub's simple user as a webhook carries it.
+// user is GitHub's simple-user.
 type user struct {
-	Login     string `json:"login"`
-	ID        int64  `json:"id"`
-	NodeID    string `json:"node_id"`
-	Type      string `json:"type"`
-	SiteAdmin bool   `json:"site_admin"`
+	Login             string `json:"login"`
+	ID                int64  `json:"id"`
+	NodeID            string `json:"node_id"`
+	AvatarURL         string `json:"avatar_url"`
+	GravatarID        string `json:"gravatar_id"`
+	URL               string `json:"url"`
+	HTMLURL           string `json:"html_url"`
+	FollowersURL      string `json:"followers_url"`
+	FollowingURL      string `json:"following_url"`
+	GistsURL          string `json:"gists_url"`
+	StarredURL        string `json:"starred_url"`
+	SubscriptionsURL  string `json:"subscriptions_url"`
+	OrganizationsURL  string `json:"organizations_url"`
+	ReposURL          string `json:"repos_url"`
+	EventsURL         string `json:"events_url"`
+	ReceivedEventsURL string `json:"received_events_url"`
+	Type              string `json:"type"`
+	SiteAdmin         bool   `json:"site_admin"`
 }
 
 // organization is GitHub's organization-simple as a webhook carries it.
 type organization struct {
-	Login       string  `json:"login"`
-	ID          int64   `json:"id"`
-	NodeID      string  `json:"node_id"`
-	Description *string `json:"description"`
+	Login            string  `json:"login"`
+	ID               int64   `json:"id"`
+	NodeID           string  `json:"node_id"`
+	URL              string  `json:"url"`
+	ReposURL         string  `json:"repos_url"`
+	EventsURL        string  `json:"events_url"`
+	HooksURL         string  `json:"hooks_url"`
+	IssuesURL        string  `json:"issues_url"`
+	MembersURL       string  `json:"members_url"`
+	PublicMembersURL string  `json:"public_members_url"`
+	AvatarURL        string  `json:"avatar_url"`
+	Description      *string `json:"description"`
+}
+
+// links builds a body's URLs, as the API's answers do.
+type links struct{ base string }
+
+func (l links) api() string    { return l.base + "/api/v3" }
+func (l links) avatar() string { return l.base + "/static/avatar.svg" }
+
+func (l links) user(a Account) user {
+	u := l.api() + "/users/" + a.Login
+	return user{Login: a.Login, ID: a.ID, NodeID: nodeID("User", a.ID), AvatarURL: l.avatar(), URL: u,
+		HTMLURL: l.base + "/" + a.Login, FollowersURL: u + "/followers", FollowingURL: u + "/following{/other_user}",
+		GistsURL: u + "/gists{/gist_id}", StarredURL: u + "/starred{/owner}{/repo}", SubscriptionsURL: u + "/subscriptions",
+		OrganizationsURL: u + "/orgs", ReposURL: u + "/repos", EventsURL: u + "/events{/privacy}",
+		ReceivedEventsURL: u + "/received_events", Type: "User"}
+}
+
+func (l links) org(a Account) organization {
+	u := l.api() + "/orgs/" + a.Login
+	return organization{Login: a.Login, ID: a.ID, NodeID: nodeID("Organization", a.ID), URL: u, ReposURL: u + "/repos",
+		EventsURL: u + "/events", HooksURL: u + "/hooks", IssuesURL: u + "/issues", MembersURL: u + "/members{/member}",
+		PublicMembersURL: u + "/public_members{/member}", AvatarURL: l.avatar()}
 }
 
 type repository struct {
@@ -172,8 +218,8 @@ type token struct {
 
 // Build encodes the body of a delivery of f.
 func Build(f Facts) ([]byte, error) {
-	org := organization{Login: f.Org.Login, ID: f.Org.ID, NodeID: nodeID("Organization", f.Org.ID)}
-	sender := userOf(f.Sender)
+	l := links{base: f.Base}
+	org, sender := l.org(f.Org), l.user(f.Sender)
 	t := f.Token
 	repos := make([]repository, 0, len(t.Repos))
 	for _, r := range t.Repos {
@@ -190,13 +236,13 @@ func Build(f Facts) ([]byte, error) {
 			Token        token        `json:"personal_access_token"`
 			Organization organization `json:"organization"`
 			Sender       user         `json:"sender"`
-		}{f.Action, token{ID: t.GrantID, Owner: userOf(t.Owner), Permissions: perms,
+		}{f.Action, token{ID: t.GrantID, Owner: l.user(t.Owner), Permissions: perms,
 			RepositorySelection: RepositorySelection(t.Selection), Repositories: repos, tokenFields: fields, Status: string(t.Status)},
 			org, sender})
 	}
-	r := request{ID: t.GrantID, Owner: userOf(t.Owner), PermissionsAdded: perms,
+	r := request{ID: t.GrantID, Owner: l.user(t.Owner), PermissionsAdded: perms,
 		PermissionsUpgraded: Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}},
-		PermissionsResult:   perms, RepositorySelection: RepositorySelection(t.Selection), Repositories: []repository{},
+		PermissionsResult:   perms, RepositorySelection: RepositorySelection(t.Selection),
 		tokenFields: fields}
 	if c := when(t.CreatedAt); c != nil {
 		r.CreatedAt = *c
@@ -211,10 +257,6 @@ func Build(f Facts) ([]byte, error) {
 		Organization organization `json:"organization"`
 		Sender       user         `json:"sender"`
 	}{f.Action, r, org, sender})
-}
-
-func userOf(a Account) user {
-	return user{Login: a.Login, ID: a.ID, NodeID: nodeID("User", a.ID), Type: "User"}
 }
 
 // nodeID makes a stable opaque node id, as the API's are made.
