@@ -370,7 +370,7 @@ func TestWebhookPayloadsMatchGitHubs(t *testing.T) {
 	token := payload.Token{ID: 7, GrantID: 3, Name: "deploy", Owner: payload.Account{ID: 2, Login: "mona"},
 		Permissions: map[string]policy.Level{"contents": policy.LevelRead, "members": policy.LevelWrite, policy.Metadata: policy.LevelRead},
 		Selection:   policy.SelectSelected, Repos: []payload.Repo{{ID: 4, Name: "octo-api", Private: true}},
-		CreatedAt:   now.Add(-time.Hour), ExpiresAt: now.Add(30 * 24 * time.Hour)}
+		CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(30 * 24 * time.Hour)}
 	for _, action := range []string{"created", "approved", "denied", "cancelled"} {
 		for _, sel := range []policy.Selection{policy.SelectSelected, policy.SelectAll} {
 			token.Selection = sel
