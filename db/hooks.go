@@ -121,7 +121,8 @@ func (s *Store) CreateHook(ctx context.Context, orgID, actorID int64, in HookInp
 	return id, err
 }
 
-// UpdateHook saves a webhook's settings, with its audit events.
+// UpdateHook saves a webhook's settings, with its audit events. Made
+// inactive, its deliveries still waiting are marked failed.
 func (s *Store) UpdateHook(ctx context.Context, orgID, actorID, hookID int64, in HookInput, events []policy.Event) (err error) {
 	defer failed(&err, "update hook")
 	return s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
@@ -138,6 +139,14 @@ func (s *Store) UpdateHook(ctx context.Context, orgID, actorID, hookID int64, in
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return cmpErr(err, ErrNotFound)
+		}
+		if !in.Active {
+			// An inactive webhook sends nothing: what was waiting fails.
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE hook_deliveries SET state = 'failed', claimed_by = '', error = 'The webhook was made inactive.'
+				 WHERE hook_id = ? AND state = 'pending'`, hookID); err != nil {
+				return err
+			}
 		}
 		return s.recordEvents(ctx, tx, "org_id", orgID, actorID, events)
 	})

@@ -387,3 +387,83 @@ func TestHookQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+func TestInactiveHookSendsNothingMore(t *testing.T) {
+	ctx := context.Background()
+	d := seededTest(t)
+	org := d.orgs["octo-org"]
+	hook := hkHook(t, d, "octo-org", true, payload.EventTokenRequest)
+	if _, err := hkRequest(t, d, "waiting", hkFollow("created")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.s.UpdateHook(ctx, org, 0, hook, HookInput{URL: "https://example.com/x", Active: false,
+		Events: []string{payload.EventTokenRequest}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.s.ClaimDeliveries(ctx, time.Now().Add(time.Hour), time.Minute, 10); len(got) != 0 {
+		t.Errorf("%d deliveries of an inactive hook claimed", len(got))
+	}
+	ds, _ := d.s.DeliveriesOf(ctx, hook, 0, 10)
+	if len(ds) != 1 || ds[0].State != DeliveryFailed || ds[0].Error == "" {
+		t.Errorf("deliveries %+v", ds)
+	}
+	// And an inactive hook gets no new ones.
+	if _, err := hkRequest(t, d, "later", hkFollow("created")); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := d.s.CountDeliveries(ctx, hook); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
+	}
+}
+
+// TestDeliveryQueriesNeverScanOnTheBackend checks, on the run's backend,
+// that listing a hook's deliveries and finding the due ones read an
+// index, not the whole outbox, once it holds many deliveries of many
+// hooks, nearly all of them done.
+func TestDeliveryQueriesNeverScanOnTheBackend(t *testing.T) {
+	ctx := context.Background()
+	d := seededTest(t)
+	first := hkHook(t, d, "octo-org", true, payload.EventTokenRequest)
+	second := hkHook(t, d, "solo-org", true, payload.EventTokenRequest)
+	if _, err := d.s.write.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+		INSERT INTO hook_deliveries (hook_id, guid, event, action, payload, state, next_attempt_at, created_at)
+		SELECT CASE WHEN i % 2 = 0 THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END, 'g-' || i, 'e', 'a', '{}',
+		       CASE WHEN i % 200 = 0 THEN 'pending' ELSE 'delivered' END, ?, ? FROM n`,
+		first, second, timestamp(fixedNow), timestamp(fixedNow)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.s.write.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+	}{
+		{"DeliveriesOf", deliveriesOfSQL, []any{first, 30, 0}},
+		{"DeliveriesOf, a later page", deliveriesOfSQL, []any{first, 30, 300}},
+		{"due deliveries", dueDeliveriesSQL, []any{timestamp(fixedNow.Add(time.Hour)), 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if d.s.dialect == postgresDialect && tc.name == "DeliveriesOf" {
+				// The check must see a scan where there is one.
+				plan := dumpQuery(t, d.s.write, `EXPLAIN SELECT id FROM hook_deliveries WHERE action = ?`, "a")
+				if !regexp.MustCompile(`Seq Scan on hook_deliveries`).MatchString(plan) {
+					t.Errorf("a query on an unindexed column does not read every delivery:\n%s", plan)
+				}
+			}
+			if d.s.dialect != postgresDialect {
+				if bad := fullScans(queryPlan(t, d.s, tc.query, tc.args...)); len(bad) > 0 {
+					t.Errorf("full table scan: %q", bad)
+				}
+				return
+			}
+			plan := dumpQuery(t, d.s.write, "EXPLAIN "+tc.query, tc.args...)
+			if regexp.MustCompile(`Seq Scan on hook_deliveries`).MatchString(plan) {
+				t.Errorf("reads every delivery:\n%s", plan)
+			}
+		})
+	}
+	if got, err := d.s.ClaimDeliveries(ctx, fixedNow.Add(time.Hour), time.Minute, 10); err != nil || len(got) != 10 {
+		t.Errorf("claimed %d, %v", len(got), err)
+	}
+}
