@@ -21,6 +21,12 @@ const (
 	ActionRequestDenied                    = "personal_access_token.request_denied"
 	ActionRequestCancelled                 = "personal_access_token.request_cancelled"
 	ActionAccessRevoked                    = "personal_access_token.access_revoked"
+	// An organization's webhooks.
+	ActionHookCreate        = "hook.create"
+	ActionHookConfigChanged = "hook.config_changed"
+	ActionHookEventsChanged = "hook.events_changed"
+	ActionHookActiveChanged = "hook.active_changed"
+	ActionHookDestroy       = "hook.destroy"
 )
 
 // Actions lists every action the audit log records, for filters.
@@ -40,6 +46,11 @@ func Actions() []string {
 		ActionRequestDenied,
 		ActionRequestCancelled,
 		ActionAccessRevoked,
+		ActionHookCreate,
+		ActionHookConfigChanged,
+		ActionHookEventsChanged,
+		ActionHookActiveChanged,
+		ActionHookDestroy,
 	}
 }
 

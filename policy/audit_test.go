@@ -32,6 +32,11 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		ActionRequestDenied:                    "personal_access_token.request_denied",
 		ActionRequestCancelled:                 "personal_access_token.request_cancelled",
 		ActionAccessRevoked:                    "personal_access_token.access_revoked",
+		ActionHookCreate:                       "hook.create",
+		ActionHookConfigChanged:                "hook.config_changed",
+		ActionHookEventsChanged:                "hook.events_changed",
+		ActionHookActiveChanged:                "hook.active_changed",
+		ActionHookDestroy:                      "hook.destroy",
 	}
 	for got, spelled := range want {
 		if got != spelled {

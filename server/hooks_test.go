@@ -147,6 +147,13 @@ func TestWebhookOfARequestIsDeliveredSigned(t *testing.T) {
 	if page := owner.get(hookPath); strings.Contains(page.body, rcv.secret) {
 		t.Error("the page shows the secret")
 	}
+	// Made inactive, then deleted: each change is in the audit log.
+	owner.submit(owner.get(hookPath), "main form.settings-form", map[string]string{"active": ""}).status(http.StatusSeeOther)
+	owner.confirm(owner.post(hookPath+"/delete", url.Values{})).status(http.StatusSeeOther)
+	owner.get("/organizations/octo-org/settings/hooks").status(http.StatusOK).contains("main", "This organization has no webhooks.")
+	for _, action := range []string{"hook.create", "hook.active_changed", "hook.destroy"} {
+		owner.get("/organizations/octo-org/settings/audit-log?action="+action).status(http.StatusOK).contains("main table", action)
+	}
 }
 
 func TestWebhookEventsOfReviewsAndCancels(t *testing.T) {

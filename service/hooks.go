@@ -26,15 +26,6 @@ type Webhooks struct {
 	Store HookStore
 }
 
-// The audit actions of webhook changes, as GitHub's audit log names them.
-const (
-	ActionHookCreate        = "hook.create"
-	ActionHookConfigChanged = "hook.config_changed"
-	ActionHookEventsChanged = "hook.events_changed"
-	ActionHookActiveChanged = "hook.active_changed"
-	ActionHookDestroy       = "hook.destroy"
-)
-
 // The fields of a webhook's form and body.
 const (
 	FieldHookURL    policy.Field = "url"
@@ -108,7 +99,7 @@ func (w Webhooks) Create(ctx context.Context, orgID, actorID int64, in db.HookIn
 	if err != nil {
 		return 0, err
 	}
-	return w.Store.CreateHook(ctx, orgID, actorID, in, []policy.Event{{Action: ActionHookCreate, Details: hookDetails(in.URL, in.Events)}})
+	return w.Store.CreateHook(ctx, orgID, actorID, in, []policy.Event{{Action: policy.ActionHookCreate, Details: hookDetails(in.URL, in.Events)}})
 }
 
 // Update checks and saves a webhook's settings; its audit events say what
@@ -124,13 +115,13 @@ func (w Webhooks) Update(ctx context.Context, orgID, actorID, hookID int64, in d
 	}
 	var events []policy.Event
 	if old.URL != in.URL || in.Secret != nil {
-		events = append(events, policy.Event{Action: ActionHookConfigChanged, Details: hookDetails(in.URL, nil)})
+		events = append(events, policy.Event{Action: policy.ActionHookConfigChanged, Details: hookDetails(in.URL, nil)})
 	}
 	if !slices.Equal(old.Events, in.Events) {
-		events = append(events, policy.Event{Action: ActionHookEventsChanged, Details: hookDetails(in.URL, in.Events)})
+		events = append(events, policy.Event{Action: policy.ActionHookEventsChanged, Details: hookDetails(in.URL, in.Events)})
 	}
 	if old.Active != in.Active {
-		events = append(events, policy.Event{Action: ActionHookActiveChanged, Details: fmt.Sprintf("url: %s, active: %t", in.URL, in.Active)})
+		events = append(events, policy.Event{Action: policy.ActionHookActiveChanged, Details: fmt.Sprintf("url: %s, active: %t", in.URL, in.Active)})
 	}
 	return w.Store.UpdateHook(ctx, orgID, actorID, hookID, in, events)
 }
@@ -141,7 +132,7 @@ func (w Webhooks) Delete(ctx context.Context, orgID, actorID, hookID int64) erro
 	if err != nil {
 		return err
 	}
-	return w.Store.DeleteHook(ctx, orgID, actorID, hookID, []policy.Event{{Action: ActionHookDestroy, Details: hookDetails(old.URL, nil)}})
+	return w.Store.DeleteHook(ctx, orgID, actorID, hookID, []policy.Event{{Action: policy.ActionHookDestroy, Details: hookDetails(old.URL, nil)}})
 }
 
 func hookDetails(u string, events []string) string {
