@@ -23,7 +23,7 @@ func hkFollow(action string) Follow {
 	}
 }
 
-func hkHook(t *testing.T, d demo, org string, active bool, events ...string) int64 {
+func hkHook(t testing.TB, d demo, org string, active bool, events ...string) int64 {
 	t.Helper()
 	secret := "s3cret"
 	id, err := d.s.CreateHook(context.Background(), d.orgs[org], d.users["octo-owner"],
@@ -34,16 +34,24 @@ func hkHook(t *testing.T, d demo, org string, active bool, events ...string) int
 	return id
 }
 
-func hkRequest(t *testing.T, d demo, name string, follow Follow) (int64, error) {
-	t.Helper()
+func hkRequest(tb testing.TB, d demo, name string, follow Follow) (int64, error) {
+	tb.Helper()
+	ctx := context.Background()
 	org := d.orgs["octo-org"]
-	repos := tkRepoIDs(t, d.s, org)
+	var repo int64
+	if err := d.s.read.QueryRowContext(ctx, `SELECT id FROM repositories WHERE org_id = ? AND name = 'octo-api'`, org).Scan(&repo); err != nil {
+		tb.Fatal(err)
+	}
+	p, err := d.s.OrgPolicy(ctx, org)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	req := policy.TokenRequest{Name: name, ExpiresInDays: 30, Justification: "why", Status: policy.GrantPending,
-		Selection: policy.SelectSelected, RepoIDs: []int64{repos["octo-api"]},
+		Selection: policy.SelectSelected, RepoIDs: []int64{repo},
 		Permissions: map[string]policy.Level{"contents": policy.LevelRead, "members": policy.LevelRead, policy.Metadata: policy.LevelRead}}
 	nt := NewToken{UserID: d.users["mona"], Hash: []byte(name), Prefix: "github_pat_" + name, Kind: policy.KindFineGrained,
-		FineGrained: req, Follow: follow, OrgID: org, OrgVersion: orgPolicy(t, d.s, org).Version}
-	return d.s.CreateToken(context.Background(), nt)
+		FineGrained: req, Follow: follow, OrgID: org, OrgVersion: p.Version}
+	return d.s.CreateToken(ctx, nt)
 }
 
 func TestHookDeliveriesWrittenWithTheChange(t *testing.T) {
@@ -466,4 +474,58 @@ func TestDeliveryQueriesNeverScanOnTheBackend(t *testing.T) {
 	if got, err := d.s.ClaimDeliveries(ctx, fixedNow.Add(time.Hour), time.Minute, 10); err != nil || len(got) != 10 {
 		t.Errorf("claimed %d, %v", len(got), err)
 	}
+}
+
+// BenchmarkRequestWithHooks measures what webhooks add to a change: a
+// request created with no webhook, and with three subscribed ones (the
+// body built once, three deliveries written).
+func BenchmarkRequestWithHooks(b *testing.B) {
+	for _, hooks := range []int{0, 3} {
+		b.Run(fmt.Sprintf("hooks=%d", hooks), func(b *testing.B) {
+			d := seededTest(b)
+			for range hooks {
+				if _, err := d.s.CreateHook(context.Background(), d.orgs["octo-org"], 0,
+					HookInput{URL: "https://example.com/h", Active: true, Events: []string{payload.EventTokenRequest}}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := hkRequest(b, d, fmt.Sprintf("bench-%d", i), hkFollow("created")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkClaimAndRecord measures the outbox's own work per delivery: a
+// claim of 10 and the record of each outcome.
+func BenchmarkClaimAndRecord(b *testing.B) {
+	ctx := context.Background()
+	d := seededTest(b)
+	hook, err := d.s.CreateHook(ctx, d.orgs["octo-org"], 0, HookInput{URL: "https://example.com/h", Active: true,
+		Events: []string{payload.EventTokenRequest}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := d.s.write.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO hook_deliveries (hook_id, guid, event, action, payload, state, next_attempt_at, created_at)
+		SELECT CAST(? AS BIGINT), 'g-' || i, 'e', 'a', '{}', 'pending', ?, ? FROM n`,
+		b.N*10+10, hook, timestamp(fixedNow), timestamp(fixedNow)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		got, err := d.s.ClaimDeliveries(ctx, fixedNow, time.Minute, 10)
+		if err != nil || len(got) != 10 {
+			b.Fatal(len(got), err)
+		}
+		for _, c := range got {
+			if _, err := d.s.RecordAttempt(ctx, Attempt{ID: c.ID, Claim: c.Claim, At: fixedNow, StatusCode: 200}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*10), "µs/delivery")
 }
