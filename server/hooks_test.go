@@ -262,6 +262,13 @@ func TestWebhookFormRefusesBadInput(t *testing.T) {
 	if res.doc.Find("#events-error").Length() != 1 {
 		t.Errorf("no events error:\n%s", res.text("main"))
 	}
+	// The payload URL is the owner's text: shown as text.
+	owner.post("/organizations/octo-org/settings/hooks", url.Values{"url": {`https://example.com/"><script>alert(1)</script>`},
+		"events": {"personal_access_token"}, "active": {"1"}}).status(http.StatusSeeOther)
+	list := owner.get("/organizations/octo-org/settings/hooks").status(http.StatusOK)
+	if strings.Contains(list.body, "<script>alert") || !strings.Contains(list.text("main"), `"><script>alert(1)</script>`) {
+		t.Errorf("the payload URL is not shown as text:\n%s", list.body)
+	}
 	// Only owners see the pages.
 	a.as("mona").get("/organizations/octo-org/settings/hooks").status(http.StatusNotFound)
 	a.as("mona").get("/organizations/octo-org/settings/hooks/new").status(http.StatusNotFound)
