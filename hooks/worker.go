@@ -63,6 +63,10 @@ func (w *Worker) RunOnce(ctx context.Context, now time.Time) (int, error) {
 		go func() {
 			defer wg.Done()
 			out := w.Sender.Send(ctx, d)
+			if w.Logger != nil && (out.StatusCode < 200 || out.StatusCode > 299) {
+				w.Logger.Info("webhook delivery failed", "hook", d.HookID, "delivery", d.GUID, "attempt", d.Attempts,
+					"status", out.StatusCode, "err", out.Error)
+			}
 			_, errs[i] = w.Store.RecordAttempt(context.WithoutCancel(ctx), db.Attempt{ID: d.ID, Claim: d.Claim,
 				At: now.Add(out.Duration), StatusCode: out.StatusCode, Duration: out.Duration, Response: out.Response, Error: out.Error})
 		}()
