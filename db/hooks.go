@@ -432,6 +432,7 @@ func (s *Store) Redeliver(ctx context.Context, orgID, hookID, deliveryID int64) 
 type Claimed struct {
 	ID       int64
 	HookID   int64
+	OrgID    int64
 	GUID     string
 	Event    string
 	URL      string
@@ -466,7 +467,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			args[i] = id
 		}
 		rows, err := tx.QueryContext(ctx,
-			`SELECT d.id, d.hook_id, d.guid, d.event, h.url, h.secret, d.payload, d.attempts, d.created_at
+			`SELECT d.id, d.hook_id, h.org_id, d.guid, d.event, h.url, h.secret, d.payload, d.attempts, d.created_at
 			 FROM hook_deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.id IN (`+placeholders(len(ids))+`) ORDER BY d.id`, args...)
 		if err != nil {
 			return err
@@ -475,7 +476,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		for rows.Next() {
 			c := Claimed{Claim: claim}
 			var body, created string
-			if err := rows.Scan(&c.ID, &c.HookID, &c.GUID, &c.Event, &c.URL, &c.Secret, &body, &c.Attempts, &created); err != nil {
+			if err := rows.Scan(&c.ID, &c.HookID, &c.OrgID, &c.GUID, &c.Event, &c.URL, &c.Secret, &body, &c.Attempts, &created); err != nil {
 				return err
 			}
 			c.Payload, c.CreatedAt = []byte(body), parseTime(created)

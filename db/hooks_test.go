@@ -209,7 +209,7 @@ func TestClaimDeliveriesOnceEach(t *testing.T) {
 				mu.Lock()
 				for _, c := range got {
 					seen[c.ID]++
-					if c.Attempts != 1 || c.URL != "http://127.0.0.1:9/hook" || c.Secret != "s3cret" || len(c.Payload) == 0 {
+					if c.Attempts != 1 || c.OrgID != d.orgs["octo-org"] || c.URL != "http://127.0.0.1:9/hook" || c.Secret != "s3cret" || len(c.Payload) == 0 {
 						t.Errorf("claimed %+v", c)
 					}
 				}

@@ -126,6 +126,7 @@ func (s *Sender) send(ctx context.Context, d db.Claimed) Outcome {
 	h.Set("X-GitHub-Delivery", d.GUID)
 	h.Set("X-GitHub-Hook-ID", strconv.FormatInt(d.HookID, 10))
 	h.Set("X-GitHub-Hook-Installation-Target-Type", "organization")
+	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(d.OrgID, 10))
 	if d.Secret != "" {
 		h.Set("X-Hub-Signature-256", payload.Signature(d.Secret, d.Payload))
 	}

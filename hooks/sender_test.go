@@ -17,7 +17,7 @@ import (
 )
 
 func claimed(url string) db.Claimed {
-	return db.Claimed{ID: 1, HookID: 42, GUID: "0f0e0d0c-0b0a-4908-8706-050403020100", Event: payload.EventTokenRequest,
+	return db.Claimed{ID: 1, HookID: 42, OrgID: 7, GUID: "0f0e0d0c-0b0a-4908-8706-050403020100", Event: payload.EventTokenRequest,
 		URL: url, Secret: "It's a Secret to Everybody", Payload: []byte(`{"action":"created"}`), Claim: "c"}
 }
 
@@ -42,7 +42,7 @@ func TestSendSignsAndNamesTheDelivery(t *testing.T) {
 	if got.Method != http.MethodPost || string(body) != string(d.Payload) ||
 		got.Header.Get("X-Hub-Signature-256") != want || !strings.HasPrefix(want, "sha256=") || len(want) != 7+64 ||
 		got.Header.Get("X-GitHub-Event") != payload.EventTokenRequest || got.Header.Get("X-GitHub-Delivery") != d.GUID ||
-		got.Header.Get("X-GitHub-Hook-ID") != "42" || got.Header.Get("User-Agent") != "GitHub-Hookshot/patpolicy" ||
+		got.Header.Get("X-GitHub-Hook-ID") != "42" || got.Header.Get("X-GitHub-Hook-Installation-Target-ID") != "7" || got.Header.Get("User-Agent") != "GitHub-Hookshot/patpolicy" ||
 		got.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("request %s %v %s", got.Method, got.Header, body)
 	}
