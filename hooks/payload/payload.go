@@ -112,27 +112,31 @@ func RepositorySelection(s policy.Selection) string {
 	return "none"
 }
 
-// user is GitHub's simple-user.
-type user struct {
-	Login             string `json:"login"`
-	ID                int64  `json:"id"`
-	NodeID            string `json:"node_id"`
-	AvatarURL         string `json:"avatar_url"`
-	GravatarID        string `json:"gravatar_id"`
-	URL               string `json:"url"`
-	HTMLURL           string `json:"html_url"`
-	FollowersURL      string `json:"followers_url"`
-	FollowingURL      string `json:"following_url"`
-	GistsURL          string `json:"gists_url"`
-	StarredURL        string `json:"starred_url"`
-	SubscriptionsURL  string `json:"subscriptions_url"`
-	OrganizationsURL  string `json:"organizations_url"`
-	ReposURL          string `json:"repos_url"`
-	EventsURL         string `json:"events_url"`
-	ReceivedEventsURL string `json:"received_events_url"`
-	Type              string `json:"type"`
-	SiteAdmin         bool   `json:"site_admin"`
+// SimpleUser is GitHub's simple-user, in the API's answers and in the
+// deliveries' bodies alike.
+type SimpleUser struct {
+	Login             string  `json:"login"`
+	ID                int64   `json:"id"`
+	NodeID            string  `json:"node_id"`
+	Name              *string `json:"name,omitempty"`
+	AvatarURL         string  `json:"avatar_url"`
+	GravatarID        string  `json:"gravatar_id"`
+	URL               string  `json:"url"`
+	HTMLURL           string  `json:"html_url"`
+	FollowersURL      string  `json:"followers_url"`
+	FollowingURL      string  `json:"following_url"`
+	GistsURL          string  `json:"gists_url"`
+	StarredURL        string  `json:"starred_url"`
+	SubscriptionsURL  string  `json:"subscriptions_url"`
+	OrganizationsURL  string  `json:"organizations_url"`
+	ReposURL          string  `json:"repos_url"`
+	EventsURL         string  `json:"events_url"`
+	ReceivedEventsURL string  `json:"received_events_url"`
+	Type              string  `json:"type"`
+	SiteAdmin         bool    `json:"site_admin"`
 }
+
+type user = SimpleUser
 
 // organization is GitHub's organization-simple as a webhook carries it.
 type organization struct {
@@ -150,23 +154,33 @@ type organization struct {
 	Description      *string `json:"description"`
 }
 
-// links builds a body's URLs, as the API's answers do.
-type links struct{ base string }
+// Links builds the URLs of GitHub's objects from the site's public URL
+// (scheme://host[:port]): the API's answers and the deliveries' bodies
+// take them from here.
+type Links struct{ Base string }
 
-func (l links) api() string    { return l.base + "/api/v3" }
-func (l links) avatar() string { return l.base + "/static/avatar.svg" }
+// API is the REST API's root.
+func (l Links) API() string    { return l.Base + "/api/v3" }
+func (l Links) avatar() string { return l.Base + "/static/avatar.svg" }
 
-func (l links) user(a Account) user {
-	u := l.api() + "/users/" + a.Login
-	return user{Login: a.Login, ID: a.ID, NodeID: nodeID("User", a.ID), AvatarURL: l.avatar(), URL: u,
-		HTMLURL: l.base + "/" + a.Login, FollowersURL: u + "/followers", FollowingURL: u + "/following{/other_user}",
+// User is the simple-user of an account; kind is "User" or
+// "Organization".
+func (l Links) User(id int64, login, kind string) SimpleUser {
+	u := l.API() + "/users/" + login
+	if kind == "Organization" {
+		u = l.API() + "/orgs/" + login
+	}
+	return SimpleUser{Login: login, ID: id, NodeID: nodeID(kind, id), AvatarURL: l.avatar(), URL: u,
+		HTMLURL: l.Base + "/" + login, FollowersURL: u + "/followers", FollowingURL: u + "/following{/other_user}",
 		GistsURL: u + "/gists{/gist_id}", StarredURL: u + "/starred{/owner}{/repo}", SubscriptionsURL: u + "/subscriptions",
 		OrganizationsURL: u + "/orgs", ReposURL: u + "/repos", EventsURL: u + "/events{/privacy}",
-		ReceivedEventsURL: u + "/received_events", Type: "User"}
+		ReceivedEventsURL: u + "/received_events", Type: kind}
 }
 
-func (l links) org(a Account) organization {
-	u := l.api() + "/orgs/" + a.Login
+func (l Links) user(a Account) user { return l.User(a.ID, a.Login, "User") }
+
+func (l Links) org(a Account) organization {
+	u := l.API() + "/orgs/" + a.Login
 	return organization{Login: a.Login, ID: a.ID, NodeID: nodeID("Organization", a.ID), URL: u, ReposURL: u + "/repos",
 		EventsURL: u + "/events", HooksURL: u + "/hooks", IssuesURL: u + "/issues", MembersURL: u + "/members{/member}",
 		PublicMembersURL: u + "/public_members{/member}", AvatarURL: l.avatar()}
@@ -218,7 +232,7 @@ type token struct {
 
 // Build encodes the body of a delivery of f.
 func Build(f Facts) ([]byte, error) {
-	l := links{base: f.Base}
+	l := Links{Base: f.Base}
 	org, sender := l.org(f.Org), l.user(f.Sender)
 	t := f.Token
 	repos := make([]repository, 0, len(t.Repos))
@@ -259,7 +273,9 @@ func Build(f Facts) ([]byte, error) {
 	}{f.Action, r, org, sender})
 }
 
-// nodeID makes a stable opaque node id, as the API's are made.
+// NodeID makes a stable opaque node id, as GitHub's GraphQL ids are.
+func NodeID(kind string, id int64) string { return nodeID(kind, id) }
+
 func nodeID(kind string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
 }
