@@ -316,7 +316,16 @@ const (
 	hooksOfSQL       = `SELECT ` + hookColumns + ` FROM hooks WHERE org_id = ? ORDER BY id`
 	deliveriesOfSQL  = `SELECT ` + deliveryColumns + ` FROM hook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
 	dueDeliveriesSQL = `SELECT id FROM hook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`
+	oldDeliveriesSQL = `SELECT id FROM hook_deliveries WHERE state <> 'pending' AND created_at < ? ORDER BY created_at LIMIT ?`
 )
+
+// KeepDeliveries is how long a finished delivery is kept (listed, and
+// offered for redelivery) after it was made.
+const KeepDeliveries = 30 * 24 * time.Hour
+
+// sweepBatch bounds how many finished deliveries past keeping one claim
+// deletes.
+const sweepBatch = 100
 
 // Delivery states.
 const (
@@ -449,16 +458,35 @@ type Claimed struct {
 // out, so that with any number of workers, in any number of processes, a
 // delivery is sent by one of them, and by another only if the first never
 // recorded an outcome (it stopped, or crashed) before its lease ended.
+// The same transaction deletes a bounded batch of finished deliveries
+// made more than KeepDeliveries ago.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) (_ []Claimed, err error) {
 	defer failed(&err, "claim deliveries")
+	// A look first, on a reader: an idle outbox costs no write
+	// transaction, so idle workers in many instances never queue for the
+	// write lock.
+	var due, old bool
+	at, before := timestamp(now), timestamp(now.Add(-KeepDeliveries))
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (`+dueDeliveriesSQL+`), EXISTS (`+oldDeliveriesSQL+`)`,
+		at, 1, before, 1).Scan(&due, &old); err != nil {
+		return nil, err
+	}
+	if !due && !old {
+		return nil, nil
+	}
 	var out []Claimed
 	err = s.writeTx(ctx, changesNothingCached, func(tx *sql.Tx) error {
 		out = nil
+		if old {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM hook_deliveries WHERE id IN (`+oldDeliveriesSQL+`)`, before, sweepBatch); err != nil {
+				return err
+			}
+		}
 		claim := newGUID()
 		ids, err := int64s(ctx, tx,
 			`UPDATE hook_deliveries SET claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
 			 WHERE id IN (`+dueDeliveriesSQL+`) RETURNING id`,
-			claim, timestamp(now.Add(lease)), timestamp(now), limit)
+			claim, timestamp(now.Add(lease)), at, limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

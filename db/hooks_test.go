@@ -382,6 +382,7 @@ func TestHookQueriesUseIndexes(t *testing.T) {
 		{"HooksOf", hooksOfSQL, []any{d.orgs["octo-org"]}, "hooks_by_org"},
 		{"DeliveriesOf", deliveriesOfSQL, []any{1, 30, 0}, "hook_deliveries_by_hook"},
 		{"due deliveries", dueDeliveriesSQL, []any{timestamp(fixedNow), 10}, "hook_deliveries_due"},
+		{"old deliveries", oldDeliveriesSQL, []any{timestamp(fixedNow), 10}, "hook_deliveries_done"},
 	} {
 		plan := queryPlan(t, d.s, tc.query, tc.args...)
 		if bad := fullScans(plan); len(bad) > 0 {
@@ -450,6 +451,7 @@ func TestDeliveryQueriesNeverScanOnTheBackend(t *testing.T) {
 		{"DeliveriesOf", deliveriesOfSQL, []any{first, 30, 0}},
 		{"DeliveriesOf, a later page", deliveriesOfSQL, []any{first, 30, 300}},
 		{"due deliveries", dueDeliveriesSQL, []any{timestamp(fixedNow.Add(time.Hour)), 10}},
+		{"old deliveries", oldDeliveriesSQL, []any{timestamp(fixedNow.Add(-time.Hour)), 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if d.s.dialect == postgresDialect && tc.name == "DeliveriesOf" {
@@ -528,4 +530,41 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*10), "µs/delivery")
+}
+
+func TestClaimSweepsDeliveriesPastKeeping(t *testing.T) {
+	ctx := context.Background()
+	d := seededTest(t)
+	base := fixedNow.Truncate(time.Second)
+	d.s.now = func() time.Time { return base }
+	hook := hkHook(t, d, "octo-org", true, payload.EventTokenRequest)
+	for _, name := range []string{"old-done", "old-waiting"} {
+		if _, err := hkRequest(t, d, name, hkFollow("created")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := d.s.ClaimDeliveries(ctx, base, time.Minute, 1)
+	if ok, err := d.s.RecordAttempt(ctx, Attempt{ID: got[0].ID, Claim: got[0].Claim, At: base, StatusCode: 200}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	d.s.now = func() time.Time { return base.Add(KeepDeliveries) }
+	if _, err := hkRequest(t, d, "recent", hkFollow("created")); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is past keeping yet, and nothing is due: no write at all.
+	if got, err := d.s.ClaimDeliveries(ctx, base.Add(KeepDeliveries-time.Hour), time.Minute, 0); err != nil || len(got) != 0 {
+		t.Fatalf("claimed %v, %v", got, err)
+	}
+	if n, _ := d.s.CountDeliveries(ctx, hook); n != 3 {
+		t.Fatalf("%d deliveries before the sweep, want 3", n)
+	}
+	// A day later the finished one made a month ago goes; the one still
+	// waiting stays (its retries end by themselves), as does the recent one.
+	if _, err := d.s.ClaimDeliveries(ctx, base.Add(KeepDeliveries+time.Hour), time.Minute, 0); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := d.s.DeliveriesOf(ctx, hook, 0, 10)
+	if len(ds) != 2 || ds[0].ID == got[0].ID || ds[1].ID == got[0].ID {
+		t.Errorf("after the sweep: %+v", ds)
+	}
 }

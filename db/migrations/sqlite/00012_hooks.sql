@@ -41,6 +41,8 @@ CREATE TABLE hook_deliveries (
 );
 CREATE INDEX hook_deliveries_by_hook ON hook_deliveries(hook_id, id);
 CREATE INDEX hook_deliveries_due ON hook_deliveries(next_attempt_at) WHERE state = 'pending';
+-- Finished deliveries, oldest first, for the sweep of those past keeping.
+CREATE INDEX hook_deliveries_done ON hook_deliveries(created_at) WHERE state <> 'pending';
 
 -- +goose Down
 DROP TABLE hook_deliveries;
