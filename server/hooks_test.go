@@ -330,6 +330,14 @@ func TestWebhookAPI(t *testing.T) {
 	a.api(http.MethodGet, "/orgs/octo-org/hooks/999999", owner, nil).want(http.StatusNotFound)
 	a.api(http.MethodDelete, path, owner, nil).want(http.StatusNoContent)
 	a.api(http.MethodGet, path, owner, nil).want(http.StatusNotFound)
+
+	// The deliveries' bodies link where the API's answers do.
+	var me payload.SimpleUser
+	a.api(http.MethodGet, "/user", owner, nil).want(http.StatusOK).decode(&me)
+	if want := (payload.Links{Base: a.srv.URL}).User(me.ID, me.Login, "User"); me.URL != want.URL || me.AvatarURL != want.AvatarURL ||
+		me.HTMLURL != want.HTMLURL || me.NodeID != want.NodeID {
+		t.Errorf("the API's user %+v, a delivery's %+v", me, want)
+	}
 }
 
 func TestOpenAPIHooks(t *testing.T) {
