@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"patpolicy/db"
+	"patpolicy/hooks"
 	"patpolicy/jobs"
 	"patpolicy/server"
 	"patpolicy/service"
@@ -46,6 +48,9 @@ type config struct {
 	// tokenJobsInterval is how often expiry notices are sent and unused
 	// tokens revoked; 0 runs neither.
 	tokenJobsInterval time.Duration
+	// webhookAllowPrivate lets webhook deliveries reach loopback and
+	// private addresses (on by default with --demo).
+	webhookAllowPrivate bool
 }
 
 func main() {
@@ -94,7 +99,16 @@ func parseConfig(args []string) config {
 			usageError(fs, "PATPOLICY_TOKEN_JOBS_INTERVAL: %v", err)
 		}
 	}
+	allowPrivate := fs.String("webhook-allow-private", envOr("PATPOLICY_WEBHOOK_ALLOW_PRIVATE", ""), "let webhook deliveries reach loopback, private and link-local addresses: true or false; default true with --demo, else false (env PATPOLICY_WEBHOOK_ALLOW_PRIVATE)")
 	_ = fs.Parse(args)
+	cfg.webhookAllowPrivate = cfg.demo
+	if *allowPrivate != "" {
+		v, err := strconv.ParseBool(*allowPrivate)
+		if err != nil {
+			usageError(fs, "--webhook-allow-private: %v", err)
+		}
+		cfg.webhookAllowPrivate = v
+	}
 	if cfg.tokenJobsInterval < 0 {
 		usageError(fs, "--token-jobs-interval must be 0 or more")
 	}
@@ -185,7 +199,7 @@ func run(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := db.Open(ctx, cfg.dbPath)
+	store, err := db.Open(ctx, cfg.dbPath, db.PublicURL(cfg.baseURL))
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", db.Redacted(cfg.dbPath), err)
 	}
@@ -274,6 +288,17 @@ func run(cfg config, logger *slog.Logger) error {
 		}()
 		defer func() { stopJobs(); <-jobsDone }()
 	}
+	// Webhook deliveries are sent from the store's outbox by a worker;
+	// what it has not sent when it stops is sent by the next run, here or
+	// in another instance.
+	hookCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	worker := &hooks.Worker{Store: store, Sender: hooks.NewSender(cfg.webhookAllowPrivate), Now: time.Now, Logger: logger}
+	go func() {
+		defer close(hooksDone)
+		worker.Run(hookCtx)
+	}()
+	defer func() { stopHooks(); <-hooksDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

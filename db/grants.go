@@ -424,6 +424,7 @@ func (s *Store) afterReviewChunk(ctx context.Context, tx *sql.Tx, orgID, actorID
 			all.Events = append(all.Events, up.Events...)
 			all.Notices = append(all.Notices, up.Notices...)
 			all.ByRule = append(all.ByRule, up.ByRule...)
+			all.Hooks = append(all.Hooks, up.Hooks...)
 		}
 	}
 	return subjects, s.writeFollowUp(ctx, tx, orgID, actorID, all)

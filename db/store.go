@@ -44,6 +44,8 @@ type Store struct {
 	// changes reads the change counters that cached reads are checked
 	// against.
 	changes *changeReader
+	// publicURL starts the links of webhook deliveries (PublicURL).
+	publicURL string
 }
 
 // Option changes how Open sets up the database.
@@ -51,6 +53,14 @@ type Option func(*openOptions)
 
 type openOptions struct {
 	busyTimeout time.Duration
+	publicURL   string
+}
+
+// PublicURL is the site's public URL (scheme://host[:port]), which the
+// links in webhook deliveries start with; without it they start at the
+// root.
+func PublicURL(u string) Option {
+	return func(o *openOptions) { o.publicURL = u }
 }
 
 // DefaultBusyTimeout is how long a statement waits for a lock that another
@@ -123,7 +133,7 @@ func Open(ctx context.Context, location string, opts ...Option) (*Store, error) 
 	}
 	return &Store{
 		dialect: d, write: write, read: read, now: time.Now,
-		cache: cache, uses: newLastUses(), changes: cr,
+		cache: cache, uses: newLastUses(), changes: cr, publicURL: o.publicURL,
 	}, nil
 }
 

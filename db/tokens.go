@@ -118,6 +118,9 @@ type FollowUp struct {
 	// ByRule are events acted by a rule of the organization rather than by
 	// a person: the audit log names policy.RuleActor as their actor.
 	ByRule []policy.Event
+	// Hooks are webhook events: each active hook of the organization
+	// subscribed to one gets a delivery (see HookEvent).
+	Hooks []HookEvent
 }
 
 // Follow decides, inside a change's transaction, what follows it.
@@ -136,6 +139,9 @@ func (s *Store) follow(ctx context.Context, tx *sql.Tx, f Follow, c GrantChange)
 // organization.
 func (s *Store) writeFollowUp(ctx context.Context, tx *sql.Tx, orgID, actorID int64, up FollowUp) error {
 	if err := s.deliver(ctx, tx, up.Notices); err != nil {
+		return err
+	}
+	if err := s.enqueueHooks(ctx, tx, orgID, actorID, up.Hooks); err != nil {
 		return err
 	}
 	if err := s.recordEvents(ctx, tx, "org_id", orgID, actorID, up.Events); err != nil {

@@ -24,6 +24,12 @@ const (
 	// patpolicy's own: an inactivity limit set, changed or lifted.
 	ActionInactivityLimitSet   = "personal_access_token.inactivity_limit_set"
 	ActionInactivityLimitUnset = "personal_access_token.inactivity_limit_unset"
+	// An organization's webhooks.
+	ActionHookCreate        = "hook.create"
+	ActionHookConfigChanged = "hook.config_changed"
+	ActionHookEventsChanged = "hook.events_changed"
+	ActionHookActiveChanged = "hook.active_changed"
+	ActionHookDestroy       = "hook.destroy"
 )
 
 // Actions lists every action the audit log records, for filters.
@@ -48,6 +54,11 @@ func Actions() []string {
 		ActionAutoApprovalRuleChanged,
 		ActionInactivityLimitSet,
 		ActionInactivityLimitUnset,
+		ActionHookCreate,
+		ActionHookConfigChanged,
+		ActionHookEventsChanged,
+		ActionHookActiveChanged,
+		ActionHookDestroy,
 	}
 }
 

@@ -41,6 +41,11 @@ func TestActionNamesMatchProduct(t *testing.T) {
 		// patpolicy's own, with no GitHub spelling to follow.
 		ActionInactivityLimitSet:   "personal_access_token.inactivity_limit_set",
 		ActionInactivityLimitUnset: "personal_access_token.inactivity_limit_unset",
+		ActionHookCreate:           "hook.create",
+		ActionHookConfigChanged:    "hook.config_changed",
+		ActionHookEventsChanged:    "hook.events_changed",
+		ActionHookActiveChanged:    "hook.active_changed",
+		ActionHookDestroy:          "hook.destroy",
 	}
 	for got, spelled := range want {
 		if got != spelled {

@@ -28,6 +28,8 @@ func TestEveryBuiltPathIsServed(t *testing.T) {
 		{get, paths.OrgSettings("o")}, {get, paths.OrgProfile("o")},
 		{get, paths.OrgPATSettings("o")}, {post, paths.OrgPATSettings("o")},
 		{get, paths.OrgOnboarding("o")}, {post, paths.OrgOnboarding("o")}, {get, paths.OrgAuditLog("o")},
+		{get, paths.OrgHooks("o")}, {post, paths.OrgHooks("o")}, {get, paths.OrgNewHook("o")}, {get, paths.OrgHook("o", 1)},
+		{post, paths.OrgHook("o", 1)}, {post, paths.OrgDeleteHook("o", 1)}, {post, paths.OrgRedeliver("o", 1, 2)},
 		{get, paths.OrgPendingRequests("o")}, {post, paths.OrgPendingRequests("o")},
 		{get, paths.OrgRequest("o", 1)}, {post, paths.OrgApproveRequest("o", 1)},
 		{get, paths.OrgDenyRequest("o", 1)}, {post, paths.OrgDenyRequest("o", 1)},

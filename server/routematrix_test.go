@@ -24,11 +24,14 @@ func TestRouteTableMatrix(t *testing.T) {
 		token, classic, request string
 		// owner is octo-owner's token for the administration endpoints.
 		owner string
+		// hook is a webhook of octo-org, delivery one of its deliveries.
+		hook, delivery string
 	}
 	fresh := func() world {
 		a := newApp(t)
 		a.addOwner("other-owner", "other-org", "Other Org")
-		return world{a: a, token: a.tokenID("mona", "deploy-bot"), classic: a.addClassic("mona", "route matrix"),
+		hook, delivery := a.addHook("octo-org")
+		return world{a: a, hook: hook, delivery: delivery, token: a.tokenID("mona", "deploy-bot"), classic: a.addClassic("mona", "route matrix"),
 			request: a.grantID("mona", "deploy-bot"),
 			owner: a.newFineGrained("octo-owner", "route-matrix", fgSpec{Org: "octo-org", Days: 30,
 				Permissions: map[string]policy.Level{"organization_administration": policy.LevelWrite, policy.Metadata: policy.LevelRead}})}
@@ -46,6 +49,8 @@ func TestRouteTableMatrix(t *testing.T) {
 			p = strings.Replace(p, ":id", w.classic, 1)
 		case strings.HasPrefix(r.Path, "/settings/"):
 			p = strings.Replace(p, ":id", w.token, 1)
+		case strings.Contains(r.Path, "/hooks/"):
+			p = strings.NewReplacer(":id", w.hook, ":hook_id", w.hook, ":delivery_id", w.delivery, ":delivery", w.delivery).Replace(p)
 		case strings.HasSuffix(r.Path, "/*"):
 			p = strings.TrimSuffix(p, "*") + "app.css"
 		default:

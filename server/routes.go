@@ -73,6 +73,8 @@ type endpoints struct {
 	dev       handlers.Developer
 	notes     handlers.Notifications
 	org       handlers.OrgSettings
+	orgHooks  handlers.OrgHooks
+	hooks     api.Hooks
 	grants    handlers.OrgTokens
 	ent       handlers.EnterpriseSettings
 	inventory handlers.Inventory
@@ -87,6 +89,7 @@ func newEndpoints(cfg Config) endpoints {
 	s := cfg.Store
 	reviews := service.Grants{Store: s}
 	policies := service.Policies{Store: s}
+	webhooks := service.Webhooks{Store: s}
 	return endpoints{
 		health: liveness(s, cfg.Logger),
 		ready:  readiness(s, cfg.Logger),
@@ -100,6 +103,8 @@ func newEndpoints(cfg Config) endpoints {
 		dev:       handlers.Developer{Store: s, Tokens: service.Tokens{Store: s, Random: rand.Reader}, Now: time.Now},
 		notes:     handlers.Notifications{Store: s, Now: time.Now},
 		org:       handlers.OrgSettings{Store: s, Policies: policies},
+		orgHooks:  handlers.OrgHooks{Store: s, Webhooks: webhooks},
+		hooks:     api.Hooks{Store: s, Webhooks: webhooks, Now: time.Now},
 		grants:    handlers.OrgTokens{Store: s, Reviews: reviews, Now: time.Now},
 		ent:       handlers.EnterpriseSettings{Store: s, Policies: policies},
 		inventory: handlers.Inventory{Store: s, Now: time.Now},
@@ -186,6 +191,13 @@ func routeTable(h endpoints) []Route {
 		r(http.MethodGet, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.Onboarding),
 		r(http.MethodPost, orgs+"/personal-access-tokens-onboarding", OrgOwner, h.org.OnboardingStep),
 		r(http.MethodGet, orgs+"/audit-log", OrgOwner, h.org.AuditLog),
+		r(http.MethodGet, orgs+"/hooks", OrgOwner, h.orgHooks.List),
+		r(http.MethodPost, orgs+"/hooks", OrgOwner, h.orgHooks.Create),
+		r(http.MethodGet, orgs+"/hooks/new", OrgOwner, h.orgHooks.New),
+		r(http.MethodGet, orgs+"/hooks/:id", OrgOwner, h.orgHooks.Show),
+		r(http.MethodPost, orgs+"/hooks/:id", OrgOwner, h.orgHooks.Update),
+		r(http.MethodPost, orgs+"/hooks/:id/delete", OrgOwner, h.orgHooks.Delete),
+		r(http.MethodPost, orgs+"/hooks/:id/deliveries/:delivery/redeliver", OrgOwner, h.orgHooks.Redeliver),
 		heavy(r(http.MethodGet, orgs+"/personal-access-token-requests", OrgOwner, h.grants.PendingRequests)),
 		heavy(r(http.MethodPost, orgs+"/personal-access-token-requests", OrgOwner, h.grants.ReviewRequests)),
 		r(http.MethodGet, orgs+"/personal-access-token-requests/:id", OrgOwner, h.grants.Request),
@@ -229,6 +241,14 @@ func routeTable(h endpoints) []Route {
 		t(http.MethodGet, "/orgs/:org/personal-access-tokens/:id/repositories", admin, h.admin.TokenRepositories),
 		t(http.MethodGet, "/orgs/:org/personal-access-token-policy", adminRead, h.policies.OrgPolicy),
 		t(http.MethodPatch, "/orgs/:org/personal-access-token-policy", admin, h.policies.UpdateOrgPolicy),
+		t(http.MethodGet, "/orgs/:org/hooks", admin, h.hooks.List),
+		t(http.MethodPost, "/orgs/:org/hooks", admin, h.hooks.Create),
+		t(http.MethodGet, "/orgs/:org/hooks/:hook_id", admin, h.hooks.Get),
+		t(http.MethodPatch, "/orgs/:org/hooks/:hook_id", admin, h.hooks.Update),
+		t(http.MethodDelete, "/orgs/:org/hooks/:hook_id", admin, h.hooks.Delete),
+		t(http.MethodGet, "/orgs/:org/hooks/:hook_id/deliveries", admin, h.hooks.Deliveries),
+		t(http.MethodGet, "/orgs/:org/hooks/:hook_id/deliveries/:delivery_id", admin, h.hooks.Delivery),
+		t(http.MethodPost, "/orgs/:org/hooks/:hook_id/deliveries/:delivery_id/attempts", admin, h.hooks.Redeliver),
 		t(http.MethodGet, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.EnterprisePolicy),
 		t(http.MethodPatch, "/enterprises/:ent/personal-access-token-policy", entOwner, h.policies.UpdateEnterprisePolicy),
 		t(http.MethodPost, strings.TrimPrefix(api.RevokePath, v3), api.NeedNoToken(), h.creds.Revoke),

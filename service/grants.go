@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"patpolicy/db"
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 	"patpolicy/web/paths"
 )
@@ -70,7 +71,21 @@ func ApprovedByRule(c db.GrantChange) db.FollowUp {
 func reviewed(c db.GrantChange, note string) db.FollowUp {
 	event, message := policy.GrantReviewed(c.Subject, c.Status, c.Reason, note)
 	return db.FollowUp{Events: []policy.Event{event}, Notices: []db.Notice{{UserID: c.UserID, Message: message,
-		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
+		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}, Hooks: reviewHooks(c)}
+}
+
+// reviewHooks are the webhook events of a review: a request approved or
+// denied, a token revoked.
+func reviewHooks(c db.GrantChange) []db.HookEvent {
+	switch c.Status {
+	case policy.GrantApproved:
+		return []db.HookEvent{{Event: payload.EventTokenRequest, Action: "approved", TokenID: c.TokenID}}
+	case policy.GrantDenied:
+		return []db.HookEvent{{Event: payload.EventTokenRequest, Action: "denied", TokenID: c.TokenID}}
+	case policy.GrantRevoked:
+		return []db.HookEvent{{Event: payload.EventToken, Action: "revoked", TokenID: c.TokenID}}
+	}
+	return nil
 }
 
 // Refusal is a review the rules refused: Err is one of policy's review

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"patpolicy/db"
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 	"patpolicy/web/paths"
 )
@@ -171,6 +172,9 @@ func (s Tokens) Cancel(ctx context.Context, userID, tokenID int64) error {
 func Created(c db.GrantChange) db.FollowUp {
 	events, askOwners := policy.GrantCreated(c.Subject, c.Status, c.ByOwner)
 	up := db.FollowUp{Events: events}
+	if c.Status == policy.GrantPending {
+		up.Hooks = []db.HookEvent{{Event: payload.EventTokenRequest, Action: "created", TokenID: c.TokenID}}
+	}
 	if askOwners {
 		up.Notices = []db.Notice{{OwnersOf: c.OrgID, Except: c.UserID,
 			Message: policy.RequestNotice(c.Subject), Link: paths.OrgRequest(c.Subject.Org, c.GrantID)}}
@@ -188,14 +192,23 @@ func CreatedByRule(c db.GrantChange) db.FollowUp {
 		Notices: []db.Notice{{UserID: c.UserID, Message: notice, Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
 }
 
-// deleted is what a token's deletion by its owner brings with it.
+// deleted is what a token's deletion by its owner brings with it: a
+// pending request deleted with its token is cancelled.
 func deleted(c db.GrantChange) db.FollowUp {
-	return db.FollowUp{Events: policy.GrantDeleted(c.Subject, c.Status)}
+	up := db.FollowUp{Events: policy.GrantDeleted(c.Subject, c.Status)}
+	if c.Status == policy.GrantPending {
+		up.Hooks = cancelledHooks(c)
+	}
+	return up
 }
 
 // cancelled is what a request's cancel brings with it.
 func cancelled(c db.GrantChange) db.FollowUp {
-	return db.FollowUp{Events: policy.GrantCancelled(c.Subject)}
+	return db.FollowUp{Events: policy.GrantCancelled(c.Subject), Hooks: cancelledHooks(c)}
+}
+
+func cancelledHooks(c db.GrantChange) []db.HookEvent {
+	return []db.HookEvent{{Event: payload.EventTokenRequest, Action: "cancelled", TokenID: c.TokenID}}
 }
 
 // Regeneration is a user's request to give one of their tokens a new

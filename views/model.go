@@ -36,7 +36,7 @@ type NavLink struct {
 // Links lists the sidebar's two groups.
 func (n SettingsNav) Links() (general []NavLink, tokens []NavLink) {
 	mk := func(label, url string) NavLink { return NavLink{Label: label, URL: url, Current: url == n.Current} }
-	general = []NavLink{mk("General", paths.OrgProfile(n.OrgLogin))}
+	general = []NavLink{mk("General", paths.OrgProfile(n.OrgLogin)), mk("Webhooks", paths.OrgHooks(n.OrgLogin))}
 	tokens = []NavLink{
 		mk("Settings", paths.OrgPATSettings(n.OrgLogin)),
 		mk("Active tokens", paths.OrgActiveTokens(n.OrgLogin)),

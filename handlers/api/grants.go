@@ -50,13 +50,7 @@ var (
 func (h Grants) access() apiAccess { return apiAccess{Store: h.Store, Now: h.Now} }
 
 // owned loads the :org organization and checks the caller may administer it.
-func (h Grants) owned(c echo.Context) (db.OrgAccess, error) {
-	org, err := h.access().org(c, c.Param("org"))
-	if err != nil {
-		return org, err
-	}
-	return org, h.access().decide(c, &org, nil)
-}
+func (h Grants) owned(c echo.Context) (db.OrgAccess, error) { return h.access().administered(c) }
 
 // Requests is GET /orgs/{org}/personal-access-token-requests.
 func (h Grants) Requests(c echo.Context) error { return h.list(c, pendingList) }

@@ -1,16 +1,15 @@
 package api
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"patpolicy/db"
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 	"patpolicy/web/paths"
 )
@@ -19,48 +18,13 @@ import (
 // published schema requires, so that generated clients decode them.
 
 // SimpleUser is GitHub's simple-user.
-type SimpleUser struct {
-	Login             string  `json:"login"`
-	ID                int64   `json:"id"`
-	NodeID            string  `json:"node_id"`
-	Name              *string `json:"name,omitempty"`
-	AvatarURL         string  `json:"avatar_url"`
-	GravatarID        string  `json:"gravatar_id"`
-	URL               string  `json:"url"`
-	HTMLURL           string  `json:"html_url"`
-	FollowersURL      string  `json:"followers_url"`
-	FollowingURL      string  `json:"following_url"`
-	GistsURL          string  `json:"gists_url"`
-	StarredURL        string  `json:"starred_url"`
-	SubscriptionsURL  string  `json:"subscriptions_url"`
-	OrganizationsURL  string  `json:"organizations_url"`
-	ReposURL          string  `json:"repos_url"`
-	EventsURL         string  `json:"events_url"`
-	ReceivedEventsURL string  `json:"received_events_url"`
-	Type              string  `json:"type"`
-	SiteAdmin         bool    `json:"site_admin"`
-}
+type SimpleUser = payload.SimpleUser
 
 // nodeID makes a stable opaque node id, as GitHub's GraphQL ids are.
-func nodeID(kind string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
-}
+func nodeID(kind string, id int64) string { return payload.NodeID(kind, id) }
 
 func simpleUser(c echo.Context, id int64, login, kind string) SimpleUser {
-	api, web := apiBase(c), paths.Base(c)
-	base := api + "/users/" + login
-	if kind == "Organization" {
-		base = api + "/orgs/" + login
-	}
-	return SimpleUser{
-		Login: login, ID: id, NodeID: nodeID(kind, id),
-		AvatarURL: web + paths.Asset("avatar.svg"), URL: base, HTMLURL: web + paths.Profile(login),
-		FollowersURL: base + "/followers", FollowingURL: base + "/following{/other_user}",
-		GistsURL: base + "/gists{/gist_id}", StarredURL: base + "/starred{/owner}{/repo}",
-		SubscriptionsURL: base + "/subscriptions", OrganizationsURL: base + "/orgs",
-		ReposURL: base + "/repos", EventsURL: base + "/events{/privacy}",
-		ReceivedEventsURL: base + "/received_events", Type: kind,
-	}
+	return payload.Links{Base: paths.Base(c)}.User(id, login, kind)
 }
 
 // PrivateUser is GitHub's private-user: the caller's own account, with
@@ -287,39 +251,16 @@ func siteHost(c echo.Context) string {
 	return base
 }
 
-// Permissions is a grant's permissions by kind, as GitHub groups them.
-type Permissions struct {
-	Organization map[string]string `json:"organization"`
-	Repository   map[string]string `json:"repository"`
-	Other        map[string]string `json:"other"`
-}
+// Permissions is a grant's permissions by kind, as GitHub groups them
+// (the webhooks' payloads group them alike).
+type Permissions = payload.Permissions
 
 func permissionsJSON(perms map[string]policy.Level) Permissions {
-	out := Permissions{Organization: map[string]string{}, Repository: map[string]string{}, Other: map[string]string{}}
-	for name, level := range perms {
-		p, ok := policy.PermissionByName(name)
-		switch {
-		case !ok || p.Account:
-			out.Other[name] = string(level)
-		case p.Org:
-			out.Organization[name] = string(level)
-		default:
-			out.Repository[name] = string(level)
-		}
-	}
-	return out
+	return payload.GroupPermissions(perms)
 }
 
 // repositorySelection names a selection as GitHub's API does.
-func repositorySelection(s policy.Selection) string {
-	switch s {
-	case policy.SelectAll:
-		return "all"
-	case policy.SelectSelected:
-		return "subset"
-	}
-	return "none"
-}
+func repositorySelection(s policy.Selection) string { return payload.RepositorySelection(s) }
 
 // grantFields are common to a request and a granted token.
 type grantFields struct {

@@ -467,6 +467,16 @@ func validEscapes(raw []byte) bool {
 	return true
 }
 
+// administered loads the :org organization and checks the caller may
+// administer it.
+func (a apiAccess) administered(c echo.Context) (db.OrgAccess, error) {
+	org, err := a.org(c, c.Param("org"))
+	if err != nil {
+		return org, err
+	}
+	return org, a.decide(c, &org, nil)
+}
+
 // org loads the organization named by the :org (or given) path parameter.
 func (a apiAccess) org(c echo.Context, login string) (db.OrgAccess, error) {
 	o, err := a.Store.OrgAccessOf(c.Request().Context(), login)

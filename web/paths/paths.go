@@ -204,6 +204,25 @@ func OrgActiveToken(org string, id int64) string { return OrgPATSettings(org) + 
 // OrgRevokeToken is where an owner revokes the approved token id.
 func OrgRevokeToken(org string, id int64) string { return OrgActiveToken(org, id) + "/revoke" }
 
+// OrgHooks lists an organization's webhooks, and is where a new one's
+// form posts.
+func OrgHooks(org string) string { return OrgSettings(org) + "/hooks" }
+
+// OrgNewHook is the form of a new webhook.
+func OrgNewHook(org string) string { return OrgHooks(org) + "/new" }
+
+// OrgHook is the page of one webhook: its settings, where they post, and
+// its recent deliveries.
+func OrgHook(org string, id int64) string { return OrgHooks(org) + "/" + number(id) }
+
+// OrgDeleteHook is where an owner deletes the webhook id.
+func OrgDeleteHook(org string, id int64) string { return OrgHook(org, id) + "/delete" }
+
+// OrgRedeliver is where an owner sends a delivery of a webhook again.
+func OrgRedeliver(org string, hook, delivery int64) string {
+	return OrgHook(org, hook) + "/deliveries/" + number(delivery) + "/redeliver"
+}
+
 // EnterpriseSettings is the root of enterprise ent's settings (it shows
 // the personal access token policies).
 func EnterpriseSettings(ent string) string { return "/enterprises/" + ent + "/settings" }
