@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 )
 
@@ -136,14 +137,14 @@ func (s *Store) Impact(ctx context.Context, shifts []PolicyShift) (_ []policy.Im
 			return nil, err
 		}
 		if fg := s.shutOutSQL(policy.KindFineGrained, sh.Before, sh.After); fg != "" {
-			n, err := s.count(ctx, fineGrainedShutOutSQL(fg), sh.OrgID, now)
+			n, err := s.count(ctx, fineGrainedShutOutSQL("COUNT(*)", fg), sh.OrgID, now)
 			if err != nil {
 				return nil, err
 			}
 			imp.TokensBlocked += n
 		}
 		if cl := s.shutOutSQL(policy.KindClassic, sh.Before, sh.After); cl != "" {
-			n, err := s.count(ctx, classicShutOutSQL(cl), sh.OrgID, now)
+			n, err := s.count(ctx, classicShutOutSQL("COUNT(*)", cl), sh.OrgID, now)
 			if err != nil {
 				return nil, err
 			}
@@ -166,18 +167,64 @@ func (s *Store) Impact(ctx context.Context, shifts []PolicyShift) (_ []policy.Im
 	return out, nil
 }
 
-// fineGrainedShutOutSQL counts an organization's active fine-grained
-// tokens (its id and the time now are the arguments) that cond shuts out.
-func fineGrainedShutOutSQL(cond string) string {
-	return `SELECT COUNT(*) FROM grants x JOIN tokens t ON t.id = x.token_id
+// fineGrainedShutOutSQL selects what (COUNT(*), or t.id) of an
+// organization's active fine-grained tokens (its id and the time now are
+// the arguments) that cond shuts out.
+func fineGrainedShutOutSQL(what, cond string) string {
+	return `SELECT ` + what + ` FROM grants x JOIN tokens t ON t.id = x.token_id
 		WHERE x.org_id = ? AND x.status = 'approved' AND (t.expires_at IS NULL OR t.expires_at > ?) AND ` + cond
 }
 
-// classicShutOutSQL counts the active classic tokens of an organization's
-// members (its id and the time now are the arguments) that cond shuts out.
-func classicShutOutSQL(cond string) string {
-	return `SELECT COUNT(*) FROM memberships x JOIN tokens t ON t.user_id = x.user_id AND t.kind = 'classic'
+// classicShutOutSQL selects what of the active classic tokens of an
+// organization's members (its id and the time now are the arguments) that
+// cond shuts out.
+func classicShutOutSQL(what, cond string) string {
+	return `SELECT ` + what + ` FROM memberships x JOIN tokens t ON t.user_id = x.user_id AND t.kind = 'classic'
 		WHERE x.org_id = ? AND (t.expires_at IS NULL OR t.expires_at > ?) AND ` + cond
+}
+
+// MaxBlockedEvents bounds how many tokens one organization's policy change
+// announces to its webhooks as blocked: a change that shuts out more
+// announces the first ones (by id) only; the figures before saving and the
+// inventory give the whole count.
+const MaxBlockedEvents = 1000
+
+// announceBlocked queues, in a policy change's transaction, the webhook
+// event personal_access_token "blocked" for each active token a shift
+// shuts out, in the organizations whose active webhooks subscribe to that
+// event (none: not even the query runs).
+func (s *Store) announceBlocked(ctx context.Context, tx *sql.Tx, actorID int64, shifts []PolicyShift) error {
+	now := timestamp(s.now())
+	for _, sh := range shifts {
+		subscribed, err := hooksSubscribed(ctx, tx, sh.OrgID, payload.EventToken)
+		if err != nil {
+			return err
+		}
+		if !subscribed {
+			continue
+		}
+		var events []HookEvent
+		for _, q := range []struct {
+			kind  policy.Kind
+			query func(what, cond string) string
+		}{{policy.KindFineGrained, fineGrainedShutOutSQL}, {policy.KindClassic, classicShutOutSQL}} {
+			cond := s.shutOutSQL(q.kind, sh.Before, sh.After)
+			if cond == "" || len(events) >= MaxBlockedEvents {
+				continue
+			}
+			ids, err := int64s(ctx, tx, q.query("t.id", cond)+` ORDER BY t.id LIMIT ?`, sh.OrgID, now, MaxBlockedEvents-len(events))
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				events = append(events, HookEvent{Event: payload.EventToken, Action: "blocked", TokenID: id})
+			}
+		}
+		if err := s.enqueueHooks(ctx, tx, sh.OrgID, actorID, events); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // coveredPendingSQL counts an organization's pending requests (its id is

@@ -92,9 +92,9 @@ func TestImpactQueriesUseIndexes(t *testing.T) {
 	restricted := s.shutOutSQL(policy.KindFineGrained, openPolicy(), policy.Effective{OptedIn: true, FineGrained: policy.Restrict})
 	classic := s.shutOutSQL(policy.KindClassic, openPolicy(), policy.Effective{Classic: policy.Restrict})
 	for name, q := range map[string][]any{
-		fineGrainedShutOutSQL(blocked):    {org, now},
-		fineGrainedShutOutSQL(restricted): {org, now},
-		classicShutOutSQL(classic):        {org, now},
+		fineGrainedShutOutSQL("COUNT(*)", blocked):                                     {org, now},
+		fineGrainedShutOutSQL("COUNT(*)", restricted):                                  {org, now},
+		classicShutOutSQL("COUNT(*)", classic):                                         {org, now},
 		coveredPendingSQL(policy.AutoApproval{ReadOnly: true, RepoIDs: []int64{1, 2}}): {org},
 	} {
 		bad := backendScans(t, s, name, q...)

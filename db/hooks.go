@@ -256,6 +256,21 @@ func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, orgID, actorID int
 	return nil
 }
 
+// hooksSubscribed reports whether an active webhook of the organization
+// subscribes to event.
+func hooksSubscribed(ctx context.Context, tx *sql.Tx, orgID int64, event string) (bool, error) {
+	lists, err := column[string](ctx, tx, `SELECT events FROM hooks WHERE org_id = ? AND active = 1`, orgID)
+	if err != nil {
+		return false, err
+	}
+	for _, l := range lists {
+		if slices.Contains(strings.Fields(l), event) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func (s *Store) insertDelivery(ctx context.Context, tx *sql.Tx, hookID int64, event, action, body string, redelivery bool, now time.Time) (int64, error) {
 	at := timestamp(now)
 	var id int64

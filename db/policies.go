@@ -114,6 +114,9 @@ type OrgPolicyChange struct {
 	// turned off; RuleApproved each one a changed rule approves (nil: the
 	// rule approves none of those already pending).
 	Approved, RuleApproved Follow
+	// Blocked are the shifts whose newly shut-out tokens the organization's
+	// webhooks hear of (personal_access_token, blocked).
+	Blocked []PolicyShift
 }
 
 // SaveOrgPolicyChange is SaveOrgPolicy with the automatic approval rule:
@@ -149,6 +152,9 @@ func (s *Store) SaveOrgPolicyChange(ctx context.Context, ch OrgPolicyChange) (er
 			return err
 		}
 		if err := s.approveWhereTurnedOff(ctx, tx, "o.id = ?", ch.OrgID, ch.ActorID, before, ch.Approved); err != nil {
+			return err
+		}
+		if err := s.announceBlocked(ctx, tx, ch.ActorID, ch.Blocked); err != nil {
 			return err
 		}
 		return s.setRule(ctx, tx, ch)
@@ -249,8 +255,10 @@ func (s *Store) EnterprisePolicy(ctx context.Context, entID int64) (_ policy.Ent
 // SaveEnterprisePolicy stores an enterprise's new policy and its audit
 // events in one transaction, under the same version and approval rules as
 // SaveOrgPolicy: the pending requests of each organization that stops
-// requiring approval are approved, with what approved has follow them.
-func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved Follow) (err error) {
+// requiring approval are approved, with what approved has follow them, and
+// the tokens each of the blocked shifts shuts out are announced to their
+// organization's webhooks.
+func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved Follow, blocked ...PolicyShift) (err error) {
 	defer failed(&err, "save enterprise policy")
 	return s.accessTx(ctx, func(tx *sql.Tx) error {
 		bump := 0
@@ -290,7 +298,10 @@ func (s *Store) SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, 
 		if err := s.recordInOrganizations(ctx, tx, entID, actorID, events); err != nil {
 			return err
 		}
-		return s.approveWhereTurnedOff(ctx, tx, "o.enterprise_id = ?", entID, actorID, before, approved)
+		if err := s.approveWhereTurnedOff(ctx, tx, "o.enterprise_id = ?", entID, actorID, before, approved); err != nil {
+			return err
+		}
+		return s.announceBlocked(ctx, tx, actorID, blocked)
 	})
 }
 

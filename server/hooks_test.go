@@ -20,6 +20,7 @@ import (
 	"patpolicy/hooks"
 	"patpolicy/hooks/payload"
 	"patpolicy/policy"
+	"patpolicy/service"
 )
 
 // addHook adds a webhook of org to a receiver that is never there, and a
@@ -414,4 +415,98 @@ func TestWebhookPayloadsMatchGitHubs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// drain runs the webhook worker until the outbox has nothing due.
+func (a *app) drain(ctx context.Context) {
+	a.t.Helper()
+	w := a.worker()
+	for {
+		n, err := w.RunOnce(ctx, time.Now())
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// Every governance feature that changes a token's standing in an
+// organization tells its webhooks: an automatic approval (created, then
+// approved), a token revoked by its value, the expiry and inactivity runs,
+// and a policy change that shuts tokens out (blocked), each naming the
+// token it is about.
+func TestWebhookEventsOfGovernance(t *testing.T) {
+	a := newApp(t)
+	rcv := newReceiver(t, "")
+	ctx := context.Background()
+	if _, err := a.store.CreateHook(ctx, a.orgID("octo-org"), a.userID("octo-owner"),
+		db.HookInput{URL: rcv.srv.URL, Active: true, Events: payload.Events()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	type event struct{ event, action, token string }
+	var want []event
+	seen := func() map[event]int {
+		a.drain(ctx)
+		out := map[event]int{}
+		for _, d := range rcv.deliveries() {
+			name := ""
+			for _, key := range []string{"personal_access_token_request", "personal_access_token"} {
+				if obj, ok := d.Body[key].(map[string]any); ok {
+					name, _ = obj["token_name"].(string)
+				}
+			}
+			out[event{d.Event, d.Action, name}]++
+		}
+		return out
+	}
+	check := func(stage string) {
+		t.Helper()
+		got := seen()
+		for _, w := range want {
+			if got[w] != 1 {
+				t.Errorf("%s: %d deliveries of %+v, want 1; got %v", stage, got[w], w, got)
+			}
+		}
+	}
+
+	// The automatic approval rule approves a read-only request at creation.
+	a.turnOnRule()
+	a.as("mona").newToken(url.Values{"name": {"reader"}, "resource_owner": {"octo-org"}, "justification": {"CI reads"},
+		"repository_selection": {"all"}, "perm_contents": {"read"}}).status(http.StatusSeeOther)
+	want = append(want, event{"personal_access_token_request", "created", "reader"},
+		event{"personal_access_token_request", "approved", "reader"})
+	check("automatic approval")
+
+	// A leaked token revoked by its value.
+	leaked := a.newFineGrained("mona", "leaked", fgSpec{Org: "octo-org", Status: policy.GrantApproved, Days: 30})
+	a.revoke("", leaked).want(http.StatusAccepted)
+	want = append(want, event{"personal_access_token", "revoked", "leaked"})
+	check("revoked by value")
+
+	// Two more tokens: one a week from expiring, one that goes unused.
+	a.newFineGrained("octo-owner", "soon", fgSpec{Org: "octo-org", Days: 30, Status: policy.GrantApproved})
+	a.newFineGrained("octo-owner", "idle", fgSpec{Org: "octo-org", Status: policy.GrantApproved})
+
+	// Restricting fine-grained tokens shuts out every approved one.
+	c := a.as("octo-owner")
+	c.submit(c.get(patPath), "form.settings-form", map[string]string{"fine_grained_access": "restrict", "confirm": "yes"}).
+		redirectsTo(patPath)
+	want = append(want, event{"personal_access_token", "blocked", "reader"}, event{"personal_access_token", "blocked", "soon"})
+	check("blocked by a policy change")
+	if got := seen()[event{"personal_access_token", "blocked", "leaked"}]; got != 0 {
+		t.Errorf("a deleted token was announced as blocked %d times", got)
+	}
+
+	// The runs, three weeks on: an expiry notice, a revocation for
+	// inactivity.
+	c.submit(c.get(patPath), "form.settings-form", map[string]string{
+		"inactive_token_days_expires": "on", "inactive_token_days_days": "7", "confirm": "yes",
+	}).redirectsTo(patPath)
+	if _, err := (service.Expiry{Store: a.store}).RunOnce(ctx, time.Now().AddDate(0, 0, 23).Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, event{"personal_access_token", "expiring", "soon"}, event{"personal_access_token", "revoked", "idle"})
+	check("expiry and inactivity")
 }

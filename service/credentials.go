@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"patpolicy/db"
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 	"patpolicy/web/paths"
 )
@@ -64,7 +65,24 @@ func credentialRevoked(r db.RevokedCredential) []db.OrgFollowUp {
 		Message: policy.CredentialRevokedNotice(r.Kind, r.Name), Link: paths.Tokens(r.Kind)}}}}}
 	for _, o := range r.Orgs {
 		t := policy.TokenSubject{Name: r.Name, Owner: r.Owner, Org: o.Login}
-		ups = append(ups, db.OrgFollowUp{OrgID: o.ID, FollowUp: db.FollowUp{Events: []policy.Event{policy.CredentialRevoked(t)}}})
+		ups = append(ups, db.OrgFollowUp{OrgID: o.ID, FollowUp: db.FollowUp{Events: []policy.Event{policy.CredentialRevoked(t)},
+			Hooks: credentialHooks(r)}})
 	}
 	return ups
+}
+
+// credentialHooks are the webhook events of a fine-grained token deleted
+// by its value, in its grant's organization: a pending request is
+// cancelled, an approved token revoked. A classic token holds no grant and
+// is announced to no webhook.
+func credentialHooks(r db.RevokedCredential) []db.HookEvent {
+	switch {
+	case r.GrantID == 0:
+		return nil
+	case r.Status == policy.GrantPending:
+		return cancelledHooks(db.GrantChange{TokenID: r.TokenID})
+	case r.Status == policy.GrantApproved:
+		return []db.HookEvent{{Event: payload.EventToken, Action: "revoked", TokenID: r.TokenID}}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"patpolicy/db"
+	"patpolicy/hooks/payload"
 	"patpolicy/policy"
 	"patpolicy/web/paths"
 )
@@ -56,10 +57,19 @@ func (x Expiry) Run(ctx context.Context, now time.Time) error {
 }
 
 // ExpiryNoticed is what follows an expiry notice due: the token's owner is
-// told, with a link to the token.
+// told, with a link to the token, and a token for an organization is
+// announced to the organization's webhooks (expiring, or expired).
 func ExpiryNoticed(t db.ExpiringToken) db.FollowUp {
-	return db.FollowUp{Notices: []db.Notice{{UserID: t.UserID,
+	up := db.FollowUp{Notices: []db.Notice{{UserID: t.UserID,
 		Message: policy.ExpiryNotice(t.Notice, t.Kind, t.Name), Link: paths.Token(t.Kind, t.ID)}}}
+	if t.OrgID != 0 {
+		action := "expiring"
+		if t.Notice == policy.NoticeExpired {
+			action = "expired"
+		}
+		up.Hooks = []db.HookEvent{{Event: payload.EventToken, Action: action, TokenID: t.ID}}
+	}
+	return up
 }
 
 // RevokedInactive is what follows a grant revoked for going unused days
@@ -68,6 +78,7 @@ func RevokedInactive(days int) db.Follow {
 	return func(c db.GrantChange) db.FollowUp {
 		event, message := policy.RevokedInactive(c.Subject, days)
 		return db.FollowUp{ByRule: []policy.Event{event}, Notices: []db.Notice{{UserID: c.UserID, Message: message,
-			Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
+			Link: paths.Token(policy.KindFineGrained, c.TokenID)}},
+			Hooks: []db.HookEvent{{Event: payload.EventToken, Action: "revoked", TokenID: c.TokenID}}}
 	}
 }

@@ -65,7 +65,8 @@ func ApprovedAsOff(c db.GrantChange) db.FollowUp { return reviewed(c, policy.Not
 func ApprovedByRule(c db.GrantChange) db.FollowUp {
 	_, granted, notice := policy.GrantApprovedByRule(c.Subject, policy.RuleReadOnly)
 	return db.FollowUp{ByRule: []policy.Event{granted}, Notices: []db.Notice{{UserID: c.UserID, Message: notice,
-		Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
+		Link: paths.Token(policy.KindFineGrained, c.TokenID)}},
+		Hooks: []db.HookEvent{{Event: payload.EventTokenRequest, Action: "approved", TokenID: c.TokenID}}}
 }
 
 func reviewed(c db.GrantChange, note string) db.FollowUp {

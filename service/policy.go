@@ -15,7 +15,7 @@ type PolicyStore interface {
 	OptIn(ctx context.Context, orgID, actorID int64, chosen policy.OrgSettings, events []policy.Event) error
 	CountGrants(ctx context.Context, orgID int64, status policy.GrantStatus) (int, error)
 	EnterprisePolicy(ctx context.Context, entID int64) (policy.Enterprise, int, error)
-	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved db.Follow) error
+	SaveEnterprisePolicy(ctx context.Context, entID, actorID int64, expectedVersion int, next policy.Enterprise, events []policy.Event, approved db.Follow, blocked ...db.PolicyShift) error
 	CountGrantsInEnterprise(ctx context.Context, entID int64, status policy.GrantStatus) ([]db.OrgCount, error)
 	SaveOrgPolicyChange(ctx context.Context, ch db.OrgPolicyChange) error
 	ReposOf(ctx context.Context, orgID int64) ([]db.Repo, error)
@@ -175,10 +175,11 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 	}
 	out := OrgSaved{Settings: next, Rule: rule}
 	after := policy.Resolve(next, p.OptedIn, p.Enterprise)
+	shifts := []db.PolicyShift{{OrgID: in.OrgID, Before: p.Effective(), After: after,
+		RuleBefore: p.AutoApproval, RuleAfter: rule}}
 	// A confirmed change is not counted again: the owner saw the figures.
 	if !in.Confirmed || in.DryRun {
-		out.Impact, err = s.Store.Impact(ctx, []db.PolicyShift{{OrgID: in.OrgID, Before: p.Effective(), After: after,
-			RuleBefore: p.AutoApproval, RuleAfter: rule}})
+		out.Impact, err = s.Store.Impact(ctx, shifts)
 		if err != nil {
 			return OrgSaved{}, err
 		}
@@ -196,7 +197,7 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 	}
 	ch := db.OrgPolicyChange{OrgID: in.OrgID, ActorID: in.ActorID, ExpectedVersion: p.Version, Next: next,
 		Events:   append(policy.OrgEvents(p.Own, next), policy.AutoApprovalEvents(p.AutoApproval, rule, names)...),
-		Approved: ApprovedAsOff, RuleApproved: ApprovedByRule}
+		Approved: ApprovedAsOff, RuleApproved: ApprovedByRule, Blocked: shifts}
 	if in.Rule != nil {
 		ch.Rule = &rule
 	}
@@ -261,9 +262,13 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 		return EnterpriseSaved{}, err
 	}
 	out := EnterpriseSaved{Policy: next}
-	var err error
+	shifts, err := s.enterpriseShifts(ctx, in.EntID, next)
+	if err != nil {
+		return EnterpriseSaved{}, err
+	}
+	// A confirmed change is not counted again: the owner saw the figures.
 	if !in.Confirmed || in.DryRun {
-		if out.Impact, err = s.enterpriseImpact(ctx, in.EntID, next); err != nil {
+		if out.Impact, err = s.Store.Impact(ctx, shifts); err != nil {
 			return EnterpriseSaved{}, err
 		}
 	}
@@ -286,7 +291,7 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 	if (len(out.Impact) > 0 || ask.Pending > 0) && !in.Confirmed {
 		return EnterpriseSaved{}, ask
 	}
-	err = s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next), ApprovedAsOff)
+	err = s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next), ApprovedAsOff, shifts...)
 	if errors.Is(err, db.ErrStale) {
 		if cur.Policy, cur.Version, err = s.Store.EnterprisePolicy(ctx, in.EntID); err != nil {
 			return EnterpriseSaved{}, err
@@ -299,9 +304,9 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 	return out, nil
 }
 
-// enterpriseImpact counts what an enterprise's new policy next would do in
+// enterpriseShifts are what an enterprise's new policy next changes in
 // each of its organizations.
-func (s Policies) enterpriseImpact(ctx context.Context, entID int64, next policy.Enterprise) ([]policy.Impact, error) {
+func (s Policies) enterpriseShifts(ctx context.Context, entID int64, next policy.Enterprise) ([]db.PolicyShift, error) {
 	ids, err := s.Store.EnterpriseOrgIDs(ctx, entID)
 	if err != nil {
 		return nil, err
@@ -319,5 +324,5 @@ func (s Policies) enterpriseImpact(ctx context.Context, entID int64, next policy
 		shifts = append(shifts, db.PolicyShift{OrgID: id, Before: p.Effective(), After: policy.Resolve(p.Own, p.OptedIn, &ent),
 			RuleBefore: p.AutoApproval, RuleAfter: p.AutoApproval})
 	}
-	return s.Store.Impact(ctx, shifts)
+	return shifts, nil
 }

@@ -189,7 +189,9 @@ func Created(c db.GrantChange) db.FollowUp {
 func CreatedByRule(c db.GrantChange) db.FollowUp {
 	created, granted, notice := policy.GrantApprovedByRule(c.Subject, policy.RuleReadOnly)
 	return db.FollowUp{Events: []policy.Event{created}, ByRule: []policy.Event{granted},
-		Notices: []db.Notice{{UserID: c.UserID, Message: notice, Link: paths.Token(policy.KindFineGrained, c.TokenID)}}}
+		Notices: []db.Notice{{UserID: c.UserID, Message: notice, Link: paths.Token(policy.KindFineGrained, c.TokenID)}},
+		Hooks: []db.HookEvent{{Event: payload.EventTokenRequest, Action: "created", TokenID: c.TokenID},
+			{Event: payload.EventTokenRequest, Action: "approved", TokenID: c.TokenID}}}
 }
 
 // deleted is what a token's deletion by its owner brings with it: a
