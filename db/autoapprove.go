@@ -265,7 +265,18 @@ const alwaysSQL = "1 = 1"
 // alwaysSQL when it shuts out all of them), in policy.BlockedByPolicy's
 // order. A new kind of limit is one more function here.
 func (s *Store) blockers() []func(policy.Kind, policy.Effective) string {
-	return []func(policy.Kind, policy.Effective) string{blockedByAccess, s.blockedByLifetime}
+	return []func(policy.Kind, policy.Effective) string{blockedByAccess, s.blockedByLifetime, s.blockedByInactivity}
+}
+
+// blockedByInactivity: a fine-grained token unused (never used: since its
+// creation) for longer than the inactivity limit, which the next
+// inactivity run revokes. Classic tokens hold no grant to lose.
+func (s *Store) blockedByInactivity(kind policy.Kind, eff policy.Effective) string {
+	if kind != policy.KindFineGrained || eff.InactiveDays == 0 {
+		return ""
+	}
+	// A timestamp this store wrote: digits and punctuation only.
+	return `COALESCE(t.last_used_at, t.created_at) < '` + timestamp(policy.UnusedSince(s.now(), eff.InactiveDays)) + `'`
 }
 
 // blockedSQL is the condition on a token t of kind that policy eff shuts

@@ -81,6 +81,47 @@ func TestImpactCounts(t *testing.T) {
 	}
 }
 
+// An inactivity limit counts the approved fine-grained tokens it would
+// revoke: those unused (never used: since their creation) for longer, and
+// a looser limit than the one in force counts none.
+func TestImpactCountsAnInactivityLimit(t *testing.T) {
+	d := seededTest(t)
+	ctx := context.Background()
+	org := d.orgs["octo-org"]
+	if _, err := d.s.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = ?, created_at = ?
+		WHERE id IN (SELECT token_id FROM grants WHERE org_id = ? AND status = 'approved')`,
+		timestamp(d.s.now().AddDate(0, 0, -40)), timestamp(d.s.now().AddDate(0, 0, -100)), org); err != nil {
+		t.Fatal(err)
+	}
+	approved, err := d.s.CountGrants(ctx, org, policy.GrantApproved)
+	if err != nil || approved == 0 {
+		t.Fatalf("approved grants of octo-org: %d, %v", approved, err)
+	}
+	limit := func(days int) policy.Effective { e := openPolicy(); e.InactiveDays = days; return e }
+	for _, c := range []struct {
+		name          string
+		before, after policy.Effective
+		want          int
+	}{
+		{"30 days: every token unused for 40", openPolicy(), limit(30), approved},
+		{"60 days: none", openPolicy(), limit(60), 0},
+		{"from 30 to 7 days: none more", limit(30), limit(7), 0},
+		{"from 60 to 30 days", limit(60), limit(30), approved},
+	} {
+		got, err := d.s.Impact(ctx, []PolicyShift{{OrgID: org, Before: c.before, After: c.after}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, imp := range got {
+			n += imp.TokensBlocked
+		}
+		if n != c.want {
+			t.Errorf("%s: %d blocked, want %d", c.name, n, c.want)
+		}
+	}
+}
+
 // Counting what a change does reads one organization's rows through
 // indexes, on either backend, in a large database (the last organization
 // of the scale dataset, as TestListingQueriesNeverScanOnTheBackend does).
