@@ -14,6 +14,12 @@ import (
 // confirmation page or in the dialog the script shows in its place.
 func confirmed(form url.Values) bool { return form.Get(views.ConfirmField) == "yes" }
 
+// confirmedApprovals reports whether the form confirmed approving pending
+// requests only (the script's question on turning approval off).
+func confirmedApprovals(form url.Values) bool {
+	return form.Get(views.ConfirmField) == views.ConfirmApprovals
+}
+
 // confirmation asks again for the action c posted: the same path and the
 // same fields (bar the CSRF token, which the page adds afresh). The form
 // must have been read already.

@@ -67,7 +67,8 @@ func (h EnterpriseSettings) SavePATPolicies(c echo.Context) error {
 	action := paths.EnterprisePATPolicies(ent.Slug)
 	// The same order as an organization's form: stale, invalid, unversioned.
 	current := service.EnterprisePolicy{Policy: cur, Version: version}
-	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form),
+		ConfirmedApprovals: confirmedApprovals(form)}
 	_, err = h.Policies.SaveEnterprise(ctx, service.SaveEnterpriseInput{PolicyRequest: req, EntID: ent.ID, Current: current, Change: change})
 	if err != nil {
 		return refusal[service.EnterprisePolicy]{

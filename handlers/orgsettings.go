@@ -119,7 +119,8 @@ func (h OrgSettings) SavePATSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form)}
+	req := service.PolicyRequest{ActorID: guard.User(c).ID, BuiltOn: formBuiltOn(form), Confirmed: confirmed(form),
+		ConfirmedApprovals: confirmedApprovals(form)}
 	res, err := h.Policies.SaveOrg(ctx, service.SaveOrgInput{PolicyRequest: req, OrgID: org.ID, Current: p, Change: change, Rule: rule})
 	if err != nil {
 		return refusal[db.OrgPolicy]{

@@ -121,6 +121,33 @@ func TestConfirmPageShowsWhatSavingBlocks(t *testing.T) {
 	}
 }
 
+// The script's question on turning approval off confirms approving the
+// pending requests, nothing more: the same save restricting tokens as well
+// still shows the confirmation page with what it blocks, while turning
+// approval off alone is saved at once.
+func TestApprovalQuestionConfirmsApprovalsOnly(t *testing.T) {
+	a := newApp(t)
+	owner := a.as("octo-owner")
+	both := map[string]string{"approval": "not_required", "fine_grained_access": "restrict", "confirm": "approvals"}
+	ask := owner.submit(owner.get(patPath), "form.settings-form", both)
+	ask.status(http.StatusOK).contains("main ul.impact-list", "Saving blocks")
+	if now := a.orgPolicy("octo-org"); now.Own.FineGrained == policy.Restrict || now.Own.Approval == policy.ApprovalNotRequired {
+		t.Fatalf("the question about approvals saved a restriction: %+v", now.Own)
+	}
+	owner.confirm(ask).redirectsTo(patPath)
+	if now := a.orgPolicy("octo-org"); now.Own.FineGrained != policy.Restrict {
+		t.Fatalf("confirmed change not saved: %+v", now.Own)
+	}
+
+	b := newApp(t)
+	other := b.as("octo-owner")
+	other.submit(other.get(patPath), "form.settings-form", map[string]string{"approval": "not_required", "confirm": "approvals"}).
+		redirectsTo(patPath)
+	if now := b.orgPolicy("octo-org"); now.Own.Approval != policy.ApprovalNotRequired {
+		t.Fatalf("approval off, confirmed by the question, not saved: %+v", now.Own)
+	}
+}
+
 // Turning the rule on while covered requests are pending says how many it
 // approves before saving.
 func TestConfirmPageShowsWhatTheRuleApproves(t *testing.T) {

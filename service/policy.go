@@ -49,12 +49,33 @@ type PolicyRequest struct {
 	// field it does not know, a read-only one changed). It is refused as an
 	// InvalidPolicy, after the version check, with policy's own findings.
 	Malformed bool
-	// Confirmed says the owner agreed that turning approval off approves
-	// the requests still pending.
+	// Confirmed says the owner agreed to everything the change does (the
+	// figures a confirmation showed).
 	Confirmed bool
+	// ConfirmedApprovals says the owner agreed only that the change approves
+	// the requests still pending: a change that also shuts tokens out is
+	// asked about again, with its figures.
+	ConfirmedApprovals bool
 	// DryRun checks the change and counts what it would do (the Impact of
 	// the answer) without saving anything or asking to confirm.
 	DryRun bool
+}
+
+// confirms reports whether the request confirmed a change with impact:
+// all of it, or its approvals when it shuts no token out.
+func (r PolicyRequest) confirms(impact []policy.Impact) bool {
+	if r.Confirmed {
+		return true
+	}
+	if !r.ConfirmedApprovals {
+		return false
+	}
+	for _, i := range impact {
+		if i.TokensBlocked > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // StaleVersion refuses a change built on a version other than the one
@@ -192,7 +213,7 @@ func (s Policies) SaveOrg(ctx context.Context, in SaveOrgInput) (OrgSaved, error
 	if in.DryRun {
 		return out, nil
 	}
-	if len(out.Impact) > 0 && !in.Confirmed {
+	if len(out.Impact) > 0 && !in.confirms(out.Impact) {
 		return OrgSaved{}, &ConfirmApproval{Pending: out.ApprovedPending, Impact: out.Impact}
 	}
 	ch := db.OrgPolicyChange{OrgID: in.OrgID, ActorID: in.ActorID, ExpectedVersion: p.Version, Next: next,
@@ -288,7 +309,7 @@ func (s Policies) SaveEnterprise(ctx context.Context, in SaveEnterpriseInput) (E
 	if in.DryRun {
 		return out, nil
 	}
-	if (len(out.Impact) > 0 || ask.Pending > 0) && !in.Confirmed {
+	if (len(out.Impact) > 0 || ask.Pending > 0) && !in.confirms(out.Impact) {
 		return EnterpriseSaved{}, ask
 	}
 	err = s.Store.SaveEnterprisePolicy(ctx, in.EntID, in.ActorID, cur.Version, next, policy.EnterpriseEvents(cur.Policy, next), ApprovedAsOff, shifts...)

@@ -169,7 +169,9 @@
     if (form.querySelector("input[name=id]") && !form.querySelector("input[name=id]:checked")) return;
     ev.preventDefault();
     ask(src, function () {
-      hidden(form, "confirm", "yes");
+      // What the question confirmed: everything ("yes"), unless the asking
+      // element names less (data-confirm-value).
+      hidden(form, "confirm", src.getAttribute("data-confirm-value") || "yes");
       if (by && by.name) hidden(form, by.name, by.value);
       form.submit();
     });

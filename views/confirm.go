@@ -23,8 +23,15 @@ type Field struct {
 	Name, Value string
 }
 
-// ConfirmField is the field that says an action was confirmed.
+// ConfirmField is the field that says an action was confirmed: "yes" for
+// everything a confirmation page listed, ConfirmApprovals for the script's
+// question about approving pending requests only.
 const ConfirmField = "confirm"
+
+// ConfirmApprovals is what the script's question on turning approval off
+// confirms: approving the pending requests, and nothing else a change does
+// (tokens it shuts out still need the confirmation page).
+const ConfirmApprovals = "approvals"
 
 // confirmAttrs makes the script ask before saving an option with a notice
 // (one that approves pending requests).
@@ -33,5 +40,5 @@ func confirmAttrs(o RadioOption) templ.Attributes {
 		return nil
 	}
 	return templ.Attributes{"data-confirm": "Approve pending requests?", "data-confirm-detail": o.Notice,
-		"data-confirm-button": "Save and approve requests"}
+		"data-confirm-button": "Save and approve requests", "data-confirm-value": ConfirmApprovals}
 }
