@@ -179,6 +179,17 @@ func (l Links) User(id int64, login, kind string) SimpleUser {
 
 func (l Links) user(a Account) user { return l.User(a.ID, a.Login, "User") }
 
+// sender is who made the change a delivery reports: a user, or for a
+// change nobody signed in made (a rule, a background run, a token revoked
+// by its value) patpolicy itself, as a bot named as the audit log names
+// it.
+func (l Links) sender(a Account) user {
+	if a.ID == 0 {
+		return l.User(0, policy.RuleActor, "Bot")
+	}
+	return l.user(a)
+}
+
 func (l Links) org(a Account) organization {
 	u := l.API() + "/orgs/" + a.Login
 	return organization{Login: a.Login, ID: a.ID, NodeID: nodeID("Organization", a.ID), URL: u, ReposURL: u + "/repos",
@@ -233,7 +244,7 @@ type token struct {
 // Build encodes the body of a delivery of f.
 func Build(f Facts) ([]byte, error) {
 	l := Links{Base: f.Base}
-	org, sender := l.org(f.Org), l.user(f.Sender)
+	org, sender := l.org(f.Org), l.sender(f.Sender)
 	t := f.Token
 	repos := make([]repository, 0, len(t.Repos))
 	for _, r := range t.Repos {

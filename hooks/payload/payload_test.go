@@ -59,3 +59,23 @@ func TestDeliveryStatus(t *testing.T) {
 		}
 	}
 }
+
+// A change nobody signed in made is sent by patpolicy itself, as a bot.
+func TestSenderOfARuleIsABot(t *testing.T) {
+	body, err := Build(Facts{Event: EventToken, Action: "expiring", Token: Token{ID: 7, Name: "soon"},
+		Org: Account{ID: 1, Login: "octo-org"}, Now: time.Now(), Base: "http://x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Sender struct {
+			Login, Type string
+		} `json:"sender"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Sender.Login != policy.RuleActor || got.Sender.Type != "Bot" {
+		t.Errorf("sender %+v, want %s of type Bot", got.Sender, policy.RuleActor)
+	}
+}
