@@ -364,7 +364,9 @@ CREATE TEMP TABLE set_aside AS
      WHERE t.relnamespace = current_schema()::regnamespace
        AND t.relname IN ('tokens', 'token_repositories', 'grants', 'grant_keys', 'audit_events', 'notifications')
        AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid);
-SELECT pg_temp.expect('indexes set aside', (SELECT count(*) FROM set_aside), 15::bigint);
+-- 15 until the governance migrations, which index tokens four times more
+-- (expiry, last use per organization, classic ones, organization and id).
+SELECT pg_temp.expect('indexes set aside', (SELECT count(*) FROM set_aside), 19::bigint);
 DO $$
 DECLARE
     r record;
