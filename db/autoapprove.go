@@ -196,11 +196,11 @@ const MaxBlockedEvents = 1000
 func (s *Store) announceBlocked(ctx context.Context, tx *sql.Tx, actorID int64, shifts []PolicyShift) error {
 	now := timestamp(s.now())
 	for _, sh := range shifts {
-		subscribed, err := hooksSubscribed(ctx, tx, sh.OrgID, payload.EventToken)
+		subs, err := activeHooks(ctx, tx, sh.OrgID)
 		if err != nil {
 			return err
 		}
-		if !subscribed {
+		if !anySubscribes(subs, payload.EventToken) {
 			continue
 		}
 		var events []HookEvent
@@ -220,7 +220,7 @@ func (s *Store) announceBlocked(ctx context.Context, tx *sql.Tx, actorID int64, 
 				events = append(events, HookEvent{Event: payload.EventToken, Action: "blocked", TokenID: id})
 			}
 		}
-		if err := s.enqueueHooks(ctx, tx, sh.OrgID, actorID, events); err != nil {
+		if err := s.enqueueTo(ctx, tx, subs, sh.OrgID, actorID, events); err != nil {
 			return err
 		}
 	}

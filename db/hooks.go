@@ -195,35 +195,24 @@ func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, orgID, actorID int
 	if len(events) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, events FROM hooks WHERE org_id = ? AND active = 1 ORDER BY id`, orgID)
+	subs, err := activeHooks(ctx, tx, orgID)
 	if err != nil {
 		return err
 	}
-	type sub struct {
-		id     int64
-		events []string
-	}
-	var subs []sub
-	for rows.Next() {
-		var h sub
-		var evs string
-		if err := rows.Scan(&h.id, &evs); err != nil {
-			rows.Close()
-			return err
-		}
-		h.events = strings.Fields(evs)
-		subs = append(subs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(subs) == 0 {
-		return err
+	return s.enqueueTo(ctx, tx, subs, orgID, actorID, events)
+}
+
+// enqueueTo is enqueueHooks to the organization's active hooks subs.
+func (s *Store) enqueueTo(ctx context.Context, tx *sql.Tx, subs []hookSub, orgID, actorID int64, events []HookEvent) error {
+	if len(subs) == 0 {
+		return nil
 	}
 	now := s.now()
 	var org, sender payload.Account
 	for _, ev := range events {
 		var to []int64
 		for _, h := range subs {
-			if slices.Contains(h.events, ev.Event) {
+			if h.subscribes(ev.Event) {
 				to = append(to, h.id)
 			}
 		}
@@ -256,19 +245,37 @@ func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, orgID, actorID int
 	return nil
 }
 
-// hooksSubscribed reports whether an active webhook of the organization
-// subscribes to event.
-func hooksSubscribed(ctx context.Context, tx *sql.Tx, orgID int64, event string) (bool, error) {
-	lists, err := column[string](ctx, tx, `SELECT events FROM hooks WHERE org_id = ? AND active = 1`, orgID)
+// hookSub is an active hook and the events it subscribes to.
+type hookSub struct {
+	id     int64
+	events []string
+}
+
+func (h hookSub) subscribes(event string) bool { return slices.Contains(h.events, event) }
+
+// activeHooks lists an organization's active hooks, in id order.
+func activeHooks(ctx context.Context, tx *sql.Tx, orgID int64) ([]hookSub, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, events FROM hooks WHERE org_id = ? AND active = 1 ORDER BY id`, orgID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, l := range lists {
-		if slices.Contains(strings.Fields(l), event) {
-			return true, nil
+	defer rows.Close()
+	var subs []hookSub
+	for rows.Next() {
+		var h hookSub
+		var evs string
+		if err := rows.Scan(&h.id, &evs); err != nil {
+			return nil, err
 		}
+		h.events = strings.Fields(evs)
+		subs = append(subs, h)
 	}
-	return false, nil
+	return subs, rows.Err()
+}
+
+// anySubscribes reports whether one of subs subscribes to event.
+func anySubscribes(subs []hookSub, event string) bool {
+	return slices.ContainsFunc(subs, func(h hookSub) bool { return h.subscribes(event) })
 }
 
 func (s *Store) insertDelivery(ctx context.Context, tx *sql.Tx, hookID int64, event, action, body string, redelivery bool, now time.Time) (int64, error) {

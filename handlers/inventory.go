@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -175,13 +176,7 @@ func (h Inventory) query(c echo.Context, sc inventoryScope) (p views.InventoryPa
 			owners[m.Login] = m.ID
 		}
 	}
-	logins := slices.Sorted(func(yield func(string) bool) {
-		for l := range owners {
-			if !yield(l) {
-				return
-			}
-		}
-	})
+	logins := slices.Sorted(maps.Keys(owners))
 	p.Owners = []views.Option{{Value: "", Label: "Any owner", Selected: f.owner == ""}}
 	for _, l := range logins {
 		p.Owners = append(p.Owners, views.Option{Value: l, Label: l, Selected: l == f.owner})

@@ -64,7 +64,7 @@ func HooksView(ch Chrome, p HooksPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">Add webhook</a></div><p class=\"muted page-lead\">Webhooks tell an external service when a personal access token request is made, reviewed or cancelled, or a token is revoked. Each delivery is a POST with a JSON body, signed with the webhook's secret.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">Add webhook</a></div><p class=\"muted page-lead\">Webhooks tell an external service when a personal access token request is made, reviewed or cancelled, or a token is revoked, is about to expire or has expired, or is blocked by a policy change. Each delivery is a POST with a JSON body, signed with the webhook's secret.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
